@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ledger/hex.h"
+#include "ledger/json_string.h"
 #include "ledger/keys.h"
 #include "ledger/time_util.h"
 
@@ -167,16 +168,17 @@ std::string TxId(HashAlg alg, std::string_view signer, std::string_view payload)
 Result<Envelope> ParseEnvelopeParts(std::string_view payload, std::string_view signer,
                                     std::string_view signature, HashAlg alg) {
   Envelope env;
-  Status s = CheckPublicKey(signer);
-  if (!s.ok()) return SignerError(s);
+  if (signer.size() != kPublicKeySize) return SignerError(Status::Error("PUBLIC_KEY_LENGTH", ""));
   if (signature.size() != kSignatureSize) {
     return Status::Error("SIGNATURE_ENCODING",
                          "signature must be 128 lowercase hex characters (64-byte r||s)");
   }
   TL_RETURN_IF_ERROR(CheckPayload(payload, &env));
-  s = VerifyDigest(signer, Hash(alg, payload), signature);
+  // VerifyDigest parses the signer (a point decompression) once; its key
+  // errors become the envelope's SIGNER_* codes.
+  Status s = VerifyDigest(signer, Hash(alg, payload), signature);
   if (!s.ok()) {
-    if (s.Is("SIGNATURE_LENGTH")) return Status::Error("SIGNATURE_ENCODING", s.message());
+    if (s.Is("PUBLIC_KEY_LENGTH") || s.Is("PUBLIC_KEY_INVALID")) return SignerError(s);
     return s;  // SIGNATURE_MALFORMED, SIGNATURE_HIGH_S, SIGNATURE_INVALID
   }
   env.payload.assign(payload);
@@ -186,24 +188,11 @@ Result<Envelope> ParseEnvelopeParts(std::string_view payload, std::string_view s
   return env;
 }
 
-Result<Envelope> ParseEnvelope(std::string_view envelope_json, HashAlg alg) {
-  if (envelope_json.size() > kMaxEnvelopeBytes) {
-    return Status::Error("ENVELOPE_TOO_LARGE",
-                         "envelope is " + std::to_string(envelope_json.size()) +
-                             " bytes; the limit is " + std::to_string(kMaxEnvelopeBytes));
-  }
-  json doc;
-  TL_RETURN_IF_ERROR(StrictParse(envelope_json, "envelope", "ENVELOPE", &doc));
-  static constexpr std::array<const char*, 3> kMembers = {"payload", "signer", "signature"};
-  TL_RETURN_IF_ERROR(ExactMembers(doc, kMembers, "envelope", "ENVELOPE"));
-  for (const char* m : kMembers) {
-    if (!doc[m].is_string()) {
-      return Status::Error("ENVELOPE_FIELD_TYPE",
-                           std::string("envelope member \"") + m + "\" must be a string");
-    }
-  }
-  const auto& signer_hex = doc["signer"].get_ref<const std::string&>();
-  const auto& sig_hex = doc["signature"].get_ref<const std::string&>();
+namespace {
+
+// Checks the decoded envelope members and continues with the parts.
+Result<Envelope> ParseMembers(const std::string& payload, const std::string& signer_hex,
+                              const std::string& sig_hex, HashAlg alg) {
   auto signer = FromHex(signer_hex);
   if (!signer || signer->size() != kPublicKeySize) {
     return Status::Error("SIGNER_ENCODING",
@@ -214,7 +203,53 @@ Result<Envelope> ParseEnvelope(std::string_view envelope_json, HashAlg alg) {
     return Status::Error("SIGNATURE_ENCODING",
                          "signature must be 128 lowercase hex characters (64-byte r||s)");
   }
-  return ParseEnvelopeParts(doc["payload"].get_ref<const std::string&>(), *signer, *signature, alg);
+  return ParseEnvelopeParts(payload, *signer, *signature, alg);
+}
+
+// The general (slow) path: full JSON parse, used for anything the flat
+// scanner did not accept, so that every mistake gets its precise code.
+Result<Envelope> ParseEnvelopeSlow(std::string_view envelope_json, HashAlg alg) {
+  json doc;
+  TL_RETURN_IF_ERROR(StrictParse(envelope_json, "envelope", "ENVELOPE", &doc));
+  static constexpr std::array<const char*, 3> kMembers = {"payload", "signer", "signature"};
+  TL_RETURN_IF_ERROR(ExactMembers(doc, kMembers, "envelope", "ENVELOPE"));
+  for (const char* m : kMembers) {
+    if (!doc[m].is_string()) {
+      return Status::Error("ENVELOPE_FIELD_TYPE",
+                           std::string("envelope member \"") + m + "\" must be a string");
+    }
+  }
+  return ParseMembers(doc["payload"].get_ref<const std::string&>(),
+                      doc["signer"].get_ref<const std::string&>(),
+                      doc["signature"].get_ref<const std::string&>(), alg);
+}
+
+}  // namespace
+
+Result<Envelope> ParseEnvelope(std::string_view envelope_json, HashAlg alg) {
+  if (envelope_json.size() > kMaxEnvelopeBytes) {
+    return Status::Error("ENVELOPE_TOO_LARGE",
+                         "envelope is " + std::to_string(envelope_json.size()) +
+                             " bytes; the limit is " + std::to_string(kMaxEnvelopeBytes));
+  }
+  // Fast path: a flat object of exactly the three string members.
+  std::vector<std::pair<std::string, std::string>> members;
+  if (ParseFlatStringObject(envelope_json, &members) == FlatObjectError::kNone &&
+      members.size() == 3) {
+    const std::string* found[3] = {nullptr, nullptr, nullptr};
+    static const char* kNames[3] = {"payload", "signer", "signature"};
+    bool exact = true;
+    for (const auto& [name, value] : members) {
+      int k = name == kNames[0] ? 0 : name == kNames[1] ? 1 : name == kNames[2] ? 2 : -1;
+      if (k < 0 || found[k] != nullptr) {
+        exact = false;
+        break;
+      }
+      found[k] = &value;
+    }
+    if (exact) return ParseMembers(*found[0], *found[1], *found[2], alg);
+  }
+  return ParseEnvelopeSlow(envelope_json, alg);
 }
 
 Status CheckChainId(const Envelope& env, std::string_view chain_id) {
