@@ -14,10 +14,9 @@
 #define TRACELEDGER_LEDGER_ENVELOPE_H_
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "ledger/hash.h"
 #include "ledger/status.h"

@@ -79,10 +79,10 @@ class Result {
 }  // namespace traceledger
 
 // Returns early from the enclosing function when `expr` (a Status) is not OK.
-#define TL_RETURN_IF_ERROR(expr)                   \
-  do {                                             \
-    ::traceledger::Status tl_status_ = (expr);     \
-    if (!tl_status_.ok()) return tl_status_;       \
+#define TL_RETURN_IF_ERROR(expr)               \
+  do {                                         \
+    ::traceledger::Status tl_status_ = (expr); \
+    if (!tl_status_.ok()) return tl_status_;   \
   } while (0)
 
 #endif  // TRACELEDGER_LEDGER_STATUS_H_

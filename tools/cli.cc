@@ -1,0 +1,102 @@
+#include "tools/cli.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+namespace traceledger::cli {
+
+Result<Args> ParseArgs(int argc, char** argv, const std::vector<std::string>& with_value,
+                       const std::vector<std::string>& switches) {
+  Args args;
+  auto in = [](const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+  };
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a.size() > 2 && a.rfind("--", 0) == 0) {
+      std::string name = a.substr(2);
+      std::string value;
+      bool has_inline = false;
+      if (auto eq = name.find('='); eq != std::string::npos) {
+        value = name.substr(eq + 1);
+        name = name.substr(0, eq);
+        has_inline = true;
+      }
+      if (in(switches, name)) {
+        args.flags[name] = "1";
+      } else if (in(with_value, name)) {
+        if (!has_inline) {
+          if (i + 1 >= argc) return Status::InvalidArgument("--" + name + " needs a value");
+          value = argv[++i];
+        }
+        args.flags[name] = value;
+      } else {
+        return Status::InvalidArgument("unknown flag --" + name);
+      }
+    } else {
+      args.positional.push_back(a);
+    }
+  }
+  return args;
+}
+
+Result<std::string> ReadInput(const std::string& path) {
+  if (path == "-") {
+    return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  }
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return Status::IOError("cannot read " + path + ": " + std::strerror(errno));
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+Status WritePrivateFile(const std::string& path, const std::string& content) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return Status::IOError("cannot create " + path + ": " + std::strerror(errno) +
+                           (errno == EEXIST ? " (refusing to overwrite a key file)" : ""));
+  }
+  size_t off = 0;
+  while (off < content.size()) {
+    ssize_t n = ::write(fd, content.data() + off, content.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ::close(fd);
+      return Status::IOError("cannot write " + path + ": " + std::strerror(errno));
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    return Status::IOError("cannot sync " + path + ": " + std::strerror(errno));
+  }
+  return Status::OK();
+}
+
+Result<HashAlg> HashFlag(const Args& args, const char* flag) {
+  std::string name = args.Get(flag, "sha256");
+  auto alg = ParseHashAlg(name);
+  if (!alg) return Status::InvalidArgument("--" + std::string(flag) + " must be sha256 or sm3");
+  return *alg;
+}
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "tracectl: %s\n", s.ToString().c_str());
+  return kExitFailed;
+}
+
+int Usage(const std::string& message) {
+  std::fprintf(stderr, "tracectl: %s (see 'tracectl help')\n", message.c_str());
+  return kExitUsage;
+}
+
+}  // namespace traceledger::cli

@@ -1,0 +1,49 @@
+// Small helpers shared by tracectl's commands: flag parsing, file I/O, errors.
+#ifndef TRACELEDGER_TOOLS_CLI_H_
+#define TRACELEDGER_TOOLS_CLI_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ledger/hash.h"
+#include "ledger/status.h"
+
+namespace traceledger::cli {
+
+// Exit codes of every tracectl command.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;  // the check failed / the input is wrong
+inline constexpr int kExitUsage = 2;   // the command line is wrong
+
+// Parsed "--name value" flags (and "--name" switches) plus positionals.
+struct Args {
+  std::map<std::string, std::string> flags;
+  std::vector<std::string> positional;
+  bool Has(const std::string& f) const { return flags.count(f) > 0; }
+  std::string Get(const std::string& f, const std::string& def = "") const {
+    auto it = flags.find(f);
+    return it == flags.end() ? def : it->second;
+  }
+};
+
+// `switches` are flags without a value. Unknown flags are an error.
+Result<Args> ParseArgs(int argc, char** argv, const std::vector<std::string>& with_value,
+                       const std::vector<std::string>& switches);
+
+// Reads a whole file, or standard input when path is "-".
+Result<std::string> ReadInput(const std::string& path);
+// Writes a file with mode 0600, refusing to replace an existing one.
+Status WritePrivateFile(const std::string& path, const std::string& content);
+
+// --hash sha256|sm3 (default sha256).
+Result<HashAlg> HashFlag(const Args& args, const char* flag = "hash");
+
+// Prints "tracectl: CODE: message" to stderr and returns kExitFailed.
+int Fail(const Status& s);
+// Prints a usage error and returns kExitUsage.
+int Usage(const std::string& message);
+
+}  // namespace traceledger::cli
+
+#endif  // TRACELEDGER_TOOLS_CLI_H_

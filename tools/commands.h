@@ -1,0 +1,16 @@
+// tracectl's commands. Each takes the arguments after its name and returns the
+// process exit code (see cli.h).
+#ifndef TRACELEDGER_TOOLS_COMMANDS_H_
+#define TRACELEDGER_TOOLS_COMMANDS_H_
+
+namespace traceledger::cli {
+
+int CmdKeygen(int argc, char** argv);
+int CmdSign(int argc, char** argv);
+int CmdVerify(int argc, char** argv);
+int CmdHash(int argc, char** argv);
+int CmdBenchCrypto(int argc, char** argv);
+
+}  // namespace traceledger::cli
+
+#endif  // TRACELEDGER_TOOLS_COMMANDS_H_

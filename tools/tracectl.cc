@@ -1,0 +1,48 @@
+// tracectl: the command-line tool for keys, envelopes, hashes, chain checks and
+// benchmarks. Run `tracectl help` for the list.
+#include <cstdio>
+#include <cstring>
+
+#include "tools/cli.h"
+#include "tools/commands.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(int, char**);
+  const char* usage;
+};
+
+const Command kCommands[] = {
+    {"keygen", traceledger::cli::CmdKeygen,
+     "keygen [--out FILE]                      new key pair {private_key, public_key} "
+     "(file mode 0600)"},
+    {"sign", traceledger::cli::CmdSign,
+     "sign --key FILE --payload FILE|- [--hash sha256|sm3]   print the signed envelope"},
+    {"verify", traceledger::cli::CmdVerify,
+     "verify --envelope FILE|- [--hash sha256|sm3]           print the tx id, or the error code"},
+    {"hash", traceledger::cli::CmdHash,
+     "hash --alg sha256|sm3 [FILE|-]           print the hex digest"},
+    {"bench-crypto", traceledger::cli::CmdBenchCrypto,
+     "bench-crypto [--seconds S]               crypto throughput on one core"},
+};
+
+void PrintHelp(FILE* out) {
+  std::fprintf(out, "usage: tracectl COMMAND [flags]\n\ncommands:\n");
+  for (const auto& c : kCommands) std::fprintf(out, "  %s\n", c.usage);
+  std::fprintf(out, "\nexit codes: 0 ok, 1 failed (the message says why), 2 usage error\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "help") || !std::strcmp(argv[1], "--help")) {
+    PrintHelp(argc < 2 ? stderr : stdout);
+    return argc < 2 ? traceledger::cli::kExitUsage : 0;
+  }
+  for (const auto& c : kCommands) {
+    if (!std::strcmp(argv[1], c.name)) return c.run(argc - 2, argv + 2);
+  }
+  return traceledger::cli::Usage(std::string("unknown command '") + argv[1] + "'");
+}
