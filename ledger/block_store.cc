@@ -317,6 +317,11 @@ std::string BlockStore::latest_hash() const {
   return latest_hash_;
 }
 
+std::pair<uint64_t, std::string> BlockStore::tip() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return {count_, latest_hash_};
+}
+
 Status BlockStore::Append(const pb::Block& block) {
   std::lock_guard<std::mutex> lock(mu_);
   const pb::BlockHeader& header = block.header();
@@ -481,6 +486,12 @@ Status BlockStore::TEST_PutRaw(std::string_view key, std::string_view value) {
   leveldb::WriteOptions wo;
   wo.sync = sync_;
   return FromLevelDb(db_->Put(wo, AsSlice(key), AsSlice(value)));
+}
+
+Status BlockStore::TEST_DeleteRaw(std::string_view key) {
+  leveldb::WriteOptions wo;
+  wo.sync = sync_;
+  return FromLevelDb(db_->Delete(wo, AsSlice(key)));
 }
 
 Result<std::string> BlockStore::TEST_GetRaw(std::string_view key) const {

@@ -31,6 +31,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "ledger/hash.h"
@@ -89,6 +90,8 @@ class BlockStore {
   // Height and hash of the latest block; nullopt when empty.
   std::optional<uint64_t> latest_height() const;
   std::string latest_hash() const;  // genesis hash when empty
+  // block_count() and latest_hash() read together.
+  std::pair<uint64_t, std::string> tip() const;
 
   // Appends `block` as height block_count(). The block must be complete:
   // header fields set, tx_count/tx_root/receipts_root matching (see SealBlock).
@@ -129,6 +132,7 @@ class BlockStore {
   // Test hooks: raw access to the LevelDB keyspace and a full compaction (so
   // tests can corrupt table files).
   Status TEST_PutRaw(std::string_view key, std::string_view value);
+  Status TEST_DeleteRaw(std::string_view key);
   Result<std::string> TEST_GetRaw(std::string_view key) const;
   void TEST_CompactAll();
 
