@@ -1,0 +1,178 @@
+// The block store: an append-only chain of blocks on LevelDB, with a
+// transaction index, a hash index and per-height attestations. The key layout
+// and record format are in docs/storage.md.
+//
+// Invariants (hold after every successful Append, checked by Open for the
+// latest block and by VerifyChain for all of them):
+//   - blocks 0..latest exist, each under its height, and nothing after latest;
+//   - block 0's prev_hash is the genesis hash; block h's prev_hash is the hash
+//     of block h-1; the latest pointer names the latest height and its hash;
+//   - every block passes CheckBlock (tx_count, receipts, tx_root, receipts_root);
+//   - every stored value is a record carrying a CRC-32C over its key and bytes,
+//     and is stored in canonical (deterministic) protobuf form.
+// A block, its index entries and the latest pointer are written in one synced
+// LevelDB WriteBatch, so a crash leaves either all or none of them.
+//
+// Damage is reported, never served: reads verify LevelDB's block checksums
+// (paranoid_checks, verify_checksums) and the record's own checksum, and
+// return CORRUPTION on any mismatch.
+//
+// Thread-safety: a BlockStore may be shared by many threads. Writes (Append,
+// PutAttestation) are serialized internally; reads run concurrently with each
+// other and with a write and see the chain either before or after it.
+// LevelDB locks the directory: one process at a time.
+#ifndef TRACELEDGER_LEDGER_BLOCK_STORE_H_
+#define TRACELEDGER_LEDGER_BLOCK_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "ledger/hash.h"
+#include "ledger/status.h"
+
+namespace leveldb {
+class DB;
+class FilterPolicy;
+}  // namespace leveldb
+
+namespace traceledger {
+namespace pb {
+class Attestation;
+class Block;
+}  // namespace pb
+
+struct BlockStoreOptions {
+  // The chain's hash. Required to create a store; when set for an existing
+  // store it must match (STORE_MISMATCH). nullopt: use the stored one.
+  std::optional<HashAlg> alg;
+  // Block 0's prev_hash (32 bytes). Required to create a store; when set for
+  // an existing store it must match (STORE_MISMATCH). Empty: use the stored one.
+  std::string genesis_hash;
+  bool create_if_missing = true;
+  // Open re-checks the latest block (checksum, hash index, header hash, link
+  // to its parent, roots). Only VerifyChain turns this off, to report the
+  // failing height itself.
+  bool check_latest_on_open = true;
+  // fsync every write. Tests of logic may turn it off; nodes never do.
+  bool sync = true;
+};
+
+// Where a transaction sits in the chain.
+struct TxLocation {
+  uint64_t height = 0;
+  uint32_t index = 0;
+  bool operator==(const TxLocation&) const = default;
+};
+
+class BlockStore {
+ public:
+  // Opens (or creates) the store in `dir`. Errors: INVALID_ARGUMENT (missing
+  // alg/genesis for a new store), STORE_MISMATCH, CORRUPTION, IO_ERROR,
+  // NOT_FOUND (no store and !create_if_missing).
+  static Result<std::unique_ptr<BlockStore>> Open(const std::string& dir,
+                                                  const BlockStoreOptions& options);
+  ~BlockStore();
+  BlockStore(const BlockStore&) = delete;
+  BlockStore& operator=(const BlockStore&) = delete;
+
+  HashAlg alg() const { return alg_; }
+  const std::string& genesis_hash() const { return genesis_hash_; }
+
+  // Number of blocks (latest height + 1; 0 when empty).
+  uint64_t block_count() const;
+  // Height and hash of the latest block; nullopt when empty.
+  std::optional<uint64_t> latest_height() const;
+  std::string latest_hash() const;  // genesis hash when empty
+  // block_count() and latest_hash() read together.
+  std::pair<uint64_t, std::string> tip() const;
+
+  // Appends `block` as height block_count(). The block must be complete:
+  // header fields set, tx_count/tx_root/receipts_root matching (see SealBlock).
+  // Errors, each distinct: OUT_OF_ORDER (height is not latest + 1),
+  // BAD_PREV_HASH, CHAIN_ID_MISMATCH (differs from the previous block's),
+  // TIME_DECREASED, the CheckBlock codes (TX_COUNT_MISMATCH,
+  // RECEIPT_COUNT_MISMATCH, RECEIPT_MISMATCH, TX_ROOT_MISMATCH,
+  // RECEIPTS_ROOT_MISMATCH, BAD_HASH_LENGTH), IO_ERROR. Signatures are not
+  // re-verified here: the node admits only verified envelopes, and
+  // VerifyChain re-checks them. On error nothing is written.
+  // If a tx id already occurs earlier in the chain, the index keeps the first
+  // occurrence.
+  Status Append(const pb::Block& block);
+
+  // Reads a block. Errors: NOT_FOUND, CORRUPTION.
+  Status GetBlock(uint64_t height, pb::Block* block) const;
+  // Reads a block by its hash; `height` may be null. Errors: NOT_FOUND, CORRUPTION.
+  Status GetBlockByHash(std::string_view hash, pb::Block* block, uint64_t* height) const;
+  // The height of the block with this hash. Errors: NOT_FOUND, CORRUPTION.
+  Result<uint64_t> HeightOfHash(std::string_view hash) const;
+  // Where the transaction with this 32-byte id is (its first occurrence).
+  // Errors: NOT_FOUND, CORRUPTION.
+  Result<TxLocation> FindTransaction(std::string_view tx_id) const;
+
+  // Calls fn for blocks from..latest in order (latest as of the call) until fn
+  // returns false. Returns the first read error.
+  Status ForEach(uint64_t from,
+                 const std::function<bool(uint64_t height, const pb::Block& block)>& fn) const;
+
+  // Stores node_id's attestation for an existing block; replaces that node's
+  // earlier one. The signature is the caller's to check (it knows the
+  // validators). Errors: INVALID_ARGUMENT (empty node_id), NOT_FOUND (no such
+  // height), ATTESTATION_HASH_MISMATCH (block_hash is not that block's hash).
+  Status PutAttestation(const pb::Attestation& attestation);
+  // The attestations of block `height`, ordered by node id.
+  Status GetAttestations(uint64_t height, std::vector<pb::Attestation>* out) const;
+
+  // Test hooks: raw access to the LevelDB keyspace and a full compaction (so
+  // tests can corrupt table files).
+  Status TEST_PutRaw(std::string_view key, std::string_view value);
+  Status TEST_DeleteRaw(std::string_view key);
+  Result<std::string> TEST_GetRaw(std::string_view key) const;
+  void TEST_CompactAll();
+
+ private:
+  BlockStore() = default;
+  Status Init(const BlockStoreOptions& options);
+  Status CheckLatest();
+  Status ReadRecord(const std::string& key, std::string* payload) const;
+
+  std::unique_ptr<const leveldb::FilterPolicy> filter_;
+  std::unique_ptr<leveldb::DB> db_;
+  HashAlg alg_ = HashAlg::kSha256;
+  std::string genesis_hash_;
+  bool sync_ = true;
+
+  mutable std::mutex mu_;  // serializes writers; guards the fields below
+  uint64_t count_ = 0;     // latest + 1
+  std::string latest_hash_;
+  std::string chain_id_;
+  int64_t latest_time_ = 0;
+};
+
+// Key layout and record format (docs/storage.md), exposed for VerifyChain and tests.
+namespace storage {
+std::string MetaKey();                                                  // "m"
+std::string LatestKey();                                                // "l"
+std::string BlockKey(uint64_t height);                                  // "b" + big-endian u64
+std::string HashKey(std::string_view hash);                             // "h" + 32-byte block hash
+std::string TxKey(std::string_view tx_id);                              // "t" + 32-byte tx id
+std::string AttestationKey(uint64_t height, std::string_view node_id);  // "a" + u64 + id
+
+// record = 0x01 || crc32c(key || 0x01 || payload) as 4 bytes, little-endian || payload
+std::string EncodeRecord(std::string_view key, std::string_view payload);
+// Error CORRUPTION (with what is wrong) if the record is malformed or its
+// checksum does not match.
+Status DecodeRecord(std::string_view key, std::string_view record, std::string* payload);
+// CRC-32C (Castagnoli), as stored.
+uint32_t Crc32c(std::string_view a, std::string_view b = {}, std::string_view c = {});
+}  // namespace storage
+
+}  // namespace traceledger
+
+#endif  // TRACELEDGER_LEDGER_BLOCK_STORE_H_
