@@ -58,10 +58,12 @@ class Sim {
     n_ = opt.nodes > 0 ? opt.nodes : 3 + 2 * static_cast<int>(seed % 3);
     drop_ = Chance(0.8) ? 0.01 * static_cast<double>(rng_.Uniform(20)) : 0.0;
     dup_ = 0.01 * static_cast<double>(rng_.Uniform(10));
+    reorder_ = Chance(0.7);
     max_delay_ = 2 + rng_.Uniform(3 * kUnitsPerTick);
-    max_msg_bytes_ = 16 + rng_.Uniform(200);
-    max_inflight_ = 1 + rng_.Uniform(8);
-    max_uncommitted_ = 64 + rng_.Uniform(2048);
+    max_msg_bytes_ = Chance(0.3) ? 1 : 16 + rng_.Uniform(200);  // 1: one entry per message
+    proposals_per_tick_ = 1 + static_cast<int>(rng_.Uniform(4));
+    max_inflight_ = 2 + rng_.Uniform(7);
+    max_uncommitted_ = 64 + rng_.Uniform(512);
     for (int i = 1; i <= n_; ++i) {
       auto node = std::make_unique<Node>();
       node->id = static_cast<NodeId>(i);
@@ -77,7 +79,7 @@ class Sim {
     try {
       Log("seed " + std::to_string(seed_) + ": " + std::to_string(n_) + " nodes, drop " +
           std::to_string(drop_) + " dup " + std::to_string(dup_) +
-          " delay<=" + std::to_string(max_delay_));
+          " delay<=" + std::to_string(max_delay_) + (reorder_ ? " reordering" : " fifo"));
       for (auto& node : nodes_) Start(*node);
       for (int t = 0; t < opt_.steps; ++t) {
         ChaosTick();
@@ -319,7 +321,14 @@ class Sim {
       if (Chance(drop_) || Blocked(m.from, m.to)) continue;
       int copies = Chance(dup_) ? 2 : 1;
       for (int k = 0; k < copies; ++k) {
-        net_.push(InFlight{now_ + 1 + rng_.Uniform(max_delay_), seq_++, m});
+        uint64_t at = now_ + 1 + rng_.Uniform(max_delay_);
+        if (!reorder_) {
+          // A FIFO link (like one TCP connection): never overtake a message.
+          uint64_t& last = link_last_[{m.from, m.to}];
+          at = std::max(at, last);
+          last = at;
+        }
+        net_.push(InFlight{at, seq_++, m});
       }
     }
   }
@@ -366,7 +375,9 @@ class Sim {
   }
 
   void ChaosTick() {
-    if (Chance(0.4)) Propose(RandomNode());
+    for (int k = 0; k < proposals_per_tick_; ++k) {
+      if (Chance(0.4)) Propose(RandomNode());
+    }
     if (Chance(0.05)) {
       Node& node = N(RandomNode());
       if (node.up) {
@@ -440,6 +451,7 @@ class Sim {
     blocked_.clear();
     drop_ = 0;
     dup_ = 0;
+    reorder_ = false;
     crash_p_ = 0;
     for (auto& node : nodes_) {
       if (!node->up) Start(*node);
@@ -517,10 +529,13 @@ class Sim {
   SeededRand rng_;
   int n_ = 3;
   double drop_ = 0, dup_ = 0;
+  bool reorder_ = true;
+  std::map<std::pair<NodeId, NodeId>, uint64_t> link_last_;
   double crash_p_ = 0.004;
   uint64_t max_delay_ = 10;
   uint64_t max_msg_bytes_ = 64;
   size_t max_inflight_ = 4;
+  int proposals_per_tick_ = 1;
   uint64_t max_uncommitted_ = 1024;
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<NodeId> voters_;
