@@ -1,0 +1,208 @@
+#include "contracts/engine.h"
+
+#include <string_view>
+
+#include "contracts/exec.h"
+#include "ledger/hex.h"
+
+namespace traceledger {
+namespace {
+
+enum Who : uint8_t { kRegulatorOnly = 1, kEnterpriseOnly = 2, kEither = 3 };
+
+struct TxType {
+  std::string_view name;
+  Status (*fn)(Exec&);
+  uint8_t who;
+  uint32_t roles;  // enterprises need one of these; 0: any role
+};
+
+constexpr uint32_t kMakers = kManufacturer | kProducer | kImporter;
+constexpr uint32_t kDispensers = kRetailer | kCaterer | kPharmacy | kVaccinationSite;
+
+// Sorted by name (binary search).
+constexpr TxType kTypes[] = {
+    {"product.register", TxProductRegister, kEnterpriseOnly, kMakers},
+    {"recall.close", TxRecallClose, kRegulatorOnly, 0},
+    {"recall.issue", TxRecallIssue, kRegulatorOnly, 0},
+    {"recall.respond", TxRecallRespond, kEnterpriseOnly, 0},
+    {"registry.enroll", TxEnroll, kRegulatorOnly, 0},
+    {"registry.reinstate", TxReinstate, kRegulatorOnly, 0},
+    {"registry.rotate_key", TxRotateKey, kEnterpriseOnly, 0},
+    {"registry.suspend", TxSuspend, kRegulatorOnly, 0},
+    {"regulator.quarantine", TxQuarantine, kRegulatorOnly, 0},
+    {"regulator.release", TxRelease, kRegulatorOnly, 0},
+    {"trace.aggregate", TxAggregate, kEnterpriseOnly, 0},
+    {"trace.commission", TxCommission, kEnterpriseOnly, kMakers},
+    {"trace.destroy", TxDestroy, kEither, 0},
+    {"trace.disaggregate", TxDisaggregate, kEnterpriseOnly, 0},
+    {"trace.dispense", TxDispense, kEnterpriseOnly, kDispensers},
+    {"trace.document", TxDocument, kEither, 0},
+    {"trace.inspect", TxInspect, kEither, kLab},
+    {"trace.reading", TxReading, kEnterpriseOnly, 0},
+    {"trace.receive", TxReceive, kEnterpriseOnly, 0},
+    {"trace.ship", TxShip, kEnterpriseOnly, 0},
+    {"trace.transform", TxTransform, kEnterpriseOnly, kManufacturer | kProducer},
+};
+
+const TxType* FindType(std::string_view name) {
+  size_t lo = 0, hi = std::size(kTypes);
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (kTypes[mid].name < name) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < std::size(kTypes) && kTypes[lo].name == name ? &kTypes[lo] : nullptr;
+}
+
+void PutU32(std::string* s, uint32_t v) {
+  for (int i = 3; i >= 0; --i) s->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void PutU64(std::string* s, uint64_t v) {
+  for (int i = 7; i >= 0; --i) s->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void PutStr(std::string* s, std::string_view v) {
+  PutU32(s, static_cast<uint32_t>(v.size()));
+  s->append(v);
+}
+
+// Identifies and authorises the signer for `type`.
+Status Authorise(Exec& x, const TxType& type) {
+  const Envelope& env = *x.env;
+  if (const std::string* name = x.engine.RegulatorName(env.signer)) {
+    x.signer.regulator = true;
+    x.signer.name = *name;
+    if (!(type.who & kRegulatorOnly))
+      return Reject("ROLE_FORBIDDEN", "regulator " + Q(*name) + " may not sign " + env.type);
+    return Status::OK();
+  }
+  auto uscc = x.Get(keys::SignerKey(env.signer));
+  if (!uscc || !x.Load(keys::Enterprise(*uscc), &x.signer.ent))
+    return Reject("NOT_ENROLLED", "signer " + ToHex(env.signer) +
+                                      " is neither a regulator nor an enrolled enterprise");
+  x.signer.uscc = *uscc;
+  x.signer.name = x.signer.ent.name;
+  if (x.signer.ent.suspended)
+    return Reject("SUSPENDED", "enterprise " + *uscc + " is suspended (" + x.signer.ent.reason +
+                                   ") and may do nothing");
+  if (!(type.who & kEnterpriseOnly))
+    return Reject("ROLE_FORBIDDEN", env.type + " is for regulators only");
+  if (type.roles && !(x.signer.ent.roles & type.roles))
+    return Reject("ROLE_FORBIDDEN", "enterprise " + *uscc + " (roles " +
+                                        RolesToString(x.signer.ent.roles) + ") may not sign " +
+                                        env.type + "; it needs one of: " +
+                                        RolesToString(type.roles));
+  return Status::OK();
+}
+
+}  // namespace
+
+Engine::Engine(Genesis genesis) : genesis_(std::move(genesis)) {
+  for (const auto& r : genesis_.regulators) regulators_[r.public_key] = r.name;
+}
+
+const std::string* Engine::RegulatorName(const std::string& public_key) const {
+  auto it = regulators_.find(public_key);
+  return it == regulators_.end() ? nullptr : &it->second;
+}
+
+std::string EncodeReceipt(const Receipt& r) {
+  std::string s;
+  s.reserve(64 + r.code.size() + r.message.size());
+  PutStr(&s, r.tx_id);
+  PutStr(&s, r.ok ? "ok" : "rejected");
+  PutStr(&s, r.code);
+  PutStr(&s, r.message);
+  PutU64(&s, r.height);
+  PutU32(&s, r.index);
+  return s;
+}
+
+std::string ChainStateHash(HashAlg alg, const std::string& prev, const std::vector<WriteOp>& w) {
+  Hasher h(alg);
+  h.Update(prev);
+  std::string buf;
+  for (const auto& op : w) {
+    buf.clear();
+    PutStr(&buf, op.key);
+    if (op.value) {
+      buf.push_back(1);
+      PutStr(&buf, *op.value);
+    } else {
+      buf.push_back(0);
+    }
+    h.Update(buf);
+  }
+  return h.Final();
+}
+
+std::string NextHead(HashAlg alg, const std::string& prev_head, const std::string& tx_id) {
+  return Hash2(alg, prev_head, tx_id);
+}
+
+BlockResult Engine::ExecuteBlock(const StateReader& state, const BlockContext& ctx,
+                                 const std::vector<Envelope>& txs) const {
+  BlockResult out;
+  Exec x(*this, state, ctx);
+
+  // Block-time rules first: every node evaluates them at the same block time.
+  x.Begin(nullptr, 0);
+  RaiseOverdueShipments(x);
+  x.Commit();
+
+  out.receipts.reserve(txs.size());
+  for (uint32_t i = 0; i < txs.size(); ++i) {
+    const Envelope& env = txs[i];
+    Receipt r{env.tx_id, false, "", "", ctx.height, i};
+    x.Begin(&env, i);
+    Status s;
+    bool consume_nonce = true;
+    std::string nonce_key;
+    const TxType* type = nullptr;
+    if (env.chain_id != genesis_.chain_id) {
+      s = Reject("WRONG_CHAIN", "chain_id " + Q(env.chain_id) + " is not " + Q(genesis_.chain_id));
+      consume_nonce = false;
+    } else if (env.nonce.empty() || env.nonce.size() > kMaxNonceLength) {
+      s = Reject("BAD_NONCE", "nonce must be 1..64 characters");
+      consume_nonce = false;
+    } else if (nonce_key = keys::Nonce(env.signer, env.nonce); x.Exists(nonce_key)) {
+      s = Reject("DUPLICATE_NONCE", "nonce " + Q(env.nonce) + " was already used by this signer");
+      consume_nonce = false;
+    } else if (env.time_ms > ctx.time_ms + genesis_.params.max_future_skew_ms) {
+      s = Reject("FUTURE_TIME", "time " + env.time + " is more than " +
+                                    std::to_string(genesis_.params.max_future_skew_ms / 1000) +
+                                    " s ahead of the block time");
+    } else if (type = FindType(env.type); type == nullptr) {
+      s = Reject("UNKNOWN_TYPE", "type " + Q(env.type.substr(0, 64)) + " is not a transaction type");
+    } else if (!env.body.is_object()) {
+      s = Reject("BAD_BODY", "body must be a JSON object");
+    } else {
+      s = Authorise(x, *type);
+      if (s.ok()) s = type->fn(x);
+      if (s.ok() && x.corrupt()) s = Reject("STATE_CORRUPT", "a state record did not decode");
+    }
+    if (s.ok()) {
+      if (!x.signer.regulator) x.Put(keys::Activity(x.signer.uscc, ctx.height, i), env.type);
+      x.Count("tx|ok", 1);
+      x.Count("type|" + env.type, 1);
+      x.Commit();
+      r.ok = true;
+      r.code = "OK";
+    } else {
+      x.Abort();
+      x.Begin(nullptr, 0);  // counters straight into the block
+      x.Count("tx|rejected", 1);
+      x.Count("rejected|" + s.code(), 1);
+      x.Commit();
+      r.code = s.code();
+      r.message = s.message();
+    }
+    if (consume_nonce) x.PutBlock(nonce_key, env.tx_id);
+    out.receipts.push_back(std::move(r));
+  }
+  x.FinishBlock(&out);
+  out.state_hash = ChainStateHash(genesis_.hash_alg, ctx.prev_state_hash, out.writes);
+  return out;
+}
+
+}  // namespace traceledger

@@ -1,0 +1,166 @@
+// Execution context shared by the transaction handlers (internal to contracts/).
+//
+// Reads go through three layers: the current transaction's writes, the block's
+// writes so far, then the StateReader. A transaction's writes, counters and
+// alerts are merged into the block only when it succeeds (Commit); Abort drops
+// them, so a rejected transaction changes nothing.
+//
+// Thread-safety: one Exec per block execution, on one thread.
+#ifndef TRACELEDGER_CONTRACTS_EXEC_H_
+#define TRACELEDGER_CONTRACTS_EXEC_H_
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "contracts/body.h"
+#include "contracts/engine.h"
+#include "contracts/state.h"
+#include "contracts/store.h"
+
+namespace traceledger {
+
+using Overlay = std::map<std::string, std::optional<std::string>, std::less<>>;
+
+struct Signer {
+  bool regulator = false;
+  std::string name;  // regulator name or enterprise name
+  std::string uscc;  // enterprises
+  EnterpriseRec ent;
+  bool Has(uint32_t roles) const { return !regulator && (ent.roles & roles) != 0; }
+};
+
+class Exec {
+ public:
+  Exec(const Engine& engine, const StateReader& base, const BlockContext& ctx);
+
+  // ---- transaction lifecycle
+  void Begin(const Envelope* env, uint32_t index);
+  void Commit();
+  void Abort();
+
+  // ---- raw view
+  std::optional<std::string> Get(std::string_view key) const;
+  bool Exists(std::string_view key) const { return Get(key).has_value(); }
+  void Put(const std::string& key, std::string value);
+  void Del(const std::string& key);
+  void Scan(std::string_view prefix, const ScanFn& fn) const;
+  // Writes straight into the block (survives Abort): nonces.
+  void PutBlock(const std::string& key, std::string value);
+
+  // ---- typed records. Load returns false if absent (or corrupt: corrupt() set).
+  template <typename R>
+  bool Load(const std::string& key, R* r) {
+    auto v = Get(key);
+    if (!v) return false;
+    if (!Decode(*v, r)) {
+      corrupt_ = true;
+      return false;
+    }
+    return true;
+  }
+  template <typename R>
+  void Save(const std::string& key, const R& r) {
+    Put(key, Encode(r));
+  }
+  bool corrupt() const { return corrupt_; }
+
+  // Loads an item; UNKNOWN_CODE if absent.
+  Status LoadItem(const std::string& code, ItemRec* item);
+  // Stores an item: extends its hash chain and event list once per transaction
+  // and keeps the status counters exact.
+  void SaveItem(ItemRec& item);
+  // The item and every item aggregated inside it, depth first (the item first).
+  // TOO_MANY if the total would exceed kMaxItemsPerTx.
+  Status Expand(const ItemRec& top, std::vector<ItemRec>* out);
+  // Loads `codes` (UNKNOWN_CODE) and expands each (AGGREGATED if a code sits
+  // inside an aggregate and `top_level_only`).
+  Status LoadExpanded(const std::vector<std::string>& codes, bool top_level_only,
+                      std::vector<ItemRec>* out);
+  // Changes the custodian, keeping the holder index and recall obligations.
+  void SetCustodian(ItemRec& item, const std::string& uscc);
+
+  // ---- rules shared by several types
+  // TERMINAL / IN_TRANSIT / RECALLED / QUARANTINED.
+  Status CheckMovable(const ItemRec& item) const;
+  bool Expired(const ItemRec& item) const;
+  // DOCUMENTS_MISSING naming the missing document types, for imported cold-chain food.
+  Status CheckImportDocuments(const ItemRec& item);
+  // True if `item` may still leave its custodian without documents (the importer's
+  // first move from the port into its first warehouse).
+  bool ImportFirstMove(const ItemRec& item);
+  std::optional<TempRange> ProductRange(const std::string& product_code);
+
+  // ---- quarantine and alerts
+  void Quarantine(ItemRec& item, const std::string& alert_id);
+  void Unquarantine(ItemRec& item);  // resolves the alerts that quarantined it
+  std::string OpenAlert(const std::string& kind, const std::string& subject,
+                        const std::string& message, uint32_t pending);
+  void CloseAlert(const std::string& id);
+  // Resolves one recall obligation (item returned, destroyed or released).
+  void ResolveObligation(ItemRec& item);
+  void CloseRecall(RecallRec& recall, const std::string& reason);
+
+  // ---- counters (cockpit)
+  void Count(const std::string& name, int64_t delta);
+
+  // ---- block end
+  void FinishBlock(BlockResult* out);
+
+  const Engine& engine;
+  const Genesis& g;
+  const BlockContext& ctx;
+  HashAlg alg;
+  const Envelope* env = nullptr;
+  uint32_t index = 0;
+  Signer signer;
+  std::string tx_hex;  // hex of env->tx_id
+
+ private:
+  const StateReader& base_;
+  Overlay block_, tx_;
+  std::map<std::string, int64_t> counters_block_, counters_tx_;
+  std::vector<AlertRec> alerts_block_, alerts_tx_;
+  std::set<std::string> touched_;
+  uint64_t alert_seq_block_ = 0, alert_seq_tx_ = 0;
+  bool corrupt_ = false;
+};
+
+// Handlers, one per transaction type (tx_*.cc). Each validates its body, checks
+// its rules and writes through Exec. The signer is already authorised for the
+// type's roles and not suspended.
+Status TxEnroll(Exec& x);
+Status TxSuspend(Exec& x);
+Status TxReinstate(Exec& x);
+Status TxRotateKey(Exec& x);
+Status TxProductRegister(Exec& x);
+Status TxCommission(Exec& x);
+Status TxDocument(Exec& x);
+Status TxAggregate(Exec& x);
+Status TxDisaggregate(Exec& x);
+Status TxShip(Exec& x);
+Status TxReceive(Exec& x);
+Status TxReading(Exec& x);
+Status TxTransform(Exec& x);
+Status TxInspect(Exec& x);
+Status TxDispense(Exec& x);
+Status TxDestroy(Exec& x);
+Status TxQuarantine(Exec& x);
+Status TxRelease(Exec& x);
+Status TxRecallIssue(Exec& x);
+Status TxRecallRespond(Exec& x);
+Status TxRecallClose(Exec& x);
+
+// Evaluated at the start of every block: overdue shipments.
+void RaiseOverdueShipments(Exec& x);
+
+inline Status Reject(const char* code, std::string msg) {
+  return Status::Error(code, std::move(msg));
+}
+inline std::string Q(const std::string& s) { return "\"" + s + "\""; }
+
+}  // namespace traceledger
+
+#endif  // TRACELEDGER_CONTRACTS_EXEC_H_

@@ -1,0 +1,74 @@
+#include "contracts/store.h"
+
+#include <leveldb/db.h>
+#include <leveldb/write_batch.h>
+
+namespace traceledger {
+
+std::optional<std::string> MemState::Get(std::string_view key) const {
+  auto it = map_.find(key);
+  if (it == map_.end()) return std::nullopt;
+  return it->second;
+}
+
+void MemState::Scan(std::string_view prefix, const ScanFn& fn) const {
+  for (auto it = map_.lower_bound(prefix); it != map_.end(); ++it) {
+    if (it->first.compare(0, prefix.size(), prefix) != 0) break;
+    if (!fn(it->first, it->second)) break;
+  }
+}
+
+void MemState::Apply(const std::vector<WriteOp>& writes) {
+  for (const auto& w : writes) {
+    if (w.value) {
+      map_.insert_or_assign(w.key, *w.value);
+    } else {
+      auto it = map_.find(w.key);
+      if (it != map_.end()) map_.erase(it);
+    }
+  }
+}
+
+StateStore::~StateStore() { delete db_; }
+
+Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
+  leveldb::Options options;
+  options.create_if_missing = true;
+  leveldb::DB* db = nullptr;
+  leveldb::Status s = leveldb::DB::Open(options, path, &db);
+  if (!s.ok()) return Status::IOError("open state store " + path + ": " + s.ToString());
+  return std::unique_ptr<StateStore>(new StateStore(db));
+}
+
+std::optional<std::string> StateStore::Get(std::string_view key) const {
+  std::string value;
+  leveldb::Status s = db_->Get(leveldb::ReadOptions(), leveldb::Slice(key.data(), key.size()),
+                               &value);
+  if (!s.ok()) return std::nullopt;
+  return value;
+}
+
+void StateStore::Scan(std::string_view prefix, const ScanFn& fn) const {
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  leveldb::Slice p(prefix.data(), prefix.size());
+  for (it->Seek(p); it->Valid() && it->key().starts_with(p); it->Next()) {
+    if (!fn(std::string_view(it->key().data(), it->key().size()),
+            std::string_view(it->value().data(), it->value().size())))
+      break;
+  }
+}
+
+Status StateStore::Apply(const std::vector<WriteOp>& writes, bool sync) {
+  leveldb::WriteBatch batch;
+  for (const auto& w : writes) {
+    if (w.value) batch.Put(w.key, *w.value);
+    else batch.Delete(w.key);
+  }
+  leveldb::WriteOptions options;
+  options.sync = sync;
+  leveldb::Status s = db_->Write(options, &batch);
+  if (!s.ok()) return Status::IOError("apply state writes: " + s.ToString());
+  return Status::OK();
+}
+
+}  // namespace traceledger

@@ -1,0 +1,74 @@
+// State storage for the contracts: the read interface the engine executes
+// against, an in-memory implementation (tests, benchmarks) and a LevelDB-backed
+// StateStore that applies a block's write set atomically.
+//
+// Thread-safety: MemState is not thread-safe. StateStore allows concurrent Get
+// and Scan (LevelDB reads are thread-safe) but Apply must not run concurrently
+// with the engine reading the same store for another block.
+#ifndef TRACELEDGER_CONTRACTS_STORE_H_
+#define TRACELEDGER_CONTRACTS_STORE_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ledger/status.h"
+
+namespace leveldb {
+class DB;
+}
+
+namespace traceledger {
+
+// One state write: a put (value set) or a delete (value empty optional).
+struct WriteOp {
+  std::string key;
+  std::optional<std::string> value;
+  bool operator==(const WriteOp&) const = default;
+};
+
+using ScanFn = std::function<bool(std::string_view key, std::string_view value)>;
+
+class StateReader {
+ public:
+  virtual ~StateReader() = default;
+  virtual std::optional<std::string> Get(std::string_view key) const = 0;
+  // Calls fn(key, value) for every key that starts with `prefix`, in ascending
+  // byte order, until fn returns false.
+  virtual void Scan(std::string_view prefix, const ScanFn& fn) const = 0;
+};
+
+class MemState : public StateReader {
+ public:
+  std::optional<std::string> Get(std::string_view key) const override;
+  void Scan(std::string_view prefix, const ScanFn& fn) const override;
+  void Apply(const std::vector<WriteOp>& writes);
+  size_t size() const { return map_.size(); }
+  const std::map<std::string, std::string, std::less<>>& map() const { return map_; }
+
+ private:
+  std::map<std::string, std::string, std::less<>> map_;
+};
+
+class StateStore : public StateReader {
+ public:
+  ~StateStore() override;
+  // Opens (creating if missing) the LevelDB database at `path`.
+  static Result<std::unique_ptr<StateStore>> Open(const std::string& path);
+  std::optional<std::string> Get(std::string_view key) const override;
+  void Scan(std::string_view prefix, const ScanFn& fn) const override;
+  // Applies every write in one WriteBatch: all or nothing.
+  Status Apply(const std::vector<WriteOp>& writes, bool sync);
+
+ private:
+  explicit StateStore(leveldb::DB* db) : db_(db) {}
+  leveldb::DB* db_;
+};
+
+}  // namespace traceledger
+
+#endif  // TRACELEDGER_CONTRACTS_STORE_H_

@@ -1,0 +1,90 @@
+#include "genesis/genesis.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "ledger/hash.h"
+
+namespace traceledger {
+namespace {
+
+const char* kGood = R"({
+  "chain_id": "t1", "hash": "sm3",
+  "validators": [{"id": "v1", "public_key": "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798", "p2p": "127.0.0.1:7001", "http": "127.0.0.1:8001"}],
+  "regulators": [{"name": "reg", "public_key": "02e493dbf1c10d80f3581e4904930b1404cc6c13900ee0758474fa94abe8c4cd13"}],
+  "params": {"default_shipment_deadline_hours": 24, "max_future_skew_seconds": 60,
+             "temperature_profiles": {"vaccine": {"min_c": 2, "max_c": 8}, "deep": {"max_c": -60}},
+             "category_profiles": {"vaccine": "vaccine"}}
+})";
+
+TEST(Genesis, ParsesAndHashesExactBytes) {
+  auto g = ParseGenesis(kGood);
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(g->chain_id, "t1");
+  EXPECT_EQ(g->hash_alg, HashAlg::kSm3);
+  EXPECT_EQ(g->hash, Hash(HashAlg::kSm3, kGood));
+  EXPECT_EQ(g->validators.size(), 1u);
+  EXPECT_EQ(g->validators[0].public_key.size(), 33u);
+  EXPECT_EQ(g->params.default_shipment_deadline_ms, 24LL * 3600 * 1000);
+  EXPECT_EQ(g->params.max_future_skew_ms, 60000);
+  EXPECT_EQ(g->params.import_documents.size(), 4u);  // default
+  auto r = g->params.CategoryRange("vaccine");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE(r->Contains(5));
+  EXPECT_FALSE(r->Contains(8.5));
+  EXPECT_FALSE(g->params.CategoryRange("cold_chain_food").has_value());  // replaced map
+  // One more byte of whitespace: another genesis hash.
+  auto g2 = ParseGenesis(std::string(kGood) + "\n");
+  ASSERT_TRUE(g2.ok());
+  EXPECT_NE(g2->hash, g->hash);
+}
+
+TEST(Genesis, ReportsEveryMistakeWithItsPath) {
+  const char* bad = R"({
+    "chain_id": "bad id!", "hash": "md5", "colour": 1,
+    "validators": [{"id": "v1", "public_key": "04ab", "p2p": "nohost", "http": "127.0.0.1:8001"},
+                   {"id": "v1", "public_key": "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798", "p2p": "h:1", "http": "h:2"}],
+    "regulators": [],
+    "params": {"temperature_profiles": {"vaccine": {"min_c": 9, "max_c": 2}},
+               "category_profiles": {"vaccine": "nope", "toys": "vaccine"},
+               "import_documents": ["customs declaration"],
+               "max_future_skew_seconds": -1,
+               "block": {"max_txs": 0, "speed": 1}}
+  })";
+  std::vector<GenesisError> errors;
+  auto g = ParseGenesis(bad, &errors);
+  ASSERT_FALSE(g.ok());
+  EXPECT_EQ(g.status().code(), "GENESIS_INVALID");
+  std::set<std::string> paths;
+  for (const auto& e : errors) paths.insert(e.path);
+  for (const char* p :
+       {"$.chain_id", "$.hash", "$.colour", "$.validators[0].public_key", "$.validators[0].p2p",
+        "$.validators[1].id", "$.regulators", "$.params.temperature_profiles.vaccine",
+        "$.params.category_profiles.vaccine", "$.params.category_profiles.toys",
+        "$.params.import_documents[0]", "$.params.max_future_skew_seconds",
+        "$.params.block.max_txs", "$.params.block.speed"}) {
+    EXPECT_TRUE(paths.count(p)) << "missing error for " << p << "\n" << g.status().message();
+  }
+}
+
+TEST(Genesis, RejectsNonJsonAndMissingMembers) {
+  EXPECT_FALSE(ParseGenesis("{").ok());
+  EXPECT_FALSE(ParseGenesis("[]").ok());
+  std::vector<GenesisError> errors;
+  EXPECT_FALSE(ParseGenesis("{}", &errors).ok());
+  ASSERT_EQ(errors.size(), 3u);  // chain_id, validators, regulators
+  EXPECT_EQ(errors[0].path, "$.chain_id");
+  EXPECT_EQ(errors[0].message, "missing");
+}
+
+TEST(Genesis, ExampleFilesLoad) {
+  for (const char* f : {"zhejiang-dev.json", "zhejiang-sm3.json"}) {
+    auto g = LoadGenesisFile(std::string(TRACELEDGER_SOURCE_DIR) + "/genesis/examples/" + f);
+    EXPECT_TRUE(g.ok()) << f << ": " << g.status().ToString();
+  }
+  EXPECT_EQ(LoadGenesisFile("/nonexistent/genesis.json").status().code(), "IO_ERROR");
+}
+
+}  // namespace
+}  // namespace traceledger
