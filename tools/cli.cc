@@ -1,8 +1,5 @@
 #include "tools/cli.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -58,28 +55,6 @@ Result<std::string> ReadInput(const std::string& path) {
   std::ostringstream ss;
   ss << f.rdbuf();
   return ss.str();
-}
-
-Status WritePrivateFile(const std::string& path, const std::string& content) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    return Status::IOError("cannot create " + path + ": " + std::strerror(errno) +
-                           (errno == EEXIST ? " (refusing to overwrite a key file)" : ""));
-  }
-  size_t off = 0;
-  while (off < content.size()) {
-    ssize_t n = ::write(fd, content.data() + off, content.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ::close(fd);
-      return Status::IOError("cannot write " + path + ": " + std::strerror(errno));
-    }
-    off += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    return Status::IOError("cannot sync " + path + ": " + std::strerror(errno));
-  }
-  return Status::OK();
 }
 
 Result<HashAlg> HashFlag(const Args& args, const char* flag) {

@@ -33,8 +33,6 @@ Result<Args> ParseArgs(int argc, char** argv, const std::vector<std::string>& wi
 
 // Reads a whole file, or standard input when path is "-".
 Result<std::string> ReadInput(const std::string& path);
-// Writes a file with mode 0600, refusing to replace an existing one.
-Status WritePrivateFile(const std::string& path, const std::string& content);
 
 // --hash sha256|sm3 (default sha256).
 Result<HashAlg> HashFlag(const Args& args, const char* flag = "hash");

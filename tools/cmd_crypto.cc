@@ -5,6 +5,7 @@
 
 #include "ledger/envelope.h"
 #include "ledger/hex.h"
+#include "ledger/key_file.h"
 #include "ledger/keys.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
@@ -13,27 +14,6 @@ namespace traceledger::cli {
 
 using nlohmann::json;
 
-Result<KeyPair> LoadKeyFile(const std::string& path) {
-  auto text = ReadInput(path);
-  if (!text.ok()) return text.status();
-  json doc = json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  if (!doc.is_object() || !doc.contains("private_key") || !doc["private_key"].is_string()) {
-    return Status::Error("KEY_FILE_INVALID",
-                         path + " is not a key file: expected {\"private_key\", \"public_key\"}");
-  }
-  auto kp = ParsePrivateKeyHex(doc["private_key"].get<std::string>());
-  if (!kp.ok()) return kp.status();
-  if (doc.contains("public_key") && doc["public_key"] != ToHex(kp->public_key)) {
-    return Status::Error("KEY_FILE_INVALID", path + ": public_key does not belong to private_key");
-  }
-  return kp;
-}
-
-std::string KeyFileJson(const KeyPair& kp) {
-  json doc = {{"private_key", ToHex(kp.private_key)}, {"public_key", ToHex(kp.public_key)}};
-  return doc.dump(2) + "\n";
-}
-
 int CmdKeygen(int argc, char** argv) {
   auto args = ParseArgs(argc, argv, {"out"}, {});
   if (!args.ok()) return Usage(args.status().message());
@@ -41,7 +21,7 @@ int CmdKeygen(int argc, char** argv) {
   if (!kp.ok()) return Fail(kp.status());
   std::string text = KeyFileJson(*kp);
   if (args->Has("out")) {
-    Status s = WritePrivateFile(args->Get("out"), text);
+    Status s = WriteKeyFile(args->Get("out"), *kp);
     if (!s.ok()) return Fail(s);
     std::printf("%s\n", ToHex(kp->public_key).c_str());
   } else {
@@ -56,7 +36,7 @@ int CmdSign(int argc, char** argv) {
   if (!args->Has("key") || !args->Has("payload")) return Usage("sign needs --key and --payload");
   auto alg = HashFlag(*args);
   if (!alg.ok()) return Usage(alg.status().message());
-  auto kp = LoadKeyFile(args->Get("key"));
+  auto kp = ReadKeyFile(args->Get("key"));
   if (!kp.ok()) return Fail(kp.status());
   auto payload = ReadInput(args->Get("payload"));
   if (!payload.ok()) return Fail(payload.status());

@@ -88,3 +88,37 @@ TEST(Genesis, ExampleFilesLoad) {
 
 }  // namespace
 }  // namespace traceledger
+
+#include "genesis/genesis_writer.h"
+#include "ledger/keys.h"
+
+namespace traceledger {
+namespace {
+
+TEST(GenesisWriter, WrittenGenesisLoadsBack) {
+  GenesisSpec spec;
+  spec.chain_id = "zj-test";
+  spec.hash_alg = HashAlg::kSm3;
+  spec.genesis_time = "2026-11-30T00:00:00Z";
+  for (int i = 1; i <= 3; ++i) {
+    KeyPair kp = *GenerateKeyPair();
+    spec.validators.push_back({"n" + std::to_string(i), kp.public_key,
+                               "127.0.0.1:700" + std::to_string(i),
+                               "127.0.0.1:800" + std::to_string(i)});
+  }
+  spec.regulators.push_back({"浙江省市场监督管理局", GenerateKeyPair()->public_key});
+  std::string text = BuildGenesisJson(spec);
+  auto g = ParseGenesis(text);
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(g->chain_id, "zj-test");
+  EXPECT_EQ(g->hash_alg, HashAlg::kSm3);
+  ASSERT_EQ(g->validators.size(), 3u);
+  EXPECT_EQ(g->validators[2].public_key, spec.validators[2].public_key);
+  EXPECT_EQ(g->regulators[0].name, "浙江省市场监督管理局");
+  EXPECT_EQ(g->params.block.max_interval_ms, 200u);
+  EXPECT_EQ(g->params.import_documents.size(), 4u);
+  EXPECT_EQ(g->hash, Hash(HashAlg::kSm3, text));
+}
+
+}  // namespace
+}  // namespace traceledger

@@ -1,0 +1,303 @@
+#include "api/service.h"
+
+#include <atomic>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "ledger.pb.h"
+#include "ledger/block.h"
+#include "ledger/hex.h"
+#include "ledger/merkle.h"
+#include "ledger/time_util.h"
+
+namespace traceledger::api {
+
+using nlohmann::json;
+
+int HttpStatusForCode(const std::string& code) {
+  if (code == "SIGNATURE_INVALID" || code == "SIGNATURE_HIGH_S" ||
+      code == "SIGNATURE_MALFORMED" || code == "SIGNER_INVALID") {
+    return 401;
+  }
+  if (code == "DUPLICATE") return 409;
+  if (code == "ENVELOPE_TOO_LARGE" || code == "PAYLOAD_TOO_LARGE" || code == "TOO_LARGE" ||
+      code == "BATCH_TOO_LARGE") {
+    return 413;
+  }
+  if (code == "MEMPOOL_FULL") return 429;
+  if (code == "NO_LEADER" || code == "STOPPED") return 503;
+  if (code == "NOT_FOUND") return 404;
+  return 400;
+}
+
+namespace {
+
+HttpResponse Json(int status, const json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = body.dump();
+  return r;
+}
+
+HttpResponse Error(const Status& s) {
+  HttpResponse r = JsonError(HttpStatusForCode(s.code()), s.code(), s.message());
+  if (r.status == 503 || r.status == 429) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+json ReceiptJson(const node::TxReceipt& r) {
+  json j = {{"tx_id", ToHex(r.tx_id)},
+            {"status", r.ok ? "ok" : "rejected"},
+            {"code", r.code},
+            {"message", r.message},
+            {"height", r.height},
+            {"index", r.index}};
+  return j;
+}
+
+json HeaderJson(const pb::BlockHeader& h, const std::string& block_hash) {
+  return {{"chain_id", h.chain_id()},
+          {"height", h.height()},
+          {"block_hash", ToHex(block_hash)},
+          {"prev_hash", ToHex(h.prev_hash())},
+          {"time", FormatRfc3339Millis(h.time())},
+          {"proposer", h.proposer()},
+          {"raft_term", h.raft_term()},
+          {"raft_index", h.raft_index()},
+          {"tx_root", ToHex(h.tx_root())},
+          {"receipts_root", ToHex(h.receipts_root())},
+          {"state_hash", ToHex(h.state_hash())},
+          {"tx_count", h.tx_count()}};
+}
+
+// Outcome of one envelope of a submission.
+struct Item {
+  std::string tx_id;  // raw, when parsed
+  Status status;      // OK: accepted
+  std::optional<Result<node::TxReceipt>> receipt;
+};
+
+json ItemJson(const Item& it) {
+  if (!it.status.ok()) {
+    json j = {{"status", "error"},
+              {"error", {{"code", it.status.code()}, {"message", it.status.message()}}}};
+    if (!it.tx_id.empty()) j["tx_id"] = ToHex(it.tx_id);
+    return j;
+  }
+  if (it.receipt && it.receipt->ok()) return ReceiptJson(it.receipt->value());
+  json j = {{"tx_id", ToHex(it.tx_id)}, {"status", "pending"}};
+  if (it.receipt) j["message"] = it.receipt->status().message();
+  return j;
+}
+
+// The HTTP status and body for a single envelope's outcome.
+HttpResponse SingleResponse(const Item& it) {
+  if (!it.status.ok()) {
+    HttpResponse r = Error(it.status);
+    return r;
+  }
+  if (it.receipt && it.receipt->ok()) {
+    const node::TxReceipt& rc = it.receipt->value();
+    if (!rc.ok) {
+      json j = {{"error", {{"code", rc.code}, {"message", rc.message}}},
+                {"receipt", ReceiptJson(rc)}};
+      return Json(HttpStatusForCode(rc.code) == 400 ? 422 : HttpStatusForCode(rc.code), j);
+    }
+    return Json(200, ReceiptJson(rc));
+  }
+  return Json(202, ItemJson(it));
+}
+
+}  // namespace
+
+void ApiService::Handle(const HttpRequest& req, Responder respond) {
+  const std::string& p = req.path;
+  auto method_not_allowed = [&](const char* allowed) {
+    HttpResponse r = JsonError(405, "METHOD_NOT_ALLOWED",
+                               req.method + " is not allowed on " + p + "; use " + allowed);
+    r.headers.emplace_back("Allow", allowed);
+    respond(r);
+  };
+  if (p == "/v1/transactions") {
+    if (req.method != "POST") return method_not_allowed("POST");
+    return PostTransactions(req, std::move(respond));
+  }
+  if (req.method != "GET") {
+    if (p.rfind("/v1/", 0) == 0) return method_not_allowed("GET");
+  }
+  if (p.rfind("/v1/transactions/", 0) == 0) return respond(GetTransaction(p.substr(17)));
+  if (p.rfind("/v1/blocks/", 0) == 0) return respond(GetBlock(p.substr(11)));
+  if (p == "/v1/status") return respond(GetStatus());
+  respond(JsonError(404, "NOT_FOUND", "no such endpoint: " + p + " (see docs/api.md)"));
+}
+
+void ApiService::PostTransactions(const HttpRequest& req, Responder respond) {
+  json doc = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return respond(JsonError(400, "BAD_REQUEST",
+                             "the body must be an envelope {payload, signer, signature} or "
+                             "{\"transactions\": [envelope, ...]}"));
+  }
+  bool batch = doc.contains("transactions");
+  std::vector<std::string> texts;
+  if (batch) {
+    const json& arr = doc["transactions"];
+    if (!arr.is_array() || arr.empty() || doc.size() != 1) {
+      return respond(JsonError(400, "BAD_REQUEST",
+                               "\"transactions\" must be the only member: a non-empty array"));
+    }
+    if (arr.size() > kMaxBatch) {
+      return respond(JsonError(413, "BATCH_TOO_LARGE",
+                               "at most " + std::to_string(kMaxBatch) +
+                                   " envelopes per request; got " + std::to_string(arr.size())));
+    }
+    for (const auto& e : arr) texts.push_back(e.dump());
+  } else {
+    texts.push_back(req.body);
+  }
+  const Genesis& g = node_->genesis();
+  auto items = std::make_shared<std::vector<Item>>(texts.size());
+  std::vector<size_t> accepted;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    auto env = ParseEnvelope(texts[i], g.hash_alg);
+    Item& it = (*items)[i];
+    if (!env.ok()) {
+      it.status = env.status();
+      continue;
+    }
+    it.tx_id = env->tx_id;
+    it.status = CheckChainId(*env, g.chain_id);
+    if (it.status.ok()) it.status = node_->Submit(*env);
+    if (it.status.ok()) accepted.push_back(i);
+  }
+  auto finish = [items, batch, respond]() {
+    if (!batch) return respond(SingleResponse((*items)[0]));
+    json results = json::array();
+    for (const auto& it : *items) results.push_back(ItemJson(it));
+    respond(Json(200, {{"results", results}}));
+  };
+  auto wait = req.query.find("wait");
+  if (wait == req.query.end() || wait->second != "commit" || accepted.empty()) return finish();
+  int timeout = kDefaultWaitMs;
+  if (auto t = req.query.find("timeout_ms"); t != req.query.end()) {
+    timeout = std::clamp(std::atoi(t->second.c_str()), 1, kMaxWaitMs);
+  }
+  // Answer once every accepted envelope has a receipt or timed out.
+  auto remaining = std::make_shared<std::atomic<size_t>>(accepted.size());
+  auto mu = std::make_shared<std::mutex>();
+  for (size_t i : accepted) {
+    node_->WaitForReceipt((*items)[i].tx_id, timeout,
+                          [items, i, remaining, mu, finish](Result<node::TxReceipt> r) {
+                            {
+                              std::lock_guard<std::mutex> l(*mu);
+                              (*items)[i].receipt = std::move(r);
+                            }
+                            if (remaining->fetch_sub(1) == 1) finish();
+                          });
+  }
+}
+
+HttpResponse ApiService::GetTransaction(const std::string& hex_id) {
+  auto id = FromHex(hex_id);
+  if (!id || id->size() != 32) {
+    return JsonError(400, "BAD_TX_ID", "a transaction id is 64 lowercase hex characters");
+  }
+  const BlockStore& store = node_->blocks();
+  auto loc = store.FindTransaction(*id);
+  if (!loc.ok()) {
+    if (loc.status().Is("NOT_FOUND")) {
+      return JsonError(404, "NOT_FOUND",
+                       "transaction " + hex_id + " is not in the ledger (yet); if it was just "
+                       "accepted, it may still be pending");
+    }
+    return Error(loc.status());
+  }
+  pb::Block b;
+  Status s = store.GetBlock(loc->height, &b);
+  if (!s.ok()) return Error(s);
+  HashAlg alg = store.alg();
+  std::string block_hash = BlockHash(alg, b.header());
+  const auto& tx = b.transactions(static_cast<int>(loc->index));
+  const auto& rc = b.receipts(static_cast<int>(loc->index));
+  auto proof = MerkleInclusionProof(alg, TxLeafHashes(alg, b), loc->index);
+  json path = json::array();
+  if (proof.ok()) {
+    for (const auto& h : *proof) path.push_back(ToHex(h));
+  }
+  json j = {{"tx_id", hex_id},
+            {"height", loc->height},
+            {"index", loc->index},
+            {"block_hash", ToHex(block_hash)},
+            {"envelope",
+             {{"payload", tx.payload()},
+              {"signer", ToHex(tx.signer())},
+              {"signature", ToHex(tx.signature())}}},
+            {"receipt", ReceiptJson(node::TxReceipt{rc.tx_id(), rc.ok(),
+                                                    rc.ok() ? "OK" : rc.code(), rc.message(),
+                                                    rc.height(), rc.index()})},
+            {"proof",
+             {{"leaf_index", loc->index}, {"tree_size", b.transactions_size()}, {"path", path}}},
+            {"header", HeaderJson(b.header(), block_hash)}};
+  return Json(200, j);
+}
+
+HttpResponse ApiService::GetBlock(const std::string& which) {
+  const BlockStore& store = node_->blocks();
+  uint64_t height;
+  if (which == "latest") {
+    height = *store.latest_height();
+  } else {
+    if (which.empty() || which.size() > 19 ||
+        which.find_first_not_of("0123456789") != std::string::npos) {
+      return JsonError(400, "BAD_HEIGHT", "a block height is a non-negative integer or 'latest'");
+    }
+    height = std::stoull(which);
+    if (height >= store.block_count()) {
+      return JsonError(404, "NOT_FOUND", "no block at height " + which + "; the latest is " +
+                                             std::to_string(store.block_count() - 1));
+    }
+  }
+  pb::Block b;
+  Status s = store.GetBlock(height, &b);
+  if (!s.ok()) return Error(s);
+  HashAlg alg = store.alg();
+  std::string block_hash = BlockHash(alg, b.header());
+  json j = HeaderJson(b.header(), block_hash);
+  json ids = json::array();
+  for (const auto& id : BlockTxIds(alg, b)) ids.push_back(ToHex(id));
+  j["tx_ids"] = ids;
+  std::vector<pb::Attestation> atts;
+  json aj = json::array();
+  if (store.GetAttestations(height, &atts).ok()) {
+    for (const auto& a : atts) {
+      aj.push_back({{"node_id", a.node_id()}, {"signature", ToHex(a.signature())}});
+    }
+  }
+  j["attestations"] = aj;
+  return Json(200, j);
+}
+
+HttpResponse ApiService::GetStatus() {
+  node::NodeStatus st = node_->GetStatus();
+  json peers = json::array();
+  for (const auto& p : st.peers) {
+    peers.push_back({{"id", p.id},
+                     {"p2p", p.p2p},
+                     {"connected", p.connected},
+                     {"match_index", p.match_index}});
+  }
+  json j = {{"node_id", st.node_id},
+            {"chain_id", node_->genesis().chain_id},
+            {"role", st.role},
+            {"term", st.term},
+            {"leader", st.leader.empty() ? json(nullptr) : json(st.leader)},
+            {"commit_index", st.commit_index},
+            {"applied_index", st.applied_index},
+            {"height", st.height},
+            {"latest_hash", st.latest_hash},
+            {"mempool_size", st.mempool_size},
+            {"peers", peers}};
+  return Json(200, j);
+}
+
+}  // namespace traceledger::api

@@ -1,0 +1,25 @@
+// Key files: {"private_key": "<64 hex>", "public_key": "<66 hex>"}, written
+// with mode 0600 and never over an existing file (tracectl keygen, tracenode).
+#ifndef TRACELEDGER_LEDGER_KEY_FILE_H_
+#define TRACELEDGER_LEDGER_KEY_FILE_H_
+
+#include <string>
+
+#include "ledger/keys.h"
+#include "ledger/status.h"
+
+namespace traceledger {
+
+// Errors: IO_ERROR, KEY_FILE_INVALID (not the format, or the public key does
+// not belong to the private key), and the private key's parse errors.
+Result<KeyPair> ReadKeyFile(const std::string& path);
+// The file's JSON text.
+std::string KeyFileJson(const KeyPair& kp);
+// Writes KeyFileJson(kp) with mode 0600, synced. IO_ERROR if the file exists.
+Status WriteKeyFile(const std::string& path, const KeyPair& kp);
+// Creates `path` with mode 0600 and `content`, refusing to replace a file.
+Status WritePrivateFile(const std::string& path, const std::string& content);
+
+}  // namespace traceledger
+
+#endif  // TRACELEDGER_LEDGER_KEY_FILE_H_

@@ -1,0 +1,130 @@
+// The node: one validator of the traceability ledger (docs/node.md).
+//
+// It owns the durable Raft state, the peer transport, the mempool, the block
+// builder, the apply loop (committed entry -> contracts -> block store and
+// state), attestations, and the waiters of clients that asked to be told when
+// their transaction is committed.
+//
+// Threads: one Raft loop thread owns the Raft instance, builds blocks, handles
+// every Ready (persist, send, apply) in order; the transport's I/O thread only
+// queues frames for it. Reads (blocks, transactions, status) may come from any
+// thread: the stores are thread-safe.
+//
+// Durability: a Ready's entries and hard state are synced before its messages
+// are sent; an applied block is synced to the block store before the state it
+// produced, and a restart re-executes any block whose state is missing. A
+// client is told "committed" only after the entry was committed by a majority
+// and applied locally.
+#ifndef TRACELEDGER_NODE_NODE_H_
+#define TRACELEDGER_NODE_NODE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "genesis/genesis.h"
+#include "ledger/block_store.h"
+#include "ledger/envelope.h"
+#include "ledger/keys.h"
+#include "ledger/status.h"
+
+namespace traceledger {
+class StateReader;
+}
+
+namespace traceledger::node {
+
+using LogFn = std::function<void(const std::string& line)>;
+
+struct NodeOptions {
+  Genesis genesis;
+  std::string genesis_path;  // for messages only
+  std::string node_id;       // one of genesis.validators[].id
+  KeyPair key;               // must match that validator's public key
+  std::string data_dir;
+  std::string p2p_listen;    // host:port; default: the validator's p2p address
+  int tick_ms = 100;         // one Raft tick
+  int election_ticks = 10;   // election timeout in ticks (randomised up to 2x)
+  size_t max_inflight_blocks = 4;
+  size_t mempool_max_txs = 100000;
+  LogFn log;  // where the node tells the operator what it is doing
+};
+
+// A committed transaction's outcome.
+struct TxReceipt {
+  std::string tx_id;  // raw
+  bool ok = false;
+  std::string code;
+  std::string message;
+  uint64_t height = 0;
+  uint32_t index = 0;
+};
+
+struct PeerStatus {
+  std::string id;
+  std::string p2p;
+  bool connected = false;
+  uint64_t match_index = 0;  // leader only
+  uint64_t attested_height = 0;
+};
+
+struct NodeStatus {
+  std::string node_id;
+  std::string role;  // "leader", "follower", "candidate", "pre-candidate"
+  uint64_t term = 0;
+  std::string leader;  // validator id, "" when unknown
+  uint64_t commit_index = 0;
+  uint64_t applied_index = 0;
+  uint64_t height = 0;  // latest block height
+  std::string latest_hash;
+  size_t mempool_size = 0;
+  std::vector<PeerStatus> peers;
+};
+
+class Node {
+ public:
+  static Result<std::unique_ptr<Node>> Open(NodeOptions options);
+  ~Node();  // Stops.
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Starts the transport and the Raft loop.
+  Status Start();
+  // Stops accepting work, finishes the current step, closes the stores.
+  void Stop();
+
+  // Submits a verified envelope (the caller has parsed it with the chain's hash
+  // and checked the chain id). On the leader it enters the mempool; on a
+  // follower it is forwarded to the leader. Errors: DUPLICATE (already in the
+  // ledger or pending), MEMPOOL_FULL, NO_LEADER, STOPPED.
+  Status Submit(const Envelope& env);
+
+  // Calls `done` once with the receipt when tx_id is applied locally, or with
+  // TIMEOUT after timeout_ms. Immediately if it is already in the ledger.
+  void WaitForReceipt(const std::string& tx_id, int timeout_ms,
+                      std::function<void(Result<TxReceipt>)> done);
+  // The receipt of a committed transaction (NOT_FOUND if not committed).
+  Result<TxReceipt> GetReceipt(const std::string& tx_id) const;
+
+  NodeStatus GetStatus() const;
+  const Genesis& genesis() const;
+  const BlockStore& blocks() const;
+  const StateReader& state() const;
+
+  struct Impl;
+
+ private:
+  explicit Node(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// The bytes a validator signs to attest block (height, block_hash):
+// H("traceledger-attestation" || u64be(height) || block_hash).
+std::string AttestationDigest(HashAlg alg, uint64_t height, const std::string& block_hash);
+
+}  // namespace traceledger::node
+
+#endif  // TRACELEDGER_NODE_NODE_H_

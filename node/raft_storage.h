@@ -1,0 +1,54 @@
+// Durable Raft state on LevelDB: hard state, log entries and the latest
+// snapshot, in the node's data directory (docs/node.md).
+//
+// Persistence contract (consensus/raft.h): Save() of a Ready returns only after
+// its hard state, entries and snapshot are synced, in one WriteBatch — one
+// fsync covers every entry of the Ready (group commit). Messages of that Ready
+// may be sent only afterwards.
+//
+// LevelDB is opened with paranoid_checks and reads verify checksums, so damage
+// is reported (CORRUPTION) instead of silently skipped.
+//
+// Thread-safety: one thread (the node's Raft loop) uses a RaftStorage.
+#ifndef TRACELEDGER_NODE_RAFT_STORAGE_H_
+#define TRACELEDGER_NODE_RAFT_STORAGE_H_
+
+#include <memory>
+#include <string>
+
+#include "consensus/raft.h"
+#include "ledger/status.h"
+
+namespace leveldb {
+class DB;
+}
+
+namespace traceledger::node {
+
+class RaftStorage {
+ public:
+  static Result<std::unique_ptr<RaftStorage>> Open(const std::string& dir);
+  ~RaftStorage();
+
+  // Everything needed to restart the Raft instance.
+  Result<raft::RestartState> Load();
+  // Persists the durable parts of `rd` (no-op when !rd.MustSync()).
+  Status Save(const raft::Ready& rd);
+  // Drops entries up to and including `index` (after the application
+  // compacted the Raft log at `index` and the snapshot was saved).
+  Status DropEntriesThrough(uint64_t index);
+
+  uint64_t last_index() const { return last_index_; }
+  uint64_t syncs() const { return syncs_; }
+
+ private:
+  RaftStorage() = default;
+  std::unique_ptr<leveldb::DB> db_;
+  uint64_t first_index_ = 1;  // first stored entry index
+  uint64_t last_index_ = 0;   // last stored entry index (0: none)
+  uint64_t syncs_ = 0;
+};
+
+}  // namespace traceledger::node
+
+#endif  // TRACELEDGER_NODE_RAFT_STORAGE_H_
