@@ -1,5 +1,7 @@
 #include "ledger/block_store.h"
 
+#include <unistd.h>
+
 #include <cryptopp/crc.h>
 #include <leveldb/db.h>
 #include <leveldb/filter_policy.h>
@@ -164,6 +166,11 @@ BlockStore::~BlockStore() = default;
 
 Result<std::unique_ptr<BlockStore>> BlockStore::Open(const std::string& dir,
                                                      const BlockStoreOptions& options) {
+  // LevelDB would create the directory (and its LOCK file) even when asked not
+  // to create a database; a reader such as verify-chain must leave no trace.
+  if (!options.create_if_missing && ::access((dir + "/CURRENT").c_str(), F_OK) != 0) {
+    return Status::NotFound("no block store in " + dir + " (no LevelDB CURRENT file)");
+  }
   std::unique_ptr<BlockStore> store(new BlockStore());
   store->filter_.reset(leveldb::NewBloomFilterPolicy(10));
   leveldb::Options lo;

@@ -8,6 +8,7 @@
 #include "ledger/envelope.h"
 #include "ledger/hash.h"
 #include "ledger/keys.h"
+#include "ledger/merkle.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 
@@ -74,6 +75,10 @@ int CmdBenchCrypto(int argc, char** argv) {
     std::printf("  %-6s MB/s                      %10.1f\n", HashAlgName(alg),
                 rate * mib.size() / 1e6);
   }
+  std::vector<std::string> leaves;
+  for (size_t i = 0; i < 10000; ++i) leaves.push_back(Hash(HashAlg::kSha256, std::to_string(i)));
+  double roots = Rate(seconds / 2, [&](size_t) { MerkleRoot(HashAlg::kSha256, leaves); });
+  std::printf("  Merkle roots of 10,000 leaves/s  %10.1f  (sha256)\n", roots);
   if (failures != 0) {
     std::fprintf(stderr, "bench-crypto: %zu verifications failed\n", failures);
     return kExitFailed;

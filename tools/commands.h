@@ -10,6 +10,7 @@ int CmdSign(int argc, char** argv);
 int CmdVerify(int argc, char** argv);
 int CmdHash(int argc, char** argv);
 int CmdBenchCrypto(int argc, char** argv);
+int CmdVerifyChain(int argc, char** argv);
 
 }  // namespace traceledger::cli
 

@@ -24,6 +24,8 @@ const Command kCommands[] = {
      "verify --envelope FILE|- [--hash sha256|sm3]           print the tx id, or the error code"},
     {"hash", traceledger::cli::CmdHash,
      "hash --alg sha256|sm3 [FILE|-]           print the hex digest"},
+    {"verify-chain", traceledger::cli::CmdVerifyChain,
+     "verify-chain --data DIR [--hash sha256|sm3]  re-check every block of a (stopped) store"},
     {"bench-crypto", traceledger::cli::CmdBenchCrypto,
      "bench-crypto [--seconds S]               crypto throughput on one core"},
 };

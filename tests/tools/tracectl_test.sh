@@ -51,6 +51,10 @@ check "sign refuses a bad time with TIME_INVALID" '[ $rc -eq 1 ] && [[ "$err" ==
 check "hash sha256 abc" '[ "$(printf abc | "$TRACECTL" hash --alg sha256)" = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" ]'
 check "hash sm3 abc" '[ "$(printf abc | "$TRACECTL" hash --alg sm3 -)" = "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0" ]'
 
+# verify-chain on a directory that holds no store fails plainly.
+err=$("$TRACECTL" verify-chain --data "$T/nothing-here" 2>&1); rc=$?
+check "verify-chain without a store exits 1" '[ $rc -eq 1 ] && [[ "$err" == *FAILED* ]]'
+
 # usage errors exit 2.
 "$TRACECTL" hash --alg md5 </dev/null 2>/dev/null; rc=$?
 check "bad --alg is a usage error" '[ $rc -eq 2 ]'

@@ -1,0 +1,88 @@
+// A small HTTP/1.1 server (Boost.Beast) for the node's JSON API and pages.
+//
+// All Beast code lives in http_server.cc so the rest of the build never
+// compiles Beast headers. Handlers answer asynchronously through a callback so
+// that a request may wait (e.g. for a commit) without holding an I/O thread.
+//
+// Limits: request header bytes, body bytes, idle time per connection, number
+// of open connections; a request over a limit is answered with a JSON error
+// (413 / 431 / 503) and the connection is closed. Malformed HTTP gets 400.
+//
+// Thread-safety: Start/Stop from one thread. The handler is called on the
+// server's I/O threads, possibly concurrently; `respond` may be called from any
+// thread, exactly once.
+#ifndef TRACELEDGER_API_HTTP_SERVER_H_
+#define TRACELEDGER_API_HTTP_SERVER_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ledger/status.h"
+
+namespace traceledger::api {
+
+struct HttpRequest {
+  std::string method;                          // "GET", "POST", ...
+  std::string target;                          // as sent, e.g. "/v1/trace/X?lang=en"
+  std::string path;                            // percent-decoded path without the query
+  std::map<std::string, std::string> query;    // decoded query parameters (last wins)
+  std::map<std::string, std::string> headers;  // lowercase names
+  std::string body;
+  std::string remote;  // "ip:port" of the client
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// {"error":{"code":..., "message":...}} with `status`.
+HttpResponse JsonError(int status, const std::string& code, const std::string& message);
+
+using Responder = std::function<void(HttpResponse)>;
+using Handler = std::function<void(const HttpRequest&, Responder respond)>;
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;  // 0: pick a free port (see HttpServer::port)
+  int threads = 2;
+  size_t max_header_bytes = 16 * 1024;
+  size_t max_body_bytes = 4 * 1024 * 1024;
+  int idle_timeout_seconds = 30;
+  size_t max_connections = 1024;
+};
+
+class HttpServer {
+ public:
+  // Binds, listens and starts the I/O threads. Error BIND_FAILED with the
+  // address and the OS reason.
+  static Result<std::unique_ptr<HttpServer>> Start(const HttpServerOptions& options,
+                                                   Handler handler);
+  ~HttpServer();  // Stops.
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  uint16_t port() const;
+  // Stops accepting, closes connections, joins the threads. Idempotent.
+  void Stop();
+
+  struct Impl;
+
+ private:
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Percent-decodes; nullopt-like false on a bad escape.
+bool PercentDecode(const std::string& in, std::string* out);
+
+}  // namespace traceledger::api
+
+#endif  // TRACELEDGER_API_HTTP_SERVER_H_
