@@ -74,6 +74,16 @@ std::string ComputeReceiptsRoot(HashAlg alg, const pb::Block& block) {
   return MerkleRootFromLeafHashes(alg, ReceiptLeafHashes(alg, block));
 }
 
+Result<std::vector<std::string>> TxInclusionProof(HashAlg alg, const pb::Block& block,
+                                                  uint64_t index) {
+  return MerkleInclusionProof(alg, TxLeafHashes(alg, block), index);
+}
+
+Result<std::vector<std::string>> ReceiptInclusionProof(HashAlg alg, const pb::Block& block,
+                                                       uint64_t index) {
+  return MerkleInclusionProof(alg, ReceiptLeafHashes(alg, block), index);
+}
+
 std::string SealBlock(HashAlg alg, pb::Block* block) {
   pb::BlockHeader* header = block->mutable_header();
   header->set_tx_count(static_cast<uint32_t>(block->transactions_size()));

@@ -17,6 +17,7 @@
 #ifndef TRACELEDGER_LEDGER_BLOCK_H_
 #define TRACELEDGER_LEDGER_BLOCK_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,6 +55,15 @@ std::string ComputeReceiptsRoot(HashAlg alg, const pb::Block& block);
 // H(0x00 || tx_id) and H(0x00 || H(EncodeReceipt(receipt))).
 std::vector<std::string> TxLeafHashes(HashAlg alg, const pb::Block& block);
 std::vector<std::string> ReceiptLeafHashes(HashAlg alg, const pb::Block& block);
+
+// Inclusion proofs of transaction / receipt `index` against the block's
+// tx_root / receipts_root (RFC 9162 audit paths; verify with
+// VerifyMerkleInclusion and the leaf hashes above). Error
+// MERKLE_INDEX_OUT_OF_RANGE if there is no such transaction.
+Result<std::vector<std::string>> TxInclusionProof(HashAlg alg, const pb::Block& block,
+                                                  uint64_t index);
+Result<std::vector<std::string>> ReceiptInclusionProof(HashAlg alg, const pb::Block& block,
+                                                       uint64_t index);
 
 // Sets header.tx_count, header.tx_root and header.receipts_root from the
 // block's transactions and receipts. Returns the block hash.

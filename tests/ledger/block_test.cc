@@ -133,11 +133,13 @@ TEST(Block, TxLeafHashesProveInclusion) {
   SealBlock(alg, &b);
   std::vector<std::string> leaves = TxLeafHashes(alg, b);
   std::vector<std::string> rleaves = ReceiptLeafHashes(alg, b);
+  EXPECT_EQ(TxInclusionProof(alg, b, 3).status().code(), "MERKLE_INDEX_OUT_OF_RANGE");
   for (uint64_t i = 0; i < leaves.size(); ++i) {
-    auto proof = MerkleInclusionProof(alg, leaves, i);
+    EXPECT_EQ(leaves[i], MerkleLeafHash(alg, TransactionId(alg, b.transactions(i))));
+    auto proof = TxInclusionProof(alg, b, i);
     ASSERT_TRUE(proof.ok());
     EXPECT_TRUE(VerifyMerkleInclusion(alg, i, 3, leaves[i], *proof, b.header().tx_root()).ok());
-    auto rproof = MerkleInclusionProof(alg, rleaves, i);
+    auto rproof = ReceiptInclusionProof(alg, b, i);
     ASSERT_TRUE(rproof.ok());
     EXPECT_TRUE(
         VerifyMerkleInclusion(alg, i, 3, rleaves[i], *rproof, b.header().receipts_root()).ok());
