@@ -30,6 +30,13 @@ TEST(Replication, RepairAfterLongPartitionUsesFewRoundTrips) {
   }
   ASSERT_TRUE(lead == 2 || lead == 3);
   for (int i = 0; i < 50; ++i) ASSERT_TRUE(c.Propose(lead, Str("kept", i)).ok());
+  // Hand leadership to the other node: its fresh progress for n1 starts at the
+  // end of its log, 50 entries beyond n1's, with n1's suffix of the wrong term.
+  NodeId other = lead == 2 ? 3 : 2;
+  ASSERT_TRUE(c.r(lead).TransferLeadership(other).ok());
+  c.Stabilize();
+  ASSERT_EQ(c.r(other).state(), StateType::kLeader);
+  lead = other;
   c.Heal();
   c.TakeDelivered();
   c.Tick(lead);

@@ -59,6 +59,10 @@ class Sim {
     drop_ = Chance(0.8) ? 0.01 * static_cast<double>(rng_.Uniform(20)) : 0.0;
     dup_ = 0.01 * static_cast<double>(rng_.Uniform(10));
     reorder_ = Chance(0.7);
+    // Mostly the defaults; sometimes without one of them (a deposed leader
+    // then keeps believing it leads, which stresses ReadIndex).
+    pre_vote_ = Chance(0.85);
+    check_quorum_ = Chance(0.85);
     max_delay_ = 2 + rng_.Uniform(3 * kUnitsPerTick);
     max_msg_bytes_ = Chance(0.3) ? 1 : 16 + rng_.Uniform(200);  // 1: one entry per message
     proposals_per_tick_ = 1 + static_cast<int>(rng_.Uniform(4));
@@ -79,7 +83,8 @@ class Sim {
     try {
       Log("seed " + std::to_string(seed_) + ": " + std::to_string(n_) + " nodes, drop " +
           std::to_string(drop_) + " dup " + std::to_string(dup_) +
-          " delay<=" + std::to_string(max_delay_) + (reorder_ ? " reordering" : " fifo"));
+          " delay<=" + std::to_string(max_delay_) + (reorder_ ? " reordering" : " fifo") +
+          (pre_vote_ ? "" : " no-pre-vote") + (check_quorum_ ? "" : " no-check-quorum"));
       for (auto& node : nodes_) Start(*node);
       for (int t = 0; t < opt_.steps; ++t) {
         ChaosTick();
@@ -127,6 +132,8 @@ class Sim {
     c.max_inflight_msgs = max_inflight_;
     c.max_inflight_bytes = max_msg_bytes_ * max_inflight_;
     c.max_uncommitted_bytes = max_uncommitted_;
+    c.pre_vote = pre_vote_;
+    c.check_quorum = check_quorum_;
     node.rand = std::make_unique<SeededRand>(rng_.Next());
     c.rand = node.rand.get();
     RestartState rs;
@@ -530,6 +537,8 @@ class Sim {
   int n_ = 3;
   double drop_ = 0, dup_ = 0;
   bool reorder_ = true;
+  bool pre_vote_ = true;
+  bool check_quorum_ = true;
   std::map<std::pair<NodeId, NodeId>, uint64_t> link_last_;
   double crash_p_ = 0.004;
   uint64_t max_delay_ = 10;
