@@ -486,6 +486,7 @@ class Sim {
         }
       }
       if (AllApplied(marker)) {
+        stats_.converge_ticks = stats_.ticks - (deadline - opt_.liveness_ticks);
         FinalChecks();
         return;
       }

@@ -18,7 +18,7 @@ namespace traceledger::raft::sim {
 struct SimOptions {
   int nodes = 0;             // 0: 3, 5 or 7 chosen by the seed
   int steps = 600;           // ticks of the chaotic phase
-  int liveness_ticks = 300;  // bound for convergence once faults heal
+  int liveness_ticks = 500;  // bound for convergence once faults heal
   bool verbose = false;      // print every event to stdout
   size_t trace_tail = 0;     // keep the last N events for the report
   // Deliberately break the persistence contract (send before sync) to show that
@@ -36,6 +36,7 @@ struct SimStats {
   uint64_t snapshots_installed = 0;
   uint64_t reads = 0;
   uint64_t transfers = 0;
+  uint64_t converge_ticks = 0;  // from healing until everything applied everywhere
 };
 
 struct SimResult {
