@@ -252,7 +252,7 @@ class Sim {
       if (rd.state == StateType::kLeader) CheckLeader(node);
       if (!rd.entries.empty()) CheckNewEntries(node, rd.entries);
       // A crash may strike at any point of handling the Ready.
-      int crash_at = Chance(crash_p_ / 4) ? static_cast<int>(rng_.Uniform(5)) : -1;
+      int crash_at = Chance(opt_.unsafe_send_before_sync ? crash_p_ * 5 : crash_p_ / 4) ? static_cast<int>(rng_.Uniform(5)) : -1;
       if (opt_.unsafe_send_before_sync) Send(node, rd.messages);
       if (crash_at == 0) return Crash(node, "before syncing");
       if (rd.snapshot) {
