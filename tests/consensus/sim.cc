@@ -252,7 +252,9 @@ class Sim {
       if (rd.state == StateType::kLeader) CheckLeader(node);
       if (!rd.entries.empty()) CheckNewEntries(node, rd.entries);
       // A crash may strike at any point of handling the Ready.
-      int crash_at = Chance(opt_.unsafe_send_before_sync ? crash_p_ * 5 : crash_p_ / 4) ? static_cast<int>(rng_.Uniform(5)) : -1;
+      int crash_at = Chance(opt_.unsafe_send_before_sync ? crash_p_ * 5 : crash_p_ / 4)
+                         ? static_cast<int>(rng_.Uniform(5))
+                         : -1;
       if (opt_.unsafe_send_before_sync) Send(node, rd.messages);
       if (crash_at == 0) return Crash(node, "before syncing");
       if (rd.snapshot) {
@@ -467,34 +469,75 @@ class Sim {
 
   // Liveness: a leader emerges and a new proposal commits everywhere in bounded time.
   void Converge() {
-    uint64_t deadline = stats_.ticks + opt_.liveness_ticks;
+    // Bounds: a leader within kLeaderBound ticks; everything committed and
+    // applied within the base bound plus two ticks per entry of backlog (the
+    // proposals waiting for an acknowledgement and the longest uncommitted log
+    // suffix), since a seed may allow only one entry per message.
+    constexpr uint64_t kLeaderBound = 150;
+    uint64_t backlog = proposals_.size();
+    uint64_t longest_suffix = 0;
+    for (auto& node : nodes_) {
+      const RaftLog& log = node->raft->log();
+      longest_suffix = std::max(longest_suffix, log.LastIndex() - log.committed());
+    }
+    backlog += longest_suffix;
+    uint64_t start = stats_.ticks;
+    uint64_t deadline = start + opt_.liveness_ticks + 2 * backlog;
+    bool had_leader = false;
     std::string marker;
-    uint64_t proposed_at = 0;
+    uint64_t retried_at = 0;
     while (stats_.ticks < deadline) {
       RunTick();
       NodeId leader = kNone;
       for (auto& node : nodes_) {
         if (node->raft->state() == StateType::kLeader) leader = node->id;
       }
-      if (leader == kNone) continue;
-      if (marker.empty() || stats_.ticks - proposed_at > 30) {
-        marker = "final" + std::to_string(next_value_++);
-        if (N(leader).raft->Propose(marker).ok()) {
-          proposals_[marker] = leader;
-          proposed_at = stats_.ticks;
-          Process(N(leader));
+      if (leader == kNone) {
+        if (!had_leader && stats_.ticks - start > kLeaderBound) {
+          Fail("liveness: no leader " + std::to_string(kLeaderBound) + " ticks after healing");
         }
+        continue;
       }
-      if (AllApplied(marker)) {
-        stats_.converge_ticks = stats_.ticks - (deadline - opt_.liveness_ticks);
+      if (!had_leader) {
+        had_leader = true;
+        stats_.leader_ticks = stats_.ticks - start;
+      }
+      if (marker.empty() || stats_.ticks - retried_at >= 20) {
+        // Clients retry, through the leader, every proposal not yet acknowledged
+        // (the leader may have changed, or the proposal was lost); plus a marker.
+        retried_at = stats_.ticks;
+        if (marker.empty()) {
+          marker = "final" + std::to_string(next_value_++);
+          proposals_[marker] = kNone;
+        }
+        // Like the node's mempool, skip values the leader's log already holds.
+        const RaftLog& log = N(leader).raft->log();
+        std::set<std::string> in_log;
+        for (uint64_t i = log.committed() + 1; i <= log.LastIndex(); ++i) {
+          in_log.insert(log.At(i).data);
+        }
+        std::vector<std::string> pending;
+        for (const auto& [value, node] : proposals_) {
+          if (in_log.count(value) == 0) pending.push_back(value);
+        }
+        for (const std::string& value : pending) {
+          if (!N(leader).raft->Propose(value).ok()) break;  // e.g. uncommitted bound
+          proposals_[value] = leader;
+        }
+        Process(N(leader));
+      }
+      if (proposals_.empty() && AllApplied(marker)) {
+        stats_.converge_ticks = stats_.ticks - start;
+        stats_.backlog = backlog;
         FinalChecks();
         return;
       }
     }
     std::string desc;
     for (auto& node : nodes_) desc += " [" + node->raft->Describe() + "]";
-    Fail("liveness: no convergence within " + std::to_string(opt_.liveness_ticks) +
-         " ticks after healing:" + desc);
+    Fail("liveness: no convergence within " + std::to_string(deadline - start) +
+         " ticks after healing (backlog " + std::to_string(backlog) + ", " +
+         std::to_string(proposals_.size()) + " proposals unacknowledged):" + desc);
   }
 
   bool AllApplied(const std::string& marker) {
