@@ -59,11 +59,11 @@ TEST(Codec, DurableRecordsRoundTrip) {
   EXPECT_EQ(*DecodeEntry(EncodeEntry(e)), e);
   Snapshot s;
   s.meta = SnapshotMeta{4, 2, {1}};
-  s.data = "d";
+  s.data = std::string(3, 'd');
   auto ds = DecodeSnapshot(EncodeSnapshot(s));
   ASSERT_TRUE(ds.ok());
   EXPECT_EQ(ds->meta, s.meta);
-  EXPECT_EQ(ds->data, "d");
+  EXPECT_EQ(ds->data, "ddd");
 }
 
 TEST(Codec, RejectsGarbage) {
