@@ -127,6 +127,16 @@ struct Node::Impl {
   std::string last_state_hash;
   raft::StateType last_role = raft::StateType::kFollower;
   std::map<std::pair<uint64_t, std::string>, pb::Attestation> pending_attestations;
+  uint64_t snapshot_index = 0;  // the Raft log on disk starts after it
+  // Catching up after a snapshot: the blocks up to catchup_height (whose hash
+  // is catchup_hash) are fetched from peers; committed entries after the
+  // snapshot wait in `deferred` until then.
+  uint64_t catchup_height = 0;
+  std::string catchup_hash;
+  bool catching_up = false;
+  int catchup_idle_ticks = 0;
+  uint64_t catchup_peer = 0;
+  std::deque<raft::Entry> deferred;
 
   // Shared with other threads.
   std::atomic<uint64_t> leader_id{0};
@@ -190,6 +200,35 @@ struct Node::Impl {
     return Status::OK();
   }
 
+  // Re-executes a block that is already final (from this node's block store
+  // after a crash, or from a peer while catching up): verifies its envelopes,
+  // runs the contracts on the current state, requires the block's state_hash,
+  // then (when `append`) appends it, and applies its state writes.
+  Status ExecuteFinalBlock(const pb::Block& b, bool append) {
+    uint64_t h = b.header().height();
+    std::vector<Envelope> envs;
+    for (const auto& tx : b.transactions()) {
+      auto env = ParseEnvelopeParts(tx.payload(), tx.signer(), tx.signature(), alg);
+      if (!env.ok()) {
+        return Status::Corruption("block " + std::to_string(h) +
+                                  " holds an invalid envelope: " + env.status().ToString());
+      }
+      envs.push_back(std::move(env).value());
+    }
+    BlockContext ctx{h, b.header().time(), b.header().proposer(), last_state_hash};
+    BlockResult r = engine.ExecuteBlock(*state, ctx, envs);
+    if (r.state_hash != b.header().state_hash()) {
+      return Status::Corruption("executing block " + std::to_string(h) +
+                                " gives another state hash than the block records");
+    }
+    if (append) TL_RETURN_IF_ERROR(blocks->Append(b));
+    r.writes.push_back({kAppliedHeightKey, U64Be(h)});
+    TL_RETURN_IF_ERROR(state->Apply(r.writes, true));
+    last_state_hash = r.state_hash;
+    last_block_time_ms = b.header().time();
+    return Status::OK();
+  }
+
   // Re-executes blocks whose state writes did not reach the state store
   // (a crash between the two synced writes).
   Status RecoverState() {
@@ -197,31 +236,14 @@ struct Node::Impl {
     uint64_t latest = *blocks->latest_height();
     uint64_t next = v ? ParseU64Be(*v) + 1 : 1;
     pb::Block b;
-    TL_RETURN_IF_ERROR(blocks->GetBlock(next - 1 <= latest ? next - 1 : latest, &b));
+    TL_RETURN_IF_ERROR(blocks->GetBlock(std::min(next - 1, latest), &b));
     last_state_hash = b.header().state_hash();
+    last_block_time_ms = b.header().time();
     for (uint64_t h = next; h <= latest; ++h) {
       TL_RETURN_IF_ERROR(blocks->GetBlock(h, &b));
-      std::vector<Envelope> envs;
-      for (const auto& tx : b.transactions()) {
-        auto env = ParseEnvelopeParts(tx.payload(), tx.signer(), tx.signature(), alg);
-        if (!env.ok()) {
-          return Status::Corruption("block " + std::to_string(h) +
-                                    " holds an invalid envelope: " + env.status().ToString());
-        }
-        envs.push_back(std::move(env).value());
-      }
-      BlockContext ctx{h, b.header().time(), b.header().proposer(), last_state_hash};
-      BlockResult r = engine.ExecuteBlock(*state, ctx, envs);
-      if (r.state_hash != b.header().state_hash()) {
-        return Status::Corruption("re-executing block " + std::to_string(h) +
-                                  " gives another state hash: the state store diverged");
-      }
-      r.writes.push_back({kAppliedHeightKey, U64Be(h)});
-      TL_RETURN_IF_ERROR(state->Apply(r.writes, true));
-      last_state_hash = r.state_hash;
+      TL_RETURN_IF_ERROR(ExecuteFinalBlock(b, /*append=*/false));
       Log("recovered the state of block " + std::to_string(h));
     }
-    last_block_time_ms = b.header().time();
     return Status::OK();
   }
 
@@ -241,6 +263,10 @@ struct Node::Impl {
     c.applied = std::min<uint64_t>(tip.header().raft_index(), restart->hard_state.commit);
     if (restart->snapshot) c.applied = std::max(c.applied, restart->snapshot->meta.index);
     size_t n_entries = restart->entries.size();
+    if (restart->snapshot) {
+      snapshot_index = restart->snapshot->meta.index;
+      TL_RETURN_IF_ERROR(StartCatchUp(*restart->snapshot));
+    }
     auto r = raft::Raft::New(c, std::move(restart).value());
     if (!r.ok()) return r.status();
     raft = std::move(r).value();
@@ -303,11 +329,13 @@ struct Node::Impl {
         raft->Tick();
         next_tick = now + tick;
         ExpireWaiters(WallMillis());
+        if (catching_up && ++catchup_idle_ticks >= 2 * opt.election_ticks) RequestBlocks(true);
       }
       MaybeProposeBlock();
       while (raft->HasReady()) {
         if (!HandleReady()) return;
       }
+      if (!MaybeCompact()) return;
       UpdateStatus();
     }
   }
@@ -330,6 +358,158 @@ struct Node::Impl {
       AcceptForwarded(from, f.forward());
     } else if (f.has_attestation()) {
       AcceptAttestation(from, f.attestation());
+    } else if (f.has_block_request()) {
+      ServeBlocks(from, f.block_request());
+    } else if (f.has_block_batch()) {
+      AcceptBlocks(from, f.block_batch());
+    }
+  }
+
+  // ---------------- snapshots and catching up ----------------
+
+  // Takes a snapshot every compact_every_entries applied entries: the
+  // application state at the applied index is "the chain up to the latest
+  // block", so the snapshot carries that block's height and hash.
+  bool MaybeCompact() {
+    uint64_t applied = raft->log().applied();
+    if (catching_up || applied < snapshot_index + opt.compact_every_entries) return true;
+    auto term = raft->log().Term(applied);
+    if (!term) return true;
+    pb::AppSnapshot app;
+    auto [count, hash] = blocks->tip();
+    app.set_height(count - 1);
+    app.set_block_hash(hash);
+    raft::Snapshot snap;
+    snap.meta.index = applied;
+    snap.meta.term = *term;
+    snap.meta.voters = raft->voters();
+    snap.data = app.SerializeAsString();
+    Status s = raft_store->SaveSnapshot(snap);
+    if (!s.ok()) {
+      Log("FATAL: cannot save a snapshot: " + s.ToString() + "; stopping");
+      return false;
+    }
+    s = raft->Compact(applied, snap.data);
+    if (!s.ok()) {
+      Log("could not compact the raft log at " + std::to_string(applied) + ": " + s.ToString());
+      return true;
+    }
+    snapshot_index = applied;
+    Log("snapshot at raft index " + std::to_string(applied) + " (height " +
+        std::to_string(count - 1) + "); raft log compacted");
+    return true;
+  }
+
+  // A snapshot arrived (or was found at restart): fetch the blocks it stands
+  // for, unless this node already has them.
+  Status StartCatchUp(const raft::Snapshot& snap) {
+    pb::AppSnapshot app;
+    if (!app.ParseFromString(snap.data)) {
+      return Status::Corruption("raft snapshot at index " + std::to_string(snap.meta.index) +
+                                " does not hold a block position");
+    }
+    uint64_t have = blocks->block_count();
+    if (app.height() < have) {
+      pb::Block b;
+      TL_RETURN_IF_ERROR(blocks->GetBlock(app.height(), &b));
+      if (BlockHash(alg, b.header()) != app.block_hash()) {
+        return Status::Corruption("the snapshot names block " + std::to_string(app.height()) +
+                                  " with another hash than this node's: the chains diverged");
+      }
+      return Status::OK();
+    }
+    catching_up = true;
+    catchup_height = app.height();
+    catchup_hash = app.block_hash();
+    Log("behind the cluster's snapshot: fetching blocks " + std::to_string(have) + ".." +
+        std::to_string(catchup_height) + " from peers");
+    return Status::OK();
+  }
+
+  // Asks a peer for the next blocks: the leader first, another peer on retry.
+  void RequestBlocks(bool retry) {
+    catchup_idle_ticks = 0;
+    uint64_t lead = raft ? raft->lead() : raft::kNone;
+    if (!retry && lead != raft::kNone && lead != self_id) {
+      catchup_peer = lead;
+    } else {
+      do {
+        catchup_peer = catchup_peer % validator_ids.size() + 1;
+      } while (catchup_peer == self_id && validator_ids.size() > 1);
+    }
+    if (catchup_peer == self_id) return;
+    pb::PeerFrame f;
+    f.mutable_block_request()->set_from_height(blocks->block_count());
+    f.mutable_block_request()->set_max_blocks(kMaxBlocksPerBatch);
+    transport->Send(catchup_peer, f.SerializeAsString());
+  }
+
+  static constexpr uint32_t kMaxBlocksPerBatch = 256;
+  static constexpr size_t kMaxBatchBytes = 16 << 20;
+
+  void ServeBlocks(uint64_t to, const pb::BlockRequest& req) {
+    pb::PeerFrame f;
+    auto* batch = f.mutable_block_batch();
+    uint64_t count = blocks->block_count();
+    batch->set_tip_height(count - 1);
+    uint32_t max = std::min(req.max_blocks(), kMaxBlocksPerBatch);
+    size_t bytes = 0;
+    for (uint64_t h = req.from_height(); h < count && batch->blocks_size() < static_cast<int>(max);
+         ++h) {
+      pb::Block b;
+      if (!blocks->GetBlock(h, &b).ok()) break;
+      bytes += b.ByteSizeLong();
+      if (batch->blocks_size() > 0 && bytes > kMaxBatchBytes) break;
+      *batch->add_blocks() = std::move(b);
+    }
+    transport->Send(to, f.SerializeAsString());
+  }
+
+  void AcceptBlocks(uint64_t from, const pb::BlockBatch& batch) {
+    if (!catching_up) return;
+    catchup_idle_ticks = 0;
+    for (const auto& b : batch.blocks()) {
+      uint64_t h = b.header().height();
+      if (h != blocks->block_count()) continue;  // a duplicate or an old answer
+      if (h > catchup_height) break;
+      if (b.header().prev_hash() != blocks->latest_hash()) {
+        Log("peer " + validator_ids[from - 1] + " sent block " + std::to_string(h) +
+            " that does not link to ours; asking another peer");
+        RequestBlocks(true);
+        return;
+      }
+      Status s = ExecuteFinalBlock(b, /*append=*/true);
+      if (!s.ok()) {
+        Log("block " + std::to_string(h) + " from " + validator_ids[from - 1] +
+            " refused: " + s.ToString() + "; asking another peer");
+        RequestBlocks(true);
+        return;
+      }
+      Attest(h, BlockHash(alg, b.header()));
+    }
+    uint64_t have = blocks->block_count();
+    if (have <= catchup_height) {
+      RequestBlocks(false);
+      return;
+    }
+    pb::Block target;
+    if (!blocks->GetBlock(catchup_height, &target).ok() ||
+        BlockHash(alg, target.header()) != catchup_hash) {
+      Log("FATAL: the fetched chain does not end in the snapshot's block; stop this node and "
+          "check its peers");
+      std::abort();
+    }
+    catching_up = false;
+    Log("caught up to height " + std::to_string(catchup_height) + "; applying " +
+        std::to_string(deferred.size()) + " newer entries");
+    while (!deferred.empty()) {
+      raft::Entry e = std::move(deferred.front());
+      deferred.pop_front();
+      Status s = Apply(e);
+      if (!s.ok()) {
+        Log("FATAL: cannot apply raft entry " + std::to_string(e.index) + ": " + s.ToString());
+        std::abort();
+      }
     }
   }
 
@@ -415,10 +595,21 @@ struct Node::Impl {
       transport->Send(m.to, f.SerializeAsString());
     }
     if (rd.snapshot) {
-      Log("received a raft snapshot at index " + std::to_string(rd.snapshot->meta.index) +
-          "; snapshot catch-up is not built yet (docs/node.md)");
+      Log("installing the raft snapshot at index " + std::to_string(rd.snapshot->meta.index));
+      snapshot_index = rd.snapshot->meta.index;
+      deferred.clear();  // the snapshot covers whatever was waiting
+      s = StartCatchUp(*rd.snapshot);
+      if (!s.ok()) {
+        Log("FATAL: " + s.ToString() + "; stopping");
+        return false;
+      }
+      if (catching_up) RequestBlocks(false);
     }
     for (const auto& e : rd.committed_entries) {
+      if (catching_up) {
+        deferred.push_back(e);
+        continue;
+      }
       s = Apply(e);
       if (!s.ok()) {
         Log("FATAL: cannot apply raft entry " + std::to_string(e.index) + ": " + s.ToString() +
@@ -597,6 +788,8 @@ struct Node::Impl {
     st.height = count - 1;
     st.latest_hash = ToHex(hash);
     st.mempool_size = mempool.size();
+    st.snapshot_index = snapshot_index;
+    st.catching_up_to = catching_up ? catchup_height : 0;
     auto tstats = transport->Stats();
     for (const auto& ts : tstats) {
       PeerStatus ps;

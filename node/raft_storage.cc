@@ -115,13 +115,17 @@ Status RaftStorage::Save(const raft::Ready& rd) {
   return Status::OK();
 }
 
-Status RaftStorage::DropEntriesThrough(uint64_t index) {
+Status RaftStorage::SaveSnapshot(const raft::Snapshot& snap) {
   leveldb::WriteBatch batch;
-  for (uint64_t i = first_index_; i <= std::min(index, last_index_); ++i) {
-    batch.Delete(EntryKey(i));
-  }
-  TL_RETURN_IF_ERROR(FromLevelDb(db_->Write(leveldb::WriteOptions(), &batch), "compact"));
-  first_index_ = std::max(first_index_, index + 1);
+  batch.Put(kSnapshotKey, raft::EncodeSnapshot(snap));
+  uint64_t through = std::min(snap.meta.index, last_index_);
+  for (uint64_t i = first_index_; i <= through; ++i) batch.Delete(EntryKey(i));
+  leveldb::WriteOptions wo;
+  wo.sync = true;
+  TL_RETURN_IF_ERROR(FromLevelDb(db_->Write(wo, &batch), "save snapshot"));
+  ++syncs_;
+  first_index_ = std::max(first_index_, snap.meta.index + 1);
+  if (last_index_ < snap.meta.index) last_index_ = snap.meta.index;
   return Status::OK();
 }
 
