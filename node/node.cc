@@ -22,6 +22,7 @@
 #include "node/mempool.h"
 #include "node/raft_storage.h"
 #include "node/transport.h"
+#include "node/verify_pool.h"
 
 namespace traceledger::node {
 
@@ -89,6 +90,8 @@ struct Node::Impl {
     int64_t deadline_ms;
     std::function<void(Result<TxReceipt>)> done;
   };
+
+  VerifyPool verify_pool;
 
   explicit Impl(NodeOptions o)
       : opt(std::move(o)),
@@ -519,10 +522,12 @@ struct Node::Impl {
           validator_ids[from - 1] + ": not the leader any more");
       return;
     }
-    for (const auto& tx : fw.transactions()) {
-      auto env = ParseEnvelopeParts(tx.payload(), tx.signer(), tx.signature(), alg);
-      if (!env.ok()) continue;  // the follower verified it; a bad one is simply dropped
-      AddToMempool(*env);
+    std::vector<RawTx> raw;
+    for (const auto& tx : fw.transactions())
+      raw.push_back({&tx.payload(), &tx.signer(), &tx.signature()});
+    for (auto& env : verify_pool.VerifyAll(raw, alg)) {
+      // The follower verified it; a bad one is simply dropped.
+      if (env.ok()) (void)AddToMempool(*env);
     }
   }
 
@@ -659,8 +664,12 @@ struct Node::Impl {
     // any that fail verification (an honest leader never proposes those).
     std::vector<Envelope> envs;
     std::unordered_set<std::string> seen;
-    for (const auto& tx : p.transactions()) {
-      auto env = ParseEnvelopeParts(tx.payload(), tx.signer(), tx.signature(), alg);
+    std::vector<RawTx> raw;
+    raw.reserve(p.transactions_size());
+    for (const auto& tx : p.transactions())
+      raw.push_back({&tx.payload(), &tx.signer(), &tx.signature()});
+    std::vector<Result<Envelope>> verified = verify_pool.VerifyAll(raw, alg);
+    for (auto& env : verified) {
       if (!env.ok()) {
         Log("block proposal at raft index " + std::to_string(e.index) +
             " holds an invalid envelope (" + env.status().code() + "); dropped");
