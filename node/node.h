@@ -50,6 +50,9 @@ struct NodeOptions {
   int election_ticks = 10;  // election timeout in ticks (randomised up to 2x)
   size_t max_inflight_blocks = 4;
   size_t mempool_max_txs = 100000;
+  // Threads verifying signatures: -1 one per core (at most 8), 0 none (the
+  // caller's thread does it: the deterministic simulation).
+  int verify_threads = -1;
   // Compact the Raft log (take a snapshot) every this many applied entries.
   uint64_t compact_every_entries = 10000;
   LogFn log;  // where the node tells the operator what it is doing
@@ -122,6 +125,8 @@ class Node {
 
  private:
   explicit Node(std::unique_ptr<Impl> impl);
+  // Node runs a NodeCore (node/node_core.h) on a loop thread with the real
+  // clock and the TCP transport.
   std::unique_ptr<Impl> impl_;
 };
 

@@ -91,12 +91,11 @@ Status RaftStorage::Save(const raft::Ready& rd) {
   uint64_t new_first = first_index_, new_last = last_index_;
   if (rd.snapshot) {
     batch.Put(kSnapshotKey, raft::EncodeSnapshot(*rd.snapshot));
-    // The snapshot replaces the log up to its index.
-    for (uint64_t i = first_index_; i <= std::min(last_index_, rd.snapshot->meta.index); ++i) {
-      batch.Delete(EntryKey(i));
-    }
+    // Raft installs a snapshot only when its log disagrees with it: the whole
+    // stored log is obsolete, including entries after the snapshot's index.
+    for (uint64_t i = first_index_; i <= last_index_; ++i) batch.Delete(EntryKey(i));
     new_first = rd.snapshot->meta.index + 1;
-    if (new_last < rd.snapshot->meta.index) new_last = rd.snapshot->meta.index;
+    new_last = rd.snapshot->meta.index;
   }
   if (!rd.entries.empty()) {
     uint64_t from = rd.entries.front().index;

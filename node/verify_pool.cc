@@ -6,9 +6,10 @@
 
 namespace traceledger::node {
 
-VerifyPool::VerifyPool(size_t threads) {
-  if (threads == 0) threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 1, 8);
-  for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Worker(); });
+VerifyPool::VerifyPool(int threads) {
+  if (threads < 0)
+    threads = std::clamp<int>(static_cast<int>(std::thread::hardware_concurrency()), 1, 8);
+  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Worker(); });
 }
 
 VerifyPool::~VerifyPool() {

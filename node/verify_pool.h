@@ -27,8 +27,9 @@ struct RawTx {
 
 class VerifyPool {
  public:
-  // threads == 0: one per hardware thread, at most 8.
-  explicit VerifyPool(size_t threads = 0);
+  // threads < 0: one per hardware thread, at most 8; 0: no threads, VerifyAll
+  // works on the caller's thread.
+  explicit VerifyPool(int threads = -1);
   ~VerifyPool();
   VerifyPool(const VerifyPool&) = delete;
   VerifyPool& operator=(const VerifyPool&) = delete;
