@@ -286,6 +286,9 @@ Status Raft::Step(const Message& m) {
     return Status::InvalidArgument("raft: message " + U(m.from) + "->" + U(m.to) +
                                    " stepped into n" + U(id_));
   }
+  if (!IsVoter(m.from)) {
+    return Status::InvalidArgument("raft: message from n" + U(m.from) + ", not a member");
+  }
   if (m.type == MessageType::kNone || m.type > MessageType::kTransferLeader) {
     return Status::InvalidArgument("raft: unknown message type");
   }

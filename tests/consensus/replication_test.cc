@@ -212,6 +212,44 @@ TEST(Snapshot, LaggingFollowerInstallsSnapshotThenCatchesUp) {
   EXPECT_EQ(c.r(3).log().LastIndex(), c.r(1).log().LastIndex());
 }
 
+TEST(Snapshot, LostSnapshotIsResentAfterAnElectionTimeout) {
+  Cluster c(3);
+  c.Elect(1);
+  c.Isolate(3);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.Propose(1, Str("v", i)).ok());
+  ASSERT_TRUE(c.r(1).Compact(c.r(1).log().applied(), "state").ok());
+  // n3 answers heartbeats again but every snapshot to it is lost.
+  c.Heal();
+  int snaps = 0;
+  c.SetFilter([&](const Message& m) { return m.type == MessageType::kSnap && ++snaps > 0; });
+  c.Tick(1);
+  ASSERT_EQ(snaps, 1);
+  EXPECT_EQ(c.r(1).progress(3)->state, Progress::State::kSnapshot);
+  for (int t = 0; t < 9; ++t) c.Tick(1);
+  EXPECT_EQ(snaps, 1) << "nothing more while the snapshot may be in flight";
+  c.SetFilter(nullptr);
+  for (int t = 0; t < 3; ++t) c.Tick(1);
+  EXPECT_EQ(c.r(3).log().SnapIndex(), c.r(1).log().SnapIndex());
+  EXPECT_EQ(c.r(1).progress(3)->state, Progress::State::kReplicate);
+}
+
+TEST(Snapshot, ReportedFailureProbesAgain) {
+  Cluster c(3);
+  c.Elect(1);
+  c.Isolate(3);
+  ASSERT_TRUE(c.Propose(1, "v").ok());
+  ASSERT_TRUE(c.r(1).Compact(c.r(1).log().applied(), "state").ok());
+  c.SetFilter([](const Message& m) { return m.type == MessageType::kSnap; });
+  c.Heal();
+  c.Tick(1);
+  ASSERT_EQ(c.r(1).progress(3)->state, Progress::State::kSnapshot);
+  c.r(1).ReportSnapshot(3, false);
+  EXPECT_EQ(c.r(1).progress(3)->state, Progress::State::kProbe);
+  c.SetFilter(nullptr);
+  c.Tick(1);
+  EXPECT_EQ(c.r(3).log().SnapIndex(), c.r(1).log().SnapIndex());
+}
+
 TEST(Restart, RecoversHardStateAndLog) {
   Cluster c(3);
   c.Elect(1);
