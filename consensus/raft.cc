@@ -93,6 +93,25 @@ const Progress* Raft::progress(NodeId peer) const {
   return it == prs_.end() ? nullptr : &it->second;
 }
 
+RaftStatus Raft::GetStatus() const {
+  RaftStatus s;
+  s.id = id_;
+  s.lead = lead_;
+  s.state = state_;
+  s.hard_state = hard_state();
+  s.applied = log_.applied();
+  s.last_index = log_.LastIndex();
+  s.snapshot_index = log_.SnapIndex();
+  s.lead_transferee = lead_transferee_;
+  if (state_ == StateType::kLeader) {
+    for (const auto& [id, pr] : prs_) {
+      s.peers.push_back(RaftStatus::Peer{id, pr.match, pr.next, pr.StateName(), pr.recent_active,
+                                         pr.inflights.count()});
+    }
+  }
+  return s;
+}
+
 std::string Raft::Describe() const {
   return "n" + U(id_) + " " + StateTypeName(state_) + " t" + U(term_) + " lead " + U(lead_) +
          " last " + U(log_.LastIndex()) + "/t" + U(log_.LastTerm()) + " commit " +
@@ -867,7 +886,7 @@ Ready Raft::GetReady() {
   ready_had_snapshot_ = pending_snapshot_ != nullptr;
   rd.messages = std::move(msgs_);
   msgs_.clear();
-  rd.committed_entries = log_.NextCommitted();
+  rd.committed_entries = log_.NextCommitted(cfg_.max_committed_bytes_per_ready);
   rd.read_states = std::move(read_states_);
   read_states_.clear();
   ready_stable_to_ = rd.entries.empty() ? 0 : rd.entries.back().index;

@@ -250,6 +250,33 @@ TEST(Snapshot, ReportedFailureProbesAgain) {
   EXPECT_EQ(c.r(3).log().SnapIndex(), c.r(1).log().SnapIndex());
 }
 
+TEST(Replication, CommittedEntriesArePacedPerReady) {
+  Cluster c(1, [](Config& cfg) { cfg.max_committed_bytes_per_ready = 8; });
+  c.Elect(1);
+  c.Stabilize();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.r(1).Propose("abcd").ok());
+  Ready rd = c.r(1).GetReady();
+  EXPECT_EQ(rd.committed_entries.size(), 2u) << "8 bytes: two 4-byte entries per Ready";
+  c.r(1).Advance();
+  c.node(1).applied_index = rd.committed_entries.back().index;  // applied by hand
+  EXPECT_TRUE(c.r(1).HasReady());
+  c.Stabilize();
+  EXPECT_EQ(c.r(1).log().applied(), 6u);
+}
+
+TEST(Status, LeaderReportsPeers) {
+  Cluster c(3);
+  c.Elect(1);
+  RaftStatus s = c.r(1).GetStatus();
+  EXPECT_EQ(s.state, StateType::kLeader);
+  EXPECT_EQ(s.hard_state.term, 1u);
+  ASSERT_EQ(s.peers.size(), 3u);
+  EXPECT_EQ(s.peers[1].id, 2u);
+  EXPECT_EQ(s.peers[1].match, 1u);
+  EXPECT_STREQ(s.peers[1].state, "replicate");
+  EXPECT_TRUE(c.r(2).GetStatus().peers.empty());
+}
+
 TEST(Restart, RecoversHardStateAndLog) {
   Cluster c(3);
   c.Elect(1);

@@ -66,6 +66,7 @@ class Sim {
     max_delay_ = 2 + rng_.Uniform(3 * kUnitsPerTick);
     max_msg_bytes_ = Chance(0.3) ? 1 : 16 + rng_.Uniform(200);  // 1: one entry per message
     proposals_per_tick_ = 1 + static_cast<int>(rng_.Uniform(4));
+    max_apply_bytes_ = Chance(0.3) ? 1 + rng_.Uniform(32) : 0;
     max_inflight_ = 2 + rng_.Uniform(7);
     max_uncommitted_ = 64 + rng_.Uniform(512);
     for (int i = 1; i <= n_; ++i) {
@@ -132,6 +133,7 @@ class Sim {
     c.max_inflight_msgs = max_inflight_;
     c.max_inflight_bytes = max_msg_bytes_ * max_inflight_;
     c.max_uncommitted_bytes = max_uncommitted_;
+    c.max_committed_bytes_per_ready = max_apply_bytes_;
     c.pre_vote = pre_vote_;
     c.check_quorum = check_quorum_;
     node.rand = std::make_unique<SeededRand>(rng_.Next());
@@ -589,6 +591,7 @@ class Sim {
   uint64_t max_msg_bytes_ = 64;
   size_t max_inflight_ = 4;
   int proposals_per_tick_ = 1;
+  uint64_t max_apply_bytes_ = 0;
   uint64_t max_uncommitted_ = 1024;
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<NodeId> voters_;
