@@ -74,6 +74,7 @@ class Sim {
     max_inflight_ = 2 + rng_.Uniform(7);
     max_uncommitted_ = 64 + rng_.Uniform(512);
     bool drift = Chance(0.5);
+    if (Chance(0.3)) crash_p_ = 0.03;  // crashy seeds: leaders die mid-replication
     for (int i = 1; i <= n_; ++i) {
       auto node = std::make_unique<Node>();
       node->id = static_cast<NodeId>(i);
