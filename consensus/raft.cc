@@ -46,10 +46,18 @@ Result<std::unique_ptr<Raft>> Raft::New(const Config& config, RestartState state
     if (v == kNone) return Status::InvalidArgument("raft: voter id 0");
   }
   uint64_t snap_index = state.snapshot ? state.snapshot->meta.index : 0;
+  uint64_t prev_term = state.snapshot ? state.snapshot->meta.term : 0;
   for (size_t k = 0; k < state.entries.size(); ++k) {
     if (state.entries[k].index != snap_index + 1 + k) {
       return Status::Corruption("raft: recovered entries do not follow the snapshot contiguously");
     }
+    if (state.entries[k].term < prev_term) {
+      // For instance entries left behind when a snapshot was installed: the
+      // caller must drop every stored entry when persisting Ready::snapshot.
+      return Status::Corruption("raft: recovered entry " + U(state.entries[k].index) +
+                                " has a term lower than its predecessor's");
+    }
+    prev_term = state.entries[k].term;
   }
   uint64_t last = snap_index + state.entries.size();
   if (state.hard_state.commit > last) {

@@ -309,6 +309,14 @@ TEST(Restart, RejectsInconsistentDurableState) {
   auto r = Raft::New(cfg, rs);
   EXPECT_FALSE(r.ok());
   EXPECT_TRUE(r.status().Is("CORRUPTION"));
+  // Terms must not decrease after the snapshot (stale entries left behind).
+  auto snap = std::make_shared<Snapshot>();
+  snap->meta = SnapshotMeta{3, 4, {1, 2, 3}};
+  rs.hard_state = HardState{4, kNone, 3};
+  rs.snapshot = snap;
+  rs.entries = {E(4, 2)};
+  r = Raft::New(cfg, rs);
+  EXPECT_TRUE(r.status().Is("CORRUPTION")) << r.status().ToString();
   cfg.rand = nullptr;
   EXPECT_FALSE(Raft::New(cfg, RestartState{}).ok());
 }
