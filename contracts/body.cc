@@ -13,6 +13,7 @@ namespace traceledger {
 using json = nlohmann::json;
 
 Body::Body(const json& obj, std::string path) : obj_(obj), path_(std::move(path)) {
+  known_.reserve(12);
   if (!obj_.is_object()) Fail("BAD_BODY", path_, "must be a JSON object");
 }
 

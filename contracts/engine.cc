@@ -70,26 +70,36 @@ void PutStr(std::string* s, std::string_view v) {
 Status Authorise(Exec& x, const TxType& type) {
   const Envelope& env = *x.env;
   if (const std::string* name = x.engine.RegulatorName(env.signer)) {
-    x.signer.regulator = true;
-    x.signer.name = *name;
+    auto reg = std::make_shared<Signer>();
+    reg->regulator = true;
+    reg->name = *name;
+    x.signer = std::move(reg);
     if (!(type.who & kRegulatorOnly))
       return Reject("ROLE_FORBIDDEN", "regulator " + Q(*name) + " may not sign " + env.type);
     return Status::OK();
   }
-  auto uscc = x.Get(keys::SignerKey(env.signer));
-  if (!uscc || !x.Load(keys::Enterprise(*uscc), &x.signer.ent))
-    return Reject("NOT_ENROLLED", "signer " + ToHex(env.signer) +
-                                      " is neither a regulator nor an enrolled enterprise");
-  x.signer.uscc = *uscc;
-  x.signer.name = x.signer.ent.name;
-  if (x.signer.ent.suspended)
-    return Reject("SUSPENDED", "enterprise " + *uscc + " is suspended (" + x.signer.ent.reason +
+  if (auto it = x.signer_cache.find(env.signer); it != x.signer_cache.end()) {
+    x.signer = it->second;
+  } else {
+    auto ent = std::make_shared<Signer>();
+    auto uscc = x.Get(keys::SignerKey(env.signer));
+    if (!uscc || !x.Load(keys::Enterprise(*uscc), &ent->ent))
+      return Reject("NOT_ENROLLED", "signer " + ToHex(env.signer) +
+                                        " is neither a regulator nor an enrolled enterprise");
+    ent->uscc = *uscc;
+    ent->name = ent->ent.name;
+    x.signer_cache.emplace(env.signer, ent);
+    x.signer = std::move(ent);
+  }
+  const std::string& uscc = x.signer->uscc;
+  if (x.signer->ent.suspended)
+    return Reject("SUSPENDED", "enterprise " + uscc + " is suspended (" + x.signer->ent.reason +
                                    ") and may do nothing");
   if (!(type.who & kEnterpriseOnly))
     return Reject("ROLE_FORBIDDEN", env.type + " is for regulators only");
-  if (type.roles && !(x.signer.ent.roles & type.roles))
-    return Reject("ROLE_FORBIDDEN", "enterprise " + *uscc + " (roles " +
-                                        RolesToString(x.signer.ent.roles) + ") may not sign " +
+  if (type.roles && !(x.signer->ent.roles & type.roles))
+    return Reject("ROLE_FORBIDDEN", "enterprise " + uscc + " (roles " +
+                                        RolesToString(x.signer->ent.roles) + ") may not sign " +
                                         env.type + "; it needs one of: " +
                                         RolesToString(type.roles));
   return Status::OK();
@@ -122,8 +132,8 @@ std::string ChainStateHash(HashAlg alg, const std::string& prev, const std::vect
   Hasher h(alg);
   h.Update(prev);
   std::string buf;
+  buf.reserve(1 << 16);
   for (const auto& op : w) {
-    buf.clear();
     PutStr(&buf, op.key);
     if (op.value) {
       buf.push_back(1);
@@ -131,8 +141,12 @@ std::string ChainStateHash(HashAlg alg, const std::string& prev, const std::vect
     } else {
       buf.push_back(0);
     }
-    h.Update(buf);
+    if (buf.size() >= (1 << 16) - 1024) {
+      h.Update(buf);
+      buf.clear();
+    }
   }
+  h.Update(buf);
   return h.Final();
 }
 
@@ -182,10 +196,11 @@ BlockResult Engine::ExecuteBlock(const StateReader& state, const BlockContext& c
       if (s.ok() && x.corrupt()) s = Reject("STATE_CORRUPT", "a state record did not decode");
     }
     if (s.ok()) {
-      if (!x.signer.regulator) x.Put(keys::Activity(x.signer.uscc, ctx.height, i), env.type);
+      if (!x.signer->regulator) x.Put(keys::Activity(x.signer->uscc, ctx.height, i), env.type);
       x.Count("tx|ok", 1);
       x.Count("type|" + env.type, 1);
       x.Commit();
+      if (env.type.rfind("registry.", 0) == 0) x.signer_cache.clear();
       r.ok = true;
       r.code = "OK";
     } else {

@@ -15,6 +15,12 @@ std::string AlertId(uint64_t seq) {
   std::snprintf(buf, sizeof buf, "AL%010llu", static_cast<unsigned long long>(seq));
   return buf;
 }
+const char* ItemsCounter(ItemStatus s) {
+  static const char* kNames[] = {"items|active",   "items|in_transit", "items|quarantined",
+                                 "items|recalled", "items|dispensed",  "items|destroyed",
+                                 "items|none"};
+  return kNames[static_cast<int>(s)];
+}
 }  // namespace
 
 Exec::Exec(const Engine& e, const StateReader& base, const BlockContext& c)
@@ -28,15 +34,16 @@ void Exec::Begin(const Envelope* e, uint32_t i) {
   assert(tx_.empty() && counters_tx_.empty() && alerts_tx_.empty());
   env = e;
   index = i;
-  signer = Signer();
+  signer.reset();
   tx_hex = e ? ToHex(e->tx_id) : "";
   touched_.clear();
   alert_seq_tx_ = alert_seq_block_;
 }
 
 void Exec::Commit() {
-  for (auto& [k, v] : tx_) block_.insert_or_assign(k, std::move(v));
-  for (auto& [k, d] : counters_tx_) counters_block_[k] += d;
+  block_.merge(tx_);  // moves the nodes whose keys the block does not have yet
+  for (auto& [k, v] : tx_) block_.find(k)->second = std::move(v);
+  for (auto& [total, d] : counters_tx_) *total += d;
   for (auto& a : alerts_tx_) alerts_block_.push_back(std::move(a));
   alert_seq_block_ = alert_seq_tx_;
   Abort();
@@ -126,8 +133,8 @@ void Exec::SaveItem(ItemRec& item) {
   ItemStatus now = item.Status();
   if (now != item.loaded_status) {
     if (item.loaded_status != ItemStatus::kNone)
-      Count(std::string("items|") + ItemStatusName(item.loaded_status), -1);
-    Count(std::string("items|") + ItemStatusName(now), +1);
+      Count(ItemsCounter(item.loaded_status), -1);
+    Count(ItemsCounter(now), +1);
     item.loaded_status = now;
   }
   Put(keys::Item(item.code), Encode(item));
@@ -340,9 +347,20 @@ void Exec::CloseRecall(RecallRec& r, const std::string& reason) {
   if (!r.alert_id.empty()) CloseAlert(r.alert_id);
 }
 
-void Exec::Count(const std::string& name, int64_t delta) {
-  if (env) counters_tx_[name] += delta;
-  else counters_block_[name] += delta;
+void Exec::Count(std::string_view name, int64_t delta) {
+  auto it = counters_block_.find(name);
+  if (it == counters_block_.end()) it = counters_block_.emplace(std::string(name), 0).first;
+  if (!env) {
+    it->second += delta;
+    return;
+  }
+  for (auto& [total, d] : counters_tx_) {
+    if (total == &it->second) {
+      d += delta;
+      return;
+    }
+  }
+  counters_tx_.emplace_back(&it->second, delta);
 }
 
 void Exec::FinishBlock(BlockResult* out) {

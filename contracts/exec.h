@@ -10,6 +10,7 @@
 #define TRACELEDGER_CONTRACTS_EXEC_H_
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -104,7 +105,11 @@ class Exec {
   void CloseRecall(RecallRec& recall, const std::string& reason);
 
   // ---- counters (cockpit)
-  void Count(const std::string& name, int64_t delta);
+  void Count(std::string_view name, int64_t delta);
+
+  // Signer identities resolved in this block (key -> signer), valid until a
+  // registry.* transaction commits (which clears it).
+  std::map<std::string, std::shared_ptr<const Signer>, std::less<>> signer_cache;
 
   // ---- block end
   void FinishBlock(BlockResult* out);
@@ -115,13 +120,16 @@ class Exec {
   HashAlg alg;
   const Envelope* env = nullptr;
   uint32_t index = 0;
-  Signer signer;
+  std::shared_ptr<const Signer> signer;  // set before a handler runs
   std::string tx_hex;  // hex of env->tx_id
 
  private:
   const StateReader& base_;
   Overlay block_, tx_;
-  std::map<std::string, int64_t> counters_block_, counters_tx_;
+  // Block totals by name; a transaction's deltas point into it (map nodes are
+  // stable) and are added on Commit. Names that end at zero are not written.
+  std::map<std::string, int64_t, std::less<>> counters_block_;
+  std::vector<std::pair<int64_t*, int64_t>> counters_tx_;
   std::vector<AlertRec> alerts_block_, alerts_tx_;
   std::set<std::string> touched_;
   uint64_t alert_seq_block_ = 0, alert_seq_tx_ = 0;

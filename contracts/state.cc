@@ -119,9 +119,9 @@ bool DecodeRec(std::string_view in, R* r) {
 }
 
 std::string Pad(uint64_t v, int width) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%0*llu", width, static_cast<unsigned long long>(v));
-  return buf;
+  std::string s(width, '0');
+  for (int i = width - 1; i >= 0 && v > 0; --i, v /= 10) s[i] = static_cast<char>('0' + v % 10);
+  return s;
 }
 
 std::string Join(std::string_view a, std::string_view b) {

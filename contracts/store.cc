@@ -29,6 +29,20 @@ void MemState::Apply(const std::vector<WriteOp>& writes) {
   }
 }
 
+void MemState::Apply(std::vector<WriteOp>&& writes) {
+  for (auto& w : writes) {
+    if (w.value) {
+      auto it = map_.lower_bound(w.key);
+      if (it != map_.end() && it->first == w.key) it->second = std::move(*w.value);
+      else map_.emplace_hint(it, std::move(w.key), std::move(*w.value));
+    } else {
+      auto it = map_.find(w.key);
+      if (it != map_.end()) map_.erase(it);
+    }
+  }
+  writes.clear();
+}
+
 StateStore::~StateStore() { delete db_; }
 
 Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {

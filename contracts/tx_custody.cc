@@ -16,9 +16,9 @@ namespace {
 Status CreateItems(Exec& x, const ProductRec& p, const std::string& lot, int64_t expiry_ms,
                    const std::vector<std::string>& codes, const std::string& origin,
                    const std::string& made_by) {
-  if (p.owner != x.signer.uscc)
+  if (p.owner != x.signer->uscc)
     return Reject("NOT_PRODUCT_OWNER", "product " + Q(p.code) + " belongs to " + p.owner +
-                                           ", not to " + x.signer.uscc);
+                                           ", not to " + x.signer->uscc);
   if (expiry_ms != 0 && x.ctx.time_ms >= expiry_ms + 86400000LL)
     return Reject("EXPIRED", "lot " + Q(lot) + " expired on " +
                                  FormatRfc3339Millis(expiry_ms).substr(0, 10));
@@ -39,12 +39,12 @@ Status CreateItems(Exec& x, const ProductRec& p, const std::string& lot, int64_t
   if (new_lot) {
     l.product_code = p.code;
     l.lot = lot;
-    l.commissioner = x.signer.uscc;
+    l.commissioner = x.signer->uscc;
     l.expiry_ms = expiry_ms;
     l.imported = !origin.empty();
     l.origin_country = origin;
   } else {
-    if (l.commissioner != x.signer.uscc)
+    if (l.commissioner != x.signer->uscc)
       return Reject("LOT_MISMATCH", "lot " + Q(lot) + " of " + Q(p.code) +
                                         " was commissioned by " + l.commissioner);
     if (l.expiry_ms != expiry_ms || l.origin_country != origin)
@@ -63,8 +63,8 @@ Status CreateItems(Exec& x, const ProductRec& p, const std::string& lot, int64_t
     it.lot = lot;
     it.category = p.category;
     it.expiry_ms = expiry_ms;
-    it.custodian = x.signer.uscc;
-    it.commissioner = x.signer.uscc;
+    it.custodian = x.signer->uscc;
+    it.commissioner = x.signer->uscc;
     it.imported = l.imported;
     it.made_by = made_by;
     it.created_height = x.ctx.height;
@@ -84,9 +84,9 @@ Status LoadProduct(Exec& x, const std::string& code, ProductRec* p) {
 }
 
 Status CheckCustodian(Exec& x, const ItemRec& item) {
-  if (item.custodian != x.signer.uscc)
+  if (item.custodian != x.signer->uscc)
     return Reject("NOT_CUSTODIAN", "code " + Q(item.code) + " is held by " + item.custodian +
-                                       ", not by " + x.signer.uscc);
+                                       ", not by " + x.signer->uscc);
   return Status::OK();
 }
 
@@ -110,9 +110,9 @@ Status TxCommission(Exec& x) {
   TL_RETURN_IF_ERROR(b.Finish());
   ProductRec p;
   TL_RETURN_IF_ERROR(LoadProduct(x, product, &p));
-  if (!origin.empty() && !x.signer.Has(kImporter))
+  if (!origin.empty() && !x.signer->Has(kImporter))
     return Reject("ROLE_FORBIDDEN", "only an importer may commission with origin_country");
-  if (origin.empty() && !x.signer.Has(kManufacturer | kProducer))
+  if (origin.empty() && !x.signer->Has(kManufacturer | kProducer))
     return Reject("BAD_BODY", "body.origin_country: missing (an importer commissions imports)");
   return CreateItems(x, p, lot, expiry, codes, origin, "");
 }
@@ -132,8 +132,8 @@ Status TxAggregate(Exec& x) {
   } else {
     // A new logistic unit (case, pallet): it exists from now on, held by the signer.
     parent.code = parent_code;
-    parent.custodian = x.signer.uscc;
-    parent.commissioner = x.signer.uscc;
+    parent.custodian = x.signer->uscc;
+    parent.commissioner = x.signer->uscc;
     parent.created_height = x.ctx.height;
     x.Put(keys::Holder(parent.custodian, parent.code), "");
     x.Count("logistic_units", 1);
@@ -213,7 +213,7 @@ Status TxShip(Exec& x) {
   TL_RETURN_IF_ERROR(b.Finish());
   if (x.Exists(keys::Shipment(s.id)))
     return Reject("DUPLICATE_SHIPMENT", "shipment " + Q(s.id) + " already exists");
-  if (s.to == x.signer.uscc) return Reject("BAD_BODY", "body.to: cannot ship to oneself");
+  if (s.to == x.signer->uscc) return Reject("BAD_BODY", "body.to: cannot ship to oneself");
   EnterpriseRec to;
   if (!x.Load(keys::Enterprise(s.to), &to))
     return Reject("UNKNOWN_ENTERPRISE", "receiver " + s.to + " is not enrolled");
@@ -233,7 +233,7 @@ Status TxShip(Exec& x) {
     it.shipment_id = s.id;
     x.SaveItem(it);
   }
-  s.from = x.signer.uscc;
+  s.from = x.signer->uscc;
   s.remaining = s.codes.size();
   s.shipped_height = x.ctx.height;
   s.shipped_time_ms = x.ctx.time_ms;
@@ -255,9 +255,9 @@ Status TxReceive(Exec& x) {
   ShipmentRec s;
   if (!x.Load(keys::Shipment(id), &s))
     return Reject("UNKNOWN_SHIPMENT", "shipment " + Q(id) + " does not exist");
-  if (s.to != x.signer.uscc)
+  if (s.to != x.signer->uscc)
     return Reject("NOT_RECEIVER", "shipment " + Q(id) + " is addressed to " + s.to + ", not to " +
-                                      x.signer.uscc);
+                                      x.signer->uscc);
   if (!s.open) return Reject("SHIPMENT_CLOSED", "shipment " + Q(id) + " was fully received");
   if (codes.empty()) {
     for (const auto& c : s.codes) {

@@ -92,7 +92,7 @@ Status TxRecallIssue(Exec& x) {
     x.SaveItem(it);
   }
   for (const auto& [uscc, n] : holders) x.Put(keys::RecallHolder(r.id, uscc), std::to_string(n));
-  r.issuer = x.signer.name;
+  r.issuer = x.signer->name;
   r.issued_height = x.ctx.height;
   x.Count("recalls", 1);
   x.Count("recalls_open", 1);
@@ -122,7 +122,7 @@ Status TxRecallRespond(Exec& x) {
     if (it.recall_id != id || !x.Exists(keys::Obligation(id, c)))
       return Reject("NOT_RECALLED", "code " + Q(c) + " has no open obligation under recall " +
                                         Q(id));
-    if (it.custodian != x.signer.uscc)
+    if (it.custodian != x.signer->uscc)
       return Reject("NOT_CUSTODIAN", "code " + Q(c) + " is held by " + it.custodian);
     if (!it.shipment_id.empty())
       return Reject("IN_TRANSIT", "code " + Q(c) + " is in transit; receive it first");
@@ -165,7 +165,7 @@ Status TxRecallClose(Exec& x) {
     return true;
   });
   for (const auto& k : holders) x.Del(k);
-  x.CloseRecall(r, "closed by " + x.signer.name + ": " + reason);
+  x.CloseRecall(r, "closed by " + x.signer->name + ": " + reason);
   x.Save(keys::Recall(id), r);
   return Status::OK();
 }

@@ -11,9 +11,9 @@ Status CreateItemsForTransform(Exec& x, const ProductRec& p, const std::string& 
 
 namespace {
 Status CheckCustodian(Exec& x, const ItemRec& item) {
-  if (item.custodian != x.signer.uscc)
+  if (item.custodian != x.signer->uscc)
     return Reject("NOT_CUSTODIAN", "code " + Q(item.code) + " is held by " + item.custodian +
-                                       ", not by " + x.signer.uscc);
+                                       ", not by " + x.signer->uscc);
   return Status::OK();
 }
 std::string Day(int64_t ms) { return FormatRfc3339Millis(ms).substr(0, 10); }
@@ -91,7 +91,7 @@ Status TxDispense(Exec& x) {
     if (it.category == Category::kVaccine) {
       if (t != Terminal::kAdministered)
         return Reject("BAD_BODY", "body.kind: vaccine dose " + Q(c) + " can only be administered");
-      if (!x.signer.Has(kVaccinationSite))
+      if (!x.signer->Has(kVaccinationSite))
         return Reject("ROLE_FORBIDDEN", "vaccine dose " + Q(c) +
                                             " may be administered only at a vaccination site");
     }
@@ -137,7 +137,7 @@ Status TxDestroy(Exec& x) {
     if (!it.shipment_id.empty())
       return Reject("IN_TRANSIT", "code " + Q(it.code) + " is in transit in shipment " +
                                       Q(it.shipment_id));
-    if (!x.signer.regulator) {
+    if (!x.signer->regulator) {
       TL_RETURN_IF_ERROR(CheckCustodian(x, it));
       if (!it.recall_id.empty())
         return Reject("RECALLED", "code " + Q(it.code) + " is frozen by recall " +
