@@ -130,6 +130,11 @@ void Exec::SaveItem(ItemRec& item) {
     Put(keys::Event(item.code, item.event_count), Encode(ev));
     ++item.event_count;
   }
+  if (item.terminal != Terminal::kNone && item.loaded_terminal == Terminal::kNone) {
+    // Out of circulation: no longer anyone's holding.
+    Del(keys::Holder(item.custodian, item.code));
+    item.loaded_terminal = item.terminal;
+  }
   ItemStatus now = item.Status();
   if (now != item.loaded_status) {
     if (item.loaded_status != ItemStatus::kNone)

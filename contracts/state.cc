@@ -237,6 +237,7 @@ bool Decode(std::string_view in, LotRec* r) { return DecodeRec(in, r); }
 bool Decode(std::string_view in, ItemRec* r) {
   if (!DecodeRec(in, r)) return false;
   r->loaded_status = r->Status();
+  r->loaded_terminal = r->terminal;
   return true;
 }
 bool Decode(std::string_view in, ShipmentRec* r) { return DecodeRec(in, r); }

@@ -122,6 +122,7 @@ struct ItemRec {
 
   // Not stored: the status when read, so writers can keep counters exact.
   ItemStatus loaded_status = ItemStatus::kNone;
+  Terminal loaded_terminal = Terminal::kNone;
   ItemStatus Status() const;
 };
 
@@ -209,7 +210,8 @@ std::string LotCodePrefix(std::string_view product, std::string_view lot);  // l
 std::string Item(std::string_view code);                   // c|CODE -> ItemRec
 std::string Event(std::string_view code, uint32_t seq);    // ce|CODE|SEQ10 -> EventRec
 std::string EventPrefix(std::string_view code);
-std::string Holder(std::string_view uscc, std::string_view code);  // h|USCC|CODE -> ""
+// h|USCC|CODE -> "": items in circulation (not terminal) held by USCC.
+std::string Holder(std::string_view uscc, std::string_view code);
 std::string HolderPrefix(std::string_view uscc);
 std::string Child(std::string_view parent, std::string_view child);  // ag|PARENT|CHILD -> ""
 std::string ChildPrefix(std::string_view parent);

@@ -117,6 +117,10 @@ TEST(VaccineScenario, ManufacturerToVaccinationSite) {
                   {{"codes", {Dose(1)}}, {"kind", "administered"},
                    {"recipient_hash", std::string(64, 'a')}}));
   EXPECT_EQ(w.Status(Dose(1)), "dispensed");
+  EXPECT_FALSE(w.state.Get(keys::Holder(site.uscc, Dose(1))).has_value());  // out of circulation
+  EXPECT_TRUE(w.state.Get(keys::Holder(site.uscc, Dose(2))).has_value());
+  EXPECT_TRUE(w.state.Get(keys::Activity(site.uscc, 1, 0)).has_value() ||
+              w.Counter("tx|ok") > 0);
   Receipt second = w.Run(site.key, "trace.dispense", {{"codes", {Dose(1)}}, {"kind", "administered"}});
   EXPECT_REJECTED(second, "ALREADY_ADMINISTERED");
   EXPECT_NE(second.message.find(Dose(1)), std::string::npos);
