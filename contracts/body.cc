@@ -69,8 +69,9 @@ std::string Body::Uscc(const char* name, bool required) {
   std::string s = Str(name, 1, 64, required);
   if (!s.empty() && !IsValidUscc(s)) {
     Fail("BAD_USCC", Path(name),
-         "\"" + s + "\" is not a unified social credit code (18 characters, GB 32100 check "
-                    "character)");
+         "\"" + s +
+             "\" is not a unified social credit code (18 characters, GB 32100 check "
+             "character)");
     return {};
   }
   return s;

@@ -49,8 +49,10 @@ const TxType* FindType(std::string_view name) {
   size_t lo = 0, hi = std::size(kTypes);
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
-    if (kTypes[mid].name < name) lo = mid + 1;
-    else hi = mid;
+    if (kTypes[mid].name < name)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo < std::size(kTypes) && kTypes[lo].name == name ? &kTypes[lo] : nullptr;
 }
@@ -100,8 +102,8 @@ Status Authorise(Exec& x, const TxType& type) {
   if (type.roles && !(x.signer->ent.roles & type.roles))
     return Reject("ROLE_FORBIDDEN", "enterprise " + uscc + " (roles " +
                                         RolesToString(x.signer->ent.roles) + ") may not sign " +
-                                        env.type + "; it needs one of: " +
-                                        RolesToString(type.roles));
+                                        env.type +
+                                        "; it needs one of: " + RolesToString(type.roles));
   return Status::OK();
 }
 
@@ -187,7 +189,8 @@ BlockResult Engine::ExecuteBlock(const StateReader& state, const BlockContext& c
                                     std::to_string(genesis_.params.max_future_skew_ms / 1000) +
                                     " s ahead of the block time");
     } else if (type = FindType(env.type); type == nullptr) {
-      s = Reject("UNKNOWN_TYPE", "type " + Q(env.type.substr(0, 64)) + " is not a transaction type");
+      s = Reject("UNKNOWN_TYPE",
+                 "type " + Q(env.type.substr(0, 64)) + " is not a transaction type");
     } else if (!env.body.is_object()) {
       s = Reject("BAD_BODY", "body must be a JSON object");
     } else {

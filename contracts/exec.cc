@@ -119,7 +119,8 @@ void Exec::Scan(std::string_view prefix, const ScanFn& fn) const {
 }
 
 Status Exec::LoadItem(const std::string& code, ItemRec* item) {
-  if (!Load(keys::Item(code), item)) return Reject("UNKNOWN_CODE", "code " + Q(code) + " is not commissioned");
+  if (!Load(keys::Item(code), item))
+    return Reject("UNKNOWN_CODE", "code " + Q(code) + " is not commissioned");
   return Status::OK();
 }
 
@@ -137,8 +138,7 @@ void Exec::SaveItem(ItemRec& item) {
   }
   ItemStatus now = item.Status();
   if (now != item.loaded_status) {
-    if (item.loaded_status != ItemStatus::kNone)
-      Count(ItemsCounter(item.loaded_status), -1);
+    if (item.loaded_status != ItemStatus::kNone) Count(ItemsCounter(item.loaded_status), -1);
     Count(ItemsCounter(now), +1);
     item.loaded_status = now;
   }
@@ -185,7 +185,8 @@ Status Exec::LoadExpanded(const std::vector<std::string>& codes, bool top_level_
       return Reject("AGGREGATED", "code " + Q(code) + " is packed inside " + Q(item.parent) +
                                       "; act on the parent or disaggregate it first");
     if (item.child_count == 0) {
-      if (out->size() >= kMaxItemsPerTx) return Reject("TOO_MANY", "too many items in one transaction");
+      if (out->size() >= kMaxItemsPerTx)
+        return Reject("TOO_MANY", "too many items in one transaction");
       out->push_back(std::move(item));
     } else {
       TL_RETURN_IF_ERROR(Expand(item, out));
@@ -206,8 +207,10 @@ void Exec::SetCustodian(ItemRec& item, const std::string& uscc) {
       std::string to = keys::RecallHolder(item.recall_id, uscc);
       auto fv = Get(from);
       int64_t fc = fv ? std::strtoll(fv->c_str(), nullptr, 10) : 0;
-      if (fc <= 1) Del(from);
-      else Put(from, std::to_string(fc - 1));
+      if (fc <= 1)
+        Del(from);
+      else
+        Put(from, std::to_string(fc - 1));
       auto tv = Get(to);
       Put(to, std::to_string((tv ? std::strtoll(tv->c_str(), nullptr, 10) : 0) + 1));
     }
@@ -220,11 +223,11 @@ Status Exec::CheckMovable(const ItemRec& item) const {
     return Reject("TERMINAL", "code " + Q(item.code) + " is " + TerminalName(item.terminal) +
                                   " and can never move again");
   if (!item.shipment_id.empty())
-    return Reject("IN_TRANSIT", "code " + Q(item.code) + " is in transit in shipment " +
-                                    Q(item.shipment_id));
+    return Reject("IN_TRANSIT",
+                  "code " + Q(item.code) + " is in transit in shipment " + Q(item.shipment_id));
   if (!item.recall_id.empty())
-    return Reject("RECALLED", "code " + Q(item.code) + " is frozen by recall " +
-                                  Q(item.recall_id) + "; only recall.respond may act on it");
+    return Reject("RECALLED", "code " + Q(item.code) + " is frozen by recall " + Q(item.recall_id) +
+                                  "; only recall.respond may act on it");
   if (item.quarantined)
     return Reject("QUARANTINED",
                   "code " + Q(item.code) + " is quarantined until a regulator releases it");
@@ -333,8 +336,10 @@ void Exec::ResolveObligation(ItemRec& item) {
   std::string rh = keys::RecallHolder(item.recall_id, item.custodian);
   auto v = Get(rh);
   int64_t c = v ? std::strtoll(v->c_str(), nullptr, 10) : 0;
-  if (c <= 1) Del(rh);
-  else Put(rh, std::to_string(c - 1));
+  if (c <= 1)
+    Del(rh);
+  else
+    Put(rh, std::to_string(c - 1));
   RecallRec r;
   if (!Load(keys::Recall(item.recall_id), &r)) return;
   if (r.outstanding > 0) --r.outstanding;

@@ -121,7 +121,7 @@ class Exec {
   const Envelope* env = nullptr;
   uint32_t index = 0;
   std::shared_ptr<const Signer> signer;  // set before a handler runs
-  std::string tx_hex;  // hex of env->tx_id
+  std::string tx_hex;                    // hex of env->tx_id
 
  private:
   const StateReader& base_;

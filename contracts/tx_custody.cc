@@ -17,18 +17,18 @@ Status CreateItems(Exec& x, const ProductRec& p, const std::string& lot, int64_t
                    const std::vector<std::string>& codes, const std::string& origin,
                    const std::string& made_by) {
   if (p.owner != x.signer->uscc)
-    return Reject("NOT_PRODUCT_OWNER", "product " + Q(p.code) + " belongs to " + p.owner +
-                                           ", not to " + x.signer->uscc);
+    return Reject("NOT_PRODUCT_OWNER",
+                  "product " + Q(p.code) + " belongs to " + p.owner + ", not to " + x.signer->uscc);
   if (expiry_ms != 0 && x.ctx.time_ms >= expiry_ms + 86400000LL)
-    return Reject("EXPIRED", "lot " + Q(lot) + " expired on " +
-                                 FormatRfc3339Millis(expiry_ms).substr(0, 10));
+    return Reject("EXPIRED",
+                  "lot " + Q(lot) + " expired on " + FormatRfc3339Millis(expiry_ms).substr(0, 10));
   bool gtin_product = IsValidGtin14(p.code);
   for (const auto& code : codes) {
     std::string_view gtin = GtinOfCode(code);
     if (!gtin.empty() && (!gtin_product || gtin != p.code))
-      return Reject("CODE_PRODUCT_MISMATCH",
-                    "code " + Q(code) + " carries GTIN " + std::string(gtin) +
-                        " but the product is " + Q(p.code));
+      return Reject("CODE_PRODUCT_MISMATCH", "code " + Q(code) + " carries GTIN " +
+                                                 std::string(gtin) + " but the product is " +
+                                                 Q(p.code));
     if (code.rfind("(00)", 0) == 0)
       return Reject("BAD_CODE", "code " + Q(code) + " is an SSCC (logistic unit), not an item");
     if (x.Exists(keys::Item(code)))
@@ -45,8 +45,8 @@ Status CreateItems(Exec& x, const ProductRec& p, const std::string& lot, int64_t
     l.origin_country = origin;
   } else {
     if (l.commissioner != x.signer->uscc)
-      return Reject("LOT_MISMATCH", "lot " + Q(lot) + " of " + Q(p.code) +
-                                        " was commissioned by " + l.commissioner);
+      return Reject("LOT_MISMATCH", "lot " + Q(lot) + " of " + Q(p.code) + " was commissioned by " +
+                                        l.commissioner);
     if (l.expiry_ms != expiry_ms || l.origin_country != origin)
       return Reject("LOT_MISMATCH", "lot " + Q(lot) + " of " + Q(p.code) +
                                         " already has another expiry or origin_country");
@@ -237,8 +237,8 @@ Status TxShip(Exec& x) {
   s.remaining = s.codes.size();
   s.shipped_height = x.ctx.height;
   s.shipped_time_ms = x.ctx.time_ms;
-  s.deadline_ms = s.expected_ms ? s.expected_ms
-                                : x.ctx.time_ms + x.g.params.default_shipment_deadline_ms;
+  s.deadline_ms =
+      s.expected_ms ? s.expected_ms : x.ctx.time_ms + x.g.params.default_shipment_deadline_ms;
   x.Save(keys::Shipment(s.id), s);
   x.Put(keys::ShipmentDue(s.deadline_ms, s.id), "");
   x.Count("shipments_open", 1);
@@ -256,8 +256,8 @@ Status TxReceive(Exec& x) {
   if (!x.Load(keys::Shipment(id), &s))
     return Reject("UNKNOWN_SHIPMENT", "shipment " + Q(id) + " does not exist");
   if (s.to != x.signer->uscc)
-    return Reject("NOT_RECEIVER", "shipment " + Q(id) + " is addressed to " + s.to + ", not to " +
-                                      x.signer->uscc);
+    return Reject("NOT_RECEIVER",
+                  "shipment " + Q(id) + " is addressed to " + s.to + ", not to " + x.signer->uscc);
   if (!s.open) return Reject("SHIPMENT_CLOSED", "shipment " + Q(id) + " was fully received");
   if (codes.empty()) {
     for (const auto& c : s.codes) {
@@ -274,8 +274,8 @@ Status TxReceive(Exec& x) {
   TL_RETURN_IF_ERROR(x.LoadExpanded(codes, false, &items));
   for (auto& it : items) {
     if (it.shipment_id != id)
-      return Reject("ALREADY_RECEIVED", "code " + Q(it.code) + " is no longer in transit in " +
-                                            "shipment " + Q(id));
+      return Reject("ALREADY_RECEIVED",
+                    "code " + Q(it.code) + " is no longer in transit in " + "shipment " + Q(id));
   }
   for (auto& it : items) {
     it.shipment_id.clear();
@@ -286,8 +286,10 @@ Status TxReceive(Exec& x) {
   if (s.remaining == 0) {
     s.open = false;
     x.Count("shipments_open", -1);
-    if (s.overdue_alert.empty()) x.Del(keys::ShipmentDue(s.deadline_ms, s.id));
-    else x.CloseAlert(s.overdue_alert);
+    if (s.overdue_alert.empty())
+      x.Del(keys::ShipmentDue(s.deadline_ms, s.id));
+    else
+      x.CloseAlert(s.overdue_alert);
   }
   x.Save(keys::Shipment(id), s);
   return Status::OK();
@@ -306,11 +308,11 @@ void RaiseOverdueShipments(Exec& x) {
     x.Del(key);
     ShipmentRec s;
     if (!x.Load(keys::Shipment(id), &s) || !s.open) continue;
-    s.overdue_alert = x.OpenAlert(
-        "overdue_shipment", id,
-        "shipment " + Q(id) + " from " + s.from + " to " + s.to + " was due " +
-            FormatRfc3339Millis(s.deadline_ms) + " and is not received",
-        0);
+    s.overdue_alert =
+        x.OpenAlert("overdue_shipment", id,
+                    "shipment " + Q(id) + " from " + s.from + " to " + s.to + " was due " +
+                        FormatRfc3339Millis(s.deadline_ms) + " and is not received",
+                    0);
     x.Save(keys::Shipment(id), s);
     x.Count("shipments_overdue", 1);
   }

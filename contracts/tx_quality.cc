@@ -41,8 +41,8 @@ void ReadTarget(Body& b, Target* t) {
 
 Status LoadLot(Exec& x, const Target& t, LotRec* l) {
   if (!x.Load(keys::Lot(t.product, t.lot), l))
-    return Reject("UNKNOWN_LOT", "lot " + Q(t.lot) + " of product " + Q(t.product) +
-                                     " is not commissioned");
+    return Reject("UNKNOWN_LOT",
+                  "lot " + Q(t.lot) + " of product " + Q(t.product) + " is not commissioned");
   return Status::OK();
 }
 
@@ -115,8 +115,10 @@ Status TxReading(Exec& x) {
   std::string shipment_id;
   bool by_codes = b.Has("codes");
   if (b.OneOf("codes", "shipment_id")) {
-    if (by_codes) codes = b.Codes("codes", kMaxCodesPerTx);
-    else shipment_id = b.Id("shipment_id");
+    if (by_codes)
+      codes = b.Codes("codes", kMaxCodesPerTx);
+    else
+      shipment_id = b.Id("shipment_id");
   }
   b.Str("device", 1, 64);
   const nlohmann::json* readings = b.Array("readings", 1, kMaxReadingsPerTx);
@@ -176,7 +178,8 @@ Status TxReading(Exec& x) {
     const ItemRec& it = items[i];
     if (it.product_code.empty() || it.terminal != Terminal::kNone) continue;
     auto r = ranges.find(it.product_code);
-    if (r == ranges.end()) r = ranges.emplace(it.product_code, x.ProductRange(it.product_code)).first;
+    if (r == ranges.end())
+      r = ranges.emplace(it.product_code, x.ProductRange(it.product_code)).first;
     if (!r->second) continue;
     if (!r->second->Contains(lo) || !r->second->Contains(hi)) {
       hit.push_back(i);
@@ -187,8 +190,8 @@ Status TxReading(Exec& x) {
   if (!hit.empty()) {
     alert = x.OpenAlert("temperature_excursion", subject,
                         "readings " + Celsius(lo) + ".." + Celsius(hi) + " C left the range " +
-                            range_text + " for " + std::to_string(hit.size()) +
-                            " item(s) of " + subject + "; quarantined",
+                            range_text + " for " + std::to_string(hit.size()) + " item(s) of " +
+                            subject + "; quarantined",
                         hit.size());
     x.Count("excursions", 1);
   }
@@ -281,7 +284,8 @@ Status TxRelease(Exec& x) {
   std::vector<ItemRec> items;
   TL_RETURN_IF_ERROR(x.LoadExpanded(codes, false, &items));
   for (const auto& c : codes) {
-    auto it = std::find_if(items.begin(), items.end(), [&](const ItemRec& i) { return i.code == c; });
+    auto it =
+        std::find_if(items.begin(), items.end(), [&](const ItemRec& i) { return i.code == c; });
     if (it != items.end() && !it->quarantined && it->child_count == 0)
       return Reject("NOT_QUARANTINED", "code " + Q(c) + " is not quarantined");
   }

@@ -27,8 +27,10 @@ Status TxEnroll(Exec& x) {
   for (size_t i = 0; i < roles.size() && b.ok(); ++i) {
     uint32_t bit = ParseRole(roles[i]);
     std::string p = b.Path("roles") + "[" + std::to_string(i) + "]";
-    if (!bit) b.Fail("BAD_BODY", p, Q(roles[i]) + " is not a role");
-    else if (!seen.insert(roles[i]).second) b.Fail("BAD_BODY", p, "listed twice");
+    if (!bit)
+      b.Fail("BAD_BODY", p, Q(roles[i]) + " is not a role");
+    else if (!seen.insert(roles[i]).second)
+      b.Fail("BAD_BODY", p, "listed twice");
     e.roles |= bit;
   }
   TL_RETURN_IF_ERROR(b.Finish());

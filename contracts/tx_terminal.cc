@@ -85,15 +85,16 @@ Status TxDispense(Exec& x) {
     TL_RETURN_IF_ERROR(CheckCustodian(x, it));
     TL_RETURN_IF_ERROR(x.CheckMovable(it));
     if (!it.parent.empty() || it.child_count > 0 || it.product_code.empty())
-      return Reject("AGGREGATED", "code " + Q(c) + " is a case or inside one; dispense single items");
+      return Reject("AGGREGATED",
+                    "code " + Q(c) + " is a case or inside one; dispense single items");
     if (x.Expired(it))
       return Reject("EXPIRED", "code " + Q(c) + " expired on " + Day(it.expiry_ms));
     if (it.category == Category::kVaccine) {
       if (t != Terminal::kAdministered)
         return Reject("BAD_BODY", "body.kind: vaccine dose " + Q(c) + " can only be administered");
       if (!x.signer->Has(kVaccinationSite))
-        return Reject("ROLE_FORBIDDEN", "vaccine dose " + Q(c) +
-                                            " may be administered only at a vaccination site");
+        return Reject("ROLE_FORBIDDEN",
+                      "vaccine dose " + Q(c) + " may be administered only at a vaccination site");
     }
     TL_RETURN_IF_ERROR(x.CheckImportDocuments(it));
     auto pit = products.find(it.product_code);
@@ -135,13 +136,13 @@ Status TxDestroy(Exec& x) {
     if (it.terminal != Terminal::kNone)
       return Reject("TERMINAL", "code " + Q(it.code) + " is already " + TerminalName(it.terminal));
     if (!it.shipment_id.empty())
-      return Reject("IN_TRANSIT", "code " + Q(it.code) + " is in transit in shipment " +
-                                      Q(it.shipment_id));
+      return Reject("IN_TRANSIT",
+                    "code " + Q(it.code) + " is in transit in shipment " + Q(it.shipment_id));
     if (!x.signer->regulator) {
       TL_RETURN_IF_ERROR(CheckCustodian(x, it));
       if (!it.recall_id.empty())
-        return Reject("RECALLED", "code " + Q(it.code) + " is frozen by recall " +
-                                      Q(it.recall_id) + "; answer with recall.respond");
+        return Reject("RECALLED", "code " + Q(it.code) + " is frozen by recall " + Q(it.recall_id) +
+                                      "; answer with recall.respond");
     }
   }
   for (auto& it : items) {

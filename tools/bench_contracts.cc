@@ -53,12 +53,17 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (!std::strcmp(argv[i], "--txs")) txs = std::strtoull(next(), nullptr, 10);
-    else if (!std::strcmp(argv[i], "--block")) block = std::strtoull(next(), nullptr, 10);
-    else if (!std::strcmp(argv[i], "--seed")) seed = std::strtoull(next(), nullptr, 10);
-    else if (!std::strcmp(argv[i], "--leveldb")) leveldb_dir = next();
+    if (!std::strcmp(argv[i], "--txs"))
+      txs = std::strtoull(next(), nullptr, 10);
+    else if (!std::strcmp(argv[i], "--block"))
+      block = std::strtoull(next(), nullptr, 10);
+    else if (!std::strcmp(argv[i], "--seed"))
+      seed = std::strtoull(next(), nullptr, 10);
+    else if (!std::strcmp(argv[i], "--leveldb"))
+      leveldb_dir = next();
     else {
-      std::fprintf(stderr, "usage: bench_contracts [--txs N] [--block B] [--seed S] [--leveldb DIR]\n");
+      std::fprintf(stderr,
+                   "usage: bench_contracts [--txs N] [--block B] [--seed S] [--leveldb DIR]\n");
       return 2;
     }
   }
@@ -79,7 +84,8 @@ int main(int argc, char** argv) {
   auto t0 = std::chrono::steady_clock::now();
   std::vector<std::vector<Envelope>> blocks{w.Setup()};
   int64_t t = g->genesis_time_ms + 2000;
-  for (size_t n = 0; n < txs; n += block) blocks.push_back(w.Next(std::min(block, txs - n), t += 500));
+  for (size_t n = 0; n < txs; n += block)
+    blocks.push_back(w.Next(std::min(block, txs - n), t += 500));
   double gen_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   long rss_after_gen = PeakRssKb();
 
@@ -124,7 +130,7 @@ int main(int argc, char** argv) {
       exec_cpu += ThreadCpuSeconds() - c0;
     }
     prev = r.state_hash;
-    
+
     for (const auto& rc : r.receipts) {
       ok += rc.ok;
       ++total;
@@ -139,8 +145,8 @@ int main(int argc, char** argv) {
               engine_cpu, measured / engine_cpu, engine_s, measured / engine_s);
   std::printf("ExecuteBlock + apply:  cpu %.3f s = %7.0f tx/s   (wall %.3f s = %7.0f tx/s)\n",
               exec_cpu, measured / exec_cpu, exec_s, measured / exec_s);
-  std::printf("state writes: %zu (%.1f per tx); state keys: %zu\n", writes,
-              double(writes) / total, store ? size_t(0) : mem.size());
+  std::printf("state writes: %zu (%.1f per tx); state keys: %zu\n", writes, double(writes) / total,
+              store ? size_t(0) : mem.size());
   std::printf("peak RSS: %.1f MiB (%.1f MiB after generating the input)\n", PeakRssKb() / 1024.0,
               rss_after_gen / 1024.0);
   std::printf("final state_hash: %s\n", ToHex(prev).c_str());
