@@ -128,3 +128,34 @@ TEST(Determinism, DifferentSeedsDiverge) {
 
 }  // namespace
 }  // namespace traceledger::testing
+
+namespace traceledger::testing {
+namespace {
+
+TEST(Determinism, LevelDbAndMemoryStatesAgree) {
+  Genesis g = World::MustGenesis(GenesisJson());
+  Engine engine(g);
+  Workload w(g, FakeKey("regulator"), WorkloadOptions{7});
+  std::vector<std::vector<Envelope>> blocks{w.Setup()};
+  for (int i = 0; i < 10; ++i) blocks.push_back(w.Next(500, 2000 + 500 * i));
+  std::string dir = ::testing::TempDir() + "/tl_determinism_ldb";
+  std::filesystem::remove_all(dir);
+  auto store = StateStore::Open(dir);
+  ASSERT_TRUE(store.ok());
+  MemState mem;
+  std::string pm = g.hash, pl = g.hash;
+  for (size_t h = 0; h < blocks.size(); ++h) {
+    BlockResult a = engine.ExecuteBlock(mem, {h + 1, int64_t(1500 + 500 * h), "v1", pm}, blocks[h]);
+    BlockResult b =
+        engine.ExecuteBlock(**store, {h + 1, int64_t(1500 + 500 * h), "v1", pl}, blocks[h]);
+    ASSERT_EQ(a.state_hash, b.state_hash) << "block " << h + 1;
+    ASSERT_EQ(a.receipts, b.receipts);
+    mem.Apply(a.writes);
+    ASSERT_TRUE((*store)->Apply(b.writes, false).ok());
+    pm = a.state_hash;
+    pl = b.state_hash;
+  }
+}
+
+}  // namespace
+}  // namespace traceledger::testing
