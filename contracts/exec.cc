@@ -31,18 +31,18 @@ Exec::Exec(const Engine& e, const StateReader& base, const BlockContext& c)
 }
 
 void Exec::Begin(const Envelope* e, uint32_t i) {
-  assert(tx_.empty() && counters_tx_.empty() && alerts_tx_.empty());
+  assert(undo_.empty() && counters_tx_.empty() && alerts_tx_.empty());
   env = e;
   index = i;
   signer.reset();
   tx_hex = e ? ToHex(e->tx_id) : "";
   touched_.clear();
+  touched_many_.clear();
   alert_seq_tx_ = alert_seq_block_;
 }
 
 void Exec::Commit() {
-  block_.merge(tx_);  // moves the nodes whose keys the block does not have yet
-  for (auto& [k, v] : tx_) block_.find(k)->second = std::move(v);
+  undo_.clear();  // the writes are already in the block
   for (auto& [total, d] : counters_tx_) *total += d;
   for (auto& a : alerts_tx_) alerts_block_.push_back(std::move(a));
   alert_seq_block_ = alert_seq_tx_;
@@ -50,51 +50,47 @@ void Exec::Commit() {
 }
 
 void Exec::Abort() {
-  tx_.clear();
+  // Undo this transaction's writes, newest first.
+  for (auto u = undo_.rbegin(); u != undo_.rend(); ++u) {
+    if (u->existed) u->it->second = std::move(u->prev);
+    else block_.erase(u->it);
+  }
+  undo_.clear();
   counters_tx_.clear();
   alerts_tx_.clear();
   touched_.clear();
+  touched_many_.clear();
   alert_seq_tx_ = alert_seq_block_;
 }
 
 std::optional<std::string> Exec::Get(std::string_view key) const {
-  if (auto it = tx_.find(key); it != tx_.end()) return it->second;
   if (auto it = block_.find(key); it != block_.end()) return it->second;
   return base_.Get(key);
 }
 
-void Exec::Put(const std::string& key, std::string value) {
-  tx_.insert_or_assign(key, std::optional<std::string>(std::move(value)));
+void Exec::Put(std::string key, std::string value) {
+  Write(std::move(key), std::optional<std::string>(std::move(value)));
 }
-void Exec::Del(const std::string& key) { tx_.insert_or_assign(key, std::nullopt); }
+void Exec::Del(std::string key) { Write(std::move(key), std::nullopt); }
+
+void Exec::Write(std::string key, std::optional<std::string> value) {
+  auto [it, inserted] = block_.try_emplace(std::move(key));
+  if (env) {
+    undo_.push_back(Undo{it, !inserted, std::move(it->second)});
+  }
+  it->second = std::move(value);
+}
 void Exec::PutBlock(const std::string& key, std::string value) {
   block_.insert_or_assign(key, std::optional<std::string>(std::move(value)));
 }
 
 void Exec::Scan(std::string_view prefix, const ScanFn& fn) const {
-  // Streaming merge of base, block and transaction layers; later layers win.
+  // Streaming merge of the base and the block's writes; the writes win.
   using Entry = std::pair<std::string_view, const std::optional<std::string>*>;
   std::vector<Entry> over;
-  {
-    auto in_range = [&](const std::string& k) { return k.compare(0, prefix.size(), prefix) == 0; };
-    auto b = block_.lower_bound(prefix), t = tx_.lower_bound(prefix);
-    bool bv = b != block_.end() && in_range(b->first), tv = t != tx_.end() && in_range(t->first);
-    while (bv || tv) {
-      if (tv && (!bv || t->first <= b->first)) {
-        if (bv && t->first == b->first) {
-          ++b;
-          bv = b != block_.end() && in_range(b->first);
-        }
-        over.emplace_back(t->first, &t->second);
-        ++t;
-        tv = t != tx_.end() && in_range(t->first);
-      } else {
-        over.emplace_back(b->first, &b->second);
-        ++b;
-        bv = b != block_.end() && in_range(b->first);
-      }
-    }
-  }
+  for (auto b = block_.lower_bound(prefix);
+       b != block_.end() && b->first.compare(0, prefix.size(), prefix) == 0; ++b)
+    over.emplace_back(b->first, &b->second);
   size_t oi = 0;
   bool stop = false;
   base_.Scan(prefix, [&](std::string_view k, std::string_view v) {
@@ -124,8 +120,19 @@ Status Exec::LoadItem(const std::string& code, ItemRec* item) {
   return Status::OK();
 }
 
+bool Exec::FirstTouch(const std::string& code) {
+  if (touched_many_.empty()) {
+    for (const auto& c : touched_)
+      if (c == code) return false;
+    touched_.push_back(code);
+    if (touched_.size() > 32) touched_many_.insert(touched_.begin(), touched_.end());
+    return true;
+  }
+  return touched_many_.insert(code).second;
+}
+
 void Exec::SaveItem(ItemRec& item) {
-  if (env && touched_.insert(item.code).second) {
+  if (env && FirstTouch(item.code)) {
     item.head = NextHead(alg, item.head.empty() ? ZeroHead() : item.head, env->tx_id);
     EventRec ev{env->tx_id, ctx.height, index, env->type};
     Put(keys::Event(item.code, item.event_count), Encode(ev));
@@ -374,7 +381,7 @@ void Exec::Count(std::string_view name, int64_t delta) {
 }
 
 void Exec::FinishBlock(BlockResult* out) {
-  assert(tx_.empty());
+  assert(undo_.empty());
   for (const auto& [name, delta] : counters_block_) {
     if (delta == 0) continue;
     std::string key = keys::Counter(name);
