@@ -12,6 +12,7 @@ enum Who : uint8_t { kRegulatorOnly = 1, kEnterpriseOnly = 2, kEither = 3 };
 
 struct TxType {
   std::string_view name;
+  std::string_view counter;  // cockpit counter "type|NAME"
   Status (*fn)(Exec&);
   uint8_t who;
   uint32_t roles;  // enterprises need one of these; 0: any role
@@ -22,27 +23,28 @@ constexpr uint32_t kDispensers = kRetailer | kCaterer | kPharmacy | kVaccination
 
 // Sorted by name (binary search).
 constexpr TxType kTypes[] = {
-    {"product.register", TxProductRegister, kEnterpriseOnly, kMakers},
-    {"recall.close", TxRecallClose, kRegulatorOnly, 0},
-    {"recall.issue", TxRecallIssue, kRegulatorOnly, 0},
-    {"recall.respond", TxRecallRespond, kEnterpriseOnly, 0},
-    {"registry.enroll", TxEnroll, kRegulatorOnly, 0},
-    {"registry.reinstate", TxReinstate, kRegulatorOnly, 0},
-    {"registry.rotate_key", TxRotateKey, kEnterpriseOnly, 0},
-    {"registry.suspend", TxSuspend, kRegulatorOnly, 0},
-    {"regulator.quarantine", TxQuarantine, kRegulatorOnly, 0},
-    {"regulator.release", TxRelease, kRegulatorOnly, 0},
-    {"trace.aggregate", TxAggregate, kEnterpriseOnly, 0},
-    {"trace.commission", TxCommission, kEnterpriseOnly, kMakers},
-    {"trace.destroy", TxDestroy, kEither, 0},
-    {"trace.disaggregate", TxDisaggregate, kEnterpriseOnly, 0},
-    {"trace.dispense", TxDispense, kEnterpriseOnly, kDispensers},
-    {"trace.document", TxDocument, kEither, 0},
-    {"trace.inspect", TxInspect, kEither, kLab},
-    {"trace.reading", TxReading, kEnterpriseOnly, 0},
-    {"trace.receive", TxReceive, kEnterpriseOnly, 0},
-    {"trace.ship", TxShip, kEnterpriseOnly, 0},
-    {"trace.transform", TxTransform, kEnterpriseOnly, kManufacturer | kProducer},
+    {"product.register", "type|product.register", TxProductRegister, kEnterpriseOnly, kMakers},
+    {"recall.close", "type|recall.close", TxRecallClose, kRegulatorOnly, 0},
+    {"recall.issue", "type|recall.issue", TxRecallIssue, kRegulatorOnly, 0},
+    {"recall.respond", "type|recall.respond", TxRecallRespond, kEnterpriseOnly, 0},
+    {"registry.enroll", "type|registry.enroll", TxEnroll, kRegulatorOnly, 0},
+    {"registry.reinstate", "type|registry.reinstate", TxReinstate, kRegulatorOnly, 0},
+    {"registry.rotate_key", "type|registry.rotate_key", TxRotateKey, kEnterpriseOnly, 0},
+    {"registry.suspend", "type|registry.suspend", TxSuspend, kRegulatorOnly, 0},
+    {"regulator.quarantine", "type|regulator.quarantine", TxQuarantine, kRegulatorOnly, 0},
+    {"regulator.release", "type|regulator.release", TxRelease, kRegulatorOnly, 0},
+    {"trace.aggregate", "type|trace.aggregate", TxAggregate, kEnterpriseOnly, 0},
+    {"trace.commission", "type|trace.commission", TxCommission, kEnterpriseOnly, kMakers},
+    {"trace.destroy", "type|trace.destroy", TxDestroy, kEither, 0},
+    {"trace.disaggregate", "type|trace.disaggregate", TxDisaggregate, kEnterpriseOnly, 0},
+    {"trace.dispense", "type|trace.dispense", TxDispense, kEnterpriseOnly, kDispensers},
+    {"trace.document", "type|trace.document", TxDocument, kEither, 0},
+    {"trace.inspect", "type|trace.inspect", TxInspect, kEither, kLab},
+    {"trace.reading", "type|trace.reading", TxReading, kEnterpriseOnly, 0},
+    {"trace.receive", "type|trace.receive", TxReceive, kEnterpriseOnly, 0},
+    {"trace.ship", "type|trace.ship", TxShip, kEnterpriseOnly, 0},
+    {"trace.transform", "type|trace.transform", TxTransform, kEnterpriseOnly,
+     kManufacturer | kProducer},
 };
 
 const TxType* FindType(std::string_view name) {
@@ -201,7 +203,7 @@ BlockResult Engine::ExecuteBlock(const StateReader& state, const BlockContext& c
     if (s.ok()) {
       if (!x.signer->regulator) x.Put(keys::Activity(x.signer->uscc, ctx.height, i), env.type);
       x.Count("tx|ok", 1);
-      x.Count("type|" + env.type, 1);
+      x.Count(type->counter, 1);
       x.Commit();
       if (env.type.rfind("registry.", 0) == 0) x.signer_cache.clear();
       r.ok = true;

@@ -52,8 +52,10 @@ void Exec::Commit() {
 void Exec::Abort() {
   // Undo this transaction's writes, newest first.
   for (auto u = undo_.rbegin(); u != undo_.rend(); ++u) {
-    if (u->existed) u->it->second = std::move(u->prev);
-    else block_.erase(u->it);
+    if (u->existed)
+      u->it->second = std::move(u->prev);
+    else
+      block_.erase(u->it);
   }
   undo_.clear();
   counters_tx_.clear();

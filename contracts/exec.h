@@ -154,7 +154,7 @@ class Exec {
   std::map<std::string, int64_t, std::less<>> counters_block_;
   std::vector<std::pair<int64_t*, int64_t>> counters_tx_;
   std::vector<AlertRec> alerts_block_, alerts_tx_;
-  std::vector<std::string> touched_;  // codes whose chain this transaction extended
+  std::vector<std::string> touched_;    // codes whose chain this transaction extended
   std::set<std::string> touched_many_;  // the same, once there are many
   uint64_t alert_seq_block_ = 0, alert_seq_tx_ = 0;
   bool corrupt_ = false;
