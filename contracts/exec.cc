@@ -187,6 +187,7 @@ Status Exec::Expand(const ItemRec& top, std::vector<ItemRec>* out) {
 
 Status Exec::LoadExpanded(const std::vector<std::string>& codes, bool top_level_only,
                           std::vector<ItemRec>* out) {
+  bool expanded = false;
   for (const auto& code : codes) {
     ItemRec item;
     TL_RETURN_IF_ERROR(LoadItem(code, &item));
@@ -198,8 +199,21 @@ Status Exec::LoadExpanded(const std::vector<std::string>& codes, bool top_level_
         return Reject("TOO_MANY", "too many items in one transaction");
       out->push_back(std::move(item));
     } else {
+      expanded = true;
       TL_RETURN_IF_ERROR(Expand(item, out));
     }
+  }
+  if (expanded) {
+    // A listed code may also sit inside a listed aggregate: keep each item once,
+    // or a second, stale copy would overwrite the first when saved.
+    std::set<std::string> seen;
+    size_t w = 0;
+    for (size_t r = 0; r < out->size(); ++r) {
+      if (!seen.insert((*out)[r].code).second) continue;
+      if (w != r) (*out)[w] = std::move((*out)[r]);
+      ++w;
+    }
+    out->resize(w);
   }
   return Status::OK();
 }

@@ -340,3 +340,31 @@ TEST(Rules, StateStoreAppliesAtomically) {
 
 }  // namespace
 }  // namespace traceledger::testing
+
+namespace traceledger::testing {
+namespace {
+
+// Listing an aggregate and an item inside it touches the item once.
+TEST(Rules, OverlappingCodesAreTouchedOnce) {
+  World w;
+  Actor a = w.Enroll("A", {"producer"});
+  EXPECT_OK(w.Run(a.key, "product.register",
+                  {{"product_code", "P"}, {"name", "x"}, {"category", "food"}}));
+  EXPECT_OK(w.Run(a.key, "trace.commission",
+                  {{"product_code", "P"},
+                   {"lot", "L"},
+                   {"expiry", "2027-01-01"},
+                   {"codes", {"C1", "C2"}},
+                   {"location", "x"}}));
+  EXPECT_OK(w.Run(a.key, "trace.aggregate", {{"parent", "CASE"}, {"children", {"C1", "C2"}}}));
+  EXPECT_OK(w.Run(w.regulator, "regulator.quarantine",
+                  {{"codes", {"CASE", "C1"}}, {"reason", "spot check"}}));
+  ItemRec c1 = w.Item("C1");
+  EXPECT_TRUE(c1.quarantined);
+  EXPECT_EQ(c1.event_count, 3u);  // commission, aggregate, quarantine
+  EXPECT_EQ(w.HeadFromEvents("C1"), c1.head);
+  EXPECT_EQ(w.Counter("items|quarantined"), 3);
+}
+
+}  // namespace
+}  // namespace traceledger::testing
