@@ -98,6 +98,7 @@ Result<Party> Demo::Enroll(const std::string& name, const std::string& region,
                {"region", region}};
   auto tx = Step(regulator_, "registry.enroll", body, "enrol " + name);
   if (!tx.ok()) return tx.status();
+  ++enterprises;
   return p;
 }
 
@@ -223,13 +224,17 @@ int CmdDemoLoad(int argc, char** argv) {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
   std::printf(
-      "\ndemo-load: done in %.1f s: %d transactions committed ok, %zu refused as "
-      "expected.\n",
-      secs, d.ok_steps, d.expected_refusals.size());
+      "\ndemo-load: done in %.1f s: %d enterprises enrolled, %d item codes, %d "
+      "transactions committed ok, %zu refused as expected.\n",
+      secs, d.enterprises, d.codes, d.ok_steps, d.expected_refusals.size());
   std::printf("Refusals seen as expected (the rules at work):\n");
   for (const auto& r : d.expected_refusals) std::printf("  %s\n", r.c_str());
-  std::printf("Codes and transactions to look up:\n");
-  for (const auto& [label, v] : d.lookups) std::printf("  %-34s %s\n", label.c_str(), v.c_str());
+  std::printf("Codes to look up (item histories):\n");
+  for (const auto& [label, v] : d.lookups) std::printf("  %-38s %s\n", label.c_str(), v.c_str());
+  std::printf("Transactions to look up (GET /v1/transactions/ID):\n");
+  for (const auto& [label, v] : d.tx_lookups) {
+    std::printf("  %-38s %s\n", label.c_str(), v.c_str());
+  }
   std::printf("Enterprise keys: %s (one file per USCC)\n", keys_dir.c_str());
   std::fflush(stdout);
   return kExitOk;

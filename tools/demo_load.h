@@ -60,8 +60,11 @@ class Demo {
 
   // What happened, for the summary.
   int ok_steps = 0;
-  std::vector<std::string> expected_refusals;  // "CODE: what"
-  std::map<std::string, std::string> lookups;  // label -> code or id to look up
+  int enterprises = 0;
+  int codes = 0;                                  // item codes commissioned or made
+  std::vector<std::string> expected_refusals;     // "CODE: what"
+  std::map<std::string, std::string> lookups;     // label -> code or id to look up
+  std::map<std::string, std::string> tx_lookups;  // label -> tx id
   std::vector<std::string> log;
 
  private:

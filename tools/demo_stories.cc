@@ -17,6 +17,13 @@ namespace {
     if (!_r.ok()) return _r.status(); \
   } while (0)
 
+#define DEMO_NOTE(label, expr)        \
+  do {                                \
+    auto _r = (expr);                 \
+    if (!_r.ok()) return _r.status(); \
+    d.tx_lookups[label] = _r.value(); \
+  } while (0)
+
 #define DEMO_ENROLL(var, expr)                \
   auto var##_r = (expr);                      \
   if (!var##_r.ok()) return var##_r.status(); \
@@ -83,6 +90,7 @@ Status PlayVaccines(Demo& d) {
                    {"location", "杭州余杭生产基地 Yuhang plant"}},
                   "commission 20 doses of lot " + lot));
   const std::string box = d.Sscc(1);
+  d.codes += static_cast<int>(doses.size());
   DEMO_TRY(d.Step(maker, "trace.aggregate", {{"parent", box}, {"children", doses}},
                   "pack the 20 doses into case " + box));
   const std::string sh1 = d.Id("VX-SH1"), sh2 = d.Id("VX-SH2"), sh3 = d.Id("VX-SH3");
@@ -111,11 +119,13 @@ Status PlayVaccines(Demo& d) {
                   "site fridge 3.8-4.2 C"));
   // The fridge holding doses 5 and 6 fails.
   std::vector<std::string> warm = {doses[4], doses[5]};
-  DEMO_TRY(d.Step(site, "trace.reading",
-                  {{"codes", warm}, {"device", "fridge-2"}, {"readings", Readings({7.5, 11.8})}},
-                  "site fridge-2 reads 11.8 C: excursion, doses 5-6 quarantined"));
-  DEMO_TRY(d.Step(site, "trace.dispense", {{"codes", {doses[4]}}, {"kind", "administered"}},
-                  "administer quarantined dose 5", "QUARANTINED"));
+  DEMO_NOTE("vaccine: temperature excursion",
+            d.Step(site, "trace.reading",
+                   {{"codes", warm}, {"device", "fridge-2"}, {"readings", Readings({7.5, 11.8})}},
+                   "site fridge-2 reads 11.8 C: excursion, doses 5-6 quarantined"));
+  DEMO_NOTE("vaccine: refused administration",
+            d.Step(site, "trace.dispense", {{"codes", {doses[4]}}, {"kind", "administered"}},
+                   "administer quarantined dose 5", "QUARANTINED"));
   DEMO_TRY(d.Step(reg, "regulator.release",
                   {{"codes", warm}, {"reason", "稳定性数据已复核 stability data reviewed"}},
                   "regulator reviews and releases doses 5-6"));
@@ -168,6 +178,7 @@ Status PlayImportedShrimp(Demo& d) {
                    {"location", "宁波舟山港 Ningbo-Zhoushan port"},
                    {"origin_country", "EC"}},
                   "commission 8 boxes imported from Ecuador"));
+  d.codes += static_cast<int>(boxes.size());
   const std::string p1 = d.Id("CC-P1"), p2 = d.Id("CC-P2"), p3 = d.Id("CC-P3");
   DEMO_TRY(d.Step(importer, "trace.ship", Ship(p1, boxes, store, truck, "浙B·L8899"),
                   "port -> first cold store"));
@@ -177,7 +188,8 @@ Status PlayImportedShrimp(Demo& d) {
              "reefer -21.5..-20.8 C"));
   DEMO_TRY(d.Step(store, "trace.receive", {{"shipment_id", p1}}, "cold store receives"));
   json onward = Ship(p2, boxes, dist, truck, "浙B·L6677");
-  DEMO_TRY(
+  DEMO_NOTE(
+      "shrimp: DOCUMENTS_MISSING refusal",
       d.Step(store, "trace.ship", onward, "ship on before the documents", "DOCUMENTS_MISSING"));
   auto doc = [&](const char* type, const std::string& id, const char* issuer) {
     return json{
@@ -243,6 +255,7 @@ Status PlayFarmToSaladAndRecall(Demo& d) {
                    {"codes", crates},
                    {"location", "萧山益农镇4号田 Xiaoshan field 4"}},
                   "harvest 6 crates, lot " + veg_lot));
+  d.codes += static_cast<int>(crates.size());
   const std::string v1 = d.Id("FD-V1"), v2 = d.Id("FD-V2");
   std::vector<std::string> to_factory(crates.begin(), crates.begin() + 4);
   DEMO_TRY(d.Step(farm, "trace.ship", Ship(v1, to_factory, factory, farm, "浙A·V3344"),
@@ -263,6 +276,7 @@ Status PlayFarmToSaladAndRecall(Demo& d) {
        {"outputs",
         {{"product_code", salad}, {"lot", salad_lot}, {"expiry", Demo::Day(3)}, {"codes", packs}}}},
       "turn 4 crates into 10 salad packs, lot " + salad_lot));
+  d.codes += static_cast<int>(packs.size());
   std::vector<std::string> to_shop(packs.begin(), packs.begin() + 8);
   DEMO_TRY(d.Step(factory, "trace.ship", Ship(v2, to_shop, shop, factory, "浙A·V5566"),
                   "ship 8 packs to the supermarket"));
@@ -285,13 +299,14 @@ Status PlayFarmToSaladAndRecall(Demo& d) {
 
   // Listeria found in the lettuce lot: the recall follows it into the salad.
   const std::string rc = d.Id("RC");
-  DEMO_TRY(d.Step(reg, "recall.issue",
-                  {{"recall_id", rc},
-                   {"product_code", lettuce},
-                   {"lots", {veg_lot}},
-                   {"level", 1},
-                   {"reason", "单核细胞增生李斯特菌 Listeria monocytogenes"}},
-                  "recall lettuce lot " + veg_lot + " (reaches the salad made from it)"));
+  DEMO_NOTE("salad: recall issued",
+            d.Step(reg, "recall.issue",
+                   {{"recall_id", rc},
+                    {"product_code", lettuce},
+                    {"lots", {veg_lot}},
+                    {"level", 1},
+                    {"reason", "单核细胞增生李斯特菌 Listeria monocytogenes"}},
+                   "recall lettuce lot " + veg_lot + " (reaches the salad made from it)"));
   DEMO_TRY(d.Step(shop, "trace.dispense", {{"codes", {packs[2]}}, {"kind", "sold"}},
                   "sell a recalled salad pack", "RECALLED"));
   std::vector<std::string> at_farm(crates.begin() + 4, crates.end());

@@ -73,8 +73,15 @@ int Reap(pid_t pid, int timeout_ms) {
 
 }  // namespace
 
+pid_t SpawnProgram(const std::vector<std::string>& argv, const std::string& log) {
+  return Spawn(argv, log);
+}
+
 int RunProgram(const std::vector<std::string>& argv, const std::string& log, int timeout_ms) {
-  pid_t pid = Spawn(argv, log);
+  return WaitProgram(Spawn(argv, log), timeout_ms);
+}
+
+int WaitProgram(pid_t pid, int timeout_ms) {
   if (pid < 0) return -1;
   int rc = Reap(pid, timeout_ms);
   if (rc == -1) {
@@ -103,7 +110,8 @@ TempDir::~TempDir() {
   if (!path_.empty() && !std::getenv("TL_KEEP_TMP")) std::filesystem::remove_all(path_, ec);
 }
 
-Cluster::Cluster(std::string dir, int nodes) : dir_(std::move(dir)), nodes_(nodes) {}
+Cluster::Cluster(std::string dir, int nodes, HashAlg alg)
+    : dir_(std::move(dir)), nodes_(nodes), alg_(alg) {}
 
 Cluster::~Cluster() {
   for (size_t i = 0; i < pids_.size(); ++i) {
@@ -120,9 +128,9 @@ Status Cluster::Create() {
     pids_.push_back(0);
     return Status::OK();
   }
-  int rc = RunProgram(
-      {TRACECTL_BIN, "testnet", "--nodes", std::to_string(nodes_), "--out", dir_ + "/net"},
-      dir_ + "/testnet.log", 20000);
+  int rc = RunProgram({TRACECTL_BIN, "testnet", "--nodes", std::to_string(nodes_), "--out",
+                       dir_ + "/net", "--hash", HashAlgName(alg_)},
+                      dir_ + "/testnet.log", 20000);
   if (rc != 0) {
     return Status::Error("TESTNET", "tracectl testnet exited " + std::to_string(rc) + ": " +
                                         ReadAll(dir_ + "/testnet.log"));
@@ -284,7 +292,7 @@ Result<std::string> Cluster::EnrollEnvelope(int n) {
   nlohmann::ordered_json p;
   p["chain_id"] = chain_id_;
   p["type"] = "registry.enroll";
-  p["nonce"] = "mp-" + std::to_string(n);
+  p["nonce"] = "mp-" + std::to_string(n) + "-" + std::to_string(++nonce_);
   p["time"] = FormatRfc3339Millis(WallMillis());
   p["body"] = {{"uscc", first17 + UsccCheckChar(first17)},
                {"name", "Enterprise " + std::to_string(n)},

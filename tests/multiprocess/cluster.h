@@ -26,6 +26,11 @@ using Clock = std::chrono::steady_clock;
 // the exit code, or -1 if it could not run or timed out (then it is killed).
 int RunProgram(const std::vector<std::string>& argv, const std::string& log, int timeout_ms);
 
+// Starts a program in the background (output to `log`; it dies with the test).
+pid_t SpawnProgram(const std::vector<std::string>& argv, const std::string& log);
+// Waits for a spawned program; its exit code, or -1 on timeout (then killed).
+int WaitProgram(pid_t pid, int timeout_ms);
+
 // Reads a whole file ("" if it cannot).
 std::string ReadAll(const std::string& path);
 
@@ -44,7 +49,7 @@ class Cluster {
  public:
   // `nodes` validators from `tracectl testnet` in dir, or (nodes == 0) one
   // `tracenode --dev` node with its data in dir.
-  Cluster(std::string dir, int nodes);
+  Cluster(std::string dir, int nodes, HashAlg alg = HashAlg::kSha256);
   ~Cluster();  // kill -9 every running node
   Status Create();
 
@@ -73,17 +78,20 @@ class Cluster {
   Result<std::string> SubmitOk(int node, const std::string& envelope);
 
   const std::string& chain_id() const { return chain_id_; }
-  HashAlg alg() const { return HashAlg::kSha256; }
+  HashAlg alg() const { return alg_; }
+  const std::string& dir() const { return dir_; }
   // The last lines of node i's log, for failure messages.
   std::string LogTail(int i) const;
 
  private:
   std::string dir_;
   int nodes_;
+  HashAlg alg_;
   std::vector<std::string> urls_;
   std::vector<pid_t> pids_;
   std::string chain_id_;
   KeyPair regulator_;
+  int nonce_ = 0;
 };
 
 }  // namespace traceledger::mp
