@@ -25,7 +25,7 @@ const Command kCommands[] = {
     {"hash", traceledger::cli::CmdHash,
      "hash --alg sha256|sm3 [FILE|-]           print the hex digest"},
     {"verify-chain", traceledger::cli::CmdVerifyChain,
-     "verify-chain --data DIR [--hash sha256|sm3]  re-check every block of a (stopped) store"},
+     "verify-chain --data DIR [--hash sha256|sm3]  re-check every block of a stopped node's store"},
     {"testnet", traceledger::cli::CmdTestnet,
      "testnet --nodes N --out DIR [--hash sha256|sm3] [--chain-id ID]   a local network on "
      "loopback"},
