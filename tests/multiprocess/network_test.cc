@@ -115,6 +115,27 @@ TEST(MultiProcess, LeaderStoppedNewLeaderTakesOverOldOneCatchesUp) {
   ASSERT_TRUE(c.WaitForLeader(10000).ok());
 }
 
+// A validator that joins late, with an empty data directory, catches up from
+// the leader's Raft log. (Wiping the data of a validator that already took part
+// is not supported: the leader believes the entries it acknowledged are there —
+// see docs/operations.md.)
+TEST(MultiProcess, LateValidatorStartedEmptyCatchesUp) {
+  TempDir tmp;
+  Cluster c(tmp.path(), 3);
+  ASSERT_OK(c.Create());
+  ASSERT_OK(c.Start(0));
+  ASSERT_OK(c.Start(1));
+  auto leader = c.WaitForLeader(20000);
+  ASSERT_TRUE(leader.ok()) << leader.status().ToString();
+  ASSERT_EQ(SubmitMany(c, *leader, 1, 8).size(), 8u);
+  ASSERT_OK(c.Start(2));
+  uint64_t h = MaxHeight(c);
+  ASSERT_OK(c.WaitForHeight(h, 20000));
+  ASSERT_OK(c.CompareBlocks(h));
+  // And it takes part from then on.
+  ASSERT_EQ(SubmitMany(c, 2, 100, 2).size(), 2u);
+}
+
 TEST(MultiProcess, DevNodeKeepsAcknowledgedTransactionsAcrossKill9) {
   TempDir tmp;
   Cluster c(tmp.path(), 0);
