@@ -284,6 +284,7 @@ HttpResponse ApiService::GetStatus() {
   }
   json j = {{"node_id", st.node_id},
             {"chain_id", node_->genesis().chain_id},
+            {"hash", HashAlgName(node_->genesis().hash_alg)},
             {"role", st.role},
             {"term", st.term},
             {"leader", st.leader.empty() ? json(nullptr) : json(st.leader)},

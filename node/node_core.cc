@@ -646,6 +646,12 @@ struct NodeCore::Impl {
     last_state_hash = r.state_hash;
     last_block_time_ms = time;
     Attest(height, block_hash);
+    {
+      // A client told "committed" must not then read an older height in /v1/status.
+      std::lock_guard<std::mutex> l(status_mu);
+      status.height = height;
+      status.latest_hash = ToHex(block_hash);
+    }
     Notify(b);
     return Status::OK();
   }
