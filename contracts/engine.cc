@@ -142,7 +142,7 @@ std::string ChainStateHash(HashAlg alg, const std::string& prev, const std::vect
   Hasher h(alg);
   h.Update(prev);
   std::string buf;
-  buf.reserve(1 << 16);
+  buf.reserve(1 << 14);
   for (const auto& op : w) {
     PutStr(&buf, op.key);
     if (op.value) {
@@ -151,7 +151,7 @@ std::string ChainStateHash(HashAlg alg, const std::string& prev, const std::vect
     } else {
       buf.push_back(0);
     }
-    if (buf.size() >= (1 << 16) - 1024) {
+    if (buf.size() >= (1 << 14) - 1024) {
       h.Update(buf);
       buf.clear();
     }
