@@ -27,6 +27,7 @@ constexpr TxType kTypes[] = {
     {"recall.close", "type|recall.close", TxRecallClose, kRegulatorOnly, 0},
     {"recall.issue", "type|recall.issue", TxRecallIssue, kRegulatorOnly, 0},
     {"recall.respond", "type|recall.respond", TxRecallRespond, kEnterpriseOnly, 0},
+    {"registry.add_regulator", "type|registry.add_regulator", TxAddRegulator, kRegulatorOnly, 0},
     {"registry.enroll", "type|registry.enroll", TxEnroll, kRegulatorOnly, 0},
     {"registry.reinstate", "type|registry.reinstate", TxReinstate, kRegulatorOnly, 0},
     {"registry.rotate_key", "type|registry.rotate_key", TxRotateKey, kEnterpriseOnly, 0},
@@ -73,27 +74,32 @@ void PutStr(std::string* s, std::string_view v) {
 // Identifies and authorises the signer for `type`.
 Status Authorise(Exec& x, const TxType& type) {
   const Envelope& env = *x.env;
-  if (const std::string* name = x.engine.RegulatorName(env.signer)) {
-    auto reg = std::make_shared<Signer>();
-    reg->regulator = true;
-    reg->name = *name;
-    x.signer = std::move(reg);
-    if (!(type.who & kRegulatorOnly))
-      return Reject("ROLE_FORBIDDEN", "regulator " + Q(*name) + " may not sign " + env.type);
-    return Status::OK();
-  }
   if (auto it = x.signer_cache.find(env.signer); it != x.signer_cache.end()) {
     x.signer = it->second;
   } else {
-    auto ent = std::make_shared<Signer>();
-    auto uscc = x.Get(keys::SignerKey(env.signer));
-    if (!uscc || !x.Load(keys::Enterprise(*uscc), &ent->ent))
-      return Reject("NOT_ENROLLED", "signer " + ToHex(env.signer) +
-                                        " is neither a regulator nor an enrolled enterprise");
-    ent->uscc = *uscc;
-    ent->name = ent->ent.name;
-    x.signer_cache.emplace(env.signer, ent);
-    x.signer = std::move(ent);
+    auto signer = std::make_shared<Signer>();
+    if (const std::string* name = x.engine.RegulatorName(env.signer)) {
+      signer->regulator = true;
+      signer->name = *name;
+    } else if (auto added = x.Get(keys::Regulator(env.signer))) {
+      signer->regulator = true;
+      signer->name = *added;
+    } else {
+      auto uscc = x.Get(keys::SignerKey(env.signer));
+      if (!uscc || !x.Load(keys::Enterprise(*uscc), &signer->ent))
+        return Reject("NOT_ENROLLED", "signer " + ToHex(env.signer) +
+                                          " is neither a regulator nor an enrolled enterprise");
+      signer->uscc = *uscc;
+      signer->name = signer->ent.name;
+    }
+    x.signer_cache.emplace(env.signer, signer);
+    x.signer = std::move(signer);
+  }
+  if (x.signer->regulator) {
+    if (!(type.who & kRegulatorOnly))
+      return Reject("ROLE_FORBIDDEN",
+                    "regulator " + Q(x.signer->name) + " may not sign " + env.type);
+    return Status::OK();
   }
   const std::string& uscc = x.signer->uscc;
   if (x.signer->ent.suspended)
@@ -136,7 +142,7 @@ std::string ChainStateHash(HashAlg alg, const std::string& prev, const std::vect
   Hasher h(alg);
   h.Update(prev);
   std::string buf;
-  buf.reserve(1 << 16);
+  buf.reserve(1 << 14);
   for (const auto& op : w) {
     PutStr(&buf, op.key);
     if (op.value) {
@@ -145,7 +151,7 @@ std::string ChainStateHash(HashAlg alg, const std::string& prev, const std::vect
     } else {
       buf.push_back(0);
     }
-    if (buf.size() >= (1 << 16) - 1024) {
+    if (buf.size() >= (1 << 14) - 1024) {
       h.Update(buf);
       buf.clear();
     }

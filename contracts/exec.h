@@ -163,6 +163,7 @@ class Exec {
 // Handlers, one per transaction type (tx_*.cc). Each validates its body, checks
 // its rules and writes through Exec. The signer is already authorised for the
 // type's roles and not suspended.
+Status TxAddRegulator(Exec& x);
 Status TxEnroll(Exec& x);
 Status TxSuspend(Exec& x);
 Status TxReinstate(Exec& x);

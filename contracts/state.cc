@@ -270,6 +270,7 @@ bool Decode(std::string_view in, EventRec* r) { return DecodeRec(in, r); }
 namespace keys {
 std::string Enterprise(std::string_view uscc) { return Join("e|", uscc); }
 std::string SignerKey(std::string_view pk) { return Join("k|", ToHex(pk)); }
+std::string Regulator(std::string_view pk) { return Join("g|", ToHex(pk)); }
 std::string Product(std::string_view code) { return Join("p|", code); }
 std::string Lot(std::string_view p, std::string_view lot) { return Join("l|", p, "|", lot); }
 std::string LotCode(std::string_view p, std::string_view lot, std::string_view code) {

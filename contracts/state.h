@@ -201,9 +201,10 @@ bool Decode(std::string_view in, EventRec* r);
 // ---- Keys -------------------------------------------------------------------
 // See docs/contracts.md for the full table.
 namespace keys {
-std::string Enterprise(std::string_view uscc);                    // e|USCC -> EnterpriseRec
-std::string SignerKey(std::string_view pubkey_raw);               // k|HEXKEY -> USCC
-std::string Product(std::string_view code);                       // p|CODE -> ProductRec
+std::string Enterprise(std::string_view uscc);       // e|USCC -> EnterpriseRec
+std::string SignerKey(std::string_view pubkey_raw);  // k|HEXKEY -> USCC
+std::string Regulator(std::string_view pubkey_raw);  // g|HEXKEY -> name (regulators added later)
+std::string Product(std::string_view code);          // p|CODE -> ProductRec
 std::string Lot(std::string_view product, std::string_view lot);  // l|P|LOT -> LotRec
 std::string LotCode(std::string_view product, std::string_view lot, std::string_view code);
 std::string LotCodePrefix(std::string_view product, std::string_view lot);  // lc|P|LOT|

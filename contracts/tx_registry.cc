@@ -9,11 +9,23 @@ namespace traceledger {
 
 namespace {
 Status KeyFree(Exec& x, const std::string& key) {
-  if (x.engine.RegulatorName(key) || x.Exists(keys::SignerKey(key)))
+  if (x.engine.RegulatorName(key) || x.Exists(keys::SignerKey(key)) ||
+      x.Exists(keys::Regulator(key)))
     return Reject("KEY_IN_USE", "public key " + ToHex(key) + " already belongs to a signer");
   return Status::OK();
 }
 }  // namespace
+
+Status TxAddRegulator(Exec& x) {
+  Body b(x.env->body);
+  std::string name = b.Str("name", 1, 128);
+  std::string key = b.PublicKey("public_key");
+  TL_RETURN_IF_ERROR(b.Finish());
+  TL_RETURN_IF_ERROR(KeyFree(x, key));
+  x.Put(keys::Regulator(key), name);
+  x.Count("regulators_added", 1);
+  return Status::OK();
+}
 
 Status TxEnroll(Exec& x) {
   Body b(x.env->body);

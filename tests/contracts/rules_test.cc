@@ -368,3 +368,62 @@ TEST(Rules, OverlappingCodesAreTouchedOnce) {
 
 }  // namespace
 }  // namespace traceledger::testing
+
+namespace traceledger::testing {
+namespace {
+
+TEST(Rules, RegulatorsAddRegulators) {
+  World w;
+  Actor shop = w.Enroll("Shop", {"retailer"});
+  std::string city = FakeKey("hangzhou-amr");
+  EXPECT_REJECTED(
+      w.Run(shop.key, "registry.add_regulator", {{"name", "x"}, {"public_key", ToHex(city)}}),
+      "ROLE_FORBIDDEN");
+  EXPECT_REJECTED(w.Run(w.regulator, "registry.add_regulator",
+                        {{"name", "x"}, {"public_key", ToHex(shop.key)}}),
+                  "KEY_IN_USE");
+  EXPECT_REJECTED(w.Run(city, "registry.suspend", {{"uscc", shop.uscc}, {"reason", "x"}}),
+                  "NOT_ENROLLED");
+  EXPECT_OK(w.Run(w.regulator, "registry.add_regulator",
+                  {{"name", "杭州市市场监督管理局"}, {"public_key", ToHex(city)}}));
+  EXPECT_OK(w.Run(city, "registry.suspend", {{"uscc", shop.uscc}, {"reason", "inspection"}}));
+  EXPECT_REJECTED(w.Run(w.regulator, "registry.enroll",
+                        {{"uscc", MakeUscc(99)},
+                         {"name", "n"},
+                         {"roles", {"lab"}},
+                         {"public_key", ToHex(city)},
+                         {"region", "330100"}}),
+                  "KEY_IN_USE");
+}
+
+TEST(Rules, EveryDocumentedTypeIsKnown) {
+  World w;
+  for (const char* type : {"registry.enroll",
+                           "registry.suspend",
+                           "registry.reinstate",
+                           "registry.rotate_key",
+                           "registry.add_regulator",
+                           "product.register",
+                           "trace.commission",
+                           "trace.document",
+                           "trace.aggregate",
+                           "trace.disaggregate",
+                           "trace.ship",
+                           "trace.receive",
+                           "trace.reading",
+                           "trace.transform",
+                           "trace.inspect",
+                           "trace.dispense",
+                           "trace.destroy",
+                           "regulator.quarantine",
+                           "regulator.release",
+                           "recall.issue",
+                           "recall.respond",
+                           "recall.close"}) {
+    Receipt r = w.Run(w.regulator, type, json::object());
+    EXPECT_TRUE(r.code == "BAD_BODY" || r.code == "ROLE_FORBIDDEN") << type << ": " << r.code;
+  }
+}
+
+}  // namespace
+}  // namespace traceledger::testing
