@@ -11,6 +11,7 @@ int CmdVerify(int argc, char** argv);
 int CmdHash(int argc, char** argv);
 int CmdBenchCrypto(int argc, char** argv);
 int CmdVerifyChain(int argc, char** argv);
+int CmdVerifyTrace(int argc, char** argv);
 
 }  // namespace traceledger::cli
 

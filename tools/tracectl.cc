@@ -26,6 +26,8 @@ const Command kCommands[] = {
      "hash --alg sha256|sm3 [FILE|-]           print the hex digest"},
     {"verify-chain", traceledger::cli::CmdVerifyChain,
      "verify-chain --data DIR [--hash sha256|sm3]  re-check every block of a (stopped) store"},
+    {"verify-trace", traceledger::cli::CmdVerifyTrace,
+     "verify-trace --genesis FILE [ANSWER.json|-]  check a /v1/trace answer offline"},
     {"bench-crypto", traceledger::cli::CmdBenchCrypto,
      "bench-crypto [--seconds S]               crypto throughput on one core"},
 };
