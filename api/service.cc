@@ -17,8 +17,8 @@ namespace traceledger::api {
 using nlohmann::json;
 
 int HttpStatusForCode(const std::string& code) {
-  if (code == "SIGNATURE_INVALID" || code == "SIGNATURE_HIGH_S" ||
-      code == "SIGNATURE_MALFORMED" || code == "SIGNER_INVALID") {
+  if (code == "SIGNATURE_INVALID" || code == "SIGNATURE_HIGH_S" || code == "SIGNATURE_MALFORMED" ||
+      code == "SIGNER_INVALID") {
     return 401;
   }
   if (code == "DUPLICATE") return 409;
@@ -48,12 +48,9 @@ HttpResponse Error(const Status& s) {
 }
 
 json ReceiptJson(const node::TxReceipt& r) {
-  json j = {{"tx_id", ToHex(r.tx_id)},
-            {"status", r.ok ? "ok" : "rejected"},
-            {"code", r.code},
-            {"message", r.message},
-            {"height", r.height},
-            {"index", r.index}};
+  json j = {{"tx_id", ToHex(r.tx_id)}, {"status", r.ok ? "ok" : "rejected"},
+            {"code", r.code},          {"message", r.message},
+            {"height", r.height},      {"index", r.index}};
   return j;
 }
 
@@ -211,8 +208,9 @@ HttpResponse ApiService::GetTransaction(const std::string& hex_id) {
   if (!loc.ok()) {
     if (loc.status().Is("NOT_FOUND")) {
       return JsonError(404, "NOT_FOUND",
-                       "transaction " + hex_id + " is not in the ledger (yet); if it was just "
-                       "accepted, it may still be pending");
+                       "transaction " + hex_id +
+                           " is not in the ledger (yet); if it was just "
+                           "accepted, it may still be pending");
     }
     return Error(loc.status());
   }
@@ -228,20 +226,19 @@ HttpResponse ApiService::GetTransaction(const std::string& hex_id) {
   if (proof.ok()) {
     for (const auto& h : *proof) path.push_back(ToHex(h));
   }
-  json j = {{"tx_id", hex_id},
-            {"height", loc->height},
-            {"index", loc->index},
-            {"block_hash", ToHex(block_hash)},
-            {"envelope",
-             {{"payload", tx.payload()},
-              {"signer", ToHex(tx.signer())},
-              {"signature", ToHex(tx.signature())}}},
-            {"receipt", ReceiptJson(node::TxReceipt{rc.tx_id(), rc.ok(),
-                                                    rc.ok() ? "OK" : rc.code(), rc.message(),
-                                                    rc.height(), rc.index()})},
-            {"proof",
-             {{"leaf_index", loc->index}, {"tree_size", b.transactions_size()}, {"path", path}}},
-            {"header", HeaderJson(b.header(), block_hash)}};
+  json j = {
+      {"tx_id", hex_id},
+      {"height", loc->height},
+      {"index", loc->index},
+      {"block_hash", ToHex(block_hash)},
+      {"envelope",
+       {{"payload", tx.payload()},
+        {"signer", ToHex(tx.signer())},
+        {"signature", ToHex(tx.signature())}}},
+      {"receipt", ReceiptJson(node::TxReceipt{rc.tx_id(), rc.ok(), rc.ok() ? "OK" : rc.code(),
+                                              rc.message(), rc.height(), rc.index()})},
+      {"proof", {{"leaf_index", loc->index}, {"tree_size", b.transactions_size()}, {"path", path}}},
+      {"header", HeaderJson(b.header(), block_hash)}};
   return Json(200, j);
 }
 
@@ -257,8 +254,9 @@ HttpResponse ApiService::GetBlock(const std::string& which) {
     }
     height = std::stoull(which);
     if (height >= store.block_count()) {
-      return JsonError(404, "NOT_FOUND", "no block at height " + which + "; the latest is " +
-                                             std::to_string(store.block_count() - 1));
+      return JsonError(404, "NOT_FOUND",
+                       "no block at height " + which + "; the latest is " +
+                           std::to_string(store.block_count() - 1));
     }
   }
   pb::Block b;
@@ -285,10 +283,8 @@ HttpResponse ApiService::GetStatus() {
   node::NodeStatus st = node_->GetStatus();
   json peers = json::array();
   for (const auto& p : st.peers) {
-    peers.push_back({{"id", p.id},
-                     {"p2p", p.p2p},
-                     {"connected", p.connected},
-                     {"match_index", p.match_index}});
+    peers.push_back(
+        {{"id", p.id}, {"p2p", p.p2p}, {"connected", p.connected}, {"match_index", p.match_index}});
   }
   json j = {{"node_id", st.node_id},
             {"chain_id", node_->genesis().chain_id},

@@ -12,8 +12,8 @@
 
 namespace traceledger::api {
 
-inline constexpr size_t kMaxBatch = 1000;               // envelopes per POST
-inline constexpr int kMaxWaitMs = 30000;                // ?wait=commit bound
+inline constexpr size_t kMaxBatch = 1000;  // envelopes per POST
+inline constexpr int kMaxWaitMs = 30000;   // ?wait=commit bound
 inline constexpr int kDefaultWaitMs = 10000;
 
 class ApiService {

@@ -44,10 +44,14 @@ int main(int argc, char** argv) {
       }
       *out = argv[++i];
     };
-    if (a == "--config") value(&config);
-    else if (a == "--dev") dev = true;
-    else if (a == "--data") value(&data);
-    else if (a == "--http") value(&http);
+    if (a == "--config")
+      value(&config);
+    else if (a == "--dev")
+      dev = true;
+    else if (a == "--data")
+      value(&data);
+    else if (a == "--http")
+      value(&http);
     else if (a == "--help" || a == "-h") {
       Usage();
       return 0;
@@ -78,8 +82,7 @@ int main(int argc, char** argv) {
   cfg->options.log = LogLine;
   auto node = traceledger::node::Node::Open(cfg->options);
   if (!node.ok()) {
-    std::fprintf(stderr, "tracenode: cannot open the node: %s\n",
-                 node.status().ToString().c_str());
+    std::fprintf(stderr, "tracenode: cannot open the node: %s\n", node.status().ToString().c_str());
     return 1;
   }
   traceledger::Status s = (*node)->Start();

@@ -282,8 +282,9 @@ bool Raft::QuorumActive() const {
 
 Status Raft::Step(const Message& m) {
   RAFT_ASSERT(!ready_outstanding_, "Step between GetReady and Advance");
-  if (m.from == kNone || m.from == id_) {
-    return Status::InvalidArgument("raft: message from " + U(m.from) + " to " + U(id_));
+  if (m.from == kNone || m.from == id_ || m.to != id_) {
+    return Status::InvalidArgument("raft: message " + U(m.from) + "->" + U(m.to) +
+                                   " stepped into n" + U(id_));
   }
   if (m.type == MessageType::kNone || m.type > MessageType::kTransferLeader) {
     return Status::InvalidArgument("raft: unknown message type");

@@ -21,21 +21,20 @@ std::string BuildGenesisJson(const GenesisSpec& spec) {
   for (const auto& r : spec.regulators) {
     g["regulators"].push_back({{"name", r.name}, {"public_key", ToHex(r.public_key)}});
   }
-  g["params"] = {
-      {"temperature_profiles",
-       {{"vaccine", {{"min_c", 2}, {"max_c", 8}}},
-        {"frozen", {{"max_c", -18}}},
-        {"chilled", {{"min_c", 0}, {"max_c", 4}}}}},
-      {"category_profiles", {{"vaccine", "vaccine"}, {"cold_chain_food", "frozen"}}},
-      {"import_documents",
-       {"customs_declaration", "quarantine_certificate", "nucleic_acid_test",
-        "disinfection_certificate"}},
-      {"default_shipment_deadline_hours", 72},
-      {"max_future_skew_seconds", 300},
-      {"block",
-       {{"max_txs", spec.block_max_txs},
-        {"max_bytes", 4194304},
-        {"max_interval_ms", spec.block_max_interval_ms}}}};
+  g["params"] = {{"temperature_profiles",
+                  {{"vaccine", {{"min_c", 2}, {"max_c", 8}}},
+                   {"frozen", {{"max_c", -18}}},
+                   {"chilled", {{"min_c", 0}, {"max_c", 4}}}}},
+                 {"category_profiles", {{"vaccine", "vaccine"}, {"cold_chain_food", "frozen"}}},
+                 {"import_documents",
+                  {"customs_declaration", "quarantine_certificate", "nucleic_acid_test",
+                   "disinfection_certificate"}},
+                 {"default_shipment_deadline_hours", 72},
+                 {"max_future_skew_seconds", 300},
+                 {"block",
+                  {{"max_txs", spec.block_max_txs},
+                   {"max_bytes", 4194304},
+                   {"max_interval_ms", spec.block_max_interval_ms}}}};
   return g.dump(2) + "\n";
 }
 

@@ -5,6 +5,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <unordered_map>
 
 #include "ledger/hex.h"
 
@@ -52,7 +54,38 @@ Result<KeyPair> FromValidPrivate(std::string_view private_key) {
   return kp;
 }
 
+// Parsing a compressed key costs a field square root (~8% of a verification).
+// Signers repeat (an enterprise signs many events), so parsed keys are cached.
+// The cache only ever holds keys that parsed successfully, so a hit is exactly
+// what a parse would return. Cleared when full: simple, bounded, no ordering.
+class PubkeyCache {
+ public:
+  static constexpr size_t kCapacity = 4096;
+  bool Get(std::string_view key, secp256k1_pubkey* out) {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = map_.find(std::string(key));
+    if (it == map_.end()) return false;
+    *out = it->second;
+    return true;
+  }
+  void Put(std::string_view key, const secp256k1_pubkey& pub) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (map_.size() >= kCapacity) map_.clear();
+    map_.emplace(std::string(key), pub);
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, secp256k1_pubkey> map_;  // guarded by mu_
+};
+
+PubkeyCache& Cache() {
+  static PubkeyCache* cache = new PubkeyCache();
+  return *cache;
+}
+
 Status ParsePub(std::string_view public_key, secp256k1_pubkey* pub) {
+  if (public_key.size() == kPublicKeySize && Cache().Get(public_key, pub)) return Status::OK();
   if (public_key.size() != kPublicKeySize) {
     return Status::Error("PUBLIC_KEY_LENGTH", "public key must be 33 bytes (compressed), got " +
                                                   std::to_string(public_key.size()));
@@ -62,6 +95,7 @@ Status ParsePub(std::string_view public_key, secp256k1_pubkey* pub) {
     return Status::Error("PUBLIC_KEY_INVALID",
                          "public key is not a compressed point on secp256k1 (prefix 02/03)");
   }
+  Cache().Put(public_key, *pub);
   return Status::OK();
 }
 

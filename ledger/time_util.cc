@@ -91,7 +91,7 @@ std::string FormatRfc3339Millis(int64_t millis) {
   int m, d;
   CivilFromDays(days, &y, &m, &d);
   int64_t secs = rem / 1000, ms = rem % 1000;
-  char buf[40];
+  char buf[64];
   if (ms != 0) {
     std::snprintf(buf, sizeof buf, "%04lld-%02d-%02dT%02lld:%02lld:%02lld.%03lldZ",
                   static_cast<long long>(y), m, d, static_cast<long long>(secs / 3600),

@@ -117,8 +117,14 @@ Result<NodeConfig> LoadNodeConfig(const std::string& path) {
   return c;
 }
 
-Result<NodeConfig> PrepareDevNode(const std::string& dir, const std::string& http_listen) {
+Result<NodeConfig> PrepareDevNode(const std::string& dir, const std::string& http_listen_arg) {
   TL_RETURN_IF_ERROR(MakeDirs(dir));
+  // Port 0 means "any free port": genesis needs a real one.
+  std::string http_listen = http_listen_arg;
+  if (http_listen.size() > 2 && http_listen.compare(http_listen.size() - 2, 2, ":0") == 0) {
+    http_listen =
+        http_listen.substr(0, http_listen.size() - 1) + std::to_string(FreeLoopbackPort());
+  }
   std::string genesis_path = dir + "/genesis.json";
   std::string key_path = dir + "/node-key.json";
   struct stat st;
@@ -130,9 +136,8 @@ Result<NodeConfig> PrepareDevNode(const std::string& dir, const std::string& htt
     GenesisSpec spec;
     spec.chain_id = "zj-trace-dev";
     spec.genesis_time = "2026-01-01T00:00:00Z";
-    spec.validators.push_back(
-        {"dev", node_key->public_key, "127.0.0.1:" + std::to_string(FreeLoopbackPort()),
-         http_listen});
+    spec.validators.push_back({"dev", node_key->public_key,
+                               "127.0.0.1:" + std::to_string(FreeLoopbackPort()), http_listen});
     spec.regulators.push_back({"浙江省市场监督管理局 (dev)", reg_key->public_key});
     spec.block_max_interval_ms = 50;
     TL_RETURN_IF_ERROR(WriteKeyFile(key_path, *node_key));

@@ -8,9 +8,8 @@ Status Mempool::Add(PendingTx tx) {
     return Status::Error("DUPLICATE", "this transaction is already waiting for a block");
   }
   if (queue_.size() >= options_.max_txs || bytes_ + tx.bytes() > options_.max_bytes) {
-    return Status::Error("MEMPOOL_FULL",
-                         "the node has " + std::to_string(queue_.size()) +
-                             " transactions waiting; retry in a moment");
+    return Status::Error("MEMPOOL_FULL", "the node has " + std::to_string(queue_.size()) +
+                                             " transactions waiting; retry in a moment");
   }
   bytes_ += tx.bytes();
   ids_.insert(tx.tx_id);

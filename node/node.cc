@@ -29,7 +29,9 @@ namespace {
 
 // State key (outside the contracts' prefixes) holding the height whose writes
 // the state store holds.
-const char kAppliedHeightKey[] = "\xff" "node/applied_height";
+const char kAppliedHeightKey[] =
+    "\xff"
+    "node/applied_height";
 
 int64_t WallMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -61,10 +63,14 @@ bool SplitHostPort(const std::string& hp, std::string* host, uint16_t* port) {
 
 const char* RoleName(raft::StateType s) {
   switch (s) {
-    case raft::StateType::kLeader: return "leader";
-    case raft::StateType::kCandidate: return "candidate";
-    case raft::StateType::kPreCandidate: return "pre-candidate";
-    default: return "follower";
+    case raft::StateType::kLeader:
+      return "leader";
+    case raft::StateType::kCandidate:
+      return "candidate";
+    case raft::StateType::kPreCandidate:
+      return "pre-candidate";
+    default:
+      return "follower";
   }
 }
 
@@ -96,7 +102,7 @@ struct Node::Impl {
   Engine engine;
   Mempool mempool;
   raft::SeededRand rand;
-  uint64_t self_id = 0;                   // Raft id: index in genesis validators + 1
+  uint64_t self_id = 0;                    // Raft id: index in genesis validators + 1
   std::vector<std::string> validator_ids;  // [raft id - 1] -> validator id
 
   std::unique_ptr<BlockStore> blocks;
@@ -147,8 +153,10 @@ struct Node::Impl {
                                                   "validators of " + opt.genesis_path);
     }
     if (opt.key.public_key != g.validators[self_id - 1].public_key) {
-      return Status::Error("KEY_MISMATCH", "the node key does not match the public key genesis "
-                                           "lists for validator \"" + opt.node_id + "\"");
+      return Status::Error("KEY_MISMATCH",
+                           "the node key does not match the public key genesis "
+                           "lists for validator \"" +
+                               opt.node_id + "\"");
     }
     BlockStoreOptions bo;
     bo.alg = alg;
@@ -197,8 +205,8 @@ struct Node::Impl {
       for (const auto& tx : b.transactions()) {
         auto env = ParseEnvelopeParts(tx.payload(), tx.signer(), tx.signature(), alg);
         if (!env.ok()) {
-          return Status::Corruption("block " + std::to_string(h) + " holds an invalid envelope: " +
-                                    env.status().ToString());
+          return Status::Corruption("block " + std::to_string(h) +
+                                    " holds an invalid envelope: " + env.status().ToString());
         }
         envs.push_back(std::move(env).value());
       }
@@ -246,8 +254,8 @@ struct Node::Impl {
     t.self_id = self_id;
     const std::string& gh = opt.genesis.hash;
     t.chain_tag = static_cast<uint32_t>(ParseU64Be(gh.substr(0, 4)));
-    std::string listen = opt.p2p_listen.empty() ? opt.genesis.validators[self_id - 1].p2p
-                                                : opt.p2p_listen;
+    std::string listen =
+        opt.p2p_listen.empty() ? opt.genesis.validators[self_id - 1].p2p : opt.p2p_listen;
     if (!SplitHostPort(listen, &t.listen_host, &t.listen_port)) {
       return Status::InvalidArgument("p2p address \"" + listen + "\" is not host:port");
     }
@@ -536,8 +544,8 @@ struct Node::Impl {
   }
 
   static TxReceipt FromPb(const pb::Receipt& r) {
-    return TxReceipt{r.tx_id(), r.ok(), r.ok() ? "OK" : r.code(), r.message(), r.height(),
-                     r.index()};
+    return TxReceipt{r.tx_id(),   r.ok(),     r.ok() ? "OK" : r.code(),
+                     r.message(), r.height(), r.index()};
   }
 
   void Notify(const pb::Block& b) {

@@ -45,9 +45,9 @@ struct NodeOptions {
   std::string node_id;       // one of genesis.validators[].id
   KeyPair key;               // must match that validator's public key
   std::string data_dir;
-  std::string p2p_listen;    // host:port; default: the validator's p2p address
-  int tick_ms = 100;         // one Raft tick
-  int election_ticks = 10;   // election timeout in ticks (randomised up to 2x)
+  std::string p2p_listen;   // host:port; default: the validator's p2p address
+  int tick_ms = 100;        // one Raft tick
+  int election_ticks = 10;  // election timeout in ticks (randomised up to 2x)
   size_t max_inflight_blocks = 4;
   size_t mempool_max_txs = 100000;
   LogFn log;  // where the node tells the operator what it is doing

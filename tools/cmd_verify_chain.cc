@@ -1,4 +1,6 @@
 // tracectl verify-chain --data DIR: re-checks every block of a stopped node's store.
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 
@@ -19,8 +21,17 @@ int CmdVerifyChain(int argc, char** argv) {
     alg = *a;
   }
   bool quiet = args->Has("quiet");
+  // Accept a node's data directory (DIR/blocks) or a testnet node directory
+  // (DIR/data/blocks) as well as the block store itself.
+  std::string dir = args->Get("data");
+  for (const char* sub : {"", "/blocks", "/data/blocks"}) {
+    if (::access((dir + sub + "/CURRENT").c_str(), F_OK) == 0) {
+      dir += sub;
+      break;
+    }
+  }
   auto last = std::chrono::steady_clock::now();
-  auto report = VerifyChain(args->Get("data"), alg, [&](uint64_t done, uint64_t total) {
+  auto report = VerifyChain(dir, alg, [&](uint64_t done, uint64_t total) {
     auto now = std::chrono::steady_clock::now();
     if (!quiet && now - last > std::chrono::seconds(1)) {
       std::fprintf(stderr, "verify-chain: %llu/%llu blocks\n",

@@ -25,7 +25,7 @@ const Command kCommands[] = {
     {"hash", traceledger::cli::CmdHash,
      "hash --alg sha256|sm3 [FILE|-]           print the hex digest"},
     {"verify-chain", traceledger::cli::CmdVerifyChain,
-     "verify-chain --data DIR [--hash sha256|sm3]  re-check every block of a (stopped) store"},
+     "verify-chain --data DIR [--hash sha256|sm3]  re-check every block of a stopped node's store"},
     {"verify-trace", traceledger::cli::CmdVerifyTrace,
      "verify-trace --genesis FILE [ANSWER.json|-]  check a /v1/trace answer offline"},
     {"bench-crypto", traceledger::cli::CmdBenchCrypto,

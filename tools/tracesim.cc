@@ -7,6 +7,7 @@
 // seed with --verbose replays it exactly.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -76,7 +77,8 @@ int main(int argc, char** argv) {
   if (last < first) return Usage();
   std::signal(SIGABRT, OnAbort);
   auto start = std::chrono::steady_clock::now();
-  uint64_t acked = 0, elections = 0, crashes = 0, snaps = 0, reads = 0;
+  uint64_t acked = 0, elections = 0, crashes = 0, snaps = 0, reads = 0, worst = 0, worst_seed = 0,
+           worst_backlog = 0, worst_leader = 0;
   for (uint64_t seed = first; seed <= last; ++seed) {
     g_current_seed = seed;
     auto res = RunSeed(seed, opt);
@@ -85,6 +87,12 @@ int main(int argc, char** argv) {
     crashes += res.stats.crashes;
     snaps += res.stats.snapshots_installed;
     reads += res.stats.reads;
+    if (res.stats.converge_ticks > worst) {
+      worst = res.stats.converge_ticks;
+      worst_seed = seed;
+      worst_backlog = res.stats.backlog;
+    }
+    worst_leader = std::max(worst_leader, res.stats.leader_ticks);
     if (!res.ok) {
       // Replay deterministically with a trace kept for the report.
       SimOptions again = opt;
@@ -107,11 +115,14 @@ int main(int argc, char** argv) {
   if (!quiet) {
     std::printf(
         "ok: %llu seeds in %.2fs (%.1f seeds/s); %llu writes acknowledged, %llu leader terms, "
-        "%llu crashes, %llu snapshots installed, %llu reads\n",
+        "%llu crashes, %llu snapshots installed, %llu reads; slowest convergence after healing "
+        "%llu ticks (seed %llu, backlog %llu); slowest election after healing %llu ticks\n",
         static_cast<unsigned long long>(count), secs, count / secs,
         static_cast<unsigned long long>(acked), static_cast<unsigned long long>(elections),
         static_cast<unsigned long long>(crashes), static_cast<unsigned long long>(snaps),
-        static_cast<unsigned long long>(reads));
+        static_cast<unsigned long long>(reads), static_cast<unsigned long long>(worst),
+        static_cast<unsigned long long>(worst_seed), static_cast<unsigned long long>(worst_backlog),
+        static_cast<unsigned long long>(worst_leader));
   }
   return 0;
 }

@@ -59,6 +59,10 @@ class Sim {
     drop_ = Chance(0.8) ? 0.01 * static_cast<double>(rng_.Uniform(20)) : 0.0;
     dup_ = 0.01 * static_cast<double>(rng_.Uniform(10));
     reorder_ = Chance(0.7);
+    // Mostly the defaults; sometimes without one of them (a deposed leader
+    // then keeps believing it leads, which stresses ReadIndex).
+    pre_vote_ = Chance(0.85);
+    check_quorum_ = Chance(0.85);
     max_delay_ = 2 + rng_.Uniform(3 * kUnitsPerTick);
     max_msg_bytes_ = Chance(0.3) ? 1 : 16 + rng_.Uniform(200);  // 1: one entry per message
     proposals_per_tick_ = 1 + static_cast<int>(rng_.Uniform(4));
@@ -79,7 +83,8 @@ class Sim {
     try {
       Log("seed " + std::to_string(seed_) + ": " + std::to_string(n_) + " nodes, drop " +
           std::to_string(drop_) + " dup " + std::to_string(dup_) +
-          " delay<=" + std::to_string(max_delay_) + (reorder_ ? " reordering" : " fifo"));
+          " delay<=" + std::to_string(max_delay_) + (reorder_ ? " reordering" : " fifo") +
+          (pre_vote_ ? "" : " no-pre-vote") + (check_quorum_ ? "" : " no-check-quorum"));
       for (auto& node : nodes_) Start(*node);
       for (int t = 0; t < opt_.steps; ++t) {
         ChaosTick();
@@ -127,6 +132,8 @@ class Sim {
     c.max_inflight_msgs = max_inflight_;
     c.max_inflight_bytes = max_msg_bytes_ * max_inflight_;
     c.max_uncommitted_bytes = max_uncommitted_;
+    c.pre_vote = pre_vote_;
+    c.check_quorum = check_quorum_;
     node.rand = std::make_unique<SeededRand>(rng_.Next());
     c.rand = node.rand.get();
     RestartState rs;
@@ -245,7 +252,9 @@ class Sim {
       if (rd.state == StateType::kLeader) CheckLeader(node);
       if (!rd.entries.empty()) CheckNewEntries(node, rd.entries);
       // A crash may strike at any point of handling the Ready.
-      int crash_at = Chance(crash_p_ / 4) ? static_cast<int>(rng_.Uniform(5)) : -1;
+      int crash_at = Chance(opt_.unsafe_send_before_sync ? crash_p_ * 5 : crash_p_ / 4)
+                         ? static_cast<int>(rng_.Uniform(5))
+                         : -1;
       if (opt_.unsafe_send_before_sync) Send(node, rd.messages);
       if (crash_at == 0) return Crash(node, "before syncing");
       if (rd.snapshot) {
@@ -460,33 +469,75 @@ class Sim {
 
   // Liveness: a leader emerges and a new proposal commits everywhere in bounded time.
   void Converge() {
-    uint64_t deadline = stats_.ticks + opt_.liveness_ticks;
+    // Bounds: a leader within kLeaderBound ticks; everything committed and
+    // applied within the base bound plus two ticks per entry of backlog (the
+    // proposals waiting for an acknowledgement and the longest uncommitted log
+    // suffix), since a seed may allow only one entry per message.
+    constexpr uint64_t kLeaderBound = 150;
+    uint64_t backlog = proposals_.size();
+    uint64_t longest_suffix = 0;
+    for (auto& node : nodes_) {
+      const RaftLog& log = node->raft->log();
+      longest_suffix = std::max(longest_suffix, log.LastIndex() - log.committed());
+    }
+    backlog += longest_suffix;
+    uint64_t start = stats_.ticks;
+    uint64_t deadline = start + opt_.liveness_ticks + 2 * backlog;
+    bool had_leader = false;
     std::string marker;
-    uint64_t proposed_at = 0;
+    uint64_t retried_at = 0;
     while (stats_.ticks < deadline) {
       RunTick();
       NodeId leader = kNone;
       for (auto& node : nodes_) {
         if (node->raft->state() == StateType::kLeader) leader = node->id;
       }
-      if (leader == kNone) continue;
-      if (marker.empty() || stats_.ticks - proposed_at > 30) {
-        marker = "final" + std::to_string(next_value_++);
-        if (N(leader).raft->Propose(marker).ok()) {
-          proposals_[marker] = leader;
-          proposed_at = stats_.ticks;
-          Process(N(leader));
+      if (leader == kNone) {
+        if (!had_leader && stats_.ticks - start > kLeaderBound) {
+          Fail("liveness: no leader " + std::to_string(kLeaderBound) + " ticks after healing");
         }
+        continue;
       }
-      if (AllApplied(marker)) {
+      if (!had_leader) {
+        had_leader = true;
+        stats_.leader_ticks = stats_.ticks - start;
+      }
+      if (marker.empty() || stats_.ticks - retried_at >= 20) {
+        // Clients retry, through the leader, every proposal not yet acknowledged
+        // (the leader may have changed, or the proposal was lost); plus a marker.
+        retried_at = stats_.ticks;
+        if (marker.empty()) {
+          marker = "final" + std::to_string(next_value_++);
+          proposals_[marker] = kNone;
+        }
+        // Like the node's mempool, skip values the leader's log already holds.
+        const RaftLog& log = N(leader).raft->log();
+        std::set<std::string> in_log;
+        for (uint64_t i = log.committed() + 1; i <= log.LastIndex(); ++i) {
+          in_log.insert(log.At(i).data);
+        }
+        std::vector<std::string> pending;
+        for (const auto& [value, node] : proposals_) {
+          if (in_log.count(value) == 0) pending.push_back(value);
+        }
+        for (const std::string& value : pending) {
+          if (!N(leader).raft->Propose(value).ok()) break;  // e.g. uncommitted bound
+          proposals_[value] = leader;
+        }
+        Process(N(leader));
+      }
+      if (proposals_.empty() && AllApplied(marker)) {
+        stats_.converge_ticks = stats_.ticks - start;
+        stats_.backlog = backlog;
         FinalChecks();
         return;
       }
     }
     std::string desc;
     for (auto& node : nodes_) desc += " [" + node->raft->Describe() + "]";
-    Fail("liveness: no convergence within " + std::to_string(opt_.liveness_ticks) +
-         " ticks after healing:" + desc);
+    Fail("liveness: no convergence within " + std::to_string(deadline - start) +
+         " ticks after healing (backlog " + std::to_string(backlog) + ", " +
+         std::to_string(proposals_.size()) + " proposals unacknowledged):" + desc);
   }
 
   bool AllApplied(const std::string& marker) {
@@ -530,6 +581,8 @@ class Sim {
   int n_ = 3;
   double drop_ = 0, dup_ = 0;
   bool reorder_ = true;
+  bool pre_vote_ = true;
+  bool check_quorum_ = true;
   std::map<std::pair<NodeId, NodeId>, uint64_t> link_last_;
   double crash_p_ = 0.004;
   uint64_t max_delay_ = 10;

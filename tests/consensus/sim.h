@@ -16,11 +16,13 @@
 namespace traceledger::raft::sim {
 
 struct SimOptions {
-  int nodes = 0;             // 0: 3, 5 or 7 chosen by the seed
-  int steps = 600;           // ticks of the chaotic phase
-  int liveness_ticks = 300;  // bound for convergence once faults heal
-  bool verbose = false;      // print every event to stdout
-  size_t trace_tail = 0;     // keep the last N events for the report
+  int nodes = 0;    // 0: 3, 5 or 7 chosen by the seed
+  int steps = 600;  // ticks of the chaotic phase
+  // Convergence bound once faults heal: this many ticks plus two per entry of
+  // backlog (unacknowledged proposals + longest uncommitted suffix).
+  int liveness_ticks = 300;
+  bool verbose = false;   // print every event to stdout
+  size_t trace_tail = 0;  // keep the last N events for the report
   // Deliberately break the persistence contract (send before sync) to show that
   // the checker notices; for testing the simulator itself.
   bool unsafe_send_before_sync = false;
@@ -36,6 +38,9 @@ struct SimStats {
   uint64_t snapshots_installed = 0;
   uint64_t reads = 0;
   uint64_t transfers = 0;
+  uint64_t converge_ticks = 0;  // from healing until everything applied everywhere
+  uint64_t leader_ticks = 0;    // from healing until a leader exists
+  uint64_t backlog = 0;         // entries waiting when faults healed
 };
 
 struct SimResult {

@@ -1,0 +1,308 @@
+// The general rules: identity, nonces, chain, time, body validation, and what a
+// rejection leaves behind.
+#include "world.h"
+
+namespace traceledger::testing {
+namespace {
+
+json Enrol(const std::string& uscc, const std::string& key_name) {
+  return {{"uscc", uscc}, {"name", "Some Co"}, {"roles", {"retailer"}},
+          {"public_key", ToHex(FakeKey(key_name))}, {"region", "330100"}};
+}
+
+TEST(Rules, BadUsccRefusedAtEnrolment) {
+  World w;
+  Receipt r = w.Run(w.regulator, "registry.enroll", Enrol("91350100M000100Y4Z", "a"));
+  EXPECT_REJECTED(r, "BAD_USCC");
+  EXPECT_NE(r.message.find("body.uscc"), std::string::npos);
+  EXPECT_NE(r.message.find("91350100M000100Y4Z"), std::string::npos);
+  EXPECT_OK(w.Run(w.regulator, "registry.enroll", Enrol("91350100M000100Y43", "a")));
+  EXPECT_REJECTED(w.Run(w.regulator, "registry.enroll", Enrol("91350100M000100Y43", "b")),
+                  "ALREADY_ENROLLED");
+  EXPECT_REJECTED(w.Run(w.regulator, "registry.enroll", Enrol("914403001922038216", "a")),
+                  "KEY_IN_USE");
+  EXPECT_REJECTED(w.Run(w.regulator, "registry.enroll", Enrol("914403001922038216", "regulator")),
+                  "KEY_IN_USE");
+  json bad_role = Enrol("914403001922038216", "c");
+  bad_role["roles"] = {"smuggler"};
+  r = w.Run(w.regulator, "registry.enroll", bad_role);
+  EXPECT_REJECTED(r, "BAD_BODY");
+  EXPECT_NE(r.message.find("body.roles[0]"), std::string::npos);
+  EXPECT_EQ(w.Counter("enterprises"), 1);
+}
+
+TEST(Rules, SuspendedEnterpriseIsRefusedEverything) {
+  World w;
+  Actor maker = w.Enroll("Maker", {"manufacturer"});
+  EXPECT_OK(w.Run(maker.key, "product.register",
+                  {{"product_code", "P1"}, {"name", "Tea"}, {"category", "food"}}));
+  EXPECT_REJECTED(w.Run(maker.key, "registry.suspend", {{"uscc", maker.uscc}, {"reason", "x"}}),
+                  "ROLE_FORBIDDEN");
+  EXPECT_OK(w.Run(w.regulator, "registry.suspend",
+                  {{"uscc", maker.uscc}, {"reason", "licence revoked"}}));
+  EXPECT_REJECTED(w.Run(w.regulator, "registry.suspend", {{"uscc", maker.uscc}, {"reason", "x"}}),
+                  "ALREADY_SUSPENDED");
+  Receipt r = w.Run(maker.key, "trace.commission",
+                    {{"product_code", "P1"}, {"lot", "L"}, {"expiry", "2027-01-01"},
+                     {"codes", {"C1"}}, {"location", "x"}});
+  EXPECT_REJECTED(r, "SUSPENDED");
+  EXPECT_NE(r.message.find("licence revoked"), std::string::npos);
+  EXPECT_REJECTED(w.Run(maker.key, "registry.rotate_key",
+                        {{"new_public_key", ToHex(FakeKey("new"))}}),
+                  "SUSPENDED");
+  EXPECT_OK(w.Run(w.regulator, "registry.reinstate", {{"uscc", maker.uscc}, {"reason", "ok"}}));
+  EXPECT_OK(w.Run(maker.key, "trace.commission",
+                  {{"product_code", "P1"}, {"lot", "L"}, {"expiry", "2027-01-01"},
+                   {"codes", {"C1"}}, {"location", "x"}}));
+  EXPECT_EQ(w.Counter("enterprises_suspended"), 0);
+}
+
+TEST(Rules, RolesAndEnrolment) {
+  World w;
+  Actor shop = w.Enroll("Shop", {"retailer"});
+  EXPECT_REJECTED(w.Run(FakeKey("stranger"), "product.register",
+                        {{"product_code", "P1"}, {"name", "x"}, {"category", "food"}}),
+                  "NOT_ENROLLED");
+  Receipt r = w.Run(shop.key, "product.register",
+                    {{"product_code", "P1"}, {"name", "x"}, {"category", "food"}});
+  EXPECT_REJECTED(r, "ROLE_FORBIDDEN");
+  EXPECT_NE(r.message.find("manufacturer"), std::string::npos);
+  EXPECT_REJECTED(w.Run(w.regulator, "trace.commission", json::object()), "ROLE_FORBIDDEN");
+  EXPECT_REJECTED(w.Run(shop.key, "recall.issue", json::object()), "ROLE_FORBIDDEN");
+}
+
+TEST(Rules, KeyRotation) {
+  World w;
+  Actor maker = w.Enroll("Maker", {"manufacturer"});
+  std::string new_key = FakeKey("maker-2027");
+  EXPECT_OK(w.Run(maker.key, "registry.rotate_key", {{"new_public_key", ToHex(new_key)}}));
+  EXPECT_REJECTED(w.Run(maker.key, "product.register",
+                        {{"product_code", "P1"}, {"name", "x"}, {"category", "food"}}),
+                  "NOT_ENROLLED");
+  EXPECT_OK(w.Run(new_key, "product.register",
+                  {{"product_code", "P1"}, {"name", "x"}, {"category", "food"}}));
+}
+
+TEST(Rules, NonceChainTimeAndType) {
+  World w;
+  Actor maker = w.Enroll("Maker", {"manufacturer"});
+  json body = {{"product_code", "P1"}, {"name", "x"}, {"category", "food"}};
+  Envelope a = w.Tx(maker.key, "product.register", body);
+  Envelope dup = a;
+  dup.payload += " ";
+  dup.tx_id = Hash(HashAlg::kSha256, dup.payload);
+  body["product_code"] = "P2";
+  Envelope dup2 = w.Tx(maker.key, "product.register", body);
+  dup2.nonce = a.nonce;  // same nonce, same signer, other content
+  BlockResult r = w.Block({a, dup2});
+  EXPECT_OK(r.receipts[0]);
+  EXPECT_REJECTED(r.receipts[1], "DUPLICATE_NONCE");
+  // The same nonce from another signer is fine.
+  Actor other = w.Enroll("Other", {"producer"});
+  Envelope o = w.Tx(other.key, "product.register", body);
+  o.nonce = a.nonce;
+  EXPECT_OK(w.Block({o}).receipts[0]);
+
+  body["product_code"] = "P3";
+  EXPECT_REJECTED(w.Block({w.Tx(maker.key, "product.register", body, -1, "other-chain")})
+                      .receipts[0],
+                  "WRONG_CHAIN");
+  Receipt fut = w.Block({w.Tx(maker.key, "product.register", body, w.now() + 3600 * 1000)})
+                    .receipts[0];
+  EXPECT_REJECTED(fut, "FUTURE_TIME");
+  // Late capture is fine.
+  EXPECT_OK(w.Block({w.Tx(maker.key, "product.register", body, w.now() - 86400 * 1000)})
+                .receipts[0]);
+  EXPECT_REJECTED(w.Run(maker.key, "trace.teleport", json::object()), "UNKNOWN_TYPE");
+}
+
+TEST(Rules, RejectedTransactionChangesNothingButItsNonce) {
+  World w;
+  Actor maker = w.Enroll("Maker", {"manufacturer"});
+  EXPECT_OK(w.Run(maker.key, "product.register",
+                  {{"product_code", "P1"}, {"name", "x"}, {"category", "food"}}));
+  // A block with one rejected commission (second code duplicates the first).
+  Envelope bad = w.Tx(maker.key, "trace.commission",
+                      {{"product_code", "P1"}, {"lot", "L"}, {"expiry", "2027-01-01"},
+                       {"codes", {"C1", "C2"}}, {"location", "x"}});
+  Envelope good = w.Tx(maker.key, "trace.commission",
+                       {{"product_code", "P1"}, {"lot", "L"}, {"expiry", "2027-01-01"},
+                        {"codes", {"C2"}}, {"location", "x"}});
+  BlockResult first = w.Block({good});
+  EXPECT_OK(first.receipts[0]);
+  BlockResult r = w.Block({bad});
+  EXPECT_REJECTED(r.receipts[0], "DUPLICATE_CODE");
+  EXPECT_NE(r.receipts[0].message.find("C2"), std::string::npos);
+  for (const auto& op : r.writes) {
+    bool allowed = op.key.rfind("n|", 0) == 0 || op.key.rfind("x|", 0) == 0;
+    EXPECT_TRUE(allowed) << "rejected tx wrote " << op.key;
+  }
+  EXPECT_FALSE(w.state.Get(keys::Item("C1")).has_value());
+  // Replaying the rejected envelope later is refused by its nonce.
+  EXPECT_REJECTED(w.Block({bad}).receipts[0], "DUPLICATE_NONCE");
+  EXPECT_EQ(w.Counter("rejected|DUPLICATE_CODE"), 1);
+}
+
+TEST(Rules, BodyValidationNamesTheField) {
+  World w;
+  Actor maker = w.Enroll("Maker", {"manufacturer"});
+  auto reg = [&](json body) { return w.Run(maker.key, "product.register", body); };
+  json ok = {{"product_code", "06901234567892"}, {"name", "x"}, {"category", "drug"}};
+  struct Case {
+    std::string field;
+    json value;
+    std::string code, in_message;
+  } cases[] = {
+      {"product_code", "06901234567893", "BAD_GTIN", "body.product_code"},
+      {"product_code", 42, "BAD_BODY", "body.product_code"},
+      {"name", "", "BAD_BODY", "body.name"},
+      {"name", std::string(129, 'n'), "BAD_BODY", "body.name"},
+      {"category", "toy", "BAD_BODY", "body.category"},
+      {"temp_min_c", "cold", "BAD_BODY", "body.temp_min_c"},
+      {"temp_max_c", 1000, "BAD_BODY", "body.temp_max_c"},
+      {"shelf_life_days", 1.5, "BAD_BODY", "body.shelf_life_days"},
+      {"requires_inspection", "yes", "BAD_BODY", "body.requires_inspection"},
+      {"colour", "red", "BAD_BODY", "body.colour"},
+      {"temp_profile", "lukewarm", "BAD_BODY", "body.temp_profile"},
+  };
+  for (const auto& c : cases) {
+    json body = ok;
+    body[c.field] = c.value;
+    Receipt r = reg(body);
+    EXPECT_EQ(r.code, c.code) << c.field << ": " << r.message;
+    EXPECT_NE(r.message.find(c.in_message), std::string::npos) << r.message;
+  }
+  json missing = ok;
+  missing.erase("name");
+  Receipt r = reg(missing);
+  EXPECT_REJECTED(r, "BAD_BODY");
+  EXPECT_NE(r.message.find("body.name: missing"), std::string::npos);
+  EXPECT_OK(reg(ok));
+  EXPECT_REJECTED(reg(ok), "DUPLICATE_PRODUCT");
+
+  // Commission: codes, dates, GS1 consistency.
+  json c = {{"product_code", "06901234567892"}, {"lot", "L1"}, {"expiry", "2027-02-30"},
+            {"codes", {"(01)06901234567892(21)A"}}, {"location", "x"}};
+  r = w.Run(maker.key, "trace.commission", c);
+  EXPECT_REJECTED(r, "BAD_BODY");
+  EXPECT_NE(r.message.find("body.expiry"), std::string::npos);
+  c["expiry"] = "2027-02-28";
+  c["codes"] = {"(01)06901234567892(21)A", "bad code"};
+  r = w.Run(maker.key, "trace.commission", c);
+  EXPECT_REJECTED(r, "BAD_CODE");
+  EXPECT_NE(r.message.find("body.codes[1]"), std::string::npos);
+  c["codes"] = {"(01)06291041500213(21)A"};
+  EXPECT_REJECTED(w.Run(maker.key, "trace.commission", c), "CODE_PRODUCT_MISMATCH");
+  c["codes"] = {"A", "A"};
+  EXPECT_REJECTED(w.Run(maker.key, "trace.commission", c), "BAD_BODY");
+  c["codes"] = json::array();
+  EXPECT_REJECTED(w.Run(maker.key, "trace.commission", c), "BAD_BODY");
+  std::vector<std::string> many;
+  for (int i = 0; i < 1001; ++i) many.push_back("X" + std::to_string(i));
+  c["codes"] = many;
+  EXPECT_REJECTED(w.Run(maker.key, "trace.commission", c), "TOO_MANY");
+  c["codes"] = {"(01)06901234567892(21)A"};
+  c["product_code"] = "NOPE";
+  EXPECT_REJECTED(w.Run(maker.key, "trace.commission", c), "UNKNOWN_PRODUCT");
+  c["product_code"] = "06901234567892";
+  EXPECT_OK(w.Run(maker.key, "trace.commission", c));
+  EXPECT_REJECTED(w.Run(maker.key, "trace.commission", c), "DUPLICATE_CODE");
+  // Another manufacturer may not commission this product.
+  Actor other = w.Enroll("Other", {"manufacturer"});
+  c["codes"] = {"(01)06901234567892(21)B"};
+  EXPECT_REJECTED(w.Run(other.key, "trace.commission", c), "NOT_PRODUCT_OWNER");
+  EXPECT_REJECTED(w.Run(maker.key, "trace.dispense", {{"codes", {"ZZZ"}}, {"kind", "sold"}}),
+                  "ROLE_FORBIDDEN");
+}
+
+TEST(Rules, OverdueShipmentAlertAtBlockTime) {
+  World w;
+  Actor a = w.Enroll("A", {"producer"});
+  Actor b = w.Enroll("B", {"distributor"});
+  EXPECT_OK(w.Run(a.key, "product.register",
+                  {{"product_code", "P"}, {"name", "x"}, {"category", "food"}}));
+  EXPECT_OK(w.Run(a.key, "trace.commission",
+                  {{"product_code", "P"}, {"lot", "L"}, {"expiry", "2027-01-01"},
+                   {"codes", {"C1", "C2"}}, {"location", "x"}}));
+  EXPECT_OK(w.Run(a.key, "trace.ship",
+                  {{"shipment_id", "S1"}, {"codes", {"C1"}}, {"to", b.uscc}, {"carrier", a.uscc},
+                   {"vehicle", "v"}, {"expected_arrival", "2026-11-30T09:00:00Z"}}));
+  EXPECT_OK(w.Run(a.key, "trace.ship",
+                  {{"shipment_id", "S2"}, {"codes", {"C2"}}, {"to", b.uscc}, {"carrier", a.uscc},
+                   {"vehicle", "v"}}));  // genesis default: 72 h
+  EXPECT_EQ(w.Counter("shipments_open"), 2);
+  w.Block({}, 3600 * 1000);  // past 09:00
+  ASSERT_FALSE(w.alerts.empty());
+  AlertRec overdue = w.alerts.back();
+  EXPECT_EQ(overdue.kind, "overdue_shipment");
+  EXPECT_EQ(overdue.subject, "S1");
+  EXPECT_TRUE(w.state.Get(keys::OpenAlert(overdue.id)).has_value());
+  w.Block({});  // raised once, not every block
+  EXPECT_EQ(w.Counter("alerts|overdue_shipment"), 1);
+  EXPECT_OK(w.Run(b.key, "trace.receive", {{"shipment_id", "S1"}}));
+  EXPECT_FALSE(w.state.Get(keys::OpenAlert(overdue.id)).has_value());
+  EXPECT_EQ(w.Counter("shipments_open"), 1);
+  w.Block({}, 73LL * 3600 * 1000);
+  EXPECT_EQ(w.Counter("alerts|overdue_shipment"), 2);
+  EXPECT_EQ(w.alerts.back().subject, "S2");
+}
+
+TEST(Rules, AggregationCyclesAndPartialReceipt) {
+  World w;
+  Actor a = w.Enroll("A", {"producer"});
+  Actor b = w.Enroll("B", {"distributor"});
+  EXPECT_OK(w.Run(a.key, "product.register",
+                  {{"product_code", "P"}, {"name", "x"}, {"category", "food"}}));
+  EXPECT_OK(w.Run(a.key, "trace.commission",
+                  {{"product_code", "P"}, {"lot", "L"}, {"expiry", "2027-01-01"},
+                   {"codes", {"C1", "C2", "C3"}}, {"location", "x"}}));
+  EXPECT_OK(w.Run(a.key, "trace.aggregate", {{"parent", "CASE"}, {"children", {"C1", "C2"}}}));
+  EXPECT_OK(w.Run(a.key, "trace.aggregate", {{"parent", "PALLET"}, {"children", {"CASE"}}}));
+  EXPECT_REJECTED(w.Run(a.key, "trace.aggregate", {{"parent", "CASE"}, {"children", {"PALLET"}}}),
+                  "BAD_BODY");  // a cycle
+  EXPECT_REJECTED(w.Run(a.key, "trace.aggregate", {{"parent", "C1"}, {"children", {"PALLET"}}}),
+                  "BAD_BODY");
+  EXPECT_REJECTED(w.Run(a.key, "trace.aggregate", {{"parent", "X"}, {"children", {"C1"}}}),
+                  "AGGREGATED");
+  EXPECT_OK(w.Run(a.key, "trace.ship",
+                  {{"shipment_id", "S"}, {"codes", {"PALLET", "C3"}}, {"to", b.uscc},
+                   {"carrier", a.uscc}, {"vehicle", "v"}}));
+  EXPECT_EQ(w.Status("C1"), "in_transit");  // the pallet moved its children
+  EXPECT_REJECTED(w.Run(b.key, "trace.receive", {{"shipment_id", "S"}, {"codes", {"C1"}}}),
+                  "NOT_IN_SHIPMENT");
+  EXPECT_OK(w.Run(b.key, "trace.receive", {{"shipment_id", "S"}, {"codes", {"PALLET"}}}));
+  EXPECT_EQ(w.Item("C2").custodian, b.uscc);
+  EXPECT_EQ(w.Status("C3"), "in_transit");
+  EXPECT_TRUE(w.Rec<ShipmentRec>(keys::Shipment("S")).open);
+  EXPECT_REJECTED(w.Run(b.key, "trace.receive", {{"shipment_id", "S"}, {"codes", {"PALLET"}}}),
+                  "ALREADY_RECEIVED");
+  EXPECT_OK(w.Run(b.key, "trace.receive", {{"shipment_id", "S"}}));
+  EXPECT_FALSE(w.Rec<ShipmentRec>(keys::Shipment("S")).open);
+  EXPECT_REJECTED(w.Run(b.key, "trace.receive", {{"shipment_id", "S"}}), "SHIPMENT_CLOSED");
+  EXPECT_EQ(w.Counter("items|in_transit"), 0);
+  EXPECT_EQ(w.Counter("items|active"), 5);  // 3 items, the case and the pallet
+}
+
+TEST(Rules, StateStoreAppliesAtomically) {
+  std::string dir = ::testing::TempDir() + "/tl_state_store";
+  std::filesystem::remove_all(dir);
+  auto store = StateStore::Open(dir);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  World w;
+  Actor a = w.Enroll("A", {"producer"});
+  // Replay the world's state into LevelDB and read it back.
+  std::vector<WriteOp> all;
+  for (const auto& [k, v] : w.state.map()) all.push_back({k, v});
+  ASSERT_TRUE((*store)->Apply(all, true).ok());
+  EXPECT_EQ((*store)->Get(keys::Enterprise(a.uscc)), w.state.Get(keys::Enterprise(a.uscc)));
+  size_t n = 0;
+  (*store)->Scan("x|", [&](auto, auto) { return ++n, true; });
+  size_t m = 0;
+  w.state.Scan("x|", [&](auto, auto) { return ++m, true; });
+  EXPECT_EQ(n, m);
+  ASSERT_TRUE((*store)->Apply({{keys::Enterprise(a.uscc), std::nullopt}}, false).ok());
+  EXPECT_FALSE((*store)->Get(keys::Enterprise(a.uscc)).has_value());
+}
+
+}  // namespace
+}  // namespace traceledger::testing
