@@ -4,6 +4,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "contracts/engine.h"
 #include "contracts/ids.h"
@@ -593,10 +594,10 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
 
   // The blocks the events sit in, with their attestations.
   OJson blocks = OJson::array();
+  std::set<uint64_t> used;
+  for (size_t i = *from; i < evs.size(); ++i) used.insert(evs[i].height);
   for (const auto& [height, bi] : c.blocks()) {
-    bool used = false;
-    for (const auto& e : events) used = used || e["height"] == height;
-    if (!used) continue;
+    if (!used.count(height)) continue;
     OJson h = HeaderOf(bi.block.header(), bi.hash);
     OJson atts = OJson::array();
     std::vector<pb::Attestation> as;

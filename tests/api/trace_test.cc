@@ -16,6 +16,8 @@
 #include "api/service.h"
 #include "contracts/ids.h"
 #include "genesis/genesis.h"
+#include "ledger.pb.h"
+#include "ledger/block.h"
 #include "ledger/envelope.h"
 #include "ledger/hex.h"
 #include "ledger/key_file.h"
@@ -36,6 +38,8 @@ std::string Dose(int i) {
   std::snprintf(buf, sizeof buf, "(01)06901234567892(21)D%04d", i);
   return buf;
 }
+
+const char* kCase = "(00)106141411234567897";
 
 std::string Uscc(int n) {
   std::string s = "91330100MA";
@@ -217,6 +221,8 @@ class TraceWorld {
                     {"expiry", "2027-07-31"},
                     {"codes", {Dose(4), Dose(5)}},
                     {"location", "Hangzhou plant"}})});
+    // Dose 9 is packed into a case (a logistic unit with an SSCC).
+    Run(maker.key, "trace.aggregate", {{"parent", kCase}, {"children", {Dose(9)}}});
     Run(maker.key, "trace.ship",
         {{"shipment_id", "SH-1"},
          {"codes", {Dose(1), Dose(2)}},
@@ -420,11 +426,30 @@ TEST_F(TraceTest, VerifyTraceAcceptsTheRealAnswer) {
   }
 }
 
+// The block hash of a header as the answer shows it (what a forger would do).
+std::string RehashHeader(const json& b) {
+  pb::BlockHeader h;
+  h.set_chain_id(b["chain_id"].get<std::string>());
+  h.set_height(b["height"].get<uint64_t>());
+  h.set_prev_hash(*FromHex(b["prev_hash"].get<std::string>()));
+  h.set_time(b["time_ms"].get<int64_t>());
+  h.set_proposer(b["proposer"].get<std::string>());
+  h.set_raft_term(b["raft_term"].get<uint64_t>());
+  h.set_raft_index(b["raft_index"].get<uint64_t>());
+  h.set_tx_root(*FromHex(b["tx_root"].get<std::string>()));
+  h.set_receipts_root(*FromHex(b["receipts_root"].get<std::string>()));
+  h.set_state_hash(*FromHex(b["state_hash"].get<std::string>()));
+  h.set_tx_count(b["tx_count"].get<uint32_t>());
+  return BlockHash(HashAlg::kSha256, h);
+}
+
 // Each tamper, and the check that must catch it.
 TEST_F(TraceTest, VerifyTraceCatchesEachTamper) {
   Genesis g = w().genesis();
   const json real = Trace(Dose(1));
   ASSERT_TRUE(cli::VerifyTraceAnswer(g, real.dump()).ok());
+  ASSERT_EQ(ToHex(RehashHeader(real["proof"]["blocks"][0])),
+            real["proof"]["blocks"][0]["block_hash"]);
   auto flip = [](std::string hex) {
     hex[hex.size() / 2] = hex[hex.size() / 2] == 'a' ? 'b' : 'a';
     return hex;
@@ -501,6 +526,13 @@ TEST_F(TraceTest, VerifyTraceCatchesEachTamper) {
          b["block_hash"] = flip(b["block_hash"]);
        },
        "BLOCK_HASH_MISMATCH"},
+      {"a header changed and re-hashed",
+       [&](json& j) {
+         auto& b = j["proof"]["blocks"][2];
+         b["tx_root"] = flip(b["tx_root"]);
+         b["block_hash"] = ToHex(RehashHeader(b));
+       },
+       "ATTESTATION_INVALID"},
       {"an attestation",
        [&](json& j) {
          auto& a = j["proof"]["blocks"][0]["attestations"][0];
@@ -553,6 +585,24 @@ TEST_F(TraceTest, VerifyTraceCatchesEachTamper) {
   EXPECT_EQ(cli::VerifyTraceAnswer(g, "{\"error\":{\"code\":\"NOT_FOUND\"}}").status.code(),
             "ANSWER_IS_ERROR");
   EXPECT_EQ(cli::VerifyTraceAnswer(g, "not json").status.code(), "ANSWER_MALFORMED");
+}
+
+TEST_F(TraceTest, LogisticUnitAndItsChild) {
+  HttpResponse r = w().Call("GET", "/00/106141411234567897");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json c = json::parse(r.body);
+  EXPECT_EQ(c["code"], kCase);
+  EXPECT_EQ(c["kind"], "logistic_unit");
+  EXPECT_EQ(c["lineage"]["children"], json::array({Dose(9)}));
+  EXPECT_EQ(c["lineage"]["children_total"], 1);
+  EXPECT_EQ(c["custodian"]["uscc"], w().maker.uscc);
+  EXPECT_TRUE(cli::VerifyTraceAnswer(w().genesis(), c.dump()).ok());
+  json d = Trace(Dose(9));
+  EXPECT_EQ(d["lineage"]["parent"], kCase);
+  ASSERT_EQ(d["events"].size(), 2u);
+  EXPECT_EQ(d["events"][1]["type"], "trace.aggregate");
+  auto rep = cli::VerifyTraceAnswer(w().genesis(), d.dump());
+  EXPECT_TRUE(rep.ok()) << rep.status.ToString();
 }
 
 TEST_F(TraceTest, RecalledDoseSaysSoFirst) {
