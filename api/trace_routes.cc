@@ -1,7 +1,9 @@
 #include "api/trace_routes.h"
 
 #include <algorithm>
+#include <list>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -46,6 +48,52 @@ struct BlockInfo {
   std::vector<std::string> tx_leaves, receipt_leaves;
 };
 
+// Committed blocks never change, so parsed blocks and their leaf hashes are
+// shared across answers: an LRU bounded in bytes, keyed by (genesis hash,
+// height) — a committed height names one block on a chain.
+class BlockCache {
+ public:
+  static BlockCache& Instance() {
+    static BlockCache* c = new BlockCache();
+    return *c;
+  }
+  std::shared_ptr<const BlockInfo> Get(const std::string& chain, uint64_t height) {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = map_.find({chain, height});
+    if (it == map_.end()) return nullptr;
+    lru_.splice(lru_.begin(), lru_, it->second.pos);
+    return it->second.block;
+  }
+  void Put(const std::string& chain, uint64_t height, std::shared_ptr<const BlockInfo> b) {
+    size_t bytes = b->block.ByteSizeLong() + 64 * (b->tx_leaves.size() + 1) + 256;
+    if (bytes > kTraceBlockCacheBytes / 4) return;
+    std::lock_guard<std::mutex> l(mu_);
+    Key k{chain, height};
+    if (map_.count(k)) return;
+    lru_.push_front(k);
+    map_[k] = Entry{std::move(b), bytes, lru_.begin()};
+    bytes_ += bytes;
+    while (bytes_ > kTraceBlockCacheBytes && !lru_.empty()) {
+      auto victim = map_.find(lru_.back());
+      bytes_ -= victim->second.bytes;
+      map_.erase(victim);
+      lru_.pop_back();
+    }
+  }
+
+ private:
+  using Key = std::pair<std::string, uint64_t>;
+  struct Entry {
+    std::shared_ptr<const BlockInfo> block;
+    size_t bytes;
+    std::list<Key>::iterator pos;
+  };
+  std::mutex mu_;
+  std::list<Key> lru_;
+  std::map<Key, Entry> map_;
+  size_t bytes_ = 0;
+};
+
 // Everything one answer reads, with small caches.
 class TraceContext {
  public:
@@ -57,16 +105,22 @@ class TraceContext {
 
   Result<const BlockInfo*> Block(uint64_t height) {
     auto it = blocks_.find(height);
-    if (it != blocks_.end()) return &it->second;
-    BlockInfo bi;
-    Status s = store_.GetBlock(height, &bi.block);
-    if (!s.ok()) return s;
-    bi.hash = BlockHash(alg_, bi.block.header());
-    bi.tx_leaves = TxLeafHashes(alg_, bi.block);
-    bi.receipt_leaves = ReceiptLeafHashes(alg_, bi.block);
-    return &blocks_.emplace(height, std::move(bi)).first->second;
+    if (it != blocks_.end()) return it->second.get();
+    const std::string& chain = store_.genesis_hash();
+    std::shared_ptr<const BlockInfo> cached = BlockCache::Instance().Get(chain, height);
+    if (!cached) {
+      auto bi = std::make_shared<BlockInfo>();
+      Status s = store_.GetBlock(height, &bi->block);
+      if (!s.ok()) return s;
+      bi->hash = BlockHash(alg_, bi->block.header());
+      bi->tx_leaves = TxLeafHashes(alg_, bi->block);
+      bi->receipt_leaves = ReceiptLeafHashes(alg_, bi->block);
+      cached = bi;
+      BlockCache::Instance().Put(chain, height, cached);
+    }
+    return blocks_.emplace(height, std::move(cached)).first->second.get();
   }
-  const std::map<uint64_t, BlockInfo>& blocks() const { return blocks_; }
+  const std::map<uint64_t, std::shared_ptr<const BlockInfo>>& blocks() const { return blocks_; }
   const BlockStore& store() const { return store_; }
 
   // {uscc, name, region} of an enterprise (name null if not enrolled).
@@ -140,7 +194,7 @@ class TraceContext {
   const StateReader& state_;
   const BlockStore& store_;
   HashAlg alg_;
-  std::map<uint64_t, BlockInfo> blocks_;
+  std::map<uint64_t, std::shared_ptr<const BlockInfo>> blocks_;
   std::map<std::string, std::optional<EnterpriseRec>> ents_;
 };
 
@@ -598,7 +652,7 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
   for (size_t i = *from; i < evs.size(); ++i) used.insert(evs[i].height);
   for (const auto& [height, bi] : c.blocks()) {
     if (!used.count(height)) continue;
-    OJson h = HeaderOf(bi.block.header(), bi.hash);
+    OJson h = HeaderOf(bi->block.header(), bi->hash);
     OJson atts = OJson::array();
     std::vector<pb::Attestation> as;
     if (c.store().GetAttestations(height, &as).ok()) {

@@ -9,6 +9,7 @@
 // the blocks involved (every field, so block_hash can be recomputed) and the
 // validators' attestations of those blocks.
 //
+// Parsed blocks are cached across answers (kTraceBlockCacheBytes, LRU).
 // Everything is read through indexes (the item, its per-code event list, its
 // alerts, documents, children, the blocks by height); nothing scans the state.
 // Limits: at most kMaxTraceEvents events per answer (page with events_from /
@@ -31,6 +32,8 @@ inline constexpr size_t kMaxTraceEvents = 1000;
 inline constexpr size_t kMaxTraceList = 1000;
 inline constexpr size_t kDefaultLotCodes = 100;
 inline constexpr size_t kMaxReadingValues = 100;  // reading values shown per event
+// Parsed blocks (with leaf hashes) kept across answers, process-wide.
+inline constexpr size_t kTraceBlockCacheBytes = 64 << 20;
 
 // Answers GET /v1/trace/..., /01/... and /00/... and returns true; returns
 // false (and leaves `out` alone) for any other path.
