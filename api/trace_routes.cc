@@ -634,7 +634,7 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
   j["chain"] = {
       {"hash_alg", HashAlgName(c.alg())},
       {"rule", "head = H(prev_head || tx_id) over the events in order, from 32 zero bytes"},
-      {"head", ToHex(item.head)},
+      {"head", ToHex(item.head.empty() ? ZeroHead() : item.head)},
       {"event_count", item.event_count},
       {"events_from", *from},
       {"events_returned", events.size()},
