@@ -296,6 +296,8 @@ HttpResponse ApiService::GetStatus() {
             {"height", st.height},
             {"latest_hash", st.latest_hash},
             {"mempool_size", st.mempool_size},
+            {"snapshot_index", st.snapshot_index},
+            {"catching_up_to", st.catching_up_to == 0 ? json(nullptr) : json(st.catching_up_to)},
             {"peers", peers}};
   return Json(200, j);
 }

@@ -34,9 +34,9 @@ class RaftStorage {
   Result<raft::RestartState> Load();
   // Persists the durable parts of `rd` (no-op when !rd.MustSync()).
   Status Save(const raft::Ready& rd);
-  // Drops entries up to and including `index` (after the application
-  // compacted the Raft log at `index` and the snapshot was saved).
-  Status DropEntriesThrough(uint64_t index);
+  // Stores `snap` as the latest snapshot and drops the entries it covers, in
+  // one synced batch (before the application calls Raft::Compact).
+  Status SaveSnapshot(const raft::Snapshot& snap);
 
   uint64_t last_index() const { return last_index_; }
   uint64_t syncs() const { return syncs_; }
