@@ -748,3 +748,17 @@ TEST(Gs1Test, ParsesElementStringsAndDigitalLinks) {
 
 }  // namespace
 }  // namespace traceledger::api
+
+namespace traceledger::api {
+namespace {
+
+// verify-trace recomputes the attestation digest without linking the node.
+TEST(TraceVerifyTest, AttestationDigestMatchesTheNodes) {
+  std::string h(32, '\x5a');
+  for (HashAlg alg : {HashAlg::kSha256, HashAlg::kSm3}) {
+    EXPECT_EQ(cli::TraceAttestationDigest(alg, 7, h), node::AttestationDigest(alg, 7, h));
+  }
+}
+
+}  // namespace
+}  // namespace traceledger::api
