@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
 # A vaccine journey on a fresh dev node, then the public trace of one dose and
 # its offline verification (docs/api.md, "Trace").
-#   scripts/trace-demo.sh [DIR] [PORT]      (needs build/bin/tracenode and tracectl)
-# Leaves DIR/answer.json; stops the node on exit.
+#   scripts/trace-demo.sh [DIR] [PORT]      (needs build/bin/tracenode and tracectl;
+#                                           TRACE_BIN=DIR to use other binaries)
+# Leaves DIR/answer.json when DIR is given (a temporary DIR is removed); stops the
+# node on exit. Exits non-zero if any step or the verification fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+KEEP=${1:+1}
 DIR=${1:-$(mktemp -d /tmp/trace-demo.XXXXXX)}
-PORT=${2:-18480}
-BIN=build/bin
+PORT=${2:-$((20000 + $$ % 20000))}
+BIN=${TRACE_BIN:-build/bin}
 URL=http://127.0.0.1:$PORT
 mkdir -p "$DIR"
 $BIN/tracenode --dev --data "$DIR" --http 127.0.0.1:$PORT >"$DIR/node.log" 2>&1 &
 NODE=$!
-trap 'kill $NODE 2>/dev/null; wait $NODE 2>/dev/null || true' EXIT
+cleanup() {
+  kill $NODE 2>/dev/null
+  wait $NODE 2>/dev/null || true
+  if [ -z "$KEEP" ]; then rm -rf "$DIR"; fi
+}
+trap cleanup EXIT
 for _ in $(seq 100); do curl -sf $URL/v1/status >/dev/null 2>&1 && break; sleep 0.1; done
 for _ in $(seq 100); do curl -s $URL/v1/status | grep -q '"role":"leader"' && break; sleep 0.1; done
 CHAIN=$(curl -s $URL/v1/status | sed 's/.*"chain_id":"\([^"]*\)".*/\1/')
@@ -44,4 +52,9 @@ tx $DIR/dist.json trace.reading "{\"codes\":[\"(01)06901234567892(21)D0001\"],\"
 echo
 curl -s "$URL/01/06901234567892/21/D0001" >"$DIR/answer.json"
 head -c 400 "$DIR/answer.json"; echo ...
+# The quarantined dose says so first; element strings resolve to the same item.
+grep -q '^{"warning":{"status":"quarantined"' "$DIR/answer.json"
+curl -s "$URL/v1/trace/%2801%2906901234567892%2821%29D0001" | grep -q '"code":"(01)06901234567892(21)D0001"'
+curl -s "$URL/v1/trace/(01)06901234567892(21)D0002" | grep -q '"status":"active"'
+curl -s "$URL/v1/trace/%2801%29123" | grep -q '"code":"BAD_ELEMENT_STRING"'
 $BIN/tracectl verify-trace --genesis "$DIR/genesis.json" "$DIR/answer.json"
