@@ -4,6 +4,8 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "api/trace_routes.h"
+#include "api/views.h"
 #include "ledger.pb.h"
 #include "ledger/block.h"
 #include "ledger/hex.h"
@@ -119,6 +121,8 @@ void ApiService::Handle(const HttpRequest& req, Responder respond) {
     if (req.method != "POST") return method_not_allowed("POST");
     return PostTransactions(req, std::move(respond));
   }
+  if (HttpResponse traced; HandleTraceRoute(node_, req, &traced)) return respond(std::move(traced));
+  if (HttpResponse view; HandleViewRoute(node_, req, &view)) return respond(std::move(view));
   if (req.method != "GET") {
     if (p.rfind("/v1/", 0) == 0) return method_not_allowed("GET");
   }

@@ -16,6 +16,7 @@ int CmdSubmit(int argc, char** argv);
 int CmdDemoLoad(int argc, char** argv);
 int CmdStatus(int argc, char** argv);
 int CmdGet(int argc, char** argv);
+int CmdVerifyTrace(int argc, char** argv);
 
 }  // namespace traceledger::cli
 

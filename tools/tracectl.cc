@@ -39,6 +39,8 @@ const Command kCommands[] = {
     {"demo-load", traceledger::cli::CmdDemoLoad,
      "demo-load --node URL --regulator FILE [--chain-id ID] [--hash H] [--keys DIR]   play the "
      "demo histories"},
+    {"verify-trace", traceledger::cli::CmdVerifyTrace,
+     "verify-trace --genesis FILE [ANSWER.json|-]  check a /v1/trace answer offline"},
     {"bench-crypto", traceledger::cli::CmdBenchCrypto,
      "bench-crypto [--seconds S]               crypto throughput on one core"},
 };

@@ -1,0 +1,44 @@
+// GET /v1/trace/{code} and GS1 Digital Link resolution (DESIGN.md §5, §7;
+// docs/api.md, "Trace").
+//
+// The answer is the item as the ledger knows it (status first, with a plain
+// "warning" when it is quarantined, recalled or expired), its events in order,
+// alerts, recall, lineage, documents, the per-code hash chain and a proof that
+// `tracectl verify-trace` checks offline with nothing but the genesis file:
+// every event's envelope, receipt and RFC 6962 inclusion proofs, the headers of
+// the blocks involved (every field, so block_hash can be recomputed) and the
+// validators' attestations of those blocks.
+//
+// Parsed blocks are cached across answers (kTraceBlockCacheBytes, LRU).
+// Everything is read through indexes (the item, its per-code event list, its
+// alerts, documents, children, the blocks by height); nothing scans the state.
+// Limits: at most kMaxTraceEvents events per answer (page with events_from /
+// events_limit), kMaxTraceList children, alerts, documents or lot codes.
+//
+// Thread-safety: the functions only read the node's thread-safe stores.
+#ifndef TRACELEDGER_API_TRACE_ROUTES_H_
+#define TRACELEDGER_API_TRACE_ROUTES_H_
+
+#include <cstddef>
+
+#include "api/gs1.h"
+#include "api/http_server.h"
+#include "node/node.h"
+
+namespace traceledger::api {
+
+inline constexpr size_t kDefaultTraceEvents = 200;
+inline constexpr size_t kMaxTraceEvents = 1000;
+inline constexpr size_t kMaxTraceList = 1000;
+inline constexpr size_t kDefaultLotCodes = 100;
+inline constexpr size_t kMaxReadingValues = 100;  // reading values shown per event
+// Parsed blocks (with leaf hashes) kept across answers, process-wide.
+inline constexpr size_t kTraceBlockCacheBytes = 64 << 20;
+
+// Answers GET /v1/trace/..., /01/... and /00/... and returns true; returns
+// false (and leaves `out` alone) for any other path.
+bool HandleTraceRoute(node::Node* node, const HttpRequest& req, HttpResponse* out);
+
+}  // namespace traceledger::api
+
+#endif  // TRACELEDGER_API_TRACE_ROUTES_H_

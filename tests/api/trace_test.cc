@@ -1,0 +1,764 @@
+// GET /v1/trace/{code} against a real node, and tracectl verify-trace on the
+// answers: the real answer passes, every tampered part is caught by its own
+// check (docs/api.md, "Trace").
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <nlohmann/json.hpp>
+
+#include "api/gs1.h"
+#include "api/service.h"
+#include "contracts/ids.h"
+#include "genesis/genesis.h"
+#include "ledger.pb.h"
+#include "ledger/block.h"
+#include "ledger/envelope.h"
+#include "ledger/hex.h"
+#include "ledger/key_file.h"
+#include "ledger/keys.h"
+#include "ledger/time_util.h"
+#include "node/config.h"
+#include "node/node.h"
+#include "tools/trace_verify.h"
+
+namespace traceledger::api {
+namespace {
+
+using nlohmann::json;
+
+const char* kGtin = "06901234567892";
+std::string Dose(int i) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "(01)06901234567892(21)D%04d", i);
+  return buf;
+}
+
+const char* kCase = "(00)106141411234567897";
+
+std::string Uscc(int n) {
+  std::string s = "91330100MA";
+  std::string digits = std::to_string(n);
+  s += std::string(7 - digits.size(), '0') + digits;
+  return s + UsccCheckChar(s);
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string UrlEncode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (isalnum(c) || c == '-' || c == '.' || c == '_') {
+      out += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+struct Party {
+  KeyPair key;
+  std::string uscc;
+};
+
+// One dev node with a vaccine journey on it, shared by the tests of this file.
+class TraceWorld {
+ public:
+  TraceWorld() {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("trace_test_" + std::to_string(::getpid()) + "_" + std::to_string(NowMs()));
+    auto cfg = node::PrepareDevNode(dir_.string(),
+                                    "127.0.0.1:" + std::to_string(node::FreeLoopbackPort()));
+    if (!cfg.ok()) {
+      ADD_FAILURE() << cfg.status().ToString();
+      std::abort();
+    }
+    auto n = node::Node::Open(cfg->options);
+    if (!n.ok()) {
+      ADD_FAILURE() << n.status().ToString();
+      std::abort();
+    }
+    node_ = std::move(n).value();
+    EXPECT_TRUE(node_->Start().ok());
+    api_ = std::make_unique<ApiService>(node_.get());
+    auto reg = ReadKeyFile((dir_ / "regulator.json").string());
+    EXPECT_TRUE(reg.ok());
+    regulator_ = *reg;
+    genesis_text_ = ReadFile((dir_ / "genesis.json").string());
+    WaitForLeader();
+    Journey();
+  }
+  ~TraceWorld() {
+    api_.reset();
+    node_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+  static std::string ReadFile(const std::string& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+  HttpResponse Call(const std::string& method, const std::string& target,
+                    const std::string& body = "") {
+    HttpRequest req;
+    req.method = method;
+    req.target = target;
+    size_t q = target.find('?');
+    std::string path;
+    EXPECT_TRUE(PercentDecode(target.substr(0, q), &path));
+    req.path = path;
+    if (q != std::string::npos) {
+      std::string qs = target.substr(q + 1);
+      size_t start = 0;
+      while (start <= qs.size()) {
+        size_t amp = qs.find('&', start);
+        std::string part =
+            qs.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+        size_t eq = part.find('=');
+        if (!part.empty())
+          req.query[part.substr(0, eq)] = eq == std::string::npos ? "" : part.substr(eq + 1);
+        if (amp == std::string::npos) break;
+        start = amp + 1;
+      }
+    }
+    req.body = body;
+    std::promise<HttpResponse> p;
+    auto f = p.get_future();
+    auto once = std::make_shared<std::once_flag>();
+    api_->Handle(req, [&p, once](HttpResponse r) {
+      std::call_once(*once, [&] { p.set_value(std::move(r)); });
+    });
+    return f.get();
+  }
+
+  json Payload(const std::string& type, const json& body) {
+    return {{"chain_id", node_->genesis().chain_id},
+            {"type", type},
+            {"nonce", "n" + std::to_string(++nonce_)},
+            {"time", FormatRfc3339Millis(NowMs() - 1000)},
+            {"body", body}};
+  }
+  std::string Sign(const KeyPair& k, const std::string& type, const json& body) {
+    auto env = SignEnvelope(k.private_key, Payload(type, body).dump(), node_->genesis().hash_alg);
+    EXPECT_TRUE(env.ok());
+    return *env;
+  }
+  // Submits and waits for the commit; expects "ok".
+  void Run(const KeyPair& k, const std::string& type, const json& body) {
+    HttpResponse r = Call("POST", "/v1/transactions?wait=commit", Sign(k, type, body));
+    ASSERT_EQ(r.status, 200) << type << ": " << r.body;
+    ASSERT_EQ(json::parse(r.body)["status"], "ok") << r.body;
+  }
+  // Several envelopes in one request (usually one block), each expected "ok".
+  void RunBatch(const std::vector<std::string>& envs) {
+    json b = {{"transactions", json::array()}};
+    for (const auto& e : envs) b["transactions"].push_back(json::parse(e));
+    HttpResponse r = Call("POST", "/v1/transactions?wait=commit", b.dump());
+    ASSERT_EQ(r.status, 200) << r.body;
+    for (const auto& it : json::parse(r.body)["results"]) ASSERT_EQ(it["status"], "ok") << r.body;
+  }
+
+  void WaitForLeader() {
+    for (int i = 0; i < 200; ++i) {
+      if (node_->GetStatus().role == "leader") return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ADD_FAILURE() << "the dev node did not become leader";
+  }
+
+  Party Enroll(const std::string& name, const std::vector<std::string>& roles) {
+    Party p{*GenerateKeyPair(), Uscc(++enterprises_)};
+    Run(regulator_, "registry.enroll",
+        {{"uscc", p.uscc},
+         {"name", name},
+         {"roles", roles},
+         {"public_key", ToHex(p.key.public_key)},
+         {"region", "330106"}});
+    return p;
+  }
+
+  // 浙苗链: manufacturer -> distributor (carrier logs readings) -> the
+  // distributor's fridge fails: dose 1 is quarantined.
+  void Journey() {
+    maker = Enroll("浙江疫苗有限公司 Zhejiang Vaccine Co", {"manufacturer"});
+    dist = Enroll("杭州医药配送 Hangzhou Pharma Distribution", {"distributor"});
+    carrier = Enroll("冷链物流 Cold Chain Logistics", {"logistics"});
+    Run(maker.key, "product.register",
+        {{"product_code", kGtin},
+         {"name", "乙肝疫苗 Hepatitis B vaccine 10ug"},
+         {"category", "vaccine"}});
+    // Lots commissioned in one request. The first closes a block on its own (an
+    // idle node proposes at once); the others usually share the next block.
+    RunBatch({Sign(maker.key, "trace.commission",
+                   {{"product_code", kGtin},
+                    {"lot", "HB2026C"},
+                    {"expiry", "2027-08-31"},
+                    {"codes", {Dose(9)}},
+                    {"location", "Hangzhou plant"}}),
+              Sign(maker.key, "trace.commission",
+                   {{"product_code", kGtin},
+                    {"lot", "HB2026A"},
+                    {"expiry", "2027-06-30"},
+                    {"codes", {Dose(1), Dose(2), Dose(3)}},
+                    {"location", "Hangzhou plant"}}),
+              Sign(maker.key, "trace.commission",
+                   {{"product_code", kGtin},
+                    {"lot", "HB2026B"},
+                    {"expiry", "2027-07-31"},
+                    {"codes", {Dose(4), Dose(5)}},
+                    {"location", "Hangzhou plant"}})});
+    // Dose 9 is packed into a case (a logistic unit with an SSCC).
+    Run(maker.key, "trace.aggregate", {{"parent", kCase}, {"children", {Dose(9)}}});
+    Run(maker.key, "trace.ship",
+        {{"shipment_id", "SH-1"},
+         {"codes", {Dose(1), Dose(2)}},
+         {"to", dist.uscc},
+         {"carrier", carrier.uscc},
+         {"vehicle", "浙A12345"}});
+    std::string t = FormatRfc3339Millis(NowMs() - 2000);
+    Run(carrier.key, "trace.reading",
+        {{"shipment_id", "SH-1"},
+         {"device", "logger-7"},
+         {"readings", {{{"time", t}, {"celsius", 4.5}}, {{"time", t}, {"celsius", 5.0}}}}});
+    Run(dist.key, "trace.receive", {{"shipment_id", "SH-1"}, {"condition", "good"}});
+    Run(dist.key, "trace.reading",
+        {{"codes", {Dose(1)}},
+         {"device", "fridge-1"},
+         {"readings", {{{"time", t}, {"celsius", 12.0}}}}});
+    // The regulator recalls lot B, still at the plant.
+    Run(regulator_, "recall.issue",
+        {{"recall_id", "RC-2026-001"},
+         {"product_code", kGtin},
+         {"lots", {"HB2026B"}},
+         {"level", 2},
+         {"reason", "potency below specification"}});
+  }
+
+  Genesis genesis() const { return *ParseGenesis(genesis_text_); }
+  const std::filesystem::path& dir() const { return dir_; }
+
+  Party maker, dist, carrier;
+
+ private:
+  std::filesystem::path dir_;
+  std::unique_ptr<node::Node> node_;
+  std::unique_ptr<ApiService> api_;
+  KeyPair regulator_;
+  std::string genesis_text_;
+  int nonce_ = 0;
+  int enterprises_ = 0;
+};
+
+class TraceTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { world_ = new TraceWorld(); }
+  static void TearDownTestSuite() {
+    delete world_;
+    world_ = nullptr;
+  }
+  static TraceWorld& w() { return *world_; }
+  static json Trace(const std::string& code, const std::string& query = "") {
+    HttpResponse r = w().Call("GET", "/v1/trace/" + UrlEncode(code) + query);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body);
+  }
+  static std::string ErrorCode(const HttpResponse& r) {
+    json j = json::parse(r.body, nullptr, false);
+    return j.is_object() && j.contains("error") ? j["error"].value("code", "") : "";
+  }
+  static TraceWorld* world_;
+};
+TraceWorld* TraceTest::world_ = nullptr;
+
+TEST_F(TraceTest, QuarantinedDoseSaysSoFirstWithItsHistory) {
+  HttpResponse r = w().Call("GET", "/v1/trace/" + UrlEncode(Dose(1)));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body.rfind("{\"warning\":", 0), 0u) << "the warning must come first";
+  json j = json::parse(r.body);
+  EXPECT_EQ(j["warning"]["status"], "quarantined");
+  EXPECT_NE(j["warning"]["message"].get<std::string>().find("QUARANTINED"), std::string::npos);
+  EXPECT_EQ(j["status"], "quarantined");
+  EXPECT_EQ(j["code"], Dose(1));
+  EXPECT_EQ(j["product"]["code"], kGtin);
+  EXPECT_EQ(j["product"]["category"], "vaccine");
+  EXPECT_EQ(j["lot"], "HB2026A");
+  EXPECT_EQ(j["expiry"], "2027-06-30");
+  EXPECT_EQ(j["custodian"]["uscc"], w().dist.uscc);
+  EXPECT_EQ(j["origin"]["commissioner"]["uscc"], w().maker.uscc);
+  EXPECT_EQ(j["origin"]["location"], "Hangzhou plant");
+  std::vector<std::string> types;
+  for (const auto& e : j["events"]) types.push_back(e["type"]);
+  EXPECT_EQ(types, (std::vector<std::string>{"trace.commission", "trace.ship", "trace.reading",
+                                             "trace.receive", "trace.reading"}));
+  const json& ship = j["events"][1];
+  EXPECT_EQ(ship["actor"]["uscc"], w().maker.uscc);
+  EXPECT_EQ(ship["parties"]["to"]["uscc"], w().dist.uscc);
+  const json& ok_reading = j["events"][2]["readings"];
+  EXPECT_EQ(ok_reading["count"], 2);
+  EXPECT_EQ(ok_reading["min_c"], 4.5);
+  EXPECT_EQ(ok_reading["excursion"], false);
+  const json& bad_reading = j["events"][4]["readings"];
+  EXPECT_EQ(bad_reading["max_c"], 12.0);
+  EXPECT_EQ(bad_reading["excursion"], true);
+  EXPECT_EQ(bad_reading["allowed"]["max_c"], 8.0);
+  ASSERT_EQ(j["alerts"].size(), 1u);
+  EXPECT_EQ(j["alerts"][0]["type"], "temperature_excursion");
+  EXPECT_EQ(j["alerts"][0]["status"], "open");
+  EXPECT_TRUE(j["recall"].is_null());
+  EXPECT_EQ(j["chain"]["event_count"], 5);
+  EXPECT_EQ(j["chain"]["complete"], true);
+  EXPECT_EQ(j["chain"]["head"], j["events"][4]["chain_head"]);
+  EXPECT_EQ(j["proof"]["blocks"].size(), 5u);
+  for (const auto& b : j["proof"]["blocks"]) EXPECT_GE(b["attestations"].size(), 1u);
+
+  // Dose 2 travelled with it but stayed in range.
+  json d2 = Trace(Dose(2));
+  EXPECT_FALSE(d2.contains("warning"));
+  EXPECT_EQ(d2["status"], "active");
+  EXPECT_EQ(d2["events"].size(), 4u);
+  // Dose 3 never left the plant.
+  EXPECT_EQ(Trace(Dose(3))["events"].size(), 1u);
+}
+
+TEST_F(TraceTest, Gs1FormsResolveToTheSameItem) {
+  json a = Trace(Dose(1));
+  HttpResponse dl = w().Call("GET", "/01/06901234567892/21/D0001");
+  ASSERT_EQ(dl.status, 200) << dl.body;
+  EXPECT_EQ(json::parse(dl.body)["code"], Dose(1));
+  HttpResponse dl13 = w().Call("GET", "/01/6901234567892/10/HB2026A/21/D0001");
+  ASSERT_EQ(dl13.status, 200) << dl13.body;
+  EXPECT_EQ(json::parse(dl13.body)["code"], Dose(1));
+  json es = Trace("(01)06901234567892(17)270630(10)HB2026A(21)D0001");
+  EXPECT_EQ(es["code"], Dose(1));
+  EXPECT_EQ(es["chain"]["head"], a["chain"]["head"]);
+  // A lot.
+  HttpResponse lot = w().Call("GET", "/01/06901234567892/10/HB2026A");
+  ASSERT_EQ(lot.status, 200) << lot.body;
+  json l = json::parse(lot.body);
+  EXPECT_EQ(l["kind"], "lot");
+  EXPECT_EQ(l["codes_total"], 3);
+  ASSERT_EQ(l["codes"].size(), 3u);
+  EXPECT_EQ(l["codes"][0]["status"], "quarantined");
+  json l2 = Trace("(01)06901234567892(10)HB2026B");
+  EXPECT_EQ(l2["codes_total"], 2);
+}
+
+TEST_F(TraceTest, BadInputIsAClear4xx) {
+  struct Case {
+    std::string target;
+    int status;
+    std::string code;
+  } cases[] = {
+      {"/v1/trace/" + UrlEncode("(01)06901234567892(21)NOPE"), 404, "NOT_FOUND"},
+      {"/v1/trace/UNKNOWN-CODE-1", 404, "NOT_FOUND"},
+      {"/v1/trace/" + UrlEncode("(01)06901234567893(21)D0001"), 400, "BAD_GTIN"},
+      {"/v1/trace/" + UrlEncode("(01)0690123456789(21)D0001"), 400, "BAD_ELEMENT_STRING"},
+      {"/v1/trace/" + UrlEncode("(99)ABC"), 400, "BAD_ELEMENT_STRING"},
+      {"/v1/trace/" + UrlEncode("(01)06901234567892(21)A(21)B"), 400, "BAD_ELEMENT_STRING"},
+      {"/v1/trace/" + UrlEncode("(01)06901234567892"), 400, "BAD_ELEMENT_STRING"},
+      {"/v1/trace/" + UrlEncode("(01)06901234567892(21"), 400, "BAD_ELEMENT_STRING"},
+      {"/v1/trace/" + UrlEncode("a b"), 400, "BAD_CODE"},
+      {"/v1/trace/", 400, "BAD_CODE"},
+      {"/01/123/21/X", 400, "BAD_GTIN"},
+      {"/01/06901234567892/99/X", 400, "BAD_DIGITAL_LINK"},
+      {"/01/06901234567892/21/X/10/L", 400, "BAD_DIGITAL_LINK"},
+      {"/01/06901234567892", 400, "BAD_DIGITAL_LINK"},
+      {"/01/06901234567892/21", 400, "BAD_DIGITAL_LINK"},
+      {"/00/123", 400, "BAD_SSCC"},
+      {"/01/06901234567892/10/NOLOT", 404, "NOT_FOUND"},
+      {"/v1/trace/" + UrlEncode(Dose(1)) + "?events_limit=0", 400, "BAD_PAGING"},
+      {"/v1/trace/" + UrlEncode(Dose(1)) + "?events_limit=5000", 400, "BAD_PAGING"},
+      {"/v1/trace/" + UrlEncode(Dose(1)) + "?events_from=99", 400, "BAD_PAGING"},
+      {"/v1/trace/" + UrlEncode(Dose(1)) + "?events_from=-1", 400, "BAD_PAGING"},
+  };
+  for (const auto& c : cases) {
+    HttpResponse r = w().Call("GET", c.target);
+    EXPECT_EQ(r.status, c.status) << c.target << " " << r.body;
+    EXPECT_EQ(ErrorCode(r), c.code) << c.target << " " << r.body;
+  }
+  HttpResponse nf = w().Call("GET", "/v1/trace/" + UrlEncode("(01)06901234567892(21)NOPE"));
+  EXPECT_NE(nf.body.find("is registered"), std::string::npos) << nf.body;
+  HttpResponse post = w().Call("POST", "/v1/trace/" + UrlEncode(Dose(1)), "{}");
+  EXPECT_EQ(post.status, 405);
+  // The node is unharmed.
+  EXPECT_EQ(Trace(Dose(1))["code"], Dose(1));
+}
+
+TEST_F(TraceTest, PagesOfEvents) {
+  json p1 = Trace(Dose(1), "?events_limit=2");
+  EXPECT_EQ(p1["events"].size(), 2u);
+  EXPECT_EQ(p1["chain"]["complete"], false);
+  ASSERT_TRUE(p1["chain"].contains("next"));
+  json p2 = Trace(Dose(1), "?events_from=2&events_limit=2");
+  EXPECT_EQ(p2["events"][0]["seq"], 2);
+  EXPECT_EQ(p2["chain"]["start_head"], p1["events"][1]["chain_head"]);
+  json p3 = Trace(Dose(1), "?events_from=4");
+  EXPECT_EQ(p3["events"].size(), 1u);
+  Genesis g = w().genesis();
+  for (const json* p : {&p1, &p2, &p3}) {
+    auto rep = cli::VerifyTraceAnswer(g, p->dump());
+    EXPECT_TRUE(rep.ok()) << rep.status.ToString();
+    EXPECT_FALSE(rep.complete);
+  }
+}
+
+TEST_F(TraceTest, VerifyTraceAcceptsTheRealAnswer) {
+  Genesis g = w().genesis();
+  for (const auto& code : {Dose(1), Dose(2), Dose(3), Dose(4)}) {
+    auto rep = cli::VerifyTraceAnswer(g, Trace(code).dump());
+    ASSERT_TRUE(rep.ok()) << code << ": " << rep.status.ToString();
+    EXPECT_TRUE(rep.complete);
+    for (const auto& b : rep.blocks) EXPECT_EQ(b.attested_by, std::vector<std::string>{"dev"});
+  }
+}
+
+// The block hash of a header as the answer shows it (what a forger would do).
+std::string RehashHeader(const json& b) {
+  pb::BlockHeader h;
+  h.set_chain_id(b["chain_id"].get<std::string>());
+  h.set_height(b["height"].get<uint64_t>());
+  h.set_prev_hash(*FromHex(b["prev_hash"].get<std::string>()));
+  h.set_time(b["time_ms"].get<int64_t>());
+  h.set_proposer(b["proposer"].get<std::string>());
+  h.set_raft_term(b["raft_term"].get<uint64_t>());
+  h.set_raft_index(b["raft_index"].get<uint64_t>());
+  h.set_tx_root(*FromHex(b["tx_root"].get<std::string>()));
+  h.set_receipts_root(*FromHex(b["receipts_root"].get<std::string>()));
+  h.set_state_hash(*FromHex(b["state_hash"].get<std::string>()));
+  h.set_tx_count(b["tx_count"].get<uint32_t>());
+  return BlockHash(HashAlg::kSha256, h);
+}
+
+// Each tamper, and the check that must catch it.
+TEST_F(TraceTest, VerifyTraceCatchesEachTamper) {
+  Genesis g = w().genesis();
+  const json real = Trace(Dose(1));
+  ASSERT_TRUE(cli::VerifyTraceAnswer(g, real.dump()).ok());
+  ASSERT_EQ(ToHex(RehashHeader(real["proof"]["blocks"][0])),
+            real["proof"]["blocks"][0]["block_hash"]);
+  auto flip = [](std::string hex) {
+    hex[hex.size() / 2] = hex[hex.size() / 2] == 'a' ? 'b' : 'a';
+    return hex;
+  };
+  struct Tamper {
+    const char* name;
+    std::function<void(json&)> change;
+    const char* code;
+  };
+  std::vector<Tamper> tampers = {
+      {"an event's stated time", [](json& j) { j["events"][1]["time"] = "2026-01-01T00:00:00Z"; },
+       "EVENT_FIELD_MISMATCH"},
+      {"an event's type", [](json& j) { j["events"][1]["type"] = "trace.receive"; },
+       "EVENT_FIELD_MISMATCH"},
+      {"an event's body", [](json& j) { j["events"][0]["body"]["location"] = "Elsewhere"; },
+       "EVENT_FIELD_MISMATCH"},
+      {"a reading's maximum", [](json& j) { j["events"][4]["readings"]["max_c"] = 7.9; },
+       "EVENT_FIELD_MISMATCH"},
+      {"an event's recorded_at",
+       [](json& j) { j["events"][2]["recorded_at"] = "2026-01-01T00:00:00Z"; },
+       "EVENT_FIELD_MISMATCH"},
+      {"the signed payload",
+       [](json& j) {
+         std::string& p = j["events"][1]["proof"]["envelope"]["payload"].get_ref<std::string&>();
+         p.replace(p.find("SH-1"), 4, "SH-9");
+       },
+       "ENVELOPE_INVALID"},
+      {"a signature",
+       [&](json& j) {
+         auto& s = j["events"][1]["proof"]["envelope"]["signature"];
+         s = flip(s.get<std::string>());
+       },
+       "ENVELOPE_INVALID"},
+      {"a tx id", [&](json& j) { j["events"][1]["tx_id"] = flip(j["events"][1]["tx_id"]); },
+       "TX_ID_MISMATCH"},
+      {"a path hash",
+       [&](json& j) {
+         for (auto& e : j["events"]) {
+           auto& path = e["proof"]["inclusion"]["path"];
+           if (!path.empty()) {
+             path[0] = flip(path[0]);
+             return;
+           }
+         }
+         // Every block held one transaction: an extra hash is as wrong.
+         j["events"][0]["proof"]["inclusion"]["path"].push_back(std::string(64, 'a'));
+       },
+       "INCLUSION_INVALID"},
+      {"a leaf index", [](json& j) { j["events"][0]["proof"]["inclusion"]["leaf_index"] = 7; },
+       "INCLUSION_INVALID"},
+      {"a receipt's message",
+       [](json& j) { j["events"][2]["proof"]["receipt"]["message"] = "forged"; },
+       "RECEIPT_INCLUSION_INVALID"},
+      {"a receipt's status",
+       [](json& j) { j["events"][2]["proof"]["receipt"]["status"] = "rejected"; },
+       "RECEIPT_MISMATCH"},
+      {"a header field (state_hash)",
+       [&](json& j) {
+         auto& b = j["proof"]["blocks"][0];
+         b["state_hash"] = flip(b["state_hash"]);
+       },
+       "BLOCK_HASH_MISMATCH"},
+      {"a header field (time_ms)",
+       [&](json& j) {
+         auto& b = j["proof"]["blocks"][1];
+         b["time_ms"] = b["time_ms"].get<int64_t>() + 1000;
+         b["time"] = FormatRfc3339Millis(b["time_ms"].get<int64_t>());
+       },
+       "BLOCK_HASH_MISMATCH"},
+      {"a header's tx_root and hash together",
+       [&](json& j) {
+         auto& b = j["proof"]["blocks"][2];
+         b["tx_root"] = flip(b["tx_root"]);
+         b["block_hash"] = flip(b["block_hash"]);
+       },
+       "BLOCK_HASH_MISMATCH"},
+      {"a header changed and re-hashed",
+       [&](json& j) {
+         auto& b = j["proof"]["blocks"][2];
+         b["tx_root"] = flip(b["tx_root"]);
+         b["block_hash"] = ToHex(RehashHeader(b));
+       },
+       "ATTESTATION_INVALID"},
+      {"an attestation",
+       [&](json& j) {
+         auto& a = j["proof"]["blocks"][0]["attestations"][0];
+         a["signature"] = flip(a["signature"]);
+       },
+       "ATTESTATION_INVALID"},
+      {"an attestation's node",
+       [](json& j) { j["proof"]["blocks"][0]["attestations"][0]["node_id"] = "mallory"; },
+       "ATTESTATION_UNKNOWN_NODE"},
+      {"the attestations removed",
+       [](json& j) { j["proof"]["blocks"][3]["attestations"] = json::array(); }, "NOT_ATTESTED"},
+      {"a block header removed",
+       [](json& j) { j["proof"]["blocks"].erase(j["proof"]["blocks"].begin() + 1); },
+       "BLOCK_MISSING"},
+      {"a dropped event", [](json& j) { j["events"].erase(j["events"].begin() + 2); },
+       "EVENT_DROPPED"},
+      {"a reordered event", [](json& j) { std::swap(j["events"][1], j["events"][2]); },
+       "EVENT_REORDERED"},
+      {"a dropped event, renumbered",
+       [](json& j) {
+         j["events"].erase(j["events"].begin() + 2);
+         for (size_t i = 0; i < j["events"].size(); ++i) j["events"][i]["seq"] = i;
+         j["chain"]["event_count"] = 4;
+       },
+       "CHAIN_HEAD_MISMATCH"},
+      {"reordered events, renumbered",
+       [](json& j) {
+         std::swap(j["events"][3], j["events"][4]);
+         j["events"][3]["seq"] = 3;
+         j["events"][4]["seq"] = 4;
+       },
+       "EVENT_ORDER"},
+      {"the last event dropped", [](json& j) { j["events"].erase(j["events"].end() - 1); },
+       "EVENT_COUNT_MISMATCH"},
+      {"the chain head", [&](json& j) { j["chain"]["head"] = flip(j["chain"]["head"]); },
+       "CHAIN_HEAD_MISMATCH"},
+      {"another chain", [](json& j) { j["proof"]["chain_id"] = "zj-other"; }, "WRONG_CHAIN"},
+      {"a missing member", [](json& j) { j["events"][0].erase("proof"); }, "ANSWER_MALFORMED"},
+  };
+  for (const auto& t : tampers) {
+    json j = real;
+    t.change(j);
+    auto rep = cli::VerifyTraceAnswer(g, j.dump());
+    EXPECT_EQ(rep.status.code(), t.code) << t.name << ": " << rep.status.ToString();
+  }
+  // An answer checked against another chain's genesis.
+  auto other = ParseGenesis(TraceWorld::ReadFile((w().dir() / "genesis.json").string()) + " ");
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(cli::VerifyTraceAnswer(*other, real.dump()).status.code(), "WRONG_CHAIN");
+  EXPECT_EQ(cli::VerifyTraceAnswer(g, "{\"error\":{\"code\":\"NOT_FOUND\"}}").status.code(),
+            "ANSWER_IS_ERROR");
+  EXPECT_EQ(cli::VerifyTraceAnswer(g, "not json").status.code(), "ANSWER_MALFORMED");
+}
+
+TEST_F(TraceTest, LogisticUnitAndItsChild) {
+  HttpResponse r = w().Call("GET", "/00/106141411234567897");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json c = json::parse(r.body);
+  EXPECT_EQ(c["code"], kCase);
+  EXPECT_EQ(c["kind"], "logistic_unit");
+  EXPECT_EQ(c["lineage"]["children"], json::array({Dose(9)}));
+  EXPECT_EQ(c["lineage"]["children_total"], 1);
+  EXPECT_EQ(c["custodian"]["uscc"], w().maker.uscc);
+  EXPECT_TRUE(cli::VerifyTraceAnswer(w().genesis(), c.dump()).ok());
+  json d = Trace(Dose(9));
+  EXPECT_EQ(d["lineage"]["parent"], kCase);
+  ASSERT_EQ(d["events"].size(), 2u);
+  EXPECT_EQ(d["events"][1]["type"], "trace.aggregate");
+  auto rep = cli::VerifyTraceAnswer(w().genesis(), d.dump());
+  EXPECT_TRUE(rep.ok()) << rep.status.ToString();
+}
+
+TEST_F(TraceTest, RecalledDoseSaysSoFirst) {
+  HttpResponse raw = w().Call("GET", "/v1/trace/" + UrlEncode(Dose(4)));
+  EXPECT_EQ(raw.body.rfind("{\"warning\":", 0), 0u) << "the warning must come first";
+  json j = Trace(Dose(4));
+  ASSERT_TRUE(j.contains("warning")) << j.dump();
+  EXPECT_EQ(j["warning"]["status"], "recalled");
+  EXPECT_NE(j["warning"]["message"].get<std::string>().find("RC-2026-001"), std::string::npos);
+  EXPECT_EQ(j["status"], "recalled");
+  EXPECT_EQ(j["recall"]["id"], "RC-2026-001");
+  EXPECT_EQ(j["recall"]["status"], "open");
+  EXPECT_EQ(j["recall"]["this_item"]["response_owed"], true);
+  EXPECT_EQ(j["recall"]["this_item"]["owed_by"]["uscc"], w().maker.uscc);
+  bool recall_alert = false;
+  for (const auto& a : j["alerts"]) recall_alert = recall_alert || a["type"] == "recall";
+  EXPECT_TRUE(recall_alert) << j["alerts"].dump();
+  EXPECT_TRUE(cli::VerifyTraceAnswer(w().genesis(), j.dump()).ok());
+}
+
+TEST_F(TraceTest, SupervisionViews) {
+  auto get = [](const std::string& target, int status = 200) {
+    HttpResponse r = w().Call("GET", target);
+    EXPECT_EQ(r.status, status) << target << " " << r.body;
+    return json::parse(r.body);
+  };
+  json e = get("/v1/enterprises/" + w().dist.uscc);
+  EXPECT_EQ(e["roles"], json::array({"distributor"}));
+  EXPECT_EQ(e["status"], "active");
+  EXPECT_EQ(e["region"], "330106");
+  std::vector<std::string> held;
+  for (const auto& c : e["holdings"]) held.push_back(c["code"]);
+  EXPECT_EQ(held, (std::vector<std::string>{Dose(1), Dose(2)}));
+  json e1 = get("/v1/enterprises/" + w().dist.uscc + "?holdings_limit=1");
+  EXPECT_EQ(e1["holdings"].size(), 1u);
+  EXPECT_EQ(e1["holdings_page"]["more"], true);
+  EXPECT_EQ(get("/v1/enterprises/NOT-A-USCC", 400)["error"]["code"], "BAD_USCC");
+  EXPECT_EQ(get("/v1/enterprises/" + Uscc(9999), 404)["error"]["code"], "NOT_FOUND");
+  EXPECT_EQ(get("/v1/enterprises/" + w().dist.uscc + "?holdings_limit=0", 400)["error"]["code"],
+            "BAD_PAGING");
+
+  json p = get("/v1/products/06901234567892");
+  EXPECT_EQ(p["category"], "vaccine");
+  EXPECT_EQ(p["temp_max_c"], 8.0);
+  EXPECT_EQ(p["lots"].size(), 3u);
+  EXPECT_EQ(p["owner"]["uscc"], w().maker.uscc);
+  EXPECT_EQ(get("/v1/products/00000000000000", 404)["error"]["code"], "NOT_FOUND");
+  EXPECT_EQ(get("/v1/products/a%7Cb", 400)["error"]["code"], "BAD_PRODUCT_CODE");
+
+  json r = get("/v1/recalls/RC-2026-001");
+  EXPECT_EQ(r["status"], "open");
+  EXPECT_EQ(r["progress"]["affected"], 2);
+  EXPECT_EQ(r["progress"]["outstanding"], 2);
+  ASSERT_EQ(r["holders_owing"].size(), 1u);
+  EXPECT_EQ(r["holders_owing"][0]["uscc"], w().maker.uscc);
+  EXPECT_EQ(r["holders_owing"][0]["owes"], 2);
+  EXPECT_EQ(r["owed"].size(), 2u);
+  EXPECT_EQ(get("/v1/recalls/RC-404", 404)["error"]["code"], "NOT_FOUND");
+
+  json all = get("/v1/alerts");
+  ASSERT_EQ(all["alerts"].size(), 2u);
+  EXPECT_EQ(all["alerts"][0]["type"], "recall");  // newest first
+  EXPECT_EQ(all["alerts"][1]["type"], "temperature_excursion");
+  EXPECT_EQ(all["alerts"][1]["category"], "vaccine");
+  EXPECT_EQ(all["alerts"][1]["region"], "330106");
+  EXPECT_EQ(get("/v1/alerts?type=temperature_excursion")["alerts"].size(), 1u);
+  EXPECT_EQ(get("/v1/alerts?status=open")["alerts"].size(), 2u);
+  EXPECT_EQ(get("/v1/alerts?status=closed")["alerts"].size(), 0u);
+  EXPECT_EQ(get("/v1/alerts?category=vaccine")["alerts"].size(), 2u);
+  EXPECT_EQ(get("/v1/alerts?category=food")["alerts"].size(), 0u);
+  EXPECT_EQ(get("/v1/alerts?region=3301")["alerts"].size(), 1u);
+  EXPECT_EQ(get("/v1/alerts?since=2100-01-01T00:00:00Z")["alerts"].size(), 0u);
+  json page1 = get("/v1/alerts?limit=1");
+  ASSERT_EQ(page1["alerts"].size(), 1u);
+  EXPECT_EQ(page1["more"], true);
+  json page2 = get(page1["next"].get<std::string>());
+  ASSERT_EQ(page2["alerts"].size(), 1u);
+  EXPECT_EQ(page2["alerts"][0]["type"], "temperature_excursion");
+  EXPECT_EQ(get("/v1/alerts?limit=0", 400)["error"]["code"], "BAD_PAGING");
+  EXPECT_EQ(get("/v1/alerts?limit=501", 400)["error"]["code"], "BAD_PAGING");
+  EXPECT_EQ(get("/v1/alerts?before=AL9999999999", 400)["error"]["code"], "BAD_PAGING");
+  EXPECT_EQ(get("/v1/alerts?before=x", 400)["error"]["code"], "BAD_PAGING");
+  EXPECT_EQ(get("/v1/alerts?status=maybe", 400)["error"]["code"], "BAD_QUERY");
+  EXPECT_EQ(get("/v1/alerts?colour=red", 400)["error"]["code"], "BAD_QUERY");
+  EXPECT_EQ(w().Call("POST", "/v1/alerts", "{}").status, 405);
+}
+
+#ifdef TRACECTL_PATH
+int RunTracectl(const std::string& args, std::string* out) {
+  std::string cmd = std::string(TRACECTL_PATH) + " " + args + " 2>&1";
+  FILE* f = ::popen(cmd.c_str(), "r");
+  if (!f) return -1;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, f)) > 0) out->append(buf, n);
+  int st = ::pclose(f);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+TEST_F(TraceTest, TracectlVerifyTrace) {
+  std::string answer = (w().dir() / "answer.json").string();
+  std::string tampered = (w().dir() / "tampered.json").string();
+  json j = Trace(Dose(1));
+  std::ofstream(answer) << j.dump(2);
+  j["events"].erase(j["events"].begin() + 1);
+  std::ofstream(tampered) << j.dump();
+  std::string genesis = (w().dir() / "genesis.json").string();
+  std::string out;
+  EXPECT_EQ(RunTracectl("verify-trace --genesis " + genesis + " " + answer, &out), 0) << out;
+  EXPECT_NE(out.find("verify-trace: ok"), std::string::npos) << out;
+  EXPECT_NE(out.find("5 of 5 (complete)"), std::string::npos) << out;
+  EXPECT_NE(out.find("attested by 1 of 1 validators (dev)"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(RunTracectl("verify-trace --genesis " + genesis + " " + tampered, &out), 1) << out;
+  EXPECT_NE(out.find("EVENT_DROPPED"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(RunTracectl("verify-trace --genesis " + genesis + " - < " + answer, &out), 0) << out;
+  out.clear();
+  EXPECT_EQ(RunTracectl("verify-trace " + answer, &out), 2) << out;
+}
+#endif
+
+TEST(Gs1Test, ParsesElementStringsAndDigitalLinks) {
+  auto t = ParseTraceCode("(01)06901234567892(21)ABC123");
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->code, "(01)06901234567892(21)ABC123");
+  auto u = ParseTraceCode("(21)ABC123(10)L1(01)06901234567892");
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  EXPECT_EQ(u->code, "(01)06901234567892(21)ABC123");
+  EXPECT_EQ(u->lot, "L1");
+  auto lot = ParseDigitalLink("/01/06901234567892/10/L1/");
+  ASSERT_TRUE(lot.ok());
+  EXPECT_EQ(lot->kind, TraceTarget::kLot);
+  auto sscc = ParseDigitalLink("/00/106141411234567897");
+  ASSERT_TRUE(sscc.ok()) << sscc.status().ToString();
+  EXPECT_EQ(sscc->code, "(00)106141411234567897");
+  EXPECT_EQ(ParseTraceCode("(00)106141411234567898").status().code(), "BAD_SSCC");
+  EXPECT_EQ(ParseTraceCode("(01)06901234567892(21)" + std::string(21, 'A')).status().code(),
+            "BAD_ELEMENT_STRING");
+  EXPECT_EQ(ParseTraceCode("plain-code-1")->code, "plain-code-1");
+  EXPECT_EQ(*NormalizeGtin("96385074"), "00000096385074");
+}
+
+}  // namespace
+}  // namespace traceledger::api
+
+namespace traceledger::api {
+namespace {
+
+// verify-trace recomputes the attestation digest without linking the node.
+TEST(TraceVerifyTest, AttestationDigestMatchesTheNodes) {
+  std::string h(32, '\x5a');
+  for (HashAlg alg : {HashAlg::kSha256, HashAlg::kSm3}) {
+    EXPECT_EQ(cli::TraceAttestationDigest(alg, 7, h), node::AttestationDigest(alg, 7, h));
+  }
+}
+
+}  // namespace
+}  // namespace traceledger::api

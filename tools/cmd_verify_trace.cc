@@ -1,0 +1,51 @@
+// tracectl verify-trace --genesis FILE [ANSWER.json|-]: checks a GET
+// /v1/trace/{code} answer offline (tools/trace_verify.h, docs/api.md "Trace").
+#include <cstdio>
+
+#include "genesis/genesis.h"
+#include "tools/cli.h"
+#include "tools/commands.h"
+#include "tools/trace_verify.h"
+
+namespace traceledger::cli {
+
+int CmdVerifyTrace(int argc, char** argv) {
+  auto args = ParseArgs(argc, argv, {"genesis"}, {"quiet"});
+  if (!args.ok()) return Usage(args.status().message());
+  if (!args->Has("genesis")) return Usage("verify-trace needs --genesis FILE");
+  if (args->positional.size() > 1) return Usage("verify-trace takes one answer file (or -)");
+  auto g = LoadGenesisFile(args->Get("genesis"));
+  if (!g.ok()) return Fail(g.status());
+  auto text = ReadInput(args->positional.empty() ? "-" : args->positional[0]);
+  if (!text.ok()) return Fail(text.status());
+  TraceVerifyReport rep = VerifyTraceAnswer(*g, *text);
+  if (!rep.ok()) {
+    std::fprintf(stderr, "verify-trace: FAILED: %s\n", rep.status.ToString().c_str());
+    return kExitFailed;
+  }
+  std::printf("verify-trace: ok: code %s on chain %s (%s)\n", rep.code.c_str(), g->chain_id.c_str(),
+              HashAlgName(g->hash_alg));
+  std::printf(
+      "  events: %llu of %llu%s: each signed by its actor, included in its block's "
+      "tx_root, with an \"ok\" receipt in receipts_root\n",
+      static_cast<unsigned long long>(rep.events), static_cast<unsigned long long>(rep.event_count),
+      rep.complete ? " (complete)" : " (a page: earlier/later events not checked)");
+  std::printf("  per-code chain head: %s%s\n", rep.head.c_str(),
+              rep.complete ? " (recomputed over every event)" : "");
+  if (!args->Has("quiet")) {
+    for (const auto& b : rep.blocks) {
+      std::string who;
+      for (const auto& v : b.attested_by) who += (who.empty() ? "" : ", ") + v;
+      std::printf("  block %llu: header hash recomputed; attested by %zu of %zu validators (%s)\n",
+                  static_cast<unsigned long long>(b.height), b.attested_by.size(),
+                  g->validators.size(), who.c_str());
+    }
+  }
+  std::printf(
+      "  status \"%s\" and the other summary fields are the node's reading of these "
+      "events (not checked offline)\n",
+      rep.item_status.c_str());
+  return kExitOk;
+}
+
+}  // namespace traceledger::cli

@@ -1,0 +1,424 @@
+#include "tools/trace_verify.h"
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "ledger.pb.h"
+#include "ledger/block.h"
+#include "ledger/envelope.h"
+#include "ledger/hex.h"
+#include "ledger/keys.h"
+#include "ledger/merkle.h"
+#include "ledger/time_util.h"
+
+namespace traceledger::cli {
+
+using nlohmann::json;
+
+namespace {
+
+Status Fail(const char* code, std::string msg) { return Status::Error(code, std::move(msg)); }
+
+// Typed member access that reports the JSON path instead of throwing.
+class Doc {
+ public:
+  Status status;
+  const json* Member(const json& obj, const char* name, const std::string& path) {
+    if (!status.ok()) return nullptr;
+    if (!obj.is_object() || !obj.contains(name)) {
+      status = Fail("ANSWER_MALFORMED", path + "." + name + " is missing");
+      return nullptr;
+    }
+    return &obj[name];
+  }
+  std::string Str(const json& obj, const char* name, const std::string& path) {
+    const json* v = Member(obj, name, path);
+    if (!v) return "";
+    if (!v->is_string()) {
+      status = Fail("ANSWER_MALFORMED", path + "." + name + " must be a string");
+      return "";
+    }
+    return v->get<std::string>();
+  }
+  std::string Hex(const json& obj, const char* name, const std::string& path, size_t bytes) {
+    std::string s = Str(obj, name, path);
+    if (!status.ok()) return "";
+    auto raw = FromHex(s);
+    if (!raw || (bytes && raw->size() != bytes)) {
+      status = Fail("ANSWER_MALFORMED", path + "." + name + " must be " +
+                                            (bytes ? std::to_string(bytes * 2) + " " : "") +
+                                            "lowercase hex characters");
+      return "";
+    }
+    return *raw;
+  }
+  uint64_t U64(const json& obj, const char* name, const std::string& path) {
+    const json* v = Member(obj, name, path);
+    if (!v) return 0;
+    if (!v->is_number_unsigned()) {
+      status = Fail("ANSWER_MALFORMED", path + "." + name + " must be a non-negative integer");
+      return 0;
+    }
+    return v->get<uint64_t>();
+  }
+  int64_t I64(const json& obj, const char* name, const std::string& path) {
+    const json* v = Member(obj, name, path);
+    if (!v) return 0;
+    if (!v->is_number_integer()) {
+      status = Fail("ANSWER_MALFORMED", path + "." + name + " must be an integer");
+      return 0;
+    }
+    return v->get<int64_t>();
+  }
+  const json* Array(const json& obj, const char* name, const std::string& path) {
+    const json* v = Member(obj, name, path);
+    if (v && !v->is_array()) {
+      status = Fail("ANSWER_MALFORMED", path + "." + name + " must be an array");
+      return nullptr;
+    }
+    return v;
+  }
+  const json* Object(const json& obj, const char* name, const std::string& path) {
+    const json* v = Member(obj, name, path);
+    if (v && !v->is_object()) {
+      status = Fail("ANSWER_MALFORMED", path + "." + name + " must be an object");
+      return nullptr;
+    }
+    return v;
+  }
+  std::vector<std::string> HexList(const json& obj, const char* name, const std::string& path) {
+    std::vector<std::string> out;
+    const json* a = Array(obj, name, path);
+    if (!a) return out;
+    for (size_t i = 0; i < a->size(); ++i) {
+      const json& e = (*a)[i];
+      auto raw = e.is_string() ? FromHex(e.get<std::string>()) : std::nullopt;
+      if (!raw) {
+        status = Fail("ANSWER_MALFORMED",
+                      path + "." + name + "[" + std::to_string(i) + "] must be lowercase hex");
+        return {};
+      }
+      out.push_back(*raw);
+    }
+    return out;
+  }
+};
+
+std::string U64Be(uint64_t v) {
+  std::string s(8, '\0');
+  for (int i = 7; i >= 0; --i, v >>= 8) s[i] = static_cast<char>(v & 0xff);
+  return s;
+}
+
+struct Block {
+  pb::BlockHeader header;
+  std::string hash;
+};
+
+std::string Short(const std::string& hex) { return hex.substr(0, 16) + "..."; }
+
+// Checks one header and its attestations.
+Status CheckBlock(const Genesis& g, Doc& d, const json& bj, const std::string& path, Block* out,
+                  TraceVerifyReport::BlockCheck* check) {
+  pb::BlockHeader& h = out->header;
+  h.set_chain_id(d.Str(bj, "chain_id", path));
+  h.set_height(d.U64(bj, "height", path));
+  h.set_prev_hash(d.Hex(bj, "prev_hash", path, 32));
+  h.set_time(d.I64(bj, "time_ms", path));
+  h.set_proposer(d.Str(bj, "proposer", path));
+  h.set_raft_term(d.U64(bj, "raft_term", path));
+  h.set_raft_index(d.U64(bj, "raft_index", path));
+  h.set_tx_root(d.Hex(bj, "tx_root", path, 32));
+  h.set_receipts_root(d.Hex(bj, "receipts_root", path, 32));
+  h.set_state_hash(d.Hex(bj, "state_hash", path, 32));
+  uint64_t tx_count = d.U64(bj, "tx_count", path);
+  h.set_tx_count(static_cast<uint32_t>(tx_count));
+  std::string stated_hash = d.Hex(bj, "block_hash", path, 32);
+  std::string time_text = d.Str(bj, "time", path);
+  const json* atts = d.Array(bj, "attestations", path);
+  TL_RETURN_IF_ERROR(d.status);
+  std::string where = "block " + std::to_string(h.height());
+  if (tx_count > UINT32_MAX) return Fail("ANSWER_MALFORMED", path + ".tx_count is too large");
+  if (h.chain_id() != g.chain_id)
+    return Fail("HEADER_CHAIN_ID",
+                where + " names chain \"" + h.chain_id() + "\", not \"" + g.chain_id + "\"");
+  if (time_text != FormatRfc3339Millis(h.time()))
+    return Fail("HEADER_TIME_MISMATCH",
+                where + ": time \"" + time_text + "\" is not time_ms " + std::to_string(h.time()));
+  out->hash = BlockHash(g.hash_alg, h);
+  if (out->hash != stated_hash)
+    return Fail("BLOCK_HASH_MISMATCH", where + ": the header fields hash to " +
+                                           Short(ToHex(out->hash)) + ", not the stated " +
+                                           Short(ToHex(stated_hash)) +
+                                           " (a header field or the "
+                                           "block hash was changed)");
+  if (h.height() == 0 && h.prev_hash() != g.hash)
+    return Fail("GENESIS_LINK", "block 0's prev_hash is not the genesis hash");
+  check->height = h.height();
+  std::string digest = TraceAttestationDigest(g.hash_alg, h.height(), out->hash);
+  std::set<std::string> by;
+  for (size_t i = 0; i < atts->size(); ++i) {
+    std::string ap = path + ".attestations[" + std::to_string(i) + "]";
+    std::string node = d.Str((*atts)[i], "node_id", ap);
+    std::string sig = d.Hex((*atts)[i], "signature", ap, 0);
+    TL_RETURN_IF_ERROR(d.status);
+    auto v = std::find_if(g.validators.begin(), g.validators.end(),
+                          [&](const ValidatorInfo& vi) { return vi.id == node; });
+    if (v == g.validators.end())
+      return Fail("ATTESTATION_UNKNOWN_NODE",
+                  where + ": attested by \"" + node + "\", which is not a genesis validator");
+    Status s = VerifyDigest(v->public_key, digest, sig);
+    if (!s.ok())
+      return Fail("ATTESTATION_INVALID", where + ": the attestation of validator \"" + node +
+                                             "\" does not verify (" + s.code() + ")");
+    by.insert(node);
+  }
+  if (by.empty())
+    return Fail("NOT_ATTESTED", where + " carries no valid attestation of any genesis validator");
+  check->attested_by.assign(by.begin(), by.end());
+  return Status::OK();
+}
+
+Status CheckReadings(const json& ev, const json& body, const std::string& where) {
+  if (!ev.contains("readings") || !ev["readings"].is_object()) return Status::OK();
+  const json& r = ev["readings"];
+  uint64_t n = 0;
+  double lo = 0, hi = 0;
+  if (body.contains("readings") && body["readings"].is_array()) {
+    for (const auto& x : body["readings"]) {
+      if (!x.is_object() || !x.contains("celsius") || !x["celsius"].is_number()) continue;
+      double c = x["celsius"].get<double>();
+      lo = n == 0 ? c : std::min(lo, c);
+      hi = n == 0 ? c : std::max(hi, c);
+      ++n;
+    }
+  }
+  auto num_eq = [&](const char* k, double v) {
+    return r.contains(k) && r[k].is_number() && r[k].get<double>() == v;
+  };
+  if (!r.contains("count") || r["count"] != n ||
+      (n > 0 && (!num_eq("min_c", lo) || !num_eq("max_c", hi))))
+    return Fail("EVENT_FIELD_MISMATCH", where +
+                                            ": readings count/min/max differ from the signed "
+                                            "readings");
+  return Status::OK();
+}
+
+Status Verify(const Genesis& g, const json& a, TraceVerifyReport* rep) {
+  Doc d;
+  if (!a.is_object()) return Fail("ANSWER_MALFORMED", "the answer is not a JSON object");
+  if (a.contains("error"))
+    return Fail("ANSWER_IS_ERROR", "the answer is an error: " + a["error"].dump());
+  rep->code = d.Str(a, "code", "$");
+  rep->item_status = d.Str(a, "status", "$");
+  const json* proof = d.Object(a, "proof", "$");
+  const json* events = d.Array(a, "events", "$");
+  const json* chain = d.Object(a, "chain", "$");
+  TL_RETURN_IF_ERROR(d.status);
+  // The chain.
+  std::string alg_name = d.Str(*proof, "hash_alg", "$.proof");
+  std::string chain_id = d.Str(*proof, "chain_id", "$.proof");
+  std::string ghash = d.Hex(*proof, "genesis_hash", "$.proof", 32);
+  TL_RETURN_IF_ERROR(d.status);
+  if (alg_name != HashAlgName(g.hash_alg) || chain_id != g.chain_id || ghash != g.hash)
+    return Fail("WRONG_CHAIN", "the answer is for chain \"" + chain_id + "\" (" + alg_name +
+                                   "), not this genesis' \"" + g.chain_id + "\" (" +
+                                   HashAlgName(g.hash_alg) + ")");
+  // Blocks.
+  const json* blocks = d.Array(*proof, "blocks", "$.proof");
+  TL_RETURN_IF_ERROR(d.status);
+  std::map<uint64_t, Block> by_height;
+  for (size_t i = 0; i < blocks->size(); ++i) {
+    Block b;
+    TraceVerifyReport::BlockCheck check;
+    TL_RETURN_IF_ERROR(
+        CheckBlock(g, d, (*blocks)[i], "$.proof.blocks[" + std::to_string(i) + "]", &b, &check));
+    rep->blocks.push_back(check);
+    by_height[b.header.height()] = std::move(b);
+  }
+  // Events.
+  uint64_t from = d.U64(*chain, "events_from", "$.chain");
+  rep->event_count = d.U64(*chain, "event_count", "$.chain");
+  std::string start_head = d.Hex(*chain, "start_head", "$.chain", 32);
+  std::string final_head = d.Hex(*chain, "head", "$.chain", 32);
+  TL_RETURN_IF_ERROR(d.status);
+  std::string head = from == 0 ? std::string(32, '\0') : start_head;
+  if (from == 0 && start_head != head)
+    return Fail("CHAIN_HEAD_MISMATCH", "chain.start_head of an answer from event 0 must be zero");
+  // Numbering and order first, so a dropped or moved event is named as such.
+  std::vector<uint64_t> seqs;
+  for (size_t i = 0; i < events->size(); ++i) {
+    std::string p = "$.events[" + std::to_string(i) + "]";
+    seqs.push_back(d.U64((*events)[i], "seq", p));
+    d.U64((*events)[i], "height", p);
+    d.U64((*events)[i], "index", p);
+    TL_RETURN_IF_ERROR(d.status);
+  }
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    uint64_t expect = from + i;
+    if (seqs[i] == expect) continue;
+    bool later = std::find(seqs.begin() + i, seqs.end(), expect) != seqs.end();
+    if (later)
+      return Fail("EVENT_REORDERED", "event #" + std::to_string(expect) + " comes after #" +
+                                         std::to_string(seqs[i]) + ": events are out of order");
+    return Fail("EVENT_DROPPED", "expected event #" + std::to_string(expect) + " but found #" +
+                                     std::to_string(seqs[i]) + ": event #" +
+                                     std::to_string(expect) + " was left out");
+  }
+  for (size_t i = 1; i < events->size(); ++i) {
+    const json& a = (*events)[i - 1];
+    const json& b = (*events)[i];
+    uint64_t ah = a["height"], ai = a["index"], bh = b["height"], bi = b["index"];
+    if (bh < ah || (bh == ah && bi <= ai))
+      return Fail("EVENT_ORDER", "event #" + std::to_string(seqs[i]) + " (height " +
+                                     std::to_string(bh) + ", index " + std::to_string(bi) +
+                                     ") is not after the event before it in the ledger");
+  }
+  for (size_t i = 0; i < events->size(); ++i) {
+    const json& ev = (*events)[i];
+    std::string p = "$.events[" + std::to_string(i) + "]";
+    uint64_t seq = d.U64(ev, "seq", p);
+    std::string tx_hex = d.Str(ev, "tx_id", p);
+    uint64_t height = d.U64(ev, "height", p);
+    uint64_t index = d.U64(ev, "index", p);
+    std::string stated_head = d.Hex(ev, "chain_head", p, 32);
+    const json* pr = d.Object(ev, "proof", p);
+    TL_RETURN_IF_ERROR(d.status);
+    std::string where = "event #" + std::to_string(seq) + " (tx " + Short(tx_hex) + ")";
+    // Envelope: signature and tx id.
+    const json* env = d.Object(*pr, "envelope", p + ".proof");
+    TL_RETURN_IF_ERROR(d.status);
+    std::string payload = d.Str(*env, "payload", p + ".proof.envelope");
+    std::string signer = d.Hex(*env, "signer", p + ".proof.envelope", 33);
+    std::string signature = d.Hex(*env, "signature", p + ".proof.envelope", 64);
+    TL_RETURN_IF_ERROR(d.status);
+    auto e = ParseEnvelopeParts(payload, signer, signature, g.hash_alg);
+    if (!e.ok()) return Fail("ENVELOPE_INVALID", where + ": " + e.status().ToString());
+    Status cs = CheckChainId(*e, g.chain_id);
+    if (!cs.ok()) return Fail("ENVELOPE_INVALID", where + ": " + cs.ToString());
+    if (ToHex(e->tx_id) != tx_hex)
+      return Fail("TX_ID_MISMATCH", where + ": the envelope's tx id is " + Short(ToHex(e->tx_id)));
+    // Fields shown versus the signed payload.
+    json body = e->body;
+    auto mismatch = [&](const std::string& f) {
+      return Fail("EVENT_FIELD_MISMATCH",
+                  where + ": \"" + f + "\" differs from the signed payload");
+    };
+    if (d.Str(ev, "type", p) != e->type) return mismatch("type");
+    if (d.Str(ev, "time", p) != e->time) return mismatch("time");
+    const json* shown_body = d.Member(ev, "body", p);
+    TL_RETURN_IF_ERROR(d.status);
+    if (*shown_body != body) return mismatch("body");
+    if (ev.contains("location") &&
+        (!body.contains("location") || ev["location"] != body["location"]))
+      return mismatch("location");
+    if (ev.contains("actor") && ev["actor"].is_object() &&
+        ev["actor"].value("public_key", "") != ToHex(signer))
+      return mismatch("actor.public_key");
+    TL_RETURN_IF_ERROR(CheckReadings(ev, body, where));
+    // Block and inclusion.
+    auto bit = by_height.find(height);
+    if (bit == by_height.end())
+      return Fail("BLOCK_MISSING",
+                  where + ": no header for block " + std::to_string(height) + " in proof.blocks");
+    const pb::BlockHeader& h = bit->second.header;
+    if (d.Str(ev, "recorded_at", p) != FormatRfc3339Millis(h.time()))
+      return Fail("EVENT_FIELD_MISMATCH",
+                  where + ": \"recorded_at\" is not block " + std::to_string(height) + "'s time");
+    const json* inc = d.Object(*pr, "inclusion", p + ".proof");
+    const json* rinc = d.Object(*pr, "receipt_inclusion", p + ".proof");
+    const json* rc = d.Object(*pr, "receipt", p + ".proof");
+    TL_RETURN_IF_ERROR(d.status);
+    uint64_t leaf = d.U64(*inc, "leaf_index", p + ".proof.inclusion");
+    uint64_t size = d.U64(*inc, "tree_size", p + ".proof.inclusion");
+    auto path = d.HexList(*inc, "path", p + ".proof.inclusion");
+    TL_RETURN_IF_ERROR(d.status);
+    if (leaf != index || size != h.tx_count())
+      return Fail("INCLUSION_INVALID", where + ": the proof is for leaf " + std::to_string(leaf) +
+                                           " of " + std::to_string(size) + ", not transaction " +
+                                           std::to_string(index) + " of the block's " +
+                                           std::to_string(h.tx_count()));
+    Status ms = VerifyMerkleInclusion(g.hash_alg, leaf, size, MerkleLeafHash(g.hash_alg, e->tx_id),
+                                      path, h.tx_root());
+    if (!ms.ok())
+      return Fail("INCLUSION_INVALID", where + ": not in block " + std::to_string(height) +
+                                           "'s tx_root (" + ms.code() + ")");
+    // Receipt.
+    pb::Receipt r;
+    std::string rstatus = d.Str(*rc, "status", p + ".proof.receipt");
+    std::string rcode = d.Str(*rc, "code", p + ".proof.receipt");
+    r.set_tx_id(d.Hex(*rc, "tx_id", p + ".proof.receipt", 32));
+    r.set_ok(rstatus == "ok");
+    r.set_code(r.ok() ? "" : rcode);
+    r.set_message(d.Str(*rc, "message", p + ".proof.receipt"));
+    r.set_height(d.U64(*rc, "height", p + ".proof.receipt"));
+    uint64_t rindex = d.U64(*rc, "index", p + ".proof.receipt");
+    r.set_index(static_cast<uint32_t>(rindex));
+    TL_RETURN_IF_ERROR(d.status);
+    if (r.tx_id() != e->tx_id)
+      return Fail("TX_ID_MISMATCH", where + ": the receipt names another tx");
+    if (!r.ok() || rcode != "OK" || r.height() != height || rindex != index)
+      return Fail("RECEIPT_MISMATCH", where + ": the receipt must be \"ok\" at height " +
+                                          std::to_string(height) + ", index " +
+                                          std::to_string(index));
+    uint64_t rleaf = d.U64(*rinc, "leaf_index", p + ".proof.receipt_inclusion");
+    uint64_t rsize = d.U64(*rinc, "tree_size", p + ".proof.receipt_inclusion");
+    auto rpath = d.HexList(*rinc, "path", p + ".proof.receipt_inclusion");
+    TL_RETURN_IF_ERROR(d.status);
+    Status rs =
+        rleaf != index || rsize != h.tx_count()
+            ? Fail("MERKLE_INDEX_OUT_OF_RANGE", "wrong leaf")
+            : VerifyMerkleInclusion(g.hash_alg, rleaf, rsize,
+                                    MerkleLeafHash(g.hash_alg, Hash(g.hash_alg, EncodeReceipt(r))),
+                                    rpath, h.receipts_root());
+    if (!rs.ok())
+      return Fail("RECEIPT_INCLUSION_INVALID", where + ": the receipt is not in block " +
+                                                   std::to_string(height) + "'s receipts_root (" +
+                                                   rs.code() + ")");
+    // The per-code chain.
+    head = Hash2(g.hash_alg, head, e->tx_id);
+    if (head != stated_head)
+      return Fail("CHAIN_HEAD_MISMATCH", where + ": the per-code chain recomputed to here is " +
+                                             Short(ToHex(head)) + ", the answer says " +
+                                             Short(ToHex(stated_head)));
+    ++rep->events;
+  }
+  rep->head = ToHex(head);
+  rep->complete = from == 0 && rep->events == rep->event_count;
+  bool says_complete = chain->contains("complete") && (*chain)["complete"] == true;
+  if (says_complete && !rep->complete)
+    return Fail("EVENT_COUNT_MISMATCH", "the answer says it is complete but holds " +
+                                            std::to_string(rep->events) + " of " +
+                                            std::to_string(rep->event_count) + " events");
+  if (from + rep->events > rep->event_count)
+    return Fail("EVENT_COUNT_MISMATCH", "more events than chain.event_count");
+  if (from + rep->events == rep->event_count && head != final_head)
+    return Fail("CHAIN_HEAD_MISMATCH", "the events end at head " + Short(ToHex(head)) +
+                                           " but the code's head is " + Short(ToHex(final_head)));
+  return Status::OK();
+}
+
+}  // namespace
+
+std::string TraceAttestationDigest(HashAlg alg, uint64_t height, const std::string& block_hash) {
+  return Hash(alg, "traceledger-attestation" + U64Be(height) + block_hash);
+}
+
+TraceVerifyReport VerifyTraceAnswer(const Genesis& genesis, std::string_view answer_json) {
+  TraceVerifyReport rep;
+  json a = json::parse(answer_json, nullptr, /*allow_exceptions=*/false);
+  if (a.is_discarded()) {
+    rep.status = Fail("ANSWER_MALFORMED", "the answer is not JSON");
+    return rep;
+  }
+  try {
+    rep.status = Verify(genesis, a, &rep);
+  } catch (const std::exception& ex) {  // nlohmann type errors stay inside
+    rep.status = Fail("ANSWER_MALFORMED", ex.what());
+  }
+  return rep;
+}
+
+}  // namespace traceledger::cli
