@@ -1,0 +1,352 @@
+// traceload: a load program for a running network (docs/performance.md).
+//
+//   traceload --node URL[,URL...] --regulator FILE [--events N] [--connections C]
+//             [--batch B] [--rate EVENTS_PER_S] [--codes K]
+//
+// It enrols a manufacturer, registers a vaccine product and commissions K codes
+// (through the API, waiting for each commit), then pre-signs N temperature
+// readings (trace.reading, each a valid custody event) and submits them over C
+// keep-alive connections spread over the given nodes, B envelopes per request
+// (B = 1: single-envelope requests), each request with ?wait=commit. It
+// reports committed events/s and the commit latency percentiles of requests.
+// Bounded: N <= 2,000,000, C <= 512, and a 10-minute overall limit.
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "contracts/ids.h"
+#include "ledger/envelope.h"
+#include "ledger/hex.h"
+#include "ledger/key_file.h"
+#include "ledger/time_util.h"
+#include "tools/http_client.h"
+
+namespace {
+
+using nlohmann::json;
+using traceledger::HashAlg;
+using traceledger::KeyPair;
+using Clock = std::chrono::steady_clock;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// One keep-alive HTTP/1.1 connection (plain blocking sockets).
+class Conn {
+ public:
+  Conn(std::string host, uint16_t port) : host_(std::move(host)), port_(port) {}
+  ~Conn() { Close(); }
+
+  // POSTs body to path; returns the status and fills *out with the body, or -1.
+  int Post(const std::string& path, const std::string& body, std::string* out) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      if (fd_ < 0 && !Open()) return -1;
+      std::string req = "POST " + path + " HTTP/1.1\r\nHost: " + host_ +
+                        "\r\nContent-Type: application/json\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\n\r\n" + body;
+      if (!SendAll(req)) {
+        Close();
+        continue;  // the server closed an idle connection: reconnect once
+      }
+      int status = ReadResponse(out);
+      if (status < 0) {
+        Close();
+        continue;
+      }
+      return status;
+    }
+    return -1;
+  }
+
+ private:
+  bool Open() {
+    addrinfo hints{}, *res = nullptr;
+    hints.ai_family = AF_INET;
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(host_.c_str(), std::to_string(port_).c_str(), &hints, &res) != 0) return false;
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bool ok = fd_ >= 0 && ::connect(fd_, res->ai_addr, res->ai_addrlen) == 0;
+    freeaddrinfo(res);
+    if (!ok) {
+      Close();
+      return false;
+    }
+    int one = 1;
+    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    timeval tv{60, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    buf_.clear();
+    return true;
+  }
+  void Close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  bool SendAll(const std::string& s) {
+    size_t off = 0;
+    while (off < s.size()) {
+      ssize_t n = ::send(fd_, s.data() + off, s.size() - off, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      off += static_cast<size_t>(n);
+    }
+    return true;
+  }
+  bool Fill() {
+    char tmp[65536];
+    ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
+    if (n <= 0) return false;
+    buf_.append(tmp, static_cast<size_t>(n));
+    return true;
+  }
+  int ReadResponse(std::string* body) {
+    size_t end;
+    while ((end = buf_.find("\r\n\r\n")) == std::string::npos) {
+      if (buf_.size() > 65536 || !Fill()) return -1;
+    }
+    std::string head = buf_.substr(0, end);
+    int status = head.size() > 12 ? std::atoi(head.c_str() + 9) : -1;
+    size_t length = 0;
+    for (size_t p = 0; p < head.size();) {
+      size_t nl = head.find("\r\n", p);
+      std::string line = head.substr(p, nl == std::string::npos ? std::string::npos : nl - p);
+      std::string lower = line;
+      for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (lower.rfind("content-length:", 0) == 0) length = std::stoul(line.substr(15));
+      if (nl == std::string::npos) break;
+      p = nl + 2;
+    }
+    while (buf_.size() < end + 4 + length) {
+      if (!Fill()) return -1;
+    }
+    *body = buf_.substr(end + 4, length);
+    buf_.erase(0, end + 4 + length);
+    return status;
+  }
+
+  std::string host_;
+  uint16_t port_;
+  int fd_ = -1;
+  std::string buf_;
+};
+
+struct Target {
+  std::string url, host;
+  uint16_t port = 0;
+};
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = std::min(v.size() - 1, static_cast<size_t>(p / 100.0 * v.size()));
+  return v[i];
+}
+
+int Fail(const std::string& s) {
+  std::fprintf(stderr, "traceload: %s\n", s.c_str());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string nodes_arg, regulator_path;
+  size_t events = 20000, connections = 32, batch = 100, codes = 1000;
+  double rate = 0;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "--node") nodes_arg = next();
+    else if (a == "--regulator") regulator_path = next();
+    else if (a == "--events") events = std::stoul(next());
+    else if (a == "--connections") connections = std::stoul(next());
+    else if (a == "--batch") batch = std::stoul(next());
+    else if (a == "--rate") rate = std::stod(next());
+    else if (a == "--codes") codes = std::stoul(next());
+    else {
+      std::fprintf(stderr,
+                   "usage: traceload --node URL[,URL...] --regulator FILE [--events N] "
+                   "[--connections C] [--batch B] [--rate EVENTS/S] [--codes K]\n");
+      return 2;
+    }
+  }
+  if (nodes_arg.empty() || regulator_path.empty()) return Fail("--node and --regulator are required");
+  if (events == 0 || events > 2000000 || connections == 0 || connections > 512 || batch == 0 ||
+      batch > 1000 || codes == 0 || codes > 100000) {
+    return Fail("limits: 1 <= events <= 2,000,000; 1 <= connections <= 512; 1 <= batch <= 1000; "
+                "1 <= codes <= 100,000");
+  }
+  std::vector<Target> targets;
+  for (size_t p = 0; p <= nodes_arg.size();) {
+    size_t c = nodes_arg.find(',', p);
+    std::string url = nodes_arg.substr(p, c == std::string::npos ? std::string::npos : c - p);
+    auto u = traceledger::cli::ParseHttpUrl(url);
+    if (!u.ok()) return Fail(u.status().ToString());
+    targets.push_back({url, u->host, u->port});
+    if (c == std::string::npos) break;
+    p = c + 1;
+  }
+  auto reg = traceledger::ReadKeyFile(regulator_path);
+  if (!reg.ok()) return Fail(reg.status().ToString());
+  auto st = traceledger::cli::HttpCall("GET", targets[0].url + "/v1/status", "");
+  if (!st.ok() || st->status != 200) return Fail("cannot read " + targets[0].url + "/v1/status");
+  json status = json::parse(st->body);
+  std::string chain = status["chain_id"];
+  HashAlg alg = *traceledger::ParseHashAlg(status.value("hash", "sha256"));
+
+  // ---- setup: a manufacturer, a product and its codes ----
+  std::string run = std::to_string(NowMs());
+  KeyPair maker = *traceledger::GenerateKeyPair();
+  std::string base = "9133010" + run.substr(run.size() - 10);
+  std::string uscc = base + traceledger::UsccCheckChar(base);
+  std::string gtin = "0690" + run.substr(run.size() - 9);
+  gtin += static_cast<char>('0' + traceledger::Gs1CheckDigit(gtin));
+  int nonce = 0;
+  auto sign = [&](const KeyPair& k, const std::string& type, const json& body) {
+    json p = {{"chain_id", chain},
+              {"type", type},
+              {"nonce", "load-" + run + "-" + std::to_string(nonce++)},
+              {"time", traceledger::FormatRfc3339Millis(NowMs())},
+              {"body", body}};
+    return *traceledger::SignEnvelope(k.private_key, p.dump(), alg);
+  };
+  Conn setup(targets[0].host, targets[0].port);
+  auto must_commit = [&](const std::string& env, const char* what) {
+    std::string out;
+    int s = setup.Post("/v1/transactions?wait=commit&timeout_ms=30000", env, &out);
+    if (s != 200) {
+      std::fprintf(stderr, "traceload: setup step '%s' failed (%d): %s\n", what, s, out.c_str());
+      std::exit(1);
+    }
+  };
+  must_commit(sign(*reg, "registry.enroll",
+                   {{"uscc", uscc},
+                    {"name", "负载测试疫苗厂 " + run},
+                    {"roles", {"manufacturer"}},
+                    {"public_key", traceledger::ToHex(maker.public_key)},
+                    {"region", "330100"}}),
+              "enroll");
+  must_commit(sign(maker, "product.register",
+                   {{"product_code", gtin}, {"name", "load test vaccine"}, {"category", "vaccine"}}),
+              "product");
+  std::vector<std::string> code_list;
+  for (size_t c = 0; c < codes; ++c) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "(01)%s(21)L%07zu", gtin.c_str(), c);
+    code_list.push_back(buf);
+  }
+  for (size_t from = 0; from < codes; from += 1000) {
+    std::vector<std::string> chunk(code_list.begin() + from,
+                                   code_list.begin() + std::min(codes, from + 1000));
+    must_commit(sign(maker, "trace.commission",
+                     {{"product_code", gtin},
+                      {"lot", "LOAD" + std::to_string(from / 1000)},
+                      {"expiry", "2030-12-31"},
+                      {"codes", chunk},
+                      {"location", "Hangzhou"}}),
+                "commission");
+  }
+  // ---- pre-sign the events ----
+  auto sign_start = Clock::now();
+  std::vector<std::string> envs;
+  envs.reserve(events);
+  for (size_t e = 0; e < events; ++e) {
+    envs.push_back(sign(maker, "trace.reading",
+                        {{"codes", {code_list[e % codes]}},
+                         {"device", "logger-" + std::to_string(e % 16)},
+                         {"readings",
+                          {{{"time", traceledger::FormatRfc3339Millis(NowMs())},
+                            {"celsius", 4.0 + static_cast<double>(e % 30) / 10}}}}}));
+  }
+  double sign_secs = std::chrono::duration<double>(Clock::now() - sign_start).count();
+  std::printf("traceload: %zu events pre-signed in %.1f s; %zu connections over %zu node(s), "
+              "%zu per request%s\n",
+              events, sign_secs, connections, targets.size(), batch,
+              rate > 0 ? (", paced to " + std::to_string(static_cast<long>(rate)) + "/s").c_str()
+                       : "");
+  std::fflush(stdout);
+
+  // ---- run ----
+  std::atomic<size_t> next{0};
+  std::atomic<size_t> committed_ok{0}, committed_rejected{0};
+  std::mutex mu;
+  std::vector<double> latencies;
+  std::map<std::string, size_t> errors;
+  auto start = Clock::now();
+  auto hard_deadline = start + std::chrono::minutes(10);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < connections; ++t) {
+    threads.emplace_back([&, t] {
+      const Target& target = targets[t % targets.size()];
+      Conn conn(target.host, target.port);
+      std::vector<double> mine;
+      std::string out;
+      while (Clock::now() < hard_deadline) {
+        size_t from = next.fetch_add(batch);
+        if (from >= events) break;
+        size_t to = std::min(events, from + batch);
+        if (rate > 0) {  // pace: request k may start at k*batch/rate seconds
+          auto due = start + std::chrono::duration<double>(static_cast<double>(from) / rate);
+          std::this_thread::sleep_until(due);
+        }
+        std::string body;
+        if (batch == 1) {
+          body = envs[from];
+        } else {
+          body = "{\"transactions\":[";
+          for (size_t e = from; e < to; ++e) body += (e > from ? "," : "") + envs[e];
+          body += "]}";
+        }
+        auto t0 = Clock::now();
+        int s = conn.Post("/v1/transactions?wait=commit&timeout_ms=30000", body, &out);
+        double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+        mine.push_back(ms);
+        json r = json::parse(out, nullptr, false);
+        std::lock_guard<std::mutex> l(mu);
+        if (s < 0) {
+          errors["CONNECTION"] += to - from;
+        } else if (batch == 1) {
+          if (s == 200) ++committed_ok;
+          else if (s == 422) ++committed_rejected;
+          else errors[r.is_object() && r.contains("error") ? r["error"].value("code", "?") : std::to_string(s)]++;
+        } else if (r.is_object() && r.contains("results")) {
+          for (const auto& item : r["results"]) {
+            std::string st2 = item.value("status", "");
+            if (st2 == "ok") ++committed_ok;
+            else if (st2 == "rejected") ++committed_rejected;
+            else errors[st2 == "error" ? item["error"].value("code", "?") : st2]++;
+          }
+        } else {
+          errors["HTTP_" + std::to_string(s)] += to - from;
+        }
+      }
+      std::lock_guard<std::mutex> l(mu);
+      latencies.insert(latencies.end(), mine.begin(), mine.end());
+    });
+  }
+  for (auto& th : threads) th.join();
+  double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  size_t done = committed_ok + committed_rejected;
+  std::printf("committed events:   %zu (%zu ok, %zu rejected) in %.2f s = %.0f events/s\n", done,
+              committed_ok.load(), committed_rejected.load(), secs, done / secs);
+  std::printf("request latency ms: p50 %.1f  p90 %.1f  p99 %.1f  max %.1f  (%zu requests)\n",
+              Percentile(latencies, 50), Percentile(latencies, 90), Percentile(latencies, 99),
+              Percentile(latencies, 100), latencies.size());
+  for (const auto& [code, n] : errors) std::printf("not committed: %-20s %zu\n", code.c_str(), n);
+  return done == events ? 0 : 1;
+}
