@@ -53,6 +53,10 @@ struct NodeOptions {
   // Threads verifying signatures: -1 one per core (at most 8), 0 none (the
   // caller's thread does it: the deterministic simulation).
   int verify_threads = -1;
+  // fsync every durable write. Only the deterministic simulation turns this
+  // off: its crashes destroy the node object, not the machine, so written data
+  // survives either way and the model stays faithful.
+  bool sync = true;
   // Compact the Raft log (take a snapshot) every this many applied entries.
   uint64_t compact_every_entries = 10000;
   LogFn log;  // where the node tells the operator what it is doing

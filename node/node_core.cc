@@ -149,13 +149,14 @@ struct NodeCore::Impl {
     BlockStoreOptions bo;
     bo.alg = alg;
     bo.genesis_hash = g.hash;
+    bo.sync = opt.sync;
     auto b = BlockStore::Open(opt.data_dir + "/blocks", bo);
     if (!b.ok()) return b.status();
     blocks = std::move(b).value();
     auto s = StateStore::Open(opt.data_dir + "/state");
     if (!s.ok()) return s.status();
     state = std::move(s).value();
-    auto r = RaftStorage::Open(opt.data_dir + "/raft");
+    auto r = RaftStorage::Open(opt.data_dir + "/raft", opt.sync);
     if (!r.ok()) return r.status();
     raft_store = std::move(r).value();
     if (blocks->block_count() == 0) TL_RETURN_IF_ERROR(WriteGenesisBlock());
@@ -184,14 +185,17 @@ struct NodeCore::Impl {
   // then (when `append`) appends it, and applies its state writes.
   Status ExecuteFinalBlock(const pb::Block& b, bool append) {
     uint64_t h = b.header().height();
-    std::vector<Envelope> envs;
+    std::vector<RawTx> raw;
     for (const auto& tx : b.transactions()) {
-      auto env = ParseEnvelopeParts(tx.payload(), tx.signer(), tx.signature(), alg);
-      if (!env.ok()) {
+      raw.push_back({&tx.payload(), &tx.signer(), &tx.signature()});
+    }
+    std::vector<Envelope> envs;
+    for (auto& parsed : verify_pool.VerifyAll(raw, alg)) {
+      if (!parsed.ok()) {
         return Status::Corruption("block " + std::to_string(h) +
-                                  " holds an invalid envelope: " + env.status().ToString());
+                                  " holds an invalid envelope: " + parsed.status().ToString());
       }
-      envs.push_back(std::move(env).value());
+      envs.push_back(std::move(parsed).value());
     }
     BlockContext ctx{h, b.header().time(), b.header().proposer(), last_state_hash};
     BlockResult r = engine.ExecuteBlock(*state, ctx, envs);
@@ -201,7 +205,7 @@ struct NodeCore::Impl {
     }
     if (append) TL_RETURN_IF_ERROR(blocks->Append(b));
     r.writes.push_back({kAppliedHeightKey, U64Be(h)});
-    TL_RETURN_IF_ERROR(state->Apply(r.writes, true));
+    TL_RETURN_IF_ERROR(state->Apply(r.writes, opt.sync));
     last_state_hash = r.state_hash;
     last_block_time_ms = b.header().time();
     return Status::OK();
@@ -452,9 +456,9 @@ struct NodeCore::Impl {
     std::vector<RawTx> raw;
     for (const auto& tx : fw.transactions())
       raw.push_back({&tx.payload(), &tx.signer(), &tx.signature()});
-    for (auto& env : verify_pool.VerifyAll(raw, alg)) {
+    for (auto& parsed : verify_pool.VerifyAll(raw, alg)) {
       // The follower verified it; a bad one is simply dropped.
-      if (env.ok()) (void)AddToMempool(*env);
+      if (parsed.ok()) (void)AddToMempool(*parsed);
     }
   }
 
@@ -596,14 +600,15 @@ struct NodeCore::Impl {
     for (const auto& tx : p.transactions())
       raw.push_back({&tx.payload(), &tx.signer(), &tx.signature()});
     std::vector<Result<Envelope>> verified = verify_pool.VerifyAll(raw, alg);
-    for (auto& env : verified) {
-      if (!env.ok()) {
+    for (auto& parsed : verified) {
+      if (!parsed.ok()) {
         Log("block proposal at raft index " + std::to_string(e.index) +
-            " holds an invalid envelope (" + env.status().code() + "); dropped");
+            " holds an invalid envelope (" + parsed.status().code() + "); dropped");
         continue;
       }
-      if (!seen.insert(env->tx_id).second || blocks->FindTransaction(env->tx_id).ok()) continue;
-      envs.push_back(std::move(env).value());
+      if (!seen.insert(parsed->tx_id).second || blocks->FindTransaction(parsed->tx_id).ok())
+        continue;
+      envs.push_back(std::move(parsed).value());
     }
     if (envs.empty()) return Status::OK();
     uint64_t height = blocks->block_count();
@@ -637,7 +642,7 @@ struct NodeCore::Impl {
     std::string block_hash = SealBlock(alg, &b);
     TL_RETURN_IF_ERROR(blocks->Append(b));
     r.writes.push_back({kAppliedHeightKey, U64Be(height)});
-    TL_RETURN_IF_ERROR(state->Apply(r.writes, true));
+    TL_RETURN_IF_ERROR(state->Apply(r.writes, opt.sync));
     last_state_hash = r.state_hash;
     last_block_time_ms = time;
     Attest(height, block_hash);

@@ -33,7 +33,7 @@ Status FromLevelDb(const leveldb::Status& s, const std::string& what) {
 
 RaftStorage::~RaftStorage() = default;
 
-Result<std::unique_ptr<RaftStorage>> RaftStorage::Open(const std::string& dir) {
+Result<std::unique_ptr<RaftStorage>> RaftStorage::Open(const std::string& dir, bool sync) {
   leveldb::Options o;
   o.create_if_missing = true;
   o.paranoid_checks = true;
@@ -41,6 +41,7 @@ Result<std::unique_ptr<RaftStorage>> RaftStorage::Open(const std::string& dir) {
   TL_RETURN_IF_ERROR(FromLevelDb(leveldb::DB::Open(o, dir, &db), "open " + dir));
   std::unique_ptr<RaftStorage> s(new RaftStorage());
   s->db_.reset(db);
+  s->sync_ = sync;
   return s;
 }
 
@@ -106,7 +107,7 @@ Status RaftStorage::Save(const raft::Ready& rd) {
   }
   if (rd.hard_state) batch.Put(kHardStateKey, raft::EncodeHardState(*rd.hard_state));
   leveldb::WriteOptions wo;
-  wo.sync = true;
+  wo.sync = sync_;
   TL_RETURN_IF_ERROR(FromLevelDb(db_->Write(wo, &batch), "write"));
   ++syncs_;
   first_index_ = new_first;
@@ -120,7 +121,7 @@ Status RaftStorage::SaveSnapshot(const raft::Snapshot& snap) {
   uint64_t through = std::min(snap.meta.index, last_index_);
   for (uint64_t i = first_index_; i <= through; ++i) batch.Delete(EntryKey(i));
   leveldb::WriteOptions wo;
-  wo.sync = true;
+  wo.sync = sync_;
   TL_RETURN_IF_ERROR(FromLevelDb(db_->Write(wo, &batch), "save snapshot"));
   ++syncs_;
   first_index_ = std::max(first_index_, snap.meta.index + 1);

@@ -27,7 +27,7 @@ namespace traceledger::node {
 
 class RaftStorage {
  public:
-  static Result<std::unique_ptr<RaftStorage>> Open(const std::string& dir);
+  static Result<std::unique_ptr<RaftStorage>> Open(const std::string& dir, bool sync = true);
   ~RaftStorage();
 
   // Everything needed to restart the Raft instance.
@@ -47,6 +47,7 @@ class RaftStorage {
   uint64_t first_index_ = 1;  // first stored entry index
   uint64_t last_index_ = 0;   // last stored entry index (0: none)
   uint64_t syncs_ = 0;
+  bool sync_ = true;
 };
 
 }  // namespace traceledger::node
