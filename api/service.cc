@@ -4,6 +4,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "api/header_json.h"
 #include "api/trace_routes.h"
 #include "api/views.h"
 #include "ledger.pb.h"
@@ -52,21 +53,6 @@ json ReceiptJson(const node::TxReceipt& r) {
             {"code", r.code},          {"message", r.message},
             {"height", r.height},      {"index", r.index}};
   return j;
-}
-
-json HeaderJson(const pb::BlockHeader& h, const std::string& block_hash) {
-  return {{"chain_id", h.chain_id()},
-          {"height", h.height()},
-          {"block_hash", ToHex(block_hash)},
-          {"prev_hash", ToHex(h.prev_hash())},
-          {"time", FormatRfc3339Millis(h.time())},
-          {"proposer", h.proposer()},
-          {"raft_term", h.raft_term()},
-          {"raft_index", h.raft_index()},
-          {"tx_root", ToHex(h.tx_root())},
-          {"receipts_root", ToHex(h.receipts_root())},
-          {"state_hash", ToHex(h.state_hash())},
-          {"tx_count", h.tx_count()}};
 }
 
 // Outcome of one envelope of a submission.
@@ -238,7 +224,7 @@ HttpResponse ApiService::GetTransaction(const std::string& hex_id) {
       {"receipt", ReceiptJson(node::TxReceipt{rc.tx_id(), rc.ok(), rc.ok() ? "OK" : rc.code(),
                                               rc.message(), rc.height(), rc.index()})},
       {"proof", {{"leaf_index", loc->index}, {"tree_size", b.transactions_size()}, {"path", path}}},
-      {"header", HeaderJson(b.header(), block_hash)}};
+      {"header", HeaderJson<json>(b.header(), block_hash)}};
   return Json(200, j);
 }
 
@@ -264,7 +250,7 @@ HttpResponse ApiService::GetBlock(const std::string& which) {
   if (!s.ok()) return Error(s);
   HashAlg alg = store.alg();
   std::string block_hash = BlockHash(alg, b.header());
-  json j = HeaderJson(b.header(), block_hash);
+  json j = HeaderJson<json>(b.header(), block_hash);
   json ids = json::array();
   for (const auto& id : BlockTxIds(alg, b)) ids.push_back(ToHex(id));
   j["tx_ids"] = ids;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "api/header_json.h"
 #include "contracts/engine.h"
 #include "contracts/ids.h"
 #include "contracts/state.h"
@@ -211,23 +212,6 @@ OJson ReceiptOf(const pb::Receipt& rc) {
           {"message", rc.message()},
           {"height", rc.height()},
           {"index", rc.index()}};
-}
-
-// Every header field, so that a verifier can rebuild the protobuf and hash it.
-OJson HeaderOf(const pb::BlockHeader& h, const std::string& block_hash) {
-  return {{"height", h.height()},
-          {"block_hash", ToHex(block_hash)},
-          {"chain_id", h.chain_id()},
-          {"prev_hash", ToHex(h.prev_hash())},
-          {"time_ms", h.time()},
-          {"time", FormatRfc3339Millis(h.time())},
-          {"proposer", h.proposer()},
-          {"raft_term", h.raft_term()},
-          {"raft_index", h.raft_index()},
-          {"tx_root", ToHex(h.tx_root())},
-          {"receipts_root", ToHex(h.receipts_root())},
-          {"state_hash", ToHex(h.state_hash())},
-          {"tx_count", h.tx_count()}};
 }
 
 struct Range {
@@ -652,7 +636,7 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
   for (size_t i = *from; i < evs.size(); ++i) used.insert(evs[i].height);
   for (const auto& [height, bi] : c.blocks()) {
     if (!used.count(height)) continue;
-    OJson h = HeaderOf(bi->block.header(), bi->hash);
+    OJson h = HeaderJson<OJson>(bi->block.header(), bi->hash);
     OJson atts = OJson::array();
     std::vector<pb::Attestation> as;
     if (c.store().GetAttestations(height, &as).ok()) {
