@@ -143,6 +143,18 @@
           data: STATUSES.map((s, i) => ({ value: by[s] || 0, itemStyle: { color: STATUS_COLORS[i], borderRadius: [0, 6, 6, 0] } })) }]
       }, true);
     }
+    const ro = chart('chart-roles');
+    if (ro) {
+      const roles = Object.entries(d.enterprises.active_by_role || {}).sort((a, b) => b[1] - a[1]);
+      const palette = ['#4fa3ff', '#35d0ba', '#ffb547', '#b078ff', '#ff78c8', '#8fb8f5', '#5be37d', '#ff8a5b', '#c9d66b', '#6bd6d6', '#a0a0ff'];
+      ro.setOption({
+        animation: false, color: palette,
+        tooltip: { trigger: 'item' },
+        legend: { type: 'scroll', orient: 'vertical', right: 0, top: 'middle', textStyle: { color: '#bfe0ff' } },
+        series: [{ type: 'pie', roseType: 'radius', radius: ['18%', '78%'], center: ['34%', '52%'], label: { show: false },
+          data: roles.map(r => ({ name: TL.has('role_' + r[0]) ? TL.t('role_' + r[0]) : r[0], value: r[1] })) }]
+      }, true);
+    }
     const rg = chart('chart-region');
     if (rg) {
       const regions = Object.entries(d.enterprises.by_region || {}).sort((a, b) => b[1] - a[1]).slice(0, 11);

@@ -22,6 +22,8 @@
       kind_temperature_excursion: '温度超标', kind_overdue_shipment: '运单超时', kind_inspection_failed: '抽检不合格', kind_recall: '召回',
       st_active: '在库/流通', st_in_transit: '运输中', st_quarantined: '隔离', st_recalled: '召回', st_dispensed: '已售/已接种', st_destroyed: '已销毁',
       other: '其他',
+      role_producer: '生产', role_manufacturer: '制造', role_importer: '进口', role_logistics: '物流', role_warehouse: '仓储',
+      role_distributor: '批发配送', role_retailer: '零售', role_caterer: '餐饮', role_pharmacy: '药店', role_vaccination_site: '接种点', role_lab: '检验机构',
       // trace page
       trace_title: '商品追溯', loading: '正在查询链上记录…',
       banner_safe: '安全', banner_safe_sub: '流通记录完整，未发现异常',
@@ -68,6 +70,8 @@
       kind_temperature_excursion: 'Temperature excursion', kind_overdue_shipment: 'Overdue shipment', kind_inspection_failed: 'Failed inspection', kind_recall: 'Recall',
       st_active: 'Active', st_in_transit: 'In transit', st_quarantined: 'Quarantined', st_recalled: 'Recalled', st_dispensed: 'Dispensed', st_destroyed: 'Destroyed',
       other: 'Other',
+      role_producer: 'Producer', role_manufacturer: 'Manufacturer', role_importer: 'Importer', role_logistics: 'Logistics', role_warehouse: 'Warehouse',
+      role_distributor: 'Distributor', role_retailer: 'Retailer', role_caterer: 'Caterer', role_pharmacy: 'Pharmacy', role_vaccination_site: 'Vaccination site', role_lab: 'Lab',
       trace_title: 'Product trace', loading: 'Reading the ledger…',
       banner_safe: 'Safe', banner_safe_sub: 'Complete record, nothing wrong found',
       banner_quarantined: 'Quarantined', banner_quarantined_sub: 'Held because of a temperature or inspection problem. Do not use or eat.',

@@ -125,7 +125,7 @@ TEST_F(BrowserTest, CockpitRendersNumbersAndCharts) {
   EXPECT_NE(dom.find("温度超标"), std::string::npos) << "newest alerts list";
   EXPECT_NE(dom.find("RC-2026-001"), std::string::npos) << "recall progress";
   EXPECT_NE(dom.find("浙苗链"), std::string::npos);
-  EXPECT_GE(Count(dom, "<canvas"), 4u) << "ECharts drew the charts";
+  EXPECT_GE(Count(dom, "<canvas"), 5u) << "ECharts drew the charts";
   EXPECT_EQ(dom.find("ECharts not bundled"), std::string::npos);
   EXPECT_EQ(ScriptErrors(r.err), "");
   // English.
