@@ -215,11 +215,13 @@ LedgerRates Cockpit::Rates(int64_t now_ms) {
 std::string Cockpit::Json(int64_t now_ms) {
   std::lock_guard<std::mutex> l(mu_);
   FollowLocked(now_ms);
-  node::NodeStatus ns = node_->GetStatus();
-  if (cache_height_ == ns.height && cache_second_ == now_ms / 1000) return cache_;
-
   const StateReader& st = node_->state();
   const auto counters = ReadCounters(st);
+  // Every block holds at least one transaction, so the applied-transaction
+  // counters identify the state exactly (the node's status may trail it).
+  uint64_t applied = static_cast<uint64_t>(Get(counters, "tx|ok") + Get(counters, "tx|rejected"));
+  if (cache_applied_ == applied && cache_second_ == now_ms / 1000) return cache_;
+  node::NodeStatus ns = node_->GetStatus();
   const Window& w = *window_;
 
   // Event windows from the per-minute buckets.
@@ -386,7 +388,7 @@ std::string Cockpit::Json(int64_t now_ms) {
               {"validators", node_->genesis().validators.size()},
               {"nodes", nodes}}}};
   cache_ = j.dump();
-  cache_height_ = ns.height;
+  cache_applied_ = applied;
   cache_second_ = now_ms / 1000;
   return cache_;
 }

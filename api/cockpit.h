@@ -11,7 +11,7 @@
 //    transactions/s and block interval. On the first request it reads back at
 //    most kMaxBackfillBlocks blocks (24 h of block time), then only new blocks.
 //
-// Answers are cached per (height, wall-clock second): a wall of screens
+// Answers are cached per (applied state, wall-clock second): a wall of screens
 // refreshing every few seconds costs one computation per new block.
 //
 // Thread-safety: all methods may be called from any thread (one mutex).
@@ -68,8 +68,8 @@ class Cockpit {
   // Enterprise tally cache, keyed by the enterprise counters it was taken at.
   std::pair<int64_t, int64_t> ent_key_{-1, -1};
   std::string ent_json_;
-  // Answer cache.
-  uint64_t cache_height_ = UINT64_MAX;
+  // Answer cache, keyed by the transactions applied and the wall-clock second.
+  uint64_t cache_applied_ = UINT64_MAX;
   int64_t cache_second_ = -1;
   std::string cache_;
 };
