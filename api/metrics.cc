@@ -136,6 +136,9 @@ std::string HttpMetrics::Render(const node::NodeStatus& st, const LedgerRates& r
     Line(&out, "traceledger_raft_role{role=\"%s\"} %d", role, st.role == role ? 1 : 0);
   }
   gauge("traceledger_raft_has_leader", "1 if this node knows a leader.", st.leader.empty() ? 0 : 1);
+  gauge("traceledger_raft_snapshot_index",
+        "Raft index of the latest snapshot (log starts after it).",
+        static_cast<double>(st.snapshot_index));
   gauge("traceledger_mempool_size", "Transactions waiting in this node's mempool.",
         static_cast<double>(st.mempool_size));
   gauge("traceledger_block_height", "Height of the latest block in this node's store.",

@@ -303,6 +303,7 @@ HttpResponse ApiService::GetStatus() {
   }
   json j = {{"node_id", st.node_id},
             {"chain_id", node_->genesis().chain_id},
+            {"hash", HashAlgName(node_->genesis().hash_alg)},
             {"role", st.role},
             {"term", st.term},
             {"leader", st.leader.empty() ? json(nullptr) : json(st.leader)},
@@ -311,6 +312,8 @@ HttpResponse ApiService::GetStatus() {
             {"height", st.height},
             {"latest_hash", st.latest_hash},
             {"mempool_size", st.mempool_size},
+            {"snapshot_index", st.snapshot_index},
+            {"catching_up_to", st.catching_up_to == 0 ? json(nullptr) : json(st.catching_up_to)},
             {"peers", peers}};
   return Json(200, j);
 }

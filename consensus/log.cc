@@ -137,10 +137,14 @@ std::vector<Entry> RaftLog::UnstableEntries() const {
   return out;
 }
 
-std::vector<Entry> RaftLog::NextCommitted() const {
+std::vector<Entry> RaftLog::NextCommitted(uint64_t max_bytes) const {
   std::vector<Entry> out;
+  uint64_t bytes = 0;
   for (uint64_t i = std::max(applied_ + 1, FirstIndex()); i <= committed_; ++i) {
-    out.push_back(At(i));
+    const Entry& e = At(i);
+    if (max_bytes > 0 && !out.empty() && bytes + e.PayloadSize() > max_bytes) break;
+    bytes += e.PayloadSize();
+    out.push_back(e);
   }
   return out;
 }

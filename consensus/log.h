@@ -82,8 +82,9 @@ class RaftLog {
   // Entries not yet handed out for persistence.
   std::vector<Entry> UnstableEntries() const;
   bool HasUnstable() const { return LastIndex() > stabled_; }
-  // Committed entries not yet applied: (applied, committed].
-  std::vector<Entry> NextCommitted() const;
+  // Committed entries not yet applied, from applied + 1 on: at least one if
+  // any, and no more than max_bytes of payload beyond the first (0: no limit).
+  std::vector<Entry> NextCommitted(uint64_t max_bytes = 0) const;
   bool HasNextCommitted() const { return committed_ > applied_; }
 
   // Replaces the log with a snapshot position (follower installing a snapshot).

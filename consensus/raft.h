@@ -71,6 +71,9 @@ struct Config {
   // fail with UNCOMMITTED_LOG_FULL. (A single proposal is always accepted when
   // nothing is uncommitted.)
   uint64_t max_uncommitted_bytes = 64 << 20;
+  // Payload bytes of committed entries handed out per Ready (at least one
+  // entry); the rest follow in later Readies. 0: no limit.
+  uint64_t max_committed_bytes_per_ready = 64 << 20;
   // Restart: the last index the application has applied (>= snapshot index).
   uint64_t applied = 0;
   // Required; not owned; must outlive the instance.
@@ -82,6 +85,27 @@ struct RestartState {
   HardState hard_state;
   std::shared_ptr<const Snapshot> snapshot;  // latest durable snapshot, or null
   std::vector<Entry> entries;                // durable entries after the snapshot
+};
+
+// A point-in-time summary for operators and metrics (the cockpit).
+struct RaftStatus {
+  NodeId id = kNone;
+  NodeId lead = kNone;
+  StateType state = StateType::kFollower;
+  HardState hard_state;
+  uint64_t applied = 0;
+  uint64_t last_index = 0;
+  uint64_t snapshot_index = 0;
+  NodeId lead_transferee = kNone;
+  struct Peer {
+    NodeId id;
+    uint64_t match;
+    uint64_t next;
+    const char* state;  // "probe", "replicate", "snapshot"
+    bool recent_active;
+    size_t inflight_msgs;
+  };
+  std::vector<Peer> peers;  // leader only, ordered by id
 };
 
 class Raft {
@@ -137,6 +161,7 @@ class Raft {
   NodeId lead_transferee() const { return lead_transferee_; }
   uint64_t uncommitted_bytes() const { return uncommitted_size_; }
   size_t pending_reads() const { return reads_.size() + pending_read_msgs_.size(); }
+  RaftStatus GetStatus() const;
   // A short human description: "n1 leader t3 last 7 commit 6 applied 6".
   std::string Describe() const;
 

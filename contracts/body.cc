@@ -1,5 +1,6 @@
 #include "contracts/body.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <set>
@@ -13,6 +14,7 @@ namespace traceledger {
 using json = nlohmann::json;
 
 Body::Body(const json& obj, std::string path) : obj_(obj), path_(std::move(path)) {
+  known_.reserve(12);
   if (!obj_.is_object()) Fail("BAD_BODY", path_, "must be a JSON object");
 }
 
@@ -68,8 +70,9 @@ std::string Body::Uscc(const char* name, bool required) {
   std::string s = Str(name, 1, 64, required);
   if (!s.empty() && !IsValidUscc(s)) {
     Fail("BAD_USCC", Path(name),
-         "\"" + s + "\" is not a unified social credit code (18 characters, GB 32100 check "
-                    "character)");
+         "\"" + s +
+             "\" is not a unified social credit code (18 characters, GB 32100 check "
+             "character)");
     return {};
   }
   return s;
@@ -137,7 +140,6 @@ std::vector<std::string> Body::Codes(const char* name, size_t max, bool required
   const json* a = Array(name, 1, max, required);
   if (!a) return out;
   out.reserve(a->size());
-  std::set<std::string_view> seen;
   for (size_t i = 0; i < a->size(); ++i) {
     const json& e = (*a)[i];
     std::string p = Path(name) + "[" + std::to_string(i) + "]";
@@ -151,11 +153,18 @@ std::vector<std::string> Body::Codes(const char* name, size_t max, bool required
       Fail("BAD_CODE", p, "\"" + s.substr(0, 140) + "\" " + why);
       return {};
     }
-    if (!seen.insert(s).second) {
-      Fail("BAD_BODY", p, "\"" + s + "\" is listed twice");
-      return {};
-    }
     out.push_back(s);
+  }
+  // Duplicates: sort a copy of views (no allocation per code).
+  std::vector<std::string_view> sorted(out.begin(), out.end());
+  std::sort(sorted.begin(), sorted.end());
+  auto dup = std::adjacent_find(sorted.begin(), sorted.end());
+  if (dup != sorted.end()) {
+    size_t i = std::find(out.begin(), out.end(), *dup) - out.begin();
+    size_t j = std::find(out.begin() + i + 1, out.end(), *dup) - out.begin();
+    Fail("BAD_BODY", Path(name) + "[" + std::to_string(j) + "]",
+         "\"" + std::string(*dup) + "\" is listed twice");
+    return {};
   }
   return out;
 }

@@ -9,11 +9,10 @@
 #define TRACELEDGER_CONTRACTS_BODY_H_
 
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "ledger/status.h"
 
@@ -32,11 +31,11 @@ class Body {
 
   bool Has(const char* name);
   std::string Str(const char* name, size_t min_len, size_t max_len, bool required = true);
-  std::string Id(const char* name, bool required = true);      // contracts/ids.h IsValidId
-  std::string Uscc(const char* name, bool required = true);    // BAD_USCC on a bad check char
+  std::string Id(const char* name, bool required = true);         // contracts/ids.h IsValidId
+  std::string Uscc(const char* name, bool required = true);       // BAD_USCC on a bad check char
   std::string Sha256Hex(const char* name, bool required = true);  // 64 lowercase hex
-  std::string PublicKey(const char* name);                     // returns 33 raw bytes
-  std::string DocType(const char* name);                       // 1..64 of [a-z0-9_]
+  std::string PublicKey(const char* name);                        // returns 33 raw bytes
+  std::string DocType(const char* name);                          // 1..64 of [a-z0-9_]
   std::string Enum(const char* name, std::initializer_list<const char*> options,
                    bool required = true);
   std::vector<std::string> Codes(const char* name, size_t max, bool required = true);

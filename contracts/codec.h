@@ -16,6 +16,7 @@ namespace traceledger {
 
 class Writer {
  public:
+  Writer() { out_.reserve(192); }
   void U8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
   void Bool(bool v) { U8(v ? 1 : 0); }
   void U32(uint32_t v) { Fixed(&v, 4); }

@@ -12,6 +12,7 @@ enum Who : uint8_t { kRegulatorOnly = 1, kEnterpriseOnly = 2, kEither = 3 };
 
 struct TxType {
   std::string_view name;
+  std::string_view counter;  // cockpit counter "type|NAME"
   Status (*fn)(Exec&);
   uint8_t who;
   uint32_t roles;  // enterprises need one of these; 0: any role
@@ -22,35 +23,38 @@ constexpr uint32_t kDispensers = kRetailer | kCaterer | kPharmacy | kVaccination
 
 // Sorted by name (binary search).
 constexpr TxType kTypes[] = {
-    {"product.register", TxProductRegister, kEnterpriseOnly, kMakers},
-    {"recall.close", TxRecallClose, kRegulatorOnly, 0},
-    {"recall.issue", TxRecallIssue, kRegulatorOnly, 0},
-    {"recall.respond", TxRecallRespond, kEnterpriseOnly, 0},
-    {"registry.enroll", TxEnroll, kRegulatorOnly, 0},
-    {"registry.reinstate", TxReinstate, kRegulatorOnly, 0},
-    {"registry.rotate_key", TxRotateKey, kEnterpriseOnly, 0},
-    {"registry.suspend", TxSuspend, kRegulatorOnly, 0},
-    {"regulator.quarantine", TxQuarantine, kRegulatorOnly, 0},
-    {"regulator.release", TxRelease, kRegulatorOnly, 0},
-    {"trace.aggregate", TxAggregate, kEnterpriseOnly, 0},
-    {"trace.commission", TxCommission, kEnterpriseOnly, kMakers},
-    {"trace.destroy", TxDestroy, kEither, 0},
-    {"trace.disaggregate", TxDisaggregate, kEnterpriseOnly, 0},
-    {"trace.dispense", TxDispense, kEnterpriseOnly, kDispensers},
-    {"trace.document", TxDocument, kEither, 0},
-    {"trace.inspect", TxInspect, kEither, kLab},
-    {"trace.reading", TxReading, kEnterpriseOnly, 0},
-    {"trace.receive", TxReceive, kEnterpriseOnly, 0},
-    {"trace.ship", TxShip, kEnterpriseOnly, 0},
-    {"trace.transform", TxTransform, kEnterpriseOnly, kManufacturer | kProducer},
+    {"product.register", "type|product.register", TxProductRegister, kEnterpriseOnly, kMakers},
+    {"recall.close", "type|recall.close", TxRecallClose, kRegulatorOnly, 0},
+    {"recall.issue", "type|recall.issue", TxRecallIssue, kRegulatorOnly, 0},
+    {"recall.respond", "type|recall.respond", TxRecallRespond, kEnterpriseOnly, 0},
+    {"registry.enroll", "type|registry.enroll", TxEnroll, kRegulatorOnly, 0},
+    {"registry.reinstate", "type|registry.reinstate", TxReinstate, kRegulatorOnly, 0},
+    {"registry.rotate_key", "type|registry.rotate_key", TxRotateKey, kEnterpriseOnly, 0},
+    {"registry.suspend", "type|registry.suspend", TxSuspend, kRegulatorOnly, 0},
+    {"regulator.quarantine", "type|regulator.quarantine", TxQuarantine, kRegulatorOnly, 0},
+    {"regulator.release", "type|regulator.release", TxRelease, kRegulatorOnly, 0},
+    {"trace.aggregate", "type|trace.aggregate", TxAggregate, kEnterpriseOnly, 0},
+    {"trace.commission", "type|trace.commission", TxCommission, kEnterpriseOnly, kMakers},
+    {"trace.destroy", "type|trace.destroy", TxDestroy, kEither, 0},
+    {"trace.disaggregate", "type|trace.disaggregate", TxDisaggregate, kEnterpriseOnly, 0},
+    {"trace.dispense", "type|trace.dispense", TxDispense, kEnterpriseOnly, kDispensers},
+    {"trace.document", "type|trace.document", TxDocument, kEither, 0},
+    {"trace.inspect", "type|trace.inspect", TxInspect, kEither, kLab},
+    {"trace.reading", "type|trace.reading", TxReading, kEnterpriseOnly, 0},
+    {"trace.receive", "type|trace.receive", TxReceive, kEnterpriseOnly, 0},
+    {"trace.ship", "type|trace.ship", TxShip, kEnterpriseOnly, 0},
+    {"trace.transform", "type|trace.transform", TxTransform, kEnterpriseOnly,
+     kManufacturer | kProducer},
 };
 
 const TxType* FindType(std::string_view name) {
   size_t lo = 0, hi = std::size(kTypes);
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
-    if (kTypes[mid].name < name) lo = mid + 1;
-    else hi = mid;
+    if (kTypes[mid].name < name)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo < std::size(kTypes) && kTypes[lo].name == name ? &kTypes[lo] : nullptr;
 }
@@ -70,28 +74,38 @@ void PutStr(std::string* s, std::string_view v) {
 Status Authorise(Exec& x, const TxType& type) {
   const Envelope& env = *x.env;
   if (const std::string* name = x.engine.RegulatorName(env.signer)) {
-    x.signer.regulator = true;
-    x.signer.name = *name;
+    auto reg = std::make_shared<Signer>();
+    reg->regulator = true;
+    reg->name = *name;
+    x.signer = std::move(reg);
     if (!(type.who & kRegulatorOnly))
       return Reject("ROLE_FORBIDDEN", "regulator " + Q(*name) + " may not sign " + env.type);
     return Status::OK();
   }
-  auto uscc = x.Get(keys::SignerKey(env.signer));
-  if (!uscc || !x.Load(keys::Enterprise(*uscc), &x.signer.ent))
-    return Reject("NOT_ENROLLED", "signer " + ToHex(env.signer) +
-                                      " is neither a regulator nor an enrolled enterprise");
-  x.signer.uscc = *uscc;
-  x.signer.name = x.signer.ent.name;
-  if (x.signer.ent.suspended)
-    return Reject("SUSPENDED", "enterprise " + *uscc + " is suspended (" + x.signer.ent.reason +
+  if (auto it = x.signer_cache.find(env.signer); it != x.signer_cache.end()) {
+    x.signer = it->second;
+  } else {
+    auto ent = std::make_shared<Signer>();
+    auto uscc = x.Get(keys::SignerKey(env.signer));
+    if (!uscc || !x.Load(keys::Enterprise(*uscc), &ent->ent))
+      return Reject("NOT_ENROLLED", "signer " + ToHex(env.signer) +
+                                        " is neither a regulator nor an enrolled enterprise");
+    ent->uscc = *uscc;
+    ent->name = ent->ent.name;
+    x.signer_cache.emplace(env.signer, ent);
+    x.signer = std::move(ent);
+  }
+  const std::string& uscc = x.signer->uscc;
+  if (x.signer->ent.suspended)
+    return Reject("SUSPENDED", "enterprise " + uscc + " is suspended (" + x.signer->ent.reason +
                                    ") and may do nothing");
   if (!(type.who & kEnterpriseOnly))
     return Reject("ROLE_FORBIDDEN", env.type + " is for regulators only");
-  if (type.roles && !(x.signer.ent.roles & type.roles))
-    return Reject("ROLE_FORBIDDEN", "enterprise " + *uscc + " (roles " +
-                                        RolesToString(x.signer.ent.roles) + ") may not sign " +
-                                        env.type + "; it needs one of: " +
-                                        RolesToString(type.roles));
+  if (type.roles && !(x.signer->ent.roles & type.roles))
+    return Reject("ROLE_FORBIDDEN", "enterprise " + uscc + " (roles " +
+                                        RolesToString(x.signer->ent.roles) + ") may not sign " +
+                                        env.type +
+                                        "; it needs one of: " + RolesToString(type.roles));
   return Status::OK();
 }
 
@@ -122,8 +136,8 @@ std::string ChainStateHash(HashAlg alg, const std::string& prev, const std::vect
   Hasher h(alg);
   h.Update(prev);
   std::string buf;
+  buf.reserve(1 << 16);
   for (const auto& op : w) {
-    buf.clear();
     PutStr(&buf, op.key);
     if (op.value) {
       buf.push_back(1);
@@ -131,8 +145,12 @@ std::string ChainStateHash(HashAlg alg, const std::string& prev, const std::vect
     } else {
       buf.push_back(0);
     }
-    h.Update(buf);
+    if (buf.size() >= (1 << 16) - 1024) {
+      h.Update(buf);
+      buf.clear();
+    }
   }
+  h.Update(buf);
   return h.Final();
 }
 
@@ -173,7 +191,8 @@ BlockResult Engine::ExecuteBlock(const StateReader& state, const BlockContext& c
                                     std::to_string(genesis_.params.max_future_skew_ms / 1000) +
                                     " s ahead of the block time");
     } else if (type = FindType(env.type); type == nullptr) {
-      s = Reject("UNKNOWN_TYPE", "type " + Q(env.type.substr(0, 64)) + " is not a transaction type");
+      s = Reject("UNKNOWN_TYPE",
+                 "type " + Q(env.type.substr(0, 64)) + " is not a transaction type");
     } else if (!env.body.is_object()) {
       s = Reject("BAD_BODY", "body must be a JSON object");
     } else {
@@ -182,10 +201,11 @@ BlockResult Engine::ExecuteBlock(const StateReader& state, const BlockContext& c
       if (s.ok() && x.corrupt()) s = Reject("STATE_CORRUPT", "a state record did not decode");
     }
     if (s.ok()) {
-      if (!x.signer.regulator) x.Put(keys::Activity(x.signer.uscc, ctx.height, i), env.type);
+      if (!x.signer->regulator) x.Put(keys::Activity(x.signer->uscc, ctx.height, i), env.type);
       x.Count("tx|ok", 1);
-      x.Count("type|" + env.type, 1);
+      x.Count(type->counter, 1);
       x.Commit();
+      if (env.type.rfind("registry.", 0) == 0) x.signer_cache.clear();
       r.ok = true;
       r.code = "OK";
     } else {

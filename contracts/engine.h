@@ -36,7 +36,7 @@ namespace traceledger {
 // Limits on everything a transaction can ask for (docs/contracts.md).
 inline constexpr size_t kMaxCodesPerTx = 1000;
 inline constexpr size_t kMaxReadingsPerTx = 1000;
-inline constexpr size_t kMaxItemsPerTx = 10000;       // after expanding aggregates
+inline constexpr size_t kMaxItemsPerTx = 10000;  // after expanding aggregates
 inline constexpr size_t kMaxChildrenPerParent = 10000;
 inline constexpr size_t kMaxAggregationDepth = 4;
 inline constexpr size_t kMaxRecallItems = 100000;
@@ -44,8 +44,8 @@ inline constexpr size_t kMaxLotsPerRecall = 100;
 
 struct BlockContext {
   uint64_t height = 0;
-  int64_t time_ms = 0;         // block time chosen by the leader, never decreasing
-  std::string proposer;        // validator id
+  int64_t time_ms = 0;          // block time chosen by the leader, never decreasing
+  std::string proposer;         // validator id
   std::string prev_state_hash;  // 32 bytes; for block 1 the genesis hash
 };
 

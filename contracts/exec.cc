@@ -15,6 +15,12 @@ std::string AlertId(uint64_t seq) {
   std::snprintf(buf, sizeof buf, "AL%010llu", static_cast<unsigned long long>(seq));
   return buf;
 }
+const char* ItemsCounter(ItemStatus s) {
+  static const char* kNames[] = {"items|active",   "items|in_transit", "items|quarantined",
+                                 "items|recalled", "items|dispensed",  "items|destroyed",
+                                 "items|none"};
+  return kNames[static_cast<int>(s)];
+}
 }  // namespace
 
 Exec::Exec(const Engine& e, const StateReader& base, const BlockContext& c)
@@ -25,69 +31,68 @@ Exec::Exec(const Engine& e, const StateReader& base, const BlockContext& c)
 }
 
 void Exec::Begin(const Envelope* e, uint32_t i) {
-  assert(tx_.empty() && counters_tx_.empty() && alerts_tx_.empty());
+  assert(undo_.empty() && counters_tx_.empty() && alerts_tx_.empty());
   env = e;
   index = i;
-  signer = Signer();
+  signer.reset();
   tx_hex = e ? ToHex(e->tx_id) : "";
   touched_.clear();
+  touched_many_.clear();
   alert_seq_tx_ = alert_seq_block_;
 }
 
 void Exec::Commit() {
-  for (auto& [k, v] : tx_) block_.insert_or_assign(k, std::move(v));
-  for (auto& [k, d] : counters_tx_) counters_block_[k] += d;
+  undo_.clear();  // the writes are already in the block
+  for (auto& [total, d] : counters_tx_) *total += d;
   for (auto& a : alerts_tx_) alerts_block_.push_back(std::move(a));
   alert_seq_block_ = alert_seq_tx_;
   Abort();
 }
 
 void Exec::Abort() {
-  tx_.clear();
+  // Undo this transaction's writes, newest first.
+  for (auto u = undo_.rbegin(); u != undo_.rend(); ++u) {
+    if (u->existed)
+      u->it->second = std::move(u->prev);
+    else
+      block_.erase(u->it);
+  }
+  undo_.clear();
   counters_tx_.clear();
   alerts_tx_.clear();
   touched_.clear();
+  touched_many_.clear();
   alert_seq_tx_ = alert_seq_block_;
 }
 
 std::optional<std::string> Exec::Get(std::string_view key) const {
-  if (auto it = tx_.find(key); it != tx_.end()) return it->second;
   if (auto it = block_.find(key); it != block_.end()) return it->second;
   return base_.Get(key);
 }
 
-void Exec::Put(const std::string& key, std::string value) {
-  tx_.insert_or_assign(key, std::optional<std::string>(std::move(value)));
+void Exec::Put(std::string key, std::string value) {
+  Write(std::move(key), std::optional<std::string>(std::move(value)));
 }
-void Exec::Del(const std::string& key) { tx_.insert_or_assign(key, std::nullopt); }
+void Exec::Del(std::string key) { Write(std::move(key), std::nullopt); }
+
+void Exec::Write(std::string key, std::optional<std::string> value) {
+  auto [it, inserted] = block_.try_emplace(std::move(key));
+  if (env) {
+    undo_.push_back(Undo{it, !inserted, std::move(it->second)});
+  }
+  it->second = std::move(value);
+}
 void Exec::PutBlock(const std::string& key, std::string value) {
   block_.insert_or_assign(key, std::optional<std::string>(std::move(value)));
 }
 
 void Exec::Scan(std::string_view prefix, const ScanFn& fn) const {
-  // Streaming merge of base, block and transaction layers; later layers win.
+  // Streaming merge of the base and the block's writes; the writes win.
   using Entry = std::pair<std::string_view, const std::optional<std::string>*>;
   std::vector<Entry> over;
-  {
-    auto in_range = [&](const std::string& k) { return k.compare(0, prefix.size(), prefix) == 0; };
-    auto b = block_.lower_bound(prefix), t = tx_.lower_bound(prefix);
-    bool bv = b != block_.end() && in_range(b->first), tv = t != tx_.end() && in_range(t->first);
-    while (bv || tv) {
-      if (tv && (!bv || t->first <= b->first)) {
-        if (bv && t->first == b->first) {
-          ++b;
-          bv = b != block_.end() && in_range(b->first);
-        }
-        over.emplace_back(t->first, &t->second);
-        ++t;
-        tv = t != tx_.end() && in_range(t->first);
-      } else {
-        over.emplace_back(b->first, &b->second);
-        ++b;
-        bv = b != block_.end() && in_range(b->first);
-      }
-    }
-  }
+  for (auto b = block_.lower_bound(prefix);
+       b != block_.end() && b->first.compare(0, prefix.size(), prefix) == 0; ++b)
+    over.emplace_back(b->first, &b->second);
   size_t oi = 0;
   bool stop = false;
   base_.Scan(prefix, [&](std::string_view k, std::string_view v) {
@@ -112,22 +117,38 @@ void Exec::Scan(std::string_view prefix, const ScanFn& fn) const {
 }
 
 Status Exec::LoadItem(const std::string& code, ItemRec* item) {
-  if (!Load(keys::Item(code), item)) return Reject("UNKNOWN_CODE", "code " + Q(code) + " is not commissioned");
+  if (!Load(keys::Item(code), item))
+    return Reject("UNKNOWN_CODE", "code " + Q(code) + " is not commissioned");
   return Status::OK();
 }
 
+bool Exec::FirstTouch(const std::string& code) {
+  if (touched_many_.empty()) {
+    for (const auto& c : touched_)
+      if (c == code) return false;
+    touched_.push_back(code);
+    if (touched_.size() > 32) touched_many_.insert(touched_.begin(), touched_.end());
+    return true;
+  }
+  return touched_many_.insert(code).second;
+}
+
 void Exec::SaveItem(ItemRec& item) {
-  if (env && touched_.insert(item.code).second) {
+  if (env && FirstTouch(item.code)) {
     item.head = NextHead(alg, item.head.empty() ? ZeroHead() : item.head, env->tx_id);
     EventRec ev{env->tx_id, ctx.height, index, env->type};
     Put(keys::Event(item.code, item.event_count), Encode(ev));
     ++item.event_count;
   }
+  if (item.terminal != Terminal::kNone && item.loaded_terminal == Terminal::kNone) {
+    // Out of circulation: no longer anyone's holding.
+    Del(keys::Holder(item.custodian, item.code));
+    item.loaded_terminal = item.terminal;
+  }
   ItemStatus now = item.Status();
   if (now != item.loaded_status) {
-    if (item.loaded_status != ItemStatus::kNone)
-      Count(std::string("items|") + ItemStatusName(item.loaded_status), -1);
-    Count(std::string("items|") + ItemStatusName(now), +1);
+    if (item.loaded_status != ItemStatus::kNone) Count(ItemsCounter(item.loaded_status), -1);
+    Count(ItemsCounter(now), +1);
     item.loaded_status = now;
   }
   Put(keys::Item(item.code), Encode(item));
@@ -166,6 +187,7 @@ Status Exec::Expand(const ItemRec& top, std::vector<ItemRec>* out) {
 
 Status Exec::LoadExpanded(const std::vector<std::string>& codes, bool top_level_only,
                           std::vector<ItemRec>* out) {
+  bool expanded = false;
   for (const auto& code : codes) {
     ItemRec item;
     TL_RETURN_IF_ERROR(LoadItem(code, &item));
@@ -173,11 +195,25 @@ Status Exec::LoadExpanded(const std::vector<std::string>& codes, bool top_level_
       return Reject("AGGREGATED", "code " + Q(code) + " is packed inside " + Q(item.parent) +
                                       "; act on the parent or disaggregate it first");
     if (item.child_count == 0) {
-      if (out->size() >= kMaxItemsPerTx) return Reject("TOO_MANY", "too many items in one transaction");
+      if (out->size() >= kMaxItemsPerTx)
+        return Reject("TOO_MANY", "too many items in one transaction");
       out->push_back(std::move(item));
     } else {
+      expanded = true;
       TL_RETURN_IF_ERROR(Expand(item, out));
     }
+  }
+  if (expanded) {
+    // A listed code may also sit inside a listed aggregate: keep each item once,
+    // or a second, stale copy would overwrite the first when saved.
+    std::set<std::string> seen;
+    size_t w = 0;
+    for (size_t r = 0; r < out->size(); ++r) {
+      if (!seen.insert((*out)[r].code).second) continue;
+      if (w != r) (*out)[w] = std::move((*out)[r]);
+      ++w;
+    }
+    out->resize(w);
   }
   return Status::OK();
 }
@@ -194,8 +230,10 @@ void Exec::SetCustodian(ItemRec& item, const std::string& uscc) {
       std::string to = keys::RecallHolder(item.recall_id, uscc);
       auto fv = Get(from);
       int64_t fc = fv ? std::strtoll(fv->c_str(), nullptr, 10) : 0;
-      if (fc <= 1) Del(from);
-      else Put(from, std::to_string(fc - 1));
+      if (fc <= 1)
+        Del(from);
+      else
+        Put(from, std::to_string(fc - 1));
       auto tv = Get(to);
       Put(to, std::to_string((tv ? std::strtoll(tv->c_str(), nullptr, 10) : 0) + 1));
     }
@@ -208,11 +246,11 @@ Status Exec::CheckMovable(const ItemRec& item) const {
     return Reject("TERMINAL", "code " + Q(item.code) + " is " + TerminalName(item.terminal) +
                                   " and can never move again");
   if (!item.shipment_id.empty())
-    return Reject("IN_TRANSIT", "code " + Q(item.code) + " is in transit in shipment " +
-                                    Q(item.shipment_id));
+    return Reject("IN_TRANSIT",
+                  "code " + Q(item.code) + " is in transit in shipment " + Q(item.shipment_id));
   if (!item.recall_id.empty())
-    return Reject("RECALLED", "code " + Q(item.code) + " is frozen by recall " +
-                                  Q(item.recall_id) + "; only recall.respond may act on it");
+    return Reject("RECALLED", "code " + Q(item.code) + " is frozen by recall " + Q(item.recall_id) +
+                                  "; only recall.respond may act on it");
   if (item.quarantined)
     return Reject("QUARANTINED",
                   "code " + Q(item.code) + " is quarantined until a regulator releases it");
@@ -321,8 +359,10 @@ void Exec::ResolveObligation(ItemRec& item) {
   std::string rh = keys::RecallHolder(item.recall_id, item.custodian);
   auto v = Get(rh);
   int64_t c = v ? std::strtoll(v->c_str(), nullptr, 10) : 0;
-  if (c <= 1) Del(rh);
-  else Put(rh, std::to_string(c - 1));
+  if (c <= 1)
+    Del(rh);
+  else
+    Put(rh, std::to_string(c - 1));
   RecallRec r;
   if (!Load(keys::Recall(item.recall_id), &r)) return;
   if (r.outstanding > 0) --r.outstanding;
@@ -340,13 +380,24 @@ void Exec::CloseRecall(RecallRec& r, const std::string& reason) {
   if (!r.alert_id.empty()) CloseAlert(r.alert_id);
 }
 
-void Exec::Count(const std::string& name, int64_t delta) {
-  if (env) counters_tx_[name] += delta;
-  else counters_block_[name] += delta;
+void Exec::Count(std::string_view name, int64_t delta) {
+  auto it = counters_block_.find(name);
+  if (it == counters_block_.end()) it = counters_block_.emplace(std::string(name), 0).first;
+  if (!env) {
+    it->second += delta;
+    return;
+  }
+  for (auto& [total, d] : counters_tx_) {
+    if (total == &it->second) {
+      d += delta;
+      return;
+    }
+  }
+  counters_tx_.emplace_back(&it->second, delta);
 }
 
 void Exec::FinishBlock(BlockResult* out) {
-  assert(tx_.empty());
+  assert(undo_.empty());
   for (const auto& [name, delta] : counters_block_) {
     if (delta == 0) continue;
     std::string key = keys::Counter(name);

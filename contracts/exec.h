@@ -1,15 +1,16 @@
 // Execution context shared by the transaction handlers (internal to contracts/).
 //
-// Reads go through three layers: the current transaction's writes, the block's
-// writes so far, then the StateReader. A transaction's writes, counters and
-// alerts are merged into the block only when it succeeds (Commit); Abort drops
-// them, so a rejected transaction changes nothing.
+// Reads go through two layers: the block's writes so far (the current
+// transaction's included), then the StateReader. Writes go straight into the
+// block with an undo log; Abort replays the log backwards, so a rejected
+// transaction changes nothing. Counters and alerts join the block on Commit.
 //
 // Thread-safety: one Exec per block execution, on one thread.
 #ifndef TRACELEDGER_CONTRACTS_EXEC_H_
 #define TRACELEDGER_CONTRACTS_EXEC_H_
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -43,23 +44,36 @@ class Exec {
 
   // ---- raw view
   std::optional<std::string> Get(std::string_view key) const;
-  bool Exists(std::string_view key) const { return Get(key).has_value(); }
-  void Put(const std::string& key, std::string value);
-  void Del(const std::string& key);
+  bool Exists(std::string_view key) const {
+    bool found = false;
+    View(key, [&](std::string_view) { found = true; });
+    return found;
+  }
+  void Put(std::string key, std::string value);
+  void Del(std::string key);
   void Scan(std::string_view prefix, const ScanFn& fn) const;
   // Writes straight into the block (survives Abort): nonces.
   void PutBlock(const std::string& key, std::string value);
 
   // ---- typed records. Load returns false if absent (or corrupt: corrupt() set).
   template <typename R>
-  bool Load(const std::string& key, R* r) {
-    auto v = Get(key);
-    if (!v) return false;
-    if (!Decode(*v, r)) {
-      corrupt_ = true;
-      return false;
+  bool Load(std::string_view key, R* r) {
+    bool found = false, ok = true;
+    View(key, [&](std::string_view v) {
+      found = true;
+      ok = Decode(v, r);
+    });
+    if (found && !ok) corrupt_ = true;
+    return found && ok;
+  }
+  // Calls fn(value) if `key` exists, without copying overlay values.
+  template <typename Fn>
+  void View(std::string_view key, Fn&& fn) const {
+    if (auto it = block_.find(key); it != block_.end()) {
+      if (it->second) fn(std::string_view(*it->second));
+      return;
     }
-    return true;
+    if (auto v = base_.Get(key)) fn(std::string_view(*v));
   }
   template <typename R>
   void Save(const std::string& key, const R& r) {
@@ -104,7 +118,11 @@ class Exec {
   void CloseRecall(RecallRec& recall, const std::string& reason);
 
   // ---- counters (cockpit)
-  void Count(const std::string& name, int64_t delta);
+  void Count(std::string_view name, int64_t delta);
+
+  // Signer identities resolved in this block (key -> signer), valid until a
+  // registry.* transaction commits (which clears it).
+  std::map<std::string, std::shared_ptr<const Signer>, std::less<>> signer_cache;
 
   // ---- block end
   void FinishBlock(BlockResult* out);
@@ -115,15 +133,29 @@ class Exec {
   HashAlg alg;
   const Envelope* env = nullptr;
   uint32_t index = 0;
-  Signer signer;
-  std::string tx_hex;  // hex of env->tx_id
+  std::shared_ptr<const Signer> signer;  // set before a handler runs
+  std::string tx_hex;                    // hex of env->tx_id
 
  private:
+  bool FirstTouch(const std::string& code);
   const StateReader& base_;
-  Overlay block_, tx_;
-  std::map<std::string, int64_t> counters_block_, counters_tx_;
+  void Write(std::string key, std::optional<std::string> value);
+  // The block's writes so far, including the current transaction's; undo_
+  // restores what the current transaction overwrote if it is aborted.
+  struct Undo {
+    Overlay::iterator it;
+    bool existed;
+    std::optional<std::string> prev;
+  };
+  Overlay block_;
+  std::vector<Undo> undo_;
+  // Block totals by name; a transaction's deltas point into it (map nodes are
+  // stable) and are added on Commit. Names that end at zero are not written.
+  std::map<std::string, int64_t, std::less<>> counters_block_;
+  std::vector<std::pair<int64_t*, int64_t>> counters_tx_;
   std::vector<AlertRec> alerts_block_, alerts_tx_;
-  std::set<std::string> touched_;
+  std::vector<std::string> touched_;    // codes whose chain this transaction extended
+  std::set<std::string> touched_many_;  // the same, once there are many
   uint64_t alert_seq_block_ = 0, alert_seq_tx_ = 0;
   bool corrupt_ = false;
 };

@@ -67,22 +67,21 @@ bool IsValidGtin14(std::string_view gtin) { return ValidGs1Key(gtin, 14); }
 bool IsValidSscc(std::string_view sscc) { return ValidGs1Key(sscc, 18); }
 
 bool IsValidCode(std::string_view code, std::string* why) {
-  if (code.empty() || code.size() > kMaxCodeLength)
-    return SetWhy(why, "must be 1..128 characters");
+  if (code.empty() || code.size() > kMaxCodeLength) return SetWhy(why, "must be 1..128 characters");
   for (char c : code)
     if (!IsSafe(c)) return SetWhy(why, "has a character outside [A-Za-z0-9-._:/()+]");
   if (code[0] != '(') return true;
   if (code.substr(0, 4) == "(00)") {
     if (code.size() != 22 || !IsValidSscc(code.substr(4)))
-      return SetWhy(why, "(00) must be followed by exactly an 18-digit SSCC with a valid check digit");
+      return SetWhy(why,
+                    "(00) must be followed by exactly an 18-digit SSCC with a valid check digit");
     return true;
   }
   if (code.substr(0, 4) != "(01)")
     return SetWhy(why, "a GS1 element string must be (01)<GTIN-14>(21)<serial> or (00)<SSCC>");
   if (code.size() < 4 + 14 + 4 + 1 || !IsValidGtin14(code.substr(4, 14)))
     return SetWhy(why, "(01) must be followed by a GTIN-14 with a valid check digit");
-  if (code.substr(18, 4) != "(21)")
-    return SetWhy(why, "the GTIN must be followed by (21)<serial>");
+  if (code.substr(18, 4) != "(21)") return SetWhy(why, "the GTIN must be followed by (21)<serial>");
   std::string_view serial = code.substr(22);
   if (serial.empty() || serial.size() > 20) return SetWhy(why, "serial must be 1..20 characters");
   for (char c : serial)

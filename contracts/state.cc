@@ -24,10 +24,8 @@ struct Enc {
   void operator()(int64_t v) { w.I64(v); }
   void operator()(double v) { w.F64(v); }
   template <typename E>
-    requires std::is_enum_v<E>
-  void operator()(E e) {
-    w.U8(static_cast<uint8_t>(e));
-  }
+  requires std::is_enum_v<E>
+  void operator()(E e) { w.U8(static_cast<uint8_t>(e)); }
 };
 
 struct Dec {
@@ -41,7 +39,7 @@ struct Dec {
   void operator()(int64_t& v) { ok = ok && r.I64(&v); }
   void operator()(double& v) { ok = ok && r.F64(&v); }
   template <typename E>
-    requires std::is_enum_v<E>
+  requires std::is_enum_v<E>
   void operator()(E& e) {
     uint8_t b = 0;
     ok = ok && r.U8(&b);
@@ -85,8 +83,8 @@ void Fields(V& v, RecallRec& r) {
 }
 template <typename V>
 void Fields(V& v, AlertRec& r) {
-  v(r.id), v(r.kind), v(r.subject), v(r.message), v(r.tx_id), v(r.open), v(r.pending),
-      v(r.height), v(r.closed_height), v(r.time_ms);
+  v(r.id), v(r.kind), v(r.subject), v(r.message), v(r.tx_id), v(r.open), v(r.pending), v(r.height),
+      v(r.closed_height), v(r.time_ms);
 }
 template <typename V>
 void Fields(V& v, DocumentRec& r) {
@@ -119,9 +117,9 @@ bool DecodeRec(std::string_view in, R* r) {
 }
 
 std::string Pad(uint64_t v, int width) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%0*llu", width, static_cast<unsigned long long>(v));
-  return buf;
+  std::string s(width, '0');
+  for (int i = width - 1; i >= 0 && v > 0; --i, v /= 10) s[i] = static_cast<char>('0' + v % 10);
+  return s;
 }
 
 std::string Join(std::string_view a, std::string_view b) {
@@ -164,16 +162,20 @@ std::string RolesToString(uint32_t roles) {
 
 const char* CategoryName(Category c) {
   switch (c) {
-    case Category::kVaccine: return "vaccine";
-    case Category::kDrug: return "drug";
-    case Category::kColdChainFood: return "cold_chain_food";
-    case Category::kFood: return "food";
+    case Category::kVaccine:
+      return "vaccine";
+    case Category::kDrug:
+      return "drug";
+    case Category::kColdChainFood:
+      return "cold_chain_food";
+    case Category::kFood:
+      return "food";
   }
   return "?";
 }
 bool ParseCategory(std::string_view s, Category* out) {
-  for (Category c : {Category::kVaccine, Category::kDrug, Category::kColdChainFood,
-                     Category::kFood}) {
+  for (Category c :
+       {Category::kVaccine, Category::kDrug, Category::kColdChainFood, Category::kFood}) {
     if (s == CategoryName(c)) {
       *out = c;
       return true;
@@ -184,36 +186,54 @@ bool ParseCategory(std::string_view s, Category* out) {
 
 const char* TerminalName(Terminal t) {
   switch (t) {
-    case Terminal::kNone: return "";
-    case Terminal::kSold: return "sold";
-    case Terminal::kAdministered: return "administered";
-    case Terminal::kConsumed: return "consumed";
-    case Terminal::kDestroyed: return "destroyed";
-    case Terminal::kTransformed: return "transformed";
-    case Terminal::kReturned: return "returned";
+    case Terminal::kNone:
+      return "";
+    case Terminal::kSold:
+      return "sold";
+    case Terminal::kAdministered:
+      return "administered";
+    case Terminal::kConsumed:
+      return "consumed";
+    case Terminal::kDestroyed:
+      return "destroyed";
+    case Terminal::kTransformed:
+      return "transformed";
+    case Terminal::kReturned:
+      return "returned";
   }
   return "?";
 }
 
 const char* ItemStatusName(ItemStatus s) {
   switch (s) {
-    case ItemStatus::kActive: return "active";
-    case ItemStatus::kInTransit: return "in_transit";
-    case ItemStatus::kQuarantined: return "quarantined";
-    case ItemStatus::kRecalled: return "recalled";
-    case ItemStatus::kDispensed: return "dispensed";
-    case ItemStatus::kDestroyed: return "destroyed";
-    case ItemStatus::kNone: return "none";
+    case ItemStatus::kActive:
+      return "active";
+    case ItemStatus::kInTransit:
+      return "in_transit";
+    case ItemStatus::kQuarantined:
+      return "quarantined";
+    case ItemStatus::kRecalled:
+      return "recalled";
+    case ItemStatus::kDispensed:
+      return "dispensed";
+    case ItemStatus::kDestroyed:
+      return "destroyed";
+    case ItemStatus::kNone:
+      return "none";
   }
   return "?";
 }
 
 ItemStatus ItemRec::Status() const {
   switch (terminal) {
-    case Terminal::kNone: break;
-    case Terminal::kDestroyed: return ItemStatus::kDestroyed;
-    case Terminal::kReturned: return ItemStatus::kRecalled;
-    default: return ItemStatus::kDispensed;
+    case Terminal::kNone:
+      break;
+    case Terminal::kDestroyed:
+      return ItemStatus::kDestroyed;
+    case Terminal::kReturned:
+      return ItemStatus::kRecalled;
+    default:
+      return ItemStatus::kDispensed;
   }
   if (!recall_id.empty()) return ItemStatus::kRecalled;
   if (quarantined) return ItemStatus::kQuarantined;
@@ -237,6 +257,7 @@ bool Decode(std::string_view in, LotRec* r) { return DecodeRec(in, r); }
 bool Decode(std::string_view in, ItemRec* r) {
   if (!DecodeRec(in, r)) return false;
   r->loaded_status = r->Status();
+  r->loaded_terminal = r->terminal;
   return true;
 }
 bool Decode(std::string_view in, ShipmentRec* r) { return DecodeRec(in, r); }

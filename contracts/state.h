@@ -122,13 +122,14 @@ struct ItemRec {
 
   // Not stored: the status when read, so writers can keep counters exact.
   ItemStatus loaded_status = ItemStatus::kNone;
+  Terminal loaded_terminal = Terminal::kNone;
   ItemStatus Status() const;
 };
 
 struct ShipmentRec {
   std::string id, from, to, carrier, vehicle;
-  int64_t expected_ms = 0;  // as given, 0 if not
-  int64_t deadline_ms = 0;  // expected_ms or shipped time + the genesis default
+  int64_t expected_ms = 0;         // as given, 0 if not
+  int64_t deadline_ms = 0;         // expected_ms or shipped time + the genesis default
   std::vector<std::string> codes;  // the top-level codes shipped
   uint32_t remaining = 0;          // top-level codes not yet received
   bool open = true;
@@ -200,41 +201,42 @@ bool Decode(std::string_view in, EventRec* r);
 // ---- Keys -------------------------------------------------------------------
 // See docs/contracts.md for the full table.
 namespace keys {
-std::string Enterprise(std::string_view uscc);             // e|USCC -> EnterpriseRec
-std::string SignerKey(std::string_view pubkey_raw);        // k|HEXKEY -> USCC
-std::string Product(std::string_view code);                // p|CODE -> ProductRec
+std::string Enterprise(std::string_view uscc);                    // e|USCC -> EnterpriseRec
+std::string SignerKey(std::string_view pubkey_raw);               // k|HEXKEY -> USCC
+std::string Product(std::string_view code);                       // p|CODE -> ProductRec
 std::string Lot(std::string_view product, std::string_view lot);  // l|P|LOT -> LotRec
 std::string LotCode(std::string_view product, std::string_view lot, std::string_view code);
 std::string LotCodePrefix(std::string_view product, std::string_view lot);  // lc|P|LOT|
-std::string Item(std::string_view code);                   // c|CODE -> ItemRec
-std::string Event(std::string_view code, uint32_t seq);    // ce|CODE|SEQ10 -> EventRec
+std::string Item(std::string_view code);                                    // c|CODE -> ItemRec
+std::string Event(std::string_view code, uint32_t seq);  // ce|CODE|SEQ10 -> EventRec
 std::string EventPrefix(std::string_view code);
-std::string Holder(std::string_view uscc, std::string_view code);  // h|USCC|CODE -> ""
+// h|USCC|CODE -> "": items in circulation (not terminal) held by USCC.
+std::string Holder(std::string_view uscc, std::string_view code);
 std::string HolderPrefix(std::string_view uscc);
 std::string Child(std::string_view parent, std::string_view child);  // ag|PARENT|CHILD -> ""
 std::string ChildPrefix(std::string_view parent);
-std::string Shipment(std::string_view id);                 // s|ID -> ShipmentRec
+std::string Shipment(std::string_view id);                          // s|ID -> ShipmentRec
 std::string ShipmentDue(int64_t deadline_ms, std::string_view id);  // so|MS13|ID -> ""
 inline constexpr std::string_view kShipmentDuePrefix = "so|";
-std::string Transform(std::string_view tx_hex);            // tf|TXHEX -> TransformRec
+std::string Transform(std::string_view tx_hex);  // tf|TXHEX -> TransformRec
 std::string LotDoc(std::string_view product, std::string_view lot, std::string_view type);
 std::string LotDocPrefix(std::string_view product, std::string_view lot);  // d|P|LOT|
-std::string CodeDoc(std::string_view code, std::string_view type);  // dc|CODE|TYPE
+std::string CodeDoc(std::string_view code, std::string_view type);         // dc|CODE|TYPE
 std::string CodeDocPrefix(std::string_view code);
-std::string Recall(std::string_view id);                   // r|ID -> RecallRec
+std::string Recall(std::string_view id);                                 // r|ID -> RecallRec
 std::string Obligation(std::string_view recall, std::string_view code);  // ro|R|CODE -> USCC
 std::string ObligationPrefix(std::string_view recall);
 std::string RecallHolder(std::string_view recall, std::string_view uscc);  // rh|R|USCC -> count
 std::string RecallHolderPrefix(std::string_view recall);
-std::string Alert(std::string_view id);                    // a|ID -> AlertRec
-std::string OpenAlert(std::string_view id);                // ao|ID -> ""
+std::string Alert(std::string_view id);      // a|ID -> AlertRec
+std::string OpenAlert(std::string_view id);  // ao|ID -> ""
 inline constexpr std::string_view kOpenAlertPrefix = "ao|";
 std::string CodeAlert(std::string_view code, std::string_view id);  // ca|CODE|ID -> "1"/"0"
 std::string CodeAlertPrefix(std::string_view code);
 std::string Nonce(std::string_view signer_raw, std::string_view nonce);  // n|HEXKEY|NONCE -> tx id
 std::string Activity(std::string_view uscc, uint64_t height, uint32_t index);  // ea|USCC|H12|I6
 std::string ActivityPrefix(std::string_view uscc);
-std::string Counter(std::string_view name);                // x|NAME -> decimal
+std::string Counter(std::string_view name);  // x|NAME -> decimal
 inline constexpr std::string_view kCounterPrefix = "x|";
 inline constexpr std::string_view kAlertSeq = "m|alert_seq";
 }  // namespace keys

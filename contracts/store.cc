@@ -29,6 +29,22 @@ void MemState::Apply(const std::vector<WriteOp>& writes) {
   }
 }
 
+void MemState::Apply(std::vector<WriteOp>&& writes) {
+  for (auto& w : writes) {
+    if (w.value) {
+      auto it = map_.lower_bound(w.key);
+      if (it != map_.end() && it->first == w.key)
+        it->second = std::move(*w.value);
+      else
+        map_.emplace_hint(it, std::move(w.key), std::move(*w.value));
+    } else {
+      auto it = map_.find(w.key);
+      if (it != map_.end()) map_.erase(it);
+    }
+  }
+  writes.clear();
+}
+
 StateStore::~StateStore() { delete db_; }
 
 Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
@@ -42,8 +58,8 @@ Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
 
 std::optional<std::string> StateStore::Get(std::string_view key) const {
   std::string value;
-  leveldb::Status s = db_->Get(leveldb::ReadOptions(), leveldb::Slice(key.data(), key.size()),
-                               &value);
+  leveldb::Status s =
+      db_->Get(leveldb::ReadOptions(), leveldb::Slice(key.data(), key.size()), &value);
   if (!s.ok()) return std::nullopt;
   return value;
 }
@@ -61,8 +77,10 @@ void StateStore::Scan(std::string_view prefix, const ScanFn& fn) const {
 Status StateStore::Apply(const std::vector<WriteOp>& writes, bool sync) {
   leveldb::WriteBatch batch;
   for (const auto& w : writes) {
-    if (w.value) batch.Put(w.key, *w.value);
-    else batch.Delete(w.key);
+    if (w.value)
+      batch.Put(w.key, *w.value);
+    else
+      batch.Delete(w.key);
   }
   leveldb::WriteOptions options;
   options.sync = sync;

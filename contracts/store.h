@@ -47,6 +47,7 @@ class MemState : public StateReader {
   std::optional<std::string> Get(std::string_view key) const override;
   void Scan(std::string_view prefix, const ScanFn& fn) const override;
   void Apply(const std::vector<WriteOp>& writes);
+  void Apply(std::vector<WriteOp>&& writes);  // moves keys and values in
   size_t size() const { return map_.size(); }
   const std::map<std::string, std::string, std::less<>>& map() const { return map_; }
 

@@ -16,19 +16,19 @@ namespace {
 Status CreateItems(Exec& x, const ProductRec& p, const std::string& lot, int64_t expiry_ms,
                    const std::vector<std::string>& codes, const std::string& origin,
                    const std::string& made_by) {
-  if (p.owner != x.signer.uscc)
-    return Reject("NOT_PRODUCT_OWNER", "product " + Q(p.code) + " belongs to " + p.owner +
-                                           ", not to " + x.signer.uscc);
+  if (p.owner != x.signer->uscc)
+    return Reject("NOT_PRODUCT_OWNER",
+                  "product " + Q(p.code) + " belongs to " + p.owner + ", not to " + x.signer->uscc);
   if (expiry_ms != 0 && x.ctx.time_ms >= expiry_ms + 86400000LL)
-    return Reject("EXPIRED", "lot " + Q(lot) + " expired on " +
-                                 FormatRfc3339Millis(expiry_ms).substr(0, 10));
+    return Reject("EXPIRED",
+                  "lot " + Q(lot) + " expired on " + FormatRfc3339Millis(expiry_ms).substr(0, 10));
   bool gtin_product = IsValidGtin14(p.code);
   for (const auto& code : codes) {
     std::string_view gtin = GtinOfCode(code);
     if (!gtin.empty() && (!gtin_product || gtin != p.code))
-      return Reject("CODE_PRODUCT_MISMATCH",
-                    "code " + Q(code) + " carries GTIN " + std::string(gtin) +
-                        " but the product is " + Q(p.code));
+      return Reject("CODE_PRODUCT_MISMATCH", "code " + Q(code) + " carries GTIN " +
+                                                 std::string(gtin) + " but the product is " +
+                                                 Q(p.code));
     if (code.rfind("(00)", 0) == 0)
       return Reject("BAD_CODE", "code " + Q(code) + " is an SSCC (logistic unit), not an item");
     if (x.Exists(keys::Item(code)))
@@ -39,14 +39,14 @@ Status CreateItems(Exec& x, const ProductRec& p, const std::string& lot, int64_t
   if (new_lot) {
     l.product_code = p.code;
     l.lot = lot;
-    l.commissioner = x.signer.uscc;
+    l.commissioner = x.signer->uscc;
     l.expiry_ms = expiry_ms;
     l.imported = !origin.empty();
     l.origin_country = origin;
   } else {
-    if (l.commissioner != x.signer.uscc)
-      return Reject("LOT_MISMATCH", "lot " + Q(lot) + " of " + Q(p.code) +
-                                        " was commissioned by " + l.commissioner);
+    if (l.commissioner != x.signer->uscc)
+      return Reject("LOT_MISMATCH", "lot " + Q(lot) + " of " + Q(p.code) + " was commissioned by " +
+                                        l.commissioner);
     if (l.expiry_ms != expiry_ms || l.origin_country != origin)
       return Reject("LOT_MISMATCH", "lot " + Q(lot) + " of " + Q(p.code) +
                                         " already has another expiry or origin_country");
@@ -63,8 +63,8 @@ Status CreateItems(Exec& x, const ProductRec& p, const std::string& lot, int64_t
     it.lot = lot;
     it.category = p.category;
     it.expiry_ms = expiry_ms;
-    it.custodian = x.signer.uscc;
-    it.commissioner = x.signer.uscc;
+    it.custodian = x.signer->uscc;
+    it.commissioner = x.signer->uscc;
     it.imported = l.imported;
     it.made_by = made_by;
     it.created_height = x.ctx.height;
@@ -84,9 +84,9 @@ Status LoadProduct(Exec& x, const std::string& code, ProductRec* p) {
 }
 
 Status CheckCustodian(Exec& x, const ItemRec& item) {
-  if (item.custodian != x.signer.uscc)
+  if (item.custodian != x.signer->uscc)
     return Reject("NOT_CUSTODIAN", "code " + Q(item.code) + " is held by " + item.custodian +
-                                       ", not by " + x.signer.uscc);
+                                       ", not by " + x.signer->uscc);
   return Status::OK();
 }
 
@@ -110,9 +110,9 @@ Status TxCommission(Exec& x) {
   TL_RETURN_IF_ERROR(b.Finish());
   ProductRec p;
   TL_RETURN_IF_ERROR(LoadProduct(x, product, &p));
-  if (!origin.empty() && !x.signer.Has(kImporter))
+  if (!origin.empty() && !x.signer->Has(kImporter))
     return Reject("ROLE_FORBIDDEN", "only an importer may commission with origin_country");
-  if (origin.empty() && !x.signer.Has(kManufacturer | kProducer))
+  if (origin.empty() && !x.signer->Has(kManufacturer | kProducer))
     return Reject("BAD_BODY", "body.origin_country: missing (an importer commissions imports)");
   return CreateItems(x, p, lot, expiry, codes, origin, "");
 }
@@ -132,8 +132,8 @@ Status TxAggregate(Exec& x) {
   } else {
     // A new logistic unit (case, pallet): it exists from now on, held by the signer.
     parent.code = parent_code;
-    parent.custodian = x.signer.uscc;
-    parent.commissioner = x.signer.uscc;
+    parent.custodian = x.signer->uscc;
+    parent.commissioner = x.signer->uscc;
     parent.created_height = x.ctx.height;
     x.Put(keys::Holder(parent.custodian, parent.code), "");
     x.Count("logistic_units", 1);
@@ -213,7 +213,7 @@ Status TxShip(Exec& x) {
   TL_RETURN_IF_ERROR(b.Finish());
   if (x.Exists(keys::Shipment(s.id)))
     return Reject("DUPLICATE_SHIPMENT", "shipment " + Q(s.id) + " already exists");
-  if (s.to == x.signer.uscc) return Reject("BAD_BODY", "body.to: cannot ship to oneself");
+  if (s.to == x.signer->uscc) return Reject("BAD_BODY", "body.to: cannot ship to oneself");
   EnterpriseRec to;
   if (!x.Load(keys::Enterprise(s.to), &to))
     return Reject("UNKNOWN_ENTERPRISE", "receiver " + s.to + " is not enrolled");
@@ -233,12 +233,12 @@ Status TxShip(Exec& x) {
     it.shipment_id = s.id;
     x.SaveItem(it);
   }
-  s.from = x.signer.uscc;
+  s.from = x.signer->uscc;
   s.remaining = s.codes.size();
   s.shipped_height = x.ctx.height;
   s.shipped_time_ms = x.ctx.time_ms;
-  s.deadline_ms = s.expected_ms ? s.expected_ms
-                                : x.ctx.time_ms + x.g.params.default_shipment_deadline_ms;
+  s.deadline_ms =
+      s.expected_ms ? s.expected_ms : x.ctx.time_ms + x.g.params.default_shipment_deadline_ms;
   x.Save(keys::Shipment(s.id), s);
   x.Put(keys::ShipmentDue(s.deadline_ms, s.id), "");
   x.Count("shipments_open", 1);
@@ -255,9 +255,9 @@ Status TxReceive(Exec& x) {
   ShipmentRec s;
   if (!x.Load(keys::Shipment(id), &s))
     return Reject("UNKNOWN_SHIPMENT", "shipment " + Q(id) + " does not exist");
-  if (s.to != x.signer.uscc)
-    return Reject("NOT_RECEIVER", "shipment " + Q(id) + " is addressed to " + s.to + ", not to " +
-                                      x.signer.uscc);
+  if (s.to != x.signer->uscc)
+    return Reject("NOT_RECEIVER",
+                  "shipment " + Q(id) + " is addressed to " + s.to + ", not to " + x.signer->uscc);
   if (!s.open) return Reject("SHIPMENT_CLOSED", "shipment " + Q(id) + " was fully received");
   if (codes.empty()) {
     for (const auto& c : s.codes) {
@@ -274,8 +274,8 @@ Status TxReceive(Exec& x) {
   TL_RETURN_IF_ERROR(x.LoadExpanded(codes, false, &items));
   for (auto& it : items) {
     if (it.shipment_id != id)
-      return Reject("ALREADY_RECEIVED", "code " + Q(it.code) + " is no longer in transit in " +
-                                            "shipment " + Q(id));
+      return Reject("ALREADY_RECEIVED",
+                    "code " + Q(it.code) + " is no longer in transit in " + "shipment " + Q(id));
   }
   for (auto& it : items) {
     it.shipment_id.clear();
@@ -286,8 +286,10 @@ Status TxReceive(Exec& x) {
   if (s.remaining == 0) {
     s.open = false;
     x.Count("shipments_open", -1);
-    if (s.overdue_alert.empty()) x.Del(keys::ShipmentDue(s.deadline_ms, s.id));
-    else x.CloseAlert(s.overdue_alert);
+    if (s.overdue_alert.empty())
+      x.Del(keys::ShipmentDue(s.deadline_ms, s.id));
+    else
+      x.CloseAlert(s.overdue_alert);
   }
   x.Save(keys::Shipment(id), s);
   return Status::OK();
@@ -306,11 +308,11 @@ void RaiseOverdueShipments(Exec& x) {
     x.Del(key);
     ShipmentRec s;
     if (!x.Load(keys::Shipment(id), &s) || !s.open) continue;
-    s.overdue_alert = x.OpenAlert(
-        "overdue_shipment", id,
-        "shipment " + Q(id) + " from " + s.from + " to " + s.to + " was due " +
-            FormatRfc3339Millis(s.deadline_ms) + " and is not received",
-        0);
+    s.overdue_alert =
+        x.OpenAlert("overdue_shipment", id,
+                    "shipment " + Q(id) + " from " + s.from + " to " + s.to + " was due " +
+                        FormatRfc3339Millis(s.deadline_ms) + " and is not received",
+                    0);
     x.Save(keys::Shipment(id), s);
     x.Count("shipments_overdue", 1);
   }

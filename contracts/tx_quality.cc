@@ -41,8 +41,8 @@ void ReadTarget(Body& b, Target* t) {
 
 Status LoadLot(Exec& x, const Target& t, LotRec* l) {
   if (!x.Load(keys::Lot(t.product, t.lot), l))
-    return Reject("UNKNOWN_LOT", "lot " + Q(t.lot) + " of product " + Q(t.product) +
-                                     " is not commissioned");
+    return Reject("UNKNOWN_LOT",
+                  "lot " + Q(t.lot) + " of product " + Q(t.product) + " is not commissioned");
   return Status::OK();
 }
 
@@ -51,7 +51,7 @@ bool HoldsPartOfLot(Exec& x, const LotRec& l) {
   bool found = false;
   std::string prefix = keys::LotCodePrefix(l.product_code, l.lot);
   x.Scan(prefix, [&](std::string_view k, std::string_view) {
-    found = x.Exists(keys::Holder(x.signer.uscc, k.substr(prefix.size())));
+    found = x.Exists(keys::Holder(x.signer->uscc, k.substr(prefix.size())));
     return !found;
   });
   return found;
@@ -79,15 +79,15 @@ Status TxDocument(Exec& x) {
   d.sha256 = b.Sha256Hex("sha256");
   d.issuer = b.Str("issuer", 1, 128);
   TL_RETURN_IF_ERROR(b.Finish());
-  d.signer = x.signer.regulator ? x.signer.name : x.signer.uscc;
+  d.signer = x.signer->regulator ? x.signer->name : x.signer->uscc;
   d.tx_id = x.env->tx_id;
   d.height = x.ctx.height;
-  bool privileged = x.signer.regulator || x.signer.Has(kLab);
+  bool privileged = x.signer->regulator || x.signer->Has(kLab);
   if (!t.lot.empty()) {
     LotRec l;
     TL_RETURN_IF_ERROR(LoadLot(x, t, &l));
-    if (!privileged && l.commissioner != x.signer.uscc && !HoldsPartOfLot(x, l))
-      return Reject("NOT_CUSTODIAN", "enterprise " + x.signer.uscc + " holds no item of lot " +
+    if (!privileged && l.commissioner != x.signer->uscc && !HoldsPartOfLot(x, l))
+      return Reject("NOT_CUSTODIAN", "enterprise " + x.signer->uscc + " holds no item of lot " +
                                          Q(t.lot) + " and is not a lab");
     x.Save(keys::LotDoc(t.product, t.lot, d.doc_type), d);
   } else {
@@ -95,9 +95,9 @@ Status TxDocument(Exec& x) {
     for (const auto& c : t.codes) {
       ItemRec it;
       TL_RETURN_IF_ERROR(x.LoadItem(c, &it));
-      if (!privileged && it.custodian != x.signer.uscc)
+      if (!privileged && it.custodian != x.signer->uscc)
         return Reject("NOT_CUSTODIAN", "code " + Q(c) + " is held by " + it.custodian +
-                                           ", not by " + x.signer.uscc);
+                                           ", not by " + x.signer->uscc);
       items.push_back(std::move(it));
     }
     for (auto& it : items) {
@@ -115,8 +115,10 @@ Status TxReading(Exec& x) {
   std::string shipment_id;
   bool by_codes = b.Has("codes");
   if (b.OneOf("codes", "shipment_id")) {
-    if (by_codes) codes = b.Codes("codes", kMaxCodesPerTx);
-    else shipment_id = b.Id("shipment_id");
+    if (by_codes)
+      codes = b.Codes("codes", kMaxCodesPerTx);
+    else
+      shipment_id = b.Id("shipment_id");
   }
   b.Str("device", 1, 64);
   const nlohmann::json* readings = b.Array("readings", 1, kMaxReadingsPerTx);
@@ -142,7 +144,7 @@ Status TxReading(Exec& x) {
     if (!x.Load(keys::Shipment(shipment_id), &s))
       return Reject("UNKNOWN_SHIPMENT", "shipment " + Q(shipment_id) + " does not exist");
     if (!s.open) return Reject("SHIPMENT_CLOSED", "shipment " + Q(shipment_id) + " was received");
-    const std::string& me = x.signer.uscc;
+    const std::string& me = x.signer->uscc;
     if (me != s.from && me != s.to && me != s.carrier)
       return Reject("NOT_CUSTODIAN", "enterprise " + me + " is neither sender, receiver nor " +
                                          "carrier of shipment " + Q(shipment_id));
@@ -158,13 +160,13 @@ Status TxReading(Exec& x) {
     for (const auto& it : items) {
       if (it.terminal != Terminal::kNone)
         return Reject("TERMINAL", "code " + Q(it.code) + " is " + TerminalName(it.terminal));
-      if (it.custodian == x.signer.uscc) continue;
+      if (it.custodian == x.signer->uscc) continue;
       ShipmentRec s;
       if (!it.shipment_id.empty() && x.Load(keys::Shipment(it.shipment_id), &s) &&
-          s.carrier == x.signer.uscc)
+          s.carrier == x.signer->uscc)
         continue;
       return Reject("NOT_CUSTODIAN", "code " + Q(it.code) + " is held by " + it.custodian +
-                                         " and " + x.signer.uscc + " is not its carrier");
+                                         " and " + x.signer->uscc + " is not its carrier");
     }
     subject = "code " + codes.front();
   }
@@ -176,7 +178,8 @@ Status TxReading(Exec& x) {
     const ItemRec& it = items[i];
     if (it.product_code.empty() || it.terminal != Terminal::kNone) continue;
     auto r = ranges.find(it.product_code);
-    if (r == ranges.end()) r = ranges.emplace(it.product_code, x.ProductRange(it.product_code)).first;
+    if (r == ranges.end())
+      r = ranges.emplace(it.product_code, x.ProductRange(it.product_code)).first;
     if (!r->second) continue;
     if (!r->second->Contains(lo) || !r->second->Contains(hi)) {
       hit.push_back(i);
@@ -187,8 +190,8 @@ Status TxReading(Exec& x) {
   if (!hit.empty()) {
     alert = x.OpenAlert("temperature_excursion", subject,
                         "readings " + Celsius(lo) + ".." + Celsius(hi) + " C left the range " +
-                            range_text + " for " + std::to_string(hit.size()) +
-                            " item(s) of " + subject + "; quarantined",
+                            range_text + " for " + std::to_string(hit.size()) + " item(s) of " +
+                            subject + "; quarantined",
                         hit.size());
     x.Count("excursions", 1);
   }
@@ -281,7 +284,8 @@ Status TxRelease(Exec& x) {
   std::vector<ItemRec> items;
   TL_RETURN_IF_ERROR(x.LoadExpanded(codes, false, &items));
   for (const auto& c : codes) {
-    auto it = std::find_if(items.begin(), items.end(), [&](const ItemRec& i) { return i.code == c; });
+    auto it =
+        std::find_if(items.begin(), items.end(), [&](const ItemRec& i) { return i.code == c; });
     if (it != items.end() && !it->quarantined && it->child_count == 0)
       return Reject("NOT_QUARANTINED", "code " + Q(c) + " is not quarantined");
   }

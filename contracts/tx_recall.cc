@@ -21,8 +21,10 @@ Status TxRecallIssue(Exec& x) {
   r.id = b.Id("recall_id");
   r.product_code = b.Str("product_code", 1, kMaxIdLength);
   if (b.OneOf("lots", "codes")) {
-    if (b.Has("lots")) r.lots = b.Ids("lots", kMaxLotsPerRecall);
-    else r.codes = b.Codes("codes", kMaxCodesPerTx);
+    if (b.Has("lots"))
+      r.lots = b.Ids("lots", kMaxLotsPerRecall);
+    else
+      r.codes = b.Codes("codes", kMaxCodesPerTx);
   }
   r.level = b.Int("level", 1, 3, true).value_or(0);
   r.reason = b.Str("reason", 1, 512);
@@ -36,8 +38,8 @@ Status TxRecallIssue(Exec& x) {
   std::vector<std::string> queue;
   for (const auto& lot : r.lots) {
     if (!x.Exists(keys::Lot(r.product_code, lot)))
-      return Reject("UNKNOWN_LOT", "lot " + Q(lot) + " of " + Q(r.product_code) +
-                                       " is not commissioned");
+      return Reject("UNKNOWN_LOT",
+                    "lot " + Q(lot) + " of " + Q(r.product_code) + " is not commissioned");
     std::string prefix = keys::LotCodePrefix(r.product_code, lot);
     x.Scan(prefix, [&](std::string_view k, std::string_view) {
       queue.emplace_back(k.substr(prefix.size()));
@@ -48,9 +50,8 @@ Status TxRecallIssue(Exec& x) {
     ItemRec it;
     TL_RETURN_IF_ERROR(x.LoadItem(c, &it));
     if (it.product_code != r.product_code)
-      return Reject("CODE_PRODUCT_MISMATCH", "code " + Q(c) + " is product " +
-                                                 Q(it.product_code) + ", not " +
-                                                 Q(r.product_code));
+      return Reject("CODE_PRODUCT_MISMATCH", "code " + Q(c) + " is product " + Q(it.product_code) +
+                                                 ", not " + Q(r.product_code));
     queue.push_back(c);
   }
   // Affected: the seeds, what is packed inside them, and everything made from
@@ -92,16 +93,16 @@ Status TxRecallIssue(Exec& x) {
     x.SaveItem(it);
   }
   for (const auto& [uscc, n] : holders) x.Put(keys::RecallHolder(r.id, uscc), std::to_string(n));
-  r.issuer = x.signer.name;
+  r.issuer = x.signer->name;
   r.issued_height = x.ctx.height;
   x.Count("recalls", 1);
   x.Count("recalls_open", 1);
-  r.alert_id = x.OpenAlert("recall", r.id,
-                           "recall " + Q(r.id) + " (level " + std::to_string(r.level) + ") of " +
-                               Q(r.product_code) + ": " + std::to_string(r.outstanding) +
-                               " item(s) at " + std::to_string(holders.size()) +
-                               " holder(s) must be returned or destroyed",
-                           r.outstanding);
+  r.alert_id =
+      x.OpenAlert("recall", r.id,
+                  "recall " + Q(r.id) + " (level " + std::to_string(r.level) + ") of " +
+                      Q(r.product_code) + ": " + std::to_string(r.outstanding) + " item(s) at " +
+                      std::to_string(holders.size()) + " holder(s) must be returned or destroyed",
+                  r.outstanding);
   if (r.outstanding == 0) x.CloseRecall(r, "auto: no affected item left in circulation");
   x.Save(keys::Recall(r.id), r);
   return Status::OK();
@@ -120,9 +121,9 @@ Status TxRecallRespond(Exec& x) {
     ItemRec it;
     TL_RETURN_IF_ERROR(x.LoadItem(c, &it));
     if (it.recall_id != id || !x.Exists(keys::Obligation(id, c)))
-      return Reject("NOT_RECALLED", "code " + Q(c) + " has no open obligation under recall " +
-                                        Q(id));
-    if (it.custodian != x.signer.uscc)
+      return Reject("NOT_RECALLED",
+                    "code " + Q(c) + " has no open obligation under recall " + Q(id));
+    if (it.custodian != x.signer->uscc)
       return Reject("NOT_CUSTODIAN", "code " + Q(c) + " is held by " + it.custodian);
     if (!it.shipment_id.empty())
       return Reject("IN_TRANSIT", "code " + Q(c) + " is in transit; receive it first");
@@ -165,7 +166,7 @@ Status TxRecallClose(Exec& x) {
     return true;
   });
   for (const auto& k : holders) x.Del(k);
-  x.CloseRecall(r, "closed by " + x.signer.name + ": " + reason);
+  x.CloseRecall(r, "closed by " + x.signer->name + ": " + reason);
   x.Save(keys::Recall(id), r);
   return Status::OK();
 }

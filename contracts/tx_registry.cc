@@ -27,8 +27,10 @@ Status TxEnroll(Exec& x) {
   for (size_t i = 0; i < roles.size() && b.ok(); ++i) {
     uint32_t bit = ParseRole(roles[i]);
     std::string p = b.Path("roles") + "[" + std::to_string(i) + "]";
-    if (!bit) b.Fail("BAD_BODY", p, Q(roles[i]) + " is not a role");
-    else if (!seen.insert(roles[i]).second) b.Fail("BAD_BODY", p, "listed twice");
+    if (!bit)
+      b.Fail("BAD_BODY", p, Q(roles[i]) + " is not a role");
+    else if (!seen.insert(roles[i]).second)
+      b.Fail("BAD_BODY", p, "listed twice");
     e.roles |= bit;
   }
   TL_RETURN_IF_ERROR(b.Finish());
@@ -70,7 +72,7 @@ Status TxRotateKey(Exec& x) {
   std::string key = b.PublicKey("new_public_key");
   TL_RETURN_IF_ERROR(b.Finish());
   TL_RETURN_IF_ERROR(KeyFree(x, key));
-  EnterpriseRec e = x.signer.ent;
+  EnterpriseRec e = x.signer->ent;
   x.Del(keys::SignerKey(e.public_key));
   x.Put(keys::SignerKey(key), e.uscc);
   e.public_key = key;
@@ -120,7 +122,7 @@ Status TxProductRegister(Exec& x) {
   }
   p.shelf_life_days = shelf.value_or(0);
   p.requires_inspection = insp.value_or(false);
-  p.owner = x.signer.uscc;
+  p.owner = x.signer->uscc;
   p.registered_height = x.ctx.height;
   if (x.Exists(keys::Product(p.code)))
     return Reject("DUPLICATE_PRODUCT", "product " + Q(p.code) + " is already registered");

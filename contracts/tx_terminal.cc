@@ -11,9 +11,9 @@ Status CreateItemsForTransform(Exec& x, const ProductRec& p, const std::string& 
 
 namespace {
 Status CheckCustodian(Exec& x, const ItemRec& item) {
-  if (item.custodian != x.signer.uscc)
+  if (item.custodian != x.signer->uscc)
     return Reject("NOT_CUSTODIAN", "code " + Q(item.code) + " is held by " + item.custodian +
-                                       ", not by " + x.signer.uscc);
+                                       ", not by " + x.signer->uscc);
   return Status::OK();
 }
 std::string Day(int64_t ms) { return FormatRfc3339Millis(ms).substr(0, 10); }
@@ -85,15 +85,16 @@ Status TxDispense(Exec& x) {
     TL_RETURN_IF_ERROR(CheckCustodian(x, it));
     TL_RETURN_IF_ERROR(x.CheckMovable(it));
     if (!it.parent.empty() || it.child_count > 0 || it.product_code.empty())
-      return Reject("AGGREGATED", "code " + Q(c) + " is a case or inside one; dispense single items");
+      return Reject("AGGREGATED",
+                    "code " + Q(c) + " is a case or inside one; dispense single items");
     if (x.Expired(it))
       return Reject("EXPIRED", "code " + Q(c) + " expired on " + Day(it.expiry_ms));
     if (it.category == Category::kVaccine) {
       if (t != Terminal::kAdministered)
         return Reject("BAD_BODY", "body.kind: vaccine dose " + Q(c) + " can only be administered");
-      if (!x.signer.Has(kVaccinationSite))
-        return Reject("ROLE_FORBIDDEN", "vaccine dose " + Q(c) +
-                                            " may be administered only at a vaccination site");
+      if (!x.signer->Has(kVaccinationSite))
+        return Reject("ROLE_FORBIDDEN",
+                      "vaccine dose " + Q(c) + " may be administered only at a vaccination site");
     }
     TL_RETURN_IF_ERROR(x.CheckImportDocuments(it));
     auto pit = products.find(it.product_code);
@@ -135,13 +136,13 @@ Status TxDestroy(Exec& x) {
     if (it.terminal != Terminal::kNone)
       return Reject("TERMINAL", "code " + Q(it.code) + " is already " + TerminalName(it.terminal));
     if (!it.shipment_id.empty())
-      return Reject("IN_TRANSIT", "code " + Q(it.code) + " is in transit in shipment " +
-                                      Q(it.shipment_id));
-    if (!x.signer.regulator) {
+      return Reject("IN_TRANSIT",
+                    "code " + Q(it.code) + " is in transit in shipment " + Q(it.shipment_id));
+    if (!x.signer->regulator) {
       TL_RETURN_IF_ERROR(CheckCustodian(x, it));
       if (!it.recall_id.empty())
-        return Reject("RECALLED", "code " + Q(it.code) + " is frozen by recall " +
-                                      Q(it.recall_id) + "; answer with recall.respond");
+        return Reject("RECALLED", "code " + Q(it.code) + " is frozen by recall " + Q(it.recall_id) +
+                                      "; answer with recall.respond");
     }
   }
   for (auto& it : items) {

@@ -22,7 +22,8 @@ std::string Date(int64_t ms) { return FormatRfc3339Millis(ms).substr(0, 10); }
 }  // namespace
 
 std::string Workload::EnterpriseKey(int i) {
-  return std::string(1, '\x03') + Hash(HashAlg::kSha256, "workload-enterprise-" + std::to_string(i));
+  return std::string(1, '\x03') +
+         Hash(HashAlg::kSha256, "workload-enterprise-" + std::to_string(i));
 }
 
 Workload::Workload(const Genesis& genesis, std::string regulator_key, WorkloadOptions options)
@@ -32,13 +33,20 @@ Workload::Workload(const Genesis& genesis, std::string regulator_key, WorkloadOp
   static const char* kEndRoles[] = {"retailer", "pharmacy", "vaccination_site", "caterer"};
   int n = 0;
   for (int i = 0; i < opt_.makers; ++i, ++n)
-    ents_.push_back({EnterpriseKey(n), UsccFor(n), 0, kMakerRoles[i % 3],
-                     "PRD-" + std::to_string(n), kMakerCats[i % 3], {}});
+    ents_.push_back({EnterpriseKey(n),
+                     UsccFor(n),
+                     0,
+                     kMakerRoles[i % 3],
+                     "PRD-" + std::to_string(n),
+                     kMakerCats[i % 3],
+                     {}});
   for (int i = 0; i < opt_.middles; ++i, ++n)
-    ents_.push_back({EnterpriseKey(n), UsccFor(n), 1, i % 2 ? "distributor" : "warehouse", "", "", {}});
+    ents_.push_back(
+        {EnterpriseKey(n), UsccFor(n), 1, i % 2 ? "distributor" : "warehouse", "", "", {}});
   for (int i = 0; i < opt_.ends; ++i, ++n)
     ents_.push_back({EnterpriseKey(n), UsccFor(n), 2, kEndRoles[i % 4], "", "", {}});
-  for (int i = 0; i < 2; ++i, ++n) ents_.push_back({EnterpriseKey(n), UsccFor(n), 3, "lab", "", "", {}});
+  for (int i = 0; i < 2; ++i, ++n)
+    ents_.push_back({EnterpriseKey(n), UsccFor(n), 3, "lab", "", "", {}});
   for (int i = 0; i < 2; ++i, ++n)
     ents_.push_back({EnterpriseKey(n), UsccFor(n), 4, "logistics", "", "", {}});
 }
@@ -52,9 +60,13 @@ Envelope Workload::MakeWith(const std::string& key, const std::string& type, con
   e.time_ms = time_ms_ - 1000;
   e.time = FormatRfc3339Millis(e.time_ms);
   e.body = body;
-  e.payload = json{{"chain_id", e.chain_id}, {"type", type}, {"nonce", e.nonce}, {"time", e.time},
-                   {"body", body}}
-                  .dump();
+  e.payload = json{
+      {"chain_id", e.chain_id},
+      {"type", type},
+      {"nonce", e.nonce},
+      {"time", e.time},
+      {"body",
+       body}}.dump();
   e.tx_id = Hash2(genesis_.hash_alg, e.signer, e.payload);
   return e;
 }
@@ -68,13 +80,16 @@ std::vector<Envelope> Workload::Setup() {
   time_ms_ = genesis_.genesis_time_ms + 1000;
   for (const auto& e : ents_) {
     out.push_back(Make(nullptr, "registry.enroll",
-                       {{"uscc", e.uscc}, {"name", "Enterprise " + e.uscc}, {"roles", {e.role}},
-                        {"public_key", ToHex(e.key)}, {"region", "330100"}}));
+                       {{"uscc", e.uscc},
+                        {"name", "Enterprise " + e.uscc},
+                        {"roles", {e.role}},
+                        {"public_key", ToHex(e.key)},
+                        {"region", "330100"}}));
   }
   for (const auto& e : ents_) {
     if (e.kind != 0) continue;
-    json body = {{"product_code", e.product}, {"name", "Product of " + e.uscc},
-                 {"category", e.category}};
+    json body = {
+        {"product_code", e.product}, {"name", "Product of " + e.uscc}, {"category", e.category}};
     if (e.category == "food") body["requires_inspection"] = (e.product.back() % 2) == 0;
     out.push_back(Make(&e, "product.register", body));
   }
@@ -110,8 +125,10 @@ void Workload::Invalid(std::vector<Envelope>* out) {
     case 0: {  // ships what it does not hold
       std::vector<std::string> codes = {ents_[m].held.empty() ? "NOPE" : ents_[m].held[0]};
       out->push_back(Make(&ents_[mid], "trace.ship",
-                          {{"shipment_id", "BAD" + std::to_string(++seq_)}, {"codes", codes},
-                           {"to", ents_[Pick(2)].uscc}, {"carrier", ents_[Pick(4)].uscc},
+                          {{"shipment_id", "BAD" + std::to_string(++seq_)},
+                           {"codes", codes},
+                           {"to", ents_[Pick(2)].uscc},
+                           {"carrier", ents_[Pick(4)].uscc},
                            {"vehicle", "x"}}));
       break;
     }
@@ -136,8 +153,11 @@ void Workload::Invalid(std::vector<Envelope>* out) {
     }
     case 5:
       out->push_back(Make(nullptr, "registry.enroll",
-                          {{"uscc", "91350100M000100Y4Z"}, {"name", "Bad"}, {"roles", {"lab"}},
-                           {"public_key", ToHex(EnterpriseKey(9999))}, {"region", "330100"}}));
+                          {{"uscc", "91350100M000100Y4Z"},
+                           {"name", "Bad"},
+                           {"roles", {"lab"}},
+                           {"public_key", ToHex(EnterpriseKey(9999))},
+                           {"region", "330100"}}));
       break;
     case 6:
       out->push_back(Make(&ents_[m], "trace.teleport", json::object()));
@@ -149,8 +169,8 @@ void Workload::Invalid(std::vector<Envelope>* out) {
       }
       [[fallthrough]];
     case 8:
-      out->push_back(MakeWith(EnterpriseKey(100000 + static_cast<int>(Rand(50))),
-                              "trace.dispense", {{"codes", {"A"}}, {"kind", "sold"}}));
+      out->push_back(MakeWith(EnterpriseKey(100000 + static_cast<int>(Rand(50))), "trace.dispense",
+                              {{"codes", {"A"}}, {"kind", "sold"}}));
       break;
     default: {
       Envelope e = Make(&ents_[m], "product.register",
@@ -178,8 +198,10 @@ std::vector<Envelope> Workload::Next(size_t n, int64_t time_ms) {
       std::vector<std::string> codes;
       size_t k = 5 + Rand(16);
       for (size_t i = 0; i < k; ++i) codes.push_back(m.product + "-" + std::to_string(++seq_));
-      json body = {{"product_code", m.product}, {"lot", lot},
-                   {"expiry", Date(time_ms + 365LL * 86400000)}, {"codes", codes},
+      json body = {{"product_code", m.product},
+                   {"lot", lot},
+                   {"expiry", Date(time_ms + 365LL * 86400000)},
+                   {"codes", codes},
                    {"location", "site"}};
       if (m.role == "importer") body["origin_country"] = "EC";
       out.push_back(Make(&m, "trace.commission", body));
@@ -187,14 +209,20 @@ std::vector<Envelope> Workload::Next(size_t n, int64_t time_ms) {
       if (m.role == "importer" && Rand(10) < 8) {
         for (const auto& d : genesis_.params.import_documents)
           out.push_back(Make(&m, "trace.document",
-                             {{"product_code", m.product}, {"lot", lot}, {"doc_type", d},
-                              {"doc_id", d + "-" + lot}, {"sha256", std::string(64, 'e')},
+                             {{"product_code", m.product},
+                              {"lot", lot},
+                              {"doc_type", d},
+                              {"doc_id", d + "-" + lot},
+                              {"sha256", std::string(64, 'e')},
                               {"issuer", "Customs"}}));
       }
       if (m.category == "food" && Rand(2) == 0) {
         out.push_back(Make(&ents_[Pick(3)], "trace.inspect",
-                           {{"product_code", m.product}, {"lot", lot}, {"result", "pass"},
-                            {"report_id", "R" + lot}, {"sha256", std::string(64, 'f')}}));
+                           {{"product_code", m.product},
+                            {"lot", lot},
+                            {"result", "pass"},
+                            {"report_id", "R" + lot},
+                            {"sha256", std::string(64, 'f')}}));
       }
     } else if (r < 32) {  // ship: maker -> middle -> end
       int from = Rand(2) ? Pick(0) : Pick(1);
@@ -210,14 +238,18 @@ std::vector<Envelope> Workload::Next(size_t n, int64_t time_ms) {
       int to = f.kind == 0 ? Pick(1) : Pick(2);
       std::string id = "SHP" + std::to_string(++seq_);
       out.push_back(Make(&f, "trace.ship",
-                         {{"shipment_id", id}, {"codes", codes}, {"to", ents_[to].uscc},
-                          {"carrier", ents_[Pick(4)].uscc}, {"vehicle", "浙A" + std::to_string(seq_ % 100000)}}));
+                         {{"shipment_id", id},
+                          {"codes", codes},
+                          {"to", ents_[to].uscc},
+                          {"carrier", ents_[Pick(4)].uscc},
+                          {"vehicle", "浙A" + std::to_string(seq_ % 100000)}}));
       pending_.push_back({id, from, to, codes});
     } else if (r < 52) {  // receive the oldest open shipment
       if (pending_.empty()) continue;
       Pending p = pending_.front();
       pending_.pop_front();
-      out.push_back(Make(&ents_[p.to], "trace.receive", {{"shipment_id", p.id}, {"condition", "good"}}));
+      out.push_back(
+          Make(&ents_[p.to], "trace.receive", {{"shipment_id", p.id}, {"condition", "good"}}));
       for (auto& c : p.codes) ents_[p.to].held.push_back(c);
     } else if (r < 70) {  // temperature readings
       json readings = json::array();
@@ -234,7 +266,8 @@ std::vector<Envelope> Workload::Next(size_t n, int64_t time_ms) {
         Ent& h = ents_[Rand(2) ? Pick(1) : Pick(2)];
         if (h.held.empty()) continue;
         out.push_back(Make(&h, "trace.reading",
-                           {{"codes", {h.held[Rand(h.held.size())]}}, {"device", "fridge"},
+                           {{"codes", {h.held[Rand(h.held.size())]}},
+                            {"device", "fridge"},
                             {"readings", readings}}));
       }
     } else if (r < 88) {  // dispense at the end of the chain
@@ -243,8 +276,10 @@ std::vector<Envelope> Workload::Next(size_t n, int64_t time_ms) {
       std::vector<std::string> codes = Take(&e.held, 1 + Rand(3));
       std::vector<std::string> singles;
       for (auto& c : codes) {
-        if (c.rfind("CASE", 0) == 0) out.push_back(Make(&e, "trace.disaggregate", {{"parent", c}}));
-        else singles.push_back(c);
+        if (c.rfind("CASE", 0) == 0)
+          out.push_back(Make(&e, "trace.disaggregate", {{"parent", c}}));
+        else
+          singles.push_back(c);
       }
       if (singles.empty()) continue;
       std::string kind = e.role == "vaccination_site" ? "administered"
@@ -254,12 +289,14 @@ std::vector<Envelope> Workload::Next(size_t n, int64_t time_ms) {
     } else if (r < 91) {  // destruction
       Ent& e = ents_[Rand(2) ? Pick(1) : Pick(2)];
       if (e.held.empty()) continue;
-      out.push_back(Make(&e, "trace.destroy", {{"codes", Take(&e.held, 1)}, {"reason", "damaged"}}));
+      out.push_back(
+          Make(&e, "trace.destroy", {{"codes", Take(&e.held, 1)}, {"reason", "damaged"}}));
     } else if (r < 93) {  // regulator quarantine and release
       Ent& e = ents_[Pick(1)];
       if (e.held.empty()) continue;
       std::string c = e.held[Rand(e.held.size())];
-      out.push_back(Make(nullptr, "regulator.quarantine", {{"codes", {c}}, {"reason", "spot check"}}));
+      out.push_back(
+          Make(nullptr, "regulator.quarantine", {{"codes", {c}}, {"reason", "spot check"}}));
       out.push_back(Make(nullptr, "regulator.release", {{"codes", {c}}, {"reason", "cleared"}}));
     } else if (r < 94) {  // recall of codes one holder has; it answers at once
       Ent& e = ents_[Pick(1)];
@@ -269,24 +306,31 @@ std::vector<Envelope> Workload::Next(size_t n, int64_t time_ms) {
       std::string product = c.substr(0, c.rfind('-'));
       std::string id = "RC" + std::to_string(++seq_);
       out.push_back(Make(nullptr, "recall.issue",
-                         {{"recall_id", id}, {"product_code", product}, {"codes", {c}},
-                          {"level", 2}, {"reason", "sampling"}}));
-      out.push_back(Make(&e, "recall.respond",
-                         {{"recall_id", id}, {"codes", {c}}, {"action", "returned"}}));
+                         {{"recall_id", id},
+                          {"product_code", product},
+                          {"codes", {c}},
+                          {"level", 2},
+                          {"reason", "sampling"}}));
+      out.push_back(
+          Make(&e, "recall.respond", {{"recall_id", id}, {"codes", {c}}, {"action", "returned"}}));
       e.held.erase(std::find(e.held.begin(), e.held.end(), c));
     } else {  // documents attached by the custodian
       Ent& e = ents_[Pick(1)];
       if (e.held.empty()) continue;
       out.push_back(Make(&e, "trace.document",
-                         {{"codes", {e.held[Rand(e.held.size())]}}, {"doc_type", "invoice"},
+                         {{"codes", {e.held[Rand(e.held.size())]}},
+                          {"doc_type", "invoice"},
                           {"doc_id", "INV" + std::to_string(++seq_)},
-                          {"sha256", std::string(64, 'd')}, {"issuer", "self"}}));
+                          {"sha256", std::string(64, 'd')},
+                          {"issuer", "self"}}));
     }
   }
   out.resize(n);
   for (const auto& e : out) {
-    if (recent_.size() < 256) recent_.push_back(e);
-    else recent_[Rand(256)] = e;
+    if (recent_.size() < 256)
+      recent_.push_back(e);
+    else
+      recent_[Rand(256)] = e;
   }
   return out;
 }

@@ -25,10 +25,10 @@ namespace traceledger {
 
 struct WorkloadOptions {
   uint64_t seed = 1;
-  int makers = 12;          // manufacturers, producers, importers
-  int middles = 12;         // distributors, warehouses
-  int ends = 16;            // retailers, pharmacies, vaccination sites, caterers
-  int invalid_percent = 10; // share of deliberately invalid transactions
+  int makers = 12;           // manufacturers, producers, importers
+  int middles = 12;          // distributors, warehouses
+  int ends = 16;             // retailers, pharmacies, vaccination sites, caterers
+  int invalid_percent = 10;  // share of deliberately invalid transactions
 };
 
 class Workload {

@@ -2,10 +2,9 @@
 
 #include <cmath>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
-
-#include <nlohmann/json.hpp>
 
 #include "ledger/hex.h"
 #include "ledger/time_util.h"
@@ -83,8 +82,7 @@ class Checker {
                     ? INT64_MAX
                     : v->get<int64_t>();
     if (x < min || x > max) {
-      Error(path + "." + name,
-            "must be in " + std::to_string(min) + ".." + std::to_string(max));
+      Error(path + "." + name, "must be in " + std::to_string(min) + ".." + std::to_string(max));
       return std::nullopt;
     }
     return x;
@@ -238,8 +236,7 @@ void ParseParams(Checker& c, const json& p, ChainParams* out) {
       c.NoUnknown(*it, bp, {"max_txs", "max_bytes", "max_interval_ms"});
       if (auto v = c.Integer(*it, bp, "max_txs", 1, 100000)) out->block.max_txs = *v;
       if (auto v = c.Integer(*it, bp, "max_bytes", 1024, 256LL << 20)) out->block.max_bytes = *v;
-      if (auto v = c.Integer(*it, bp, "max_interval_ms", 1, 60000))
-        out->block.max_interval_ms = *v;
+      if (auto v = c.Integer(*it, bp, "max_interval_ms", 1, 60000)) out->block.max_interval_ms = *v;
     }
   }
 }
@@ -271,18 +268,22 @@ Result<Genesis> ParseGenesis(std::string_view bytes, std::vector<GenesisError>* 
     }
     if (auto h = c.String(doc, "$", "hash", 1, 16, /*required=*/false)) {
       auto alg = ParseHashAlg(*h);
-      if (!alg) c.Error("$.hash", "must be \"sha256\" or \"sm3\"");
-      else g.hash_alg = *alg;
+      if (!alg)
+        c.Error("$.hash", "must be \"sha256\" or \"sm3\"");
+      else
+        g.hash_alg = *alg;
     }
     if (auto t = c.String(doc, "$", "genesis_time", 1, 40, /*required=*/false)) {
       auto ms = ParseRfc3339Millis(*t);
-      if (!ms) c.Error("$.genesis_time", "must be an RFC 3339 UTC time like 2026-11-30T00:00:00Z");
-      else g.genesis_time_ms = *ms;
+      if (!ms)
+        c.Error("$.genesis_time", "must be an RFC 3339 UTC time like 2026-11-30T00:00:00Z");
+      else
+        g.genesis_time_ms = *ms;
     }
     const json* vals = c.Member(doc, "$", "validators", true);
     if (vals && (!vals->is_array() || vals->empty() || vals->size() > kMaxValidators)) {
-      c.Error("$.validators", "must be an array of 1.." + std::to_string(kMaxValidators) +
-                                  " validators");
+      c.Error("$.validators",
+              "must be an array of 1.." + std::to_string(kMaxValidators) + " validators");
     } else if (vals) {
       std::set<std::string> ids, keys, addrs;
       for (size_t i = 0; i < vals->size(); ++i) {
@@ -295,8 +296,10 @@ Result<Genesis> ParseGenesis(std::string_view bytes, std::vector<GenesisError>* 
         c.NoUnknown(v, vp, {"id", "public_key", "p2p", "http"});
         ValidatorInfo info;
         if (auto id = c.String(v, vp, "id", 1, 64)) {
-          if (!ValidId(*id)) c.Error(vp + ".id", "must be 1..64 of [A-Za-z0-9._-]");
-          else if (!ids.insert(*id).second) c.Error(vp + ".id", "duplicate validator id");
+          if (!ValidId(*id))
+            c.Error(vp + ".id", "must be 1..64 of [A-Za-z0-9._-]");
+          else if (!ids.insert(*id).second)
+            c.Error(vp + ".id", "duplicate validator id");
           info.id = *id;
         }
         if (auto k = PublicKey(c, v, vp)) {
@@ -305,8 +308,10 @@ Result<Genesis> ParseGenesis(std::string_view bytes, std::vector<GenesisError>* 
         }
         for (const char* name : {"p2p", "http"}) {
           if (auto a = c.String(v, vp, name, 1, 255)) {
-            if (!ValidHostPort(*a)) c.Error(vp + "." + name, "must be host:port");
-            else if (!addrs.insert(*a).second) c.Error(vp + "." + name, "address used twice");
+            if (!ValidHostPort(*a))
+              c.Error(vp + "." + name, "must be host:port");
+            else if (!addrs.insert(*a).second)
+              c.Error(vp + "." + name, "address used twice");
             (std::string(name) == "p2p" ? info.p2p : info.http) = *a;
           }
         }
@@ -315,8 +320,8 @@ Result<Genesis> ParseGenesis(std::string_view bytes, std::vector<GenesisError>* 
     }
     const json* regs = c.Member(doc, "$", "regulators", true);
     if (regs && (!regs->is_array() || regs->empty() || regs->size() > kMaxGenesisRegulators)) {
-      c.Error("$.regulators", "must be an array of 1.." +
-                                  std::to_string(kMaxGenesisRegulators) + " regulators");
+      c.Error("$.regulators",
+              "must be an array of 1.." + std::to_string(kMaxGenesisRegulators) + " regulators");
     } else if (regs) {
       std::set<std::string> keys;
       for (size_t i = 0; i < regs->size(); ++i) {

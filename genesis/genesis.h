@@ -31,9 +31,7 @@ inline constexpr size_t kMaxGenesisRegulators = 256;
 struct TempRange {
   std::optional<double> min_c;
   std::optional<double> max_c;
-  bool Contains(double c) const {
-    return (!min_c || c >= *min_c) && (!max_c || c <= *max_c);
-  }
+  bool Contains(double c) const { return (!min_c || c >= *min_c) && (!max_c || c <= *max_c); }
 };
 
 struct ValidatorInfo {

@@ -1,55 +1,20 @@
+// The node runtime: a NodeCore on one loop thread, with the real clock and the
+// TCP peer transport.
 #include "node/node.h"
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
-#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
-#include <unordered_set>
 
-#include "consensus/codec.h"
-#include "consensus/raft.h"
-#include "contracts/engine.h"
-#include "contracts/store.h"
-#include "ledger.pb.h"
-#include "ledger/block.h"
-#include "ledger/hex.h"
-#include "ledger/time_util.h"
-#include "node.pb.h"
-#include "node/mempool.h"
-#include "node/raft_storage.h"
+#include "ledger/hash.h"
+#include "node/node_core.h"
 #include "node/transport.h"
 
 namespace traceledger::node {
-
 namespace {
-
-// State key (outside the contracts' prefixes) holding the height whose writes
-// the state store holds.
-const char kAppliedHeightKey[] =
-    "\xff"
-    "node/applied_height";
-
-int64_t WallMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string U64Be(uint64_t v) {
-  std::string s(8, '\0');
-  for (int i = 7; i >= 0; --i, v >>= 8) s[i] = static_cast<char>(v & 0xff);
-  return s;
-}
-
-uint64_t ParseU64Be(const std::string& s) {
-  uint64_t v = 0;
-  for (char c : s) v = (v << 8) | static_cast<unsigned char>(c);
-  return v;
-}
 
 bool SplitHostPort(const std::string& hp, std::string* host, uint16_t* port) {
   auto c = hp.rfind(':');
@@ -61,210 +26,68 @@ bool SplitHostPort(const std::string& hp, std::string* host, uint16_t* port) {
   return true;
 }
 
-const char* RoleName(raft::StateType s) {
-  switch (s) {
-    case raft::StateType::kLeader:
-      return "leader";
-    case raft::StateType::kCandidate:
-      return "candidate";
-    case raft::StateType::kPreCandidate:
-      return "pre-candidate";
-    default:
-      return "follower";
-  }
-}
-
 }  // namespace
 
 std::string AttestationDigest(HashAlg alg, uint64_t height, const std::string& block_hash) {
-  return Hash(alg, "traceledger-attestation" + U64Be(height) + block_hash);
+  std::string be(8, '\0');
+  for (int i = 7; i >= 0; --i, height >>= 8) be[i] = static_cast<char>(height & 0xff);
+  return Hash(alg, "traceledger-attestation" + be + block_hash);
 }
 
-struct Node::Impl {
+struct Node::Impl : public CoreEnv {
   struct Event {
     uint64_t from = 0;
     std::string frame;
   };
-  struct Waiter {
-    int64_t deadline_ms;
-    std::function<void(Result<TxReceipt>)> done;
-  };
-
-  explicit Impl(NodeOptions o)
-      : opt(std::move(o)),
-        alg(opt.genesis.hash_alg),
-        engine(opt.genesis),
-        mempool(MempoolOptions{opt.mempool_max_txs, 256 << 20}),
-        rand(std::random_device{}()) {}
 
   NodeOptions opt;
-  HashAlg alg;
-  Engine engine;
-  Mempool mempool;
-  raft::SeededRand rand;
-  uint64_t self_id = 0;                    // Raft id: index in genesis validators + 1
-  std::vector<std::string> validator_ids;  // [raft id - 1] -> validator id
-
-  std::unique_ptr<BlockStore> blocks;
-  std::unique_ptr<StateStore> state;
-  std::unique_ptr<RaftStorage> raft_store;
-  std::unique_ptr<raft::Raft> raft;  // Raft loop thread only
+  std::unique_ptr<NodeCore> core;
   std::unique_ptr<Transport> transport;
-
-  // Raft loop.
   std::thread loop;
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<Event> events;  // guarded by mu
+  std::deque<Event> events;  // guarded by mu; bounded by kMaxEvents
   bool wake = false;         // guarded by mu
   bool stopping = false;     // guarded by mu
   std::atomic<bool> running{false};
+  static constexpr size_t kMaxEvents = 100000;
 
-  // Loop-thread state.
-  size_t inflight_blocks = 0;
-  int64_t last_block_time_ms = 0;
-  int64_t last_proposed_time_ms = 0;
-  std::string last_state_hash;
-  raft::StateType last_role = raft::StateType::kFollower;
-  std::map<std::pair<uint64_t, std::string>, pb::Attestation> pending_attestations;
-
-  // Shared with other threads.
-  std::atomic<uint64_t> leader_id{0};
-  mutable std::mutex status_mu;
-  NodeStatus status;  // guarded by status_mu
-
-  std::mutex wait_mu;
-  std::multimap<std::string, Waiter> waiters;  // guarded by wait_mu
-
-  void Log(const std::string& s) const {
-    if (opt.log) opt.log(FormatRfc3339Millis(WallMillis()) + " " + opt.node_id + ": " + s);
+  // CoreEnv.
+  int64_t NowMillis() override {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
   }
-
-  // ---------------- opening and recovery ----------------
-
-  Status OpenStores() {
-    const Genesis& g = opt.genesis;
-    for (size_t i = 0; i < g.validators.size(); ++i) {
-      validator_ids.push_back(g.validators[i].id);
-      if (g.validators[i].id == opt.node_id) self_id = i + 1;
+  bool Send(uint64_t to, std::string frame) override {
+    return transport && transport->Send(to, std::move(frame));
+  }
+  bool Connected(uint64_t peer) const override {
+    if (!transport) return false;
+    for (const auto& s : transport->Stats()) {
+      if (s.id == peer) return s.connected;
     }
-    if (self_id == 0) {
-      return Status::Error("NOT_A_VALIDATOR", "node id \"" + opt.node_id + "\" is not among the " +
-                                                  "validators of " + opt.genesis_path);
-    }
-    if (opt.key.public_key != g.validators[self_id - 1].public_key) {
-      return Status::Error("KEY_MISMATCH",
-                           "the node key does not match the public key genesis "
-                           "lists for validator \"" +
-                               opt.node_id + "\"");
-    }
-    BlockStoreOptions bo;
-    bo.alg = alg;
-    bo.genesis_hash = g.hash;
-    auto b = BlockStore::Open(opt.data_dir + "/blocks", bo);
-    if (!b.ok()) return b.status();
-    blocks = std::move(b).value();
-    auto s = StateStore::Open(opt.data_dir + "/state");
-    if (!s.ok()) return s.status();
-    state = std::move(s).value();
-    auto r = RaftStorage::Open(opt.data_dir + "/raft");
-    if (!r.ok()) return r.status();
-    raft_store = std::move(r).value();
-    if (blocks->block_count() == 0) TL_RETURN_IF_ERROR(WriteGenesisBlock());
-    TL_RETURN_IF_ERROR(RecoverState());
-    return StartRaft();
+    return false;
   }
-
-  // Block 0: no transactions; prev_hash and state_hash are the genesis hash.
-  Status WriteGenesisBlock() {
-    pb::Block b;
-    auto* h = b.mutable_header();
-    h->set_chain_id(opt.genesis.chain_id);
-    h->set_height(0);
-    h->set_prev_hash(opt.genesis.hash);
-    h->set_time(opt.genesis.genesis_time_ms);
-    h->set_state_hash(opt.genesis.hash);
-    SealBlock(alg, &b);
-    TL_RETURN_IF_ERROR(blocks->Append(b));
-    Log("created block 0 from genesis " + ToHex(opt.genesis.hash).substr(0, 16));
-    return Status::OK();
-  }
-
-  // Re-executes blocks whose state writes did not reach the state store
-  // (a crash between the two synced writes).
-  Status RecoverState() {
-    auto v = state->Get(kAppliedHeightKey);
-    uint64_t latest = *blocks->latest_height();
-    uint64_t next = v ? ParseU64Be(*v) + 1 : 1;
-    pb::Block b;
-    TL_RETURN_IF_ERROR(blocks->GetBlock(next - 1 <= latest ? next - 1 : latest, &b));
-    last_state_hash = b.header().state_hash();
-    for (uint64_t h = next; h <= latest; ++h) {
-      TL_RETURN_IF_ERROR(blocks->GetBlock(h, &b));
-      std::vector<Envelope> envs;
-      for (const auto& tx : b.transactions()) {
-        auto env = ParseEnvelopeParts(tx.payload(), tx.signer(), tx.signature(), alg);
-        if (!env.ok()) {
-          return Status::Corruption("block " + std::to_string(h) +
-                                    " holds an invalid envelope: " + env.status().ToString());
-        }
-        envs.push_back(std::move(env).value());
-      }
-      BlockContext ctx{h, b.header().time(), b.header().proposer(), last_state_hash};
-      BlockResult r = engine.ExecuteBlock(*state, ctx, envs);
-      if (r.state_hash != b.header().state_hash()) {
-        return Status::Corruption("re-executing block " + std::to_string(h) +
-                                  " gives another state hash: the state store diverged");
-      }
-      r.writes.push_back({kAppliedHeightKey, U64Be(h)});
-      TL_RETURN_IF_ERROR(state->Apply(r.writes, true));
-      last_state_hash = r.state_hash;
-      Log("recovered the state of block " + std::to_string(h));
-    }
-    last_block_time_ms = b.header().time();
-    return Status::OK();
-  }
-
-  Status StartRaft() {
-    auto restart = raft_store->Load();
-    if (!restart.ok()) return restart.status();
-    pb::Block tip;
-    TL_RETURN_IF_ERROR(blocks->GetBlock(*blocks->latest_height(), &tip));
-    raft::Config c;
-    c.id = self_id;
-    for (size_t i = 0; i < validator_ids.size(); ++i) c.voters.push_back(i + 1);
-    c.election_tick = opt.election_ticks;
-    c.heartbeat_tick = 1;
-    c.rand = &rand;
-    // Entries after the latest block's are re-applied; they are either empty
-    // or produced no block, so applying them again is harmless.
-    c.applied = std::min<uint64_t>(tip.header().raft_index(), restart->hard_state.commit);
-    if (restart->snapshot) c.applied = std::max(c.applied, restart->snapshot->meta.index);
-    size_t n_entries = restart->entries.size();
-    auto r = raft::Raft::New(c, std::move(restart).value());
-    if (!r.ok()) return r.status();
-    raft = std::move(r).value();
-    Log("opened: height " + std::to_string(tip.header().height()) + ", " +
-        std::to_string(n_entries) + " raft entries on disk, term " + std::to_string(raft->term()));
-    return Status::OK();
-  }
+  uint64_t Seed() override { return std::random_device{}(); }
 
   Status StartTransport() {
+    const Genesis& g = opt.genesis;
+    uint64_t self = core->raft_id();
     TransportOptions t;
-    t.self_id = self_id;
-    const std::string& gh = opt.genesis.hash;
-    t.chain_tag = static_cast<uint32_t>(ParseU64Be(gh.substr(0, 4)));
-    std::string listen =
-        opt.p2p_listen.empty() ? opt.genesis.validators[self_id - 1].p2p : opt.p2p_listen;
+    t.self_id = self;
+    uint32_t tag = 0;
+    for (int i = 0; i < 4; ++i) tag = (tag << 8) | static_cast<unsigned char>(g.hash[i]);
+    t.chain_tag = tag;
+    std::string listen = opt.p2p_listen.empty() ? g.validators[self - 1].p2p : opt.p2p_listen;
     if (!SplitHostPort(listen, &t.listen_host, &t.listen_port)) {
       return Status::InvalidArgument("p2p address \"" + listen + "\" is not host:port");
     }
-    for (size_t i = 0; i < opt.genesis.validators.size(); ++i) {
-      if (i + 1 == self_id) continue;
+    for (size_t i = 0; i < g.validators.size(); ++i) {
+      if (i + 1 == self) continue;
       PeerAddress p;
       p.id = i + 1;
-      if (!SplitHostPort(opt.genesis.validators[i].p2p, &p.host, &p.port)) {
-        return Status::InvalidArgument("genesis p2p address of " + validator_ids[i] +
+      if (!SplitHostPort(g.validators[i].p2p, &p.host, &p.port)) {
+        return Status::InvalidArgument("genesis p2p address of " + g.validators[i].id +
                                        " is not host:port");
       }
       t.peers.push_back(p);
@@ -273,17 +96,15 @@ struct Node::Impl {
         t,
         [this](uint64_t from, std::string frame) {
           std::lock_guard<std::mutex> l(mu);
-          if (events.size() < 100000) events.push_back({from, std::move(frame)});
+          if (events.size() < kMaxEvents) events.push_back({from, std::move(frame)});
           cv.notify_one();
         },
-        [this](const std::string& s) { Log(s); });
+        [this](const std::string& s) { core->Log(s); });
     if (!tr.ok()) return tr.status();
     transport = std::move(tr).value();
-    Log("peer transport listening on " + listen);
+    core->Log("peer transport listening on " + listen);
     return Status::OK();
   }
-
-  // ---------------- the Raft loop ----------------
 
   void Run() {
     auto tick = std::chrono::milliseconds(opt.tick_ms);
@@ -297,317 +118,14 @@ struct Node::Impl {
         batch.swap(events);
         wake = false;
       }
-      for (auto& ev : batch) HandleFrame(ev.from, ev.frame);
+      for (auto& ev : batch) core->OnFrame(ev.from, ev.frame);
       auto now = std::chrono::steady_clock::now();
       if (now >= next_tick) {
-        raft->Tick();
+        core->Tick();
         next_tick = now + tick;
-        ExpireWaiters(WallMillis());
       }
-      MaybeProposeBlock();
-      while (raft->HasReady()) {
-        if (!HandleReady()) return;
-      }
-      UpdateStatus();
+      if (!core->Process()) return;  // fatal: logged by the core
     }
-  }
-
-  void HandleFrame(uint64_t from, const std::string& bytes) {
-    pb::PeerFrame f;
-    if (!f.ParseFromString(bytes)) {
-      Log("dropped an undecodable frame from peer " + std::to_string(from));
-      return;
-    }
-    if (f.has_raft()) {
-      auto m = raft::DecodeMessage(f.raft());
-      if (!m.ok() || m->from != from) {
-        Log("dropped a bad raft message from peer " + std::to_string(from));
-        return;
-      }
-      Status s = raft->Step(*m);
-      (void)s;  // dropped proposals and stale messages are normal
-    } else if (f.has_forward()) {
-      AcceptForwarded(from, f.forward());
-    } else if (f.has_attestation()) {
-      AcceptAttestation(from, f.attestation());
-    }
-  }
-
-  void AcceptForwarded(uint64_t from, const pb::Forward& fw) {
-    if (raft->state() != raft::StateType::kLeader) {
-      Log("dropped " + std::to_string(fw.transactions_size()) + " forwarded transactions from " +
-          validator_ids[from - 1] + ": not the leader any more");
-      return;
-    }
-    for (const auto& tx : fw.transactions()) {
-      auto env = ParseEnvelopeParts(tx.payload(), tx.signer(), tx.signature(), alg);
-      if (!env.ok()) continue;  // the follower verified it; a bad one is simply dropped
-      AddToMempool(*env);
-    }
-  }
-
-  Status AddToMempool(const Envelope& env) {
-    PendingTx p{env.tx_id, env.payload, env.signer, env.signature, WallMillis()};
-    return mempool.Add(std::move(p));
-  }
-
-  void AcceptAttestation(uint64_t from, const pb::Attestation& a) {
-    if (a.node_id() != validator_ids[from - 1]) return;
-    Status s = VerifyDigest(opt.genesis.validators[from - 1].public_key,
-                            AttestationDigest(alg, a.height(), a.block_hash()), a.signature());
-    if (!s.ok()) {
-      Log("dropped an attestation from " + a.node_id() + ": " + s.ToString());
-      return;
-    }
-    if (a.height() < blocks->block_count()) {
-      Status ps = blocks->PutAttestation(a);
-      if (!ps.ok()) Log("attestation of " + a.node_id() + " refused: " + ps.ToString());
-    } else if (pending_attestations.size() < 10000) {
-      pending_attestations[{a.height(), a.node_id()}] = a;
-    }
-  }
-
-  void MaybeProposeBlock() {
-    if (raft->state() != raft::StateType::kLeader) return;
-    size_t pending = mempool.size();
-    if (pending == 0 || inflight_blocks >= opt.max_inflight_blocks) return;
-    const BlockLimits& lim = opt.genesis.params.block;
-    int64_t now = WallMillis();
-    auto oldest = mempool.oldest_arrival_ms();
-    // Close a block at once when the pipeline is idle (low latency), else when
-    // it is full or its oldest transaction waited max_interval_ms.
-    bool close = inflight_blocks == 0 || pending >= lim.max_txs ||
-                 mempool.bytes() >= lim.max_bytes ||
-                 (oldest && now - *oldest >= static_cast<int64_t>(lim.max_interval_ms));
-    if (!close) return;
-    std::vector<PendingTx> txs = mempool.Take(lim.max_txs, lim.max_bytes);
-    pb::BlockProposal p;
-    int64_t t = std::max({now, last_block_time_ms, last_proposed_time_ms});
-    p.set_time(t);
-    p.set_proposer(opt.node_id);
-    for (auto& tx : txs) {
-      auto* out = p.add_transactions();
-      out->set_payload(std::move(tx.payload));
-      out->set_signer(std::move(tx.signer));
-      out->set_signature(std::move(tx.signature));
-    }
-    Status s = raft->Propose(p.SerializeAsString());
-    if (!s.ok()) {
-      Log("could not propose a block of " + std::to_string(txs.size()) +
-          " transactions: " + s.ToString());
-      return;
-    }
-    last_proposed_time_ms = t;
-    ++inflight_blocks;
-  }
-
-  // Returns false on a fatal storage error (the loop stops; the operator restarts).
-  bool HandleReady() {
-    raft::Ready rd = raft->GetReady();
-    Status s = raft_store->Save(rd);
-    if (!s.ok()) {
-      Log("FATAL: cannot persist the raft log: " + s.ToString() + "; stopping");
-      return false;
-    }
-    for (const auto& m : rd.messages) {
-      pb::PeerFrame f;
-      f.set_raft(raft::EncodeMessage(m));
-      transport->Send(m.to, f.SerializeAsString());
-    }
-    if (rd.snapshot) {
-      Log("received a raft snapshot at index " + std::to_string(rd.snapshot->meta.index) +
-          "; snapshot catch-up is not built yet (docs/node.md)");
-    }
-    for (const auto& e : rd.committed_entries) {
-      s = Apply(e);
-      if (!s.ok()) {
-        Log("FATAL: cannot apply raft entry " + std::to_string(e.index) + ": " + s.ToString() +
-            "; stopping");
-        return false;
-      }
-    }
-    raft->Advance();
-    if (rd.state != last_role) OnRoleChange(rd.state);
-    return true;
-  }
-
-  void OnRoleChange(raft::StateType now) {
-    Log(std::string("now ") + RoleName(now) + " in term " + std::to_string(raft->term()) +
-        (raft->lead() ? ", leader " + validator_ids[raft->lead() - 1] : ""));
-    inflight_blocks = 0;
-    if (last_role == raft::StateType::kLeader && now != raft::StateType::kLeader) {
-      // Pass what was waiting here to the new leader, if one is known.
-      auto txs = mempool.Take(SIZE_MAX, SIZE_MAX);
-      uint64_t lead = raft->lead();
-      if (!txs.empty() && lead != raft::kNone && lead != self_id) {
-        pb::PeerFrame f;
-        for (auto& tx : txs) {
-          auto* out = f.mutable_forward()->add_transactions();
-          out->set_payload(tx.payload);
-          out->set_signer(tx.signer);
-          out->set_signature(tx.signature);
-        }
-        transport->Send(lead, f.SerializeAsString());
-      } else if (!txs.empty()) {
-        Log("lost leadership with " + std::to_string(txs.size()) +
-            " transactions waiting and no new leader; clients must resubmit");
-      }
-    }
-    last_role = now;
-  }
-
-  Status Apply(const raft::Entry& e) {
-    if (e.type != raft::EntryType::kNormal || e.data.empty()) return Status::OK();
-    pb::BlockProposal p;
-    if (!p.ParseFromString(e.data)) {
-      Log("raft entry " + std::to_string(e.index) + " is not a block proposal; skipped");
-      return Status::OK();
-    }
-    if (p.proposer() == opt.node_id && inflight_blocks > 0) --inflight_blocks;
-    // Drop transactions already in the ledger or repeated in this block, and
-    // any that fail verification (an honest leader never proposes those).
-    std::vector<Envelope> envs;
-    std::unordered_set<std::string> seen;
-    for (const auto& tx : p.transactions()) {
-      auto env = ParseEnvelopeParts(tx.payload(), tx.signer(), tx.signature(), alg);
-      if (!env.ok()) {
-        Log("block proposal at raft index " + std::to_string(e.index) +
-            " holds an invalid envelope (" + env.status().code() + "); dropped");
-        continue;
-      }
-      if (!seen.insert(env->tx_id).second || blocks->FindTransaction(env->tx_id).ok()) continue;
-      envs.push_back(std::move(env).value());
-    }
-    if (envs.empty()) return Status::OK();
-    uint64_t height = blocks->block_count();
-    int64_t time = std::max(p.time(), last_block_time_ms);
-    BlockContext ctx{height, time, p.proposer(), last_state_hash};
-    BlockResult r = engine.ExecuteBlock(*state, ctx, envs);
-    pb::Block b;
-    auto* h = b.mutable_header();
-    h->set_chain_id(opt.genesis.chain_id);
-    h->set_height(height);
-    h->set_prev_hash(blocks->latest_hash());
-    h->set_time(time);
-    h->set_proposer(p.proposer());
-    h->set_raft_term(e.term);
-    h->set_raft_index(e.index);
-    h->set_state_hash(r.state_hash);
-    for (size_t i = 0; i < envs.size(); ++i) {
-      auto* tx = b.add_transactions();
-      tx->set_payload(envs[i].payload);
-      tx->set_signer(envs[i].signer);
-      tx->set_signature(envs[i].signature);
-      auto* rc = b.add_receipts();
-      const Receipt& er = r.receipts[i];
-      rc->set_tx_id(er.tx_id);
-      rc->set_ok(er.ok);
-      rc->set_code(er.ok ? "" : er.code);
-      rc->set_message(er.message);
-      rc->set_height(height);
-      rc->set_index(static_cast<uint32_t>(i));
-    }
-    std::string block_hash = SealBlock(alg, &b);
-    TL_RETURN_IF_ERROR(blocks->Append(b));
-    r.writes.push_back({kAppliedHeightKey, U64Be(height)});
-    TL_RETURN_IF_ERROR(state->Apply(r.writes, true));
-    last_state_hash = r.state_hash;
-    last_block_time_ms = time;
-    Attest(height, block_hash);
-    Notify(b);
-    return Status::OK();
-  }
-
-  void Attest(uint64_t height, const std::string& block_hash) {
-    pb::Attestation a;
-    a.set_node_id(opt.node_id);
-    a.set_height(height);
-    a.set_block_hash(block_hash);
-    auto sig = SignDigest(opt.key.private_key, AttestationDigest(alg, height, block_hash));
-    if (!sig.ok()) return;
-    a.set_signature(*sig);
-    Status s = blocks->PutAttestation(a);
-    if (!s.ok()) Log("cannot store own attestation: " + s.ToString());
-    pb::PeerFrame f;
-    *f.mutable_attestation() = a;
-    std::string frame = f.SerializeAsString();
-    for (size_t i = 0; i < validator_ids.size(); ++i) {
-      if (i + 1 != self_id) transport->Send(i + 1, frame);
-    }
-    // Attestations of peers that applied this block first.
-    for (auto it = pending_attestations.begin(); it != pending_attestations.end();) {
-      if (it->first.first > height) break;
-      Status ps = blocks->PutAttestation(it->second);
-      (void)ps;
-      it = pending_attestations.erase(it);
-    }
-  }
-
-  static TxReceipt FromPb(const pb::Receipt& r) {
-    return TxReceipt{r.tx_id(),   r.ok(),     r.ok() ? "OK" : r.code(),
-                     r.message(), r.height(), r.index()};
-  }
-
-  void Notify(const pb::Block& b) {
-    std::vector<std::pair<std::function<void(Result<TxReceipt>)>, TxReceipt>> ready;
-    {
-      std::lock_guard<std::mutex> l(wait_mu);
-      if (waiters.empty()) return;
-      for (const auto& r : b.receipts()) {
-        auto range = waiters.equal_range(r.tx_id());
-        for (auto it = range.first; it != range.second; ++it) {
-          ready.emplace_back(std::move(it->second.done), FromPb(r));
-        }
-        waiters.erase(range.first, range.second);
-      }
-    }
-    for (auto& [done, rec] : ready) done(rec);
-  }
-
-  void ExpireWaiters(int64_t now) {
-    std::vector<std::function<void(Result<TxReceipt>)>> expired;
-    {
-      std::lock_guard<std::mutex> l(wait_mu);
-      for (auto it = waiters.begin(); it != waiters.end();) {
-        if (it->second.deadline_ms <= now) {
-          expired.push_back(std::move(it->second.done));
-          it = waiters.erase(it);
-        } else {
-          ++it;
-        }
-      }
-    }
-    for (auto& done : expired) {
-      done(Status::Error("TIMEOUT",
-                         "not committed within the wait; it may still commit: look it up later"));
-    }
-  }
-
-  void UpdateStatus() {
-    uint64_t lead = raft->lead();
-    leader_id.store(lead);
-    NodeStatus st;
-    st.node_id = opt.node_id;
-    st.role = RoleName(raft->state());
-    st.term = raft->term();
-    st.leader = lead ? validator_ids[lead - 1] : "";
-    st.commit_index = raft->log().committed();
-    st.applied_index = raft->log().applied();
-    auto [count, hash] = blocks->tip();
-    st.height = count - 1;
-    st.latest_hash = ToHex(hash);
-    st.mempool_size = mempool.size();
-    auto tstats = transport->Stats();
-    for (const auto& ts : tstats) {
-      PeerStatus ps;
-      ps.id = validator_ids[ts.id - 1];
-      ps.p2p = opt.genesis.validators[ts.id - 1].p2p;
-      ps.connected = ts.connected;
-      if (const raft::Progress* pr = raft->progress(ts.id)) ps.match_index = pr->match;
-      st.peers.push_back(ps);
-    }
-    std::lock_guard<std::mutex> l(status_mu);
-    status = std::move(st);
   }
 };
 
@@ -616,14 +134,16 @@ Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Node::~Node() { Stop(); }
 
 Result<std::unique_ptr<Node>> Node::Open(NodeOptions options) {
-  auto impl = std::make_unique<Impl>(std::move(options));
-  TL_RETURN_IF_ERROR(impl->OpenStores());
+  auto impl = std::make_unique<Impl>();
+  impl->opt = std::move(options);
+  auto core = NodeCore::Open(impl->opt, impl.get());
+  if (!core.ok()) return core.status();
+  impl->core = std::move(core).value();
   return std::unique_ptr<Node>(new Node(std::move(impl)));
 }
 
 Status Node::Start() {
   TL_RETURN_IF_ERROR(impl_->StartTransport());
-  impl_->UpdateStatus();
   impl_->running = true;
   impl_->loop = std::thread([i = impl_.get()] { i->Run(); });
   return Status::OK();
@@ -638,69 +158,29 @@ void Node::Stop() {
   }
   if (impl_->loop.joinable()) impl_->loop.join();
   if (impl_->transport) impl_->transport->Stop();
-  impl_->ExpireWaiters(INT64_MAX);
-  impl_->Log("stopped");
+  impl_->core->CancelWaits();
+  impl_->core->Log("stopped");
 }
 
 Status Node::Submit(const Envelope& env) {
   if (!impl_->running) return Status::Error("STOPPED", "the node is shutting down");
-  auto loc = impl_->blocks->FindTransaction(env.tx_id);
-  if (loc.ok()) {
-    return Status::Error("DUPLICATE",
-                         "already in the ledger at height " + std::to_string(loc->height));
-  }
-  uint64_t lead = impl_->leader_id.load();
-  if (lead == raft::kNone) {
-    return Status::Error("NO_LEADER", "no leader is elected right now; retry in a moment");
-  }
-  if (lead == impl_->self_id) {
-    TL_RETURN_IF_ERROR(impl_->AddToMempool(env));
-    std::lock_guard<std::mutex> l(impl_->mu);
-    impl_->wake = true;
-    impl_->cv.notify_one();
-    return Status::OK();
-  }
-  pb::PeerFrame f;
-  auto* tx = f.mutable_forward()->add_transactions();
-  tx->set_payload(env.payload);
-  tx->set_signer(env.signer);
-  tx->set_signature(env.signature);
-  if (!impl_->transport->Send(lead, f.SerializeAsString())) {
-    return Status::Error("NO_LEADER", "cannot reach the leader right now; retry in a moment");
-  }
+  TL_RETURN_IF_ERROR(impl_->core->Submit(env));
+  std::lock_guard<std::mutex> l(impl_->mu);
+  impl_->wake = true;  // the leader may close a block now
+  impl_->cv.notify_one();
   return Status::OK();
-}
-
-Result<TxReceipt> Node::GetReceipt(const std::string& tx_id) const {
-  auto loc = impl_->blocks->FindTransaction(tx_id);
-  if (!loc.ok()) return loc.status();
-  pb::Block b;
-  TL_RETURN_IF_ERROR(impl_->blocks->GetBlock(loc->height, &b));
-  if (static_cast<int>(loc->index) >= b.receipts_size()) {
-    return Status::Corruption("block " + std::to_string(loc->height) + " lacks a receipt");
-  }
-  return Impl::FromPb(b.receipts(static_cast<int>(loc->index)));
 }
 
 void Node::WaitForReceipt(const std::string& tx_id, int timeout_ms,
                           std::function<void(Result<TxReceipt>)> done) {
-  std::unique_lock<std::mutex> l(impl_->wait_mu);
-  auto r = GetReceipt(tx_id);
-  if (r.ok() || !r.status().Is("NOT_FOUND")) {
-    l.unlock();
-    done(r);
-    return;
-  }
-  impl_->waiters.emplace(tx_id, Impl::Waiter{WallMillis() + timeout_ms, std::move(done)});
+  impl_->core->WaitForReceipt(tx_id, timeout_ms, std::move(done));
 }
-
-NodeStatus Node::GetStatus() const {
-  std::lock_guard<std::mutex> l(impl_->status_mu);
-  return impl_->status;
+Result<TxReceipt> Node::GetReceipt(const std::string& tx_id) const {
+  return impl_->core->GetReceipt(tx_id);
 }
-
-const Genesis& Node::genesis() const { return impl_->opt.genesis; }
-const BlockStore& Node::blocks() const { return *impl_->blocks; }
-const StateReader& Node::state() const { return *impl_->state; }
+NodeStatus Node::GetStatus() const { return impl_->core->GetStatus(); }
+const Genesis& Node::genesis() const { return impl_->core->genesis(); }
+const BlockStore& Node::blocks() const { return impl_->core->blocks(); }
+const StateReader& Node::state() const { return impl_->core->state(); }
 
 }  // namespace traceledger::node

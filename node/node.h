@@ -50,6 +50,15 @@ struct NodeOptions {
   int election_ticks = 10;  // election timeout in ticks (randomised up to 2x)
   size_t max_inflight_blocks = 4;
   size_t mempool_max_txs = 100000;
+  // Threads verifying signatures: -1 one per core (at most 8), 0 none (the
+  // caller's thread does it: the deterministic simulation).
+  int verify_threads = -1;
+  // fsync every durable write. Only the deterministic simulation turns this
+  // off: its crashes destroy the node object, not the machine, so written data
+  // survives either way and the model stays faithful.
+  bool sync = true;
+  // Compact the Raft log (take a snapshot) every this many applied entries.
+  uint64_t compact_every_entries = 10000;
   LogFn log;  // where the node tells the operator what it is doing
 };
 
@@ -81,6 +90,8 @@ struct NodeStatus {
   uint64_t height = 0;  // latest block height
   std::string latest_hash;
   size_t mempool_size = 0;
+  uint64_t snapshot_index = 0;  // the Raft log starts after this index
+  uint64_t catching_up_to = 0;  // > height while fetching blocks after a snapshot
   std::vector<PeerStatus> peers;
 };
 
@@ -118,6 +129,8 @@ class Node {
 
  private:
   explicit Node(std::unique_ptr<Impl> impl);
+  // Node runs a NodeCore (node/node_core.h) on a loop thread with the real
+  // clock and the TCP transport.
   std::unique_ptr<Impl> impl_;
 };
 

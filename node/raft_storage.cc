@@ -33,7 +33,7 @@ Status FromLevelDb(const leveldb::Status& s, const std::string& what) {
 
 RaftStorage::~RaftStorage() = default;
 
-Result<std::unique_ptr<RaftStorage>> RaftStorage::Open(const std::string& dir) {
+Result<std::unique_ptr<RaftStorage>> RaftStorage::Open(const std::string& dir, bool sync) {
   leveldb::Options o;
   o.create_if_missing = true;
   o.paranoid_checks = true;
@@ -41,6 +41,7 @@ Result<std::unique_ptr<RaftStorage>> RaftStorage::Open(const std::string& dir) {
   TL_RETURN_IF_ERROR(FromLevelDb(leveldb::DB::Open(o, dir, &db), "open " + dir));
   std::unique_ptr<RaftStorage> s(new RaftStorage());
   s->db_.reset(db);
+  s->sync_ = sync;
   return s;
 }
 
@@ -91,12 +92,11 @@ Status RaftStorage::Save(const raft::Ready& rd) {
   uint64_t new_first = first_index_, new_last = last_index_;
   if (rd.snapshot) {
     batch.Put(kSnapshotKey, raft::EncodeSnapshot(*rd.snapshot));
-    // The snapshot replaces the log up to its index.
-    for (uint64_t i = first_index_; i <= std::min(last_index_, rd.snapshot->meta.index); ++i) {
-      batch.Delete(EntryKey(i));
-    }
+    // Raft installs a snapshot only when its log disagrees with it: the whole
+    // stored log is obsolete, including entries after the snapshot's index.
+    for (uint64_t i = first_index_; i <= last_index_; ++i) batch.Delete(EntryKey(i));
     new_first = rd.snapshot->meta.index + 1;
-    if (new_last < rd.snapshot->meta.index) new_last = rd.snapshot->meta.index;
+    new_last = rd.snapshot->meta.index;
   }
   if (!rd.entries.empty()) {
     uint64_t from = rd.entries.front().index;
@@ -107,7 +107,7 @@ Status RaftStorage::Save(const raft::Ready& rd) {
   }
   if (rd.hard_state) batch.Put(kHardStateKey, raft::EncodeHardState(*rd.hard_state));
   leveldb::WriteOptions wo;
-  wo.sync = true;
+  wo.sync = sync_;
   TL_RETURN_IF_ERROR(FromLevelDb(db_->Write(wo, &batch), "write"));
   ++syncs_;
   first_index_ = new_first;
@@ -115,13 +115,17 @@ Status RaftStorage::Save(const raft::Ready& rd) {
   return Status::OK();
 }
 
-Status RaftStorage::DropEntriesThrough(uint64_t index) {
+Status RaftStorage::SaveSnapshot(const raft::Snapshot& snap) {
   leveldb::WriteBatch batch;
-  for (uint64_t i = first_index_; i <= std::min(index, last_index_); ++i) {
-    batch.Delete(EntryKey(i));
-  }
-  TL_RETURN_IF_ERROR(FromLevelDb(db_->Write(leveldb::WriteOptions(), &batch), "compact"));
-  first_index_ = std::max(first_index_, index + 1);
+  batch.Put(kSnapshotKey, raft::EncodeSnapshot(snap));
+  uint64_t through = std::min(snap.meta.index, last_index_);
+  for (uint64_t i = first_index_; i <= through; ++i) batch.Delete(EntryKey(i));
+  leveldb::WriteOptions wo;
+  wo.sync = sync_;
+  TL_RETURN_IF_ERROR(FromLevelDb(db_->Write(wo, &batch), "save snapshot"));
+  ++syncs_;
+  first_index_ = std::max(first_index_, snap.meta.index + 1);
+  if (last_index_ < snap.meta.index) last_index_ = snap.meta.index;
   return Status::OK();
 }
 

@@ -27,16 +27,16 @@ namespace traceledger::node {
 
 class RaftStorage {
  public:
-  static Result<std::unique_ptr<RaftStorage>> Open(const std::string& dir);
+  static Result<std::unique_ptr<RaftStorage>> Open(const std::string& dir, bool sync = true);
   ~RaftStorage();
 
   // Everything needed to restart the Raft instance.
   Result<raft::RestartState> Load();
   // Persists the durable parts of `rd` (no-op when !rd.MustSync()).
   Status Save(const raft::Ready& rd);
-  // Drops entries up to and including `index` (after the application
-  // compacted the Raft log at `index` and the snapshot was saved).
-  Status DropEntriesThrough(uint64_t index);
+  // Stores `snap` as the latest snapshot and drops the entries it covers, in
+  // one synced batch (before the application calls Raft::Compact).
+  Status SaveSnapshot(const raft::Snapshot& snap);
 
   uint64_t last_index() const { return last_index_; }
   uint64_t syncs() const { return syncs_; }
@@ -47,6 +47,7 @@ class RaftStorage {
   uint64_t first_index_ = 1;  // first stored entry index
   uint64_t last_index_ = 0;   // last stored entry index (0: none)
   uint64_t syncs_ = 0;
+  bool sync_ = true;
 };
 
 }  // namespace traceledger::node

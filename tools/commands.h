@@ -11,6 +11,11 @@ int CmdVerify(int argc, char** argv);
 int CmdHash(int argc, char** argv);
 int CmdBenchCrypto(int argc, char** argv);
 int CmdVerifyChain(int argc, char** argv);
+int CmdTestnet(int argc, char** argv);
+int CmdSubmit(int argc, char** argv);
+int CmdDemoLoad(int argc, char** argv);
+int CmdStatus(int argc, char** argv);
+int CmdGet(int argc, char** argv);
 
 }  // namespace traceledger::cli
 

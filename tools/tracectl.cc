@@ -26,6 +26,19 @@ const Command kCommands[] = {
      "hash --alg sha256|sm3 [FILE|-]           print the hex digest"},
     {"verify-chain", traceledger::cli::CmdVerifyChain,
      "verify-chain --data DIR [--hash sha256|sm3]  re-check every block of a stopped node's store"},
+    {"testnet", traceledger::cli::CmdTestnet,
+     "testnet --nodes N --out DIR [--hash sha256|sm3] [--chain-id ID]   a local network on "
+     "loopback"},
+    {"submit", traceledger::cli::CmdSubmit,
+     "submit --node URL [--wait] [--hash H] FILE|- ...   post envelopes; exit 1 if any is "
+     "not ok"},
+    {"status", traceledger::cli::CmdStatus,
+     "status --node URL [--wait-leader SECONDS] [--field NAME]   a node's /v1/status"},
+    {"get", traceledger::cli::CmdGet,
+     "get --node URL PATH [--field NAME]       print a GET answer (e.g. /v1/blocks/latest)"},
+    {"demo-load", traceledger::cli::CmdDemoLoad,
+     "demo-load --node URL --regulator FILE [--chain-id ID] [--hash H] [--keys DIR]   play the "
+     "demo histories"},
     {"bench-crypto", traceledger::cli::CmdBenchCrypto,
      "bench-crypto [--seconds S]               crypto throughput on one core"},
 };

@@ -206,6 +206,23 @@ TEST(ElectionSafetyDeathTest, LeaderSeeingAnotherLeaderOfItsTermAborts) {
   EXPECT_DEATH((void)c.r(1).Step(app), "election safety");
 }
 
+TEST(Step, RejectsMalformedMessages) {
+  Cluster c(3);
+  Message m;
+  m.type = MessageType::kHeartbeat;
+  m.from = 9;  // not a member
+  m.to = 1;
+  m.term = 1;
+  EXPECT_FALSE(c.r(1).Step(m).ok());
+  m.from = 2;
+  m.to = 3;  // addressed to someone else
+  EXPECT_FALSE(c.r(1).Step(m).ok());
+  m.to = 1;
+  m.type = MessageType::kNone;
+  EXPECT_FALSE(c.r(1).Step(m).ok());
+  EXPECT_EQ(c.r(1).term(), 0u);
+}
+
 TEST(Propose, NoLeaderIsAClearError) {
   Cluster c(3);
   Status st = c.r(2).Propose("x");

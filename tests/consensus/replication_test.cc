@@ -212,6 +212,71 @@ TEST(Snapshot, LaggingFollowerInstallsSnapshotThenCatchesUp) {
   EXPECT_EQ(c.r(3).log().LastIndex(), c.r(1).log().LastIndex());
 }
 
+TEST(Snapshot, LostSnapshotIsResentAfterAnElectionTimeout) {
+  Cluster c(3);
+  c.Elect(1);
+  c.Isolate(3);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.Propose(1, Str("v", i)).ok());
+  ASSERT_TRUE(c.r(1).Compact(c.r(1).log().applied(), "state").ok());
+  // n3 answers heartbeats again but every snapshot to it is lost.
+  c.Heal();
+  int snaps = 0;
+  c.SetFilter([&](const Message& m) { return m.type == MessageType::kSnap && ++snaps > 0; });
+  c.Tick(1);
+  ASSERT_EQ(snaps, 1);
+  EXPECT_EQ(c.r(1).progress(3)->state, Progress::State::kSnapshot);
+  for (int t = 0; t < 9; ++t) c.Tick(1);
+  EXPECT_EQ(snaps, 1) << "nothing more while the snapshot may be in flight";
+  c.SetFilter(nullptr);
+  for (int t = 0; t < 3; ++t) c.Tick(1);
+  EXPECT_EQ(c.r(3).log().SnapIndex(), c.r(1).log().SnapIndex());
+  EXPECT_EQ(c.r(1).progress(3)->state, Progress::State::kReplicate);
+}
+
+TEST(Snapshot, ReportedFailureProbesAgain) {
+  Cluster c(3);
+  c.Elect(1);
+  c.Isolate(3);
+  ASSERT_TRUE(c.Propose(1, "v").ok());
+  ASSERT_TRUE(c.r(1).Compact(c.r(1).log().applied(), "state").ok());
+  c.SetFilter([](const Message& m) { return m.type == MessageType::kSnap; });
+  c.Heal();
+  c.Tick(1);
+  ASSERT_EQ(c.r(1).progress(3)->state, Progress::State::kSnapshot);
+  c.r(1).ReportSnapshot(3, false);
+  EXPECT_EQ(c.r(1).progress(3)->state, Progress::State::kProbe);
+  c.SetFilter(nullptr);
+  c.Tick(1);
+  EXPECT_EQ(c.r(3).log().SnapIndex(), c.r(1).log().SnapIndex());
+}
+
+TEST(Replication, CommittedEntriesArePacedPerReady) {
+  Cluster c(1, [](Config& cfg) { cfg.max_committed_bytes_per_ready = 8; });
+  c.Elect(1);
+  c.Stabilize();
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.r(1).Propose("abcd").ok());
+  Ready rd = c.r(1).GetReady();
+  EXPECT_EQ(rd.committed_entries.size(), 2u) << "8 bytes: two 4-byte entries per Ready";
+  c.r(1).Advance();
+  c.node(1).applied_index = rd.committed_entries.back().index;  // applied by hand
+  EXPECT_TRUE(c.r(1).HasReady());
+  c.Stabilize();
+  EXPECT_EQ(c.r(1).log().applied(), 6u);
+}
+
+TEST(Status, LeaderReportsPeers) {
+  Cluster c(3);
+  c.Elect(1);
+  RaftStatus s = c.r(1).GetStatus();
+  EXPECT_EQ(s.state, StateType::kLeader);
+  EXPECT_EQ(s.hard_state.term, 1u);
+  ASSERT_EQ(s.peers.size(), 3u);
+  EXPECT_EQ(s.peers[1].id, 2u);
+  EXPECT_EQ(s.peers[1].match, 1u);
+  EXPECT_STREQ(s.peers[1].state, "replicate");
+  EXPECT_TRUE(c.r(2).GetStatus().peers.empty());
+}
+
 TEST(Restart, RecoversHardStateAndLog) {
   Cluster c(3);
   c.Elect(1);
@@ -244,6 +309,14 @@ TEST(Restart, RejectsInconsistentDurableState) {
   auto r = Raft::New(cfg, rs);
   EXPECT_FALSE(r.ok());
   EXPECT_TRUE(r.status().Is("CORRUPTION"));
+  // Terms must not decrease after the snapshot (stale entries left behind).
+  auto snap = std::make_shared<Snapshot>();
+  snap->meta = SnapshotMeta{3, 4, {1, 2, 3}};
+  rs.hard_state = HardState{4, kNone, 3};
+  rs.snapshot = snap;
+  rs.entries = {E(4, 2)};
+  r = Raft::New(cfg, rs);
+  EXPECT_TRUE(r.status().Is("CORRUPTION")) << r.status().ToString();
   cfg.rand = nullptr;
   EXPECT_FALSE(Raft::New(cfg, RestartState{}).ok());
 }

@@ -43,6 +43,10 @@ struct Node {
   uint64_t app_index = 0;
   uint64_t app_hash = 0;
   int compact_every = 0;
+  // Process pauses (GC, VM migration): no ticks, incoming messages wait.
+  uint64_t paused_until = 0;
+  // Clock drift: the chance, per tick, that this node's timer does not fire.
+  double tick_skip = 0;
 };
 
 struct InFlight {
@@ -66,12 +70,16 @@ class Sim {
     max_delay_ = 2 + rng_.Uniform(3 * kUnitsPerTick);
     max_msg_bytes_ = Chance(0.3) ? 1 : 16 + rng_.Uniform(200);  // 1: one entry per message
     proposals_per_tick_ = 1 + static_cast<int>(rng_.Uniform(4));
+    max_apply_bytes_ = Chance(0.3) ? 1 + rng_.Uniform(32) : 0;
     max_inflight_ = 2 + rng_.Uniform(7);
     max_uncommitted_ = 64 + rng_.Uniform(512);
+    bool drift = Chance(0.5);
+    if (Chance(0.3)) crash_p_ = 0.03;  // crashy seeds: leaders die mid-replication
     for (int i = 1; i <= n_; ++i) {
       auto node = std::make_unique<Node>();
       node->id = static_cast<NodeId>(i);
       node->compact_every = 5 + static_cast<int>(rng_.Uniform(60));
+      if (drift) node->tick_skip = 0.01 * static_cast<double>(rng_.Uniform(30));
       nodes_.push_back(std::move(node));
       voters_.push_back(static_cast<NodeId>(i));
     }
@@ -132,9 +140,11 @@ class Sim {
     c.max_inflight_msgs = max_inflight_;
     c.max_inflight_bytes = max_msg_bytes_ * max_inflight_;
     c.max_uncommitted_bytes = max_uncommitted_;
+    c.max_committed_bytes_per_ready = max_apply_bytes_;
     c.pre_vote = pre_vote_;
     c.check_quorum = check_quorum_;
     node.rand = std::make_unique<SeededRand>(rng_.Next());
+    node.paused_until = 0;
     c.rand = node.rand.get();
     RestartState rs;
     rs.hard_state = node.disk.hs;
@@ -348,6 +358,12 @@ class Sim {
       net_.pop();
       Node& to = N(f.m.to);
       if (!to.up || Blocked(f.m.from, f.m.to)) continue;
+      if (to.paused_until > now_) {  // waits in the receive buffer
+        f.at = to.paused_until;
+        f.seq = seq_++;
+        net_.push(std::move(f));
+        continue;
+      }
       if (Tracing()) Log("deliver " + DescribeMessage(f.m));
       (void)to.raft->Step(f.m);  // dropped proposals are fine here
       Process(to);
@@ -363,7 +379,7 @@ class Sim {
     }
     stats_.ticks++;
     for (auto& node : nodes_) {
-      if (!node->up) continue;
+      if (!node->up || Paused(*node) || Chance(node->tick_skip)) continue;
       node->raft->Tick();
       Process(*node);
     }
@@ -372,9 +388,11 @@ class Sim {
     }
   }
 
+  bool Paused(const Node& node) const { return node.paused_until > now_; }
+
   void Propose(NodeId id) {
     Node& node = N(id);
-    if (!node.up) return;
+    if (!node.up || Paused(node)) return;
     std::string data = "v" + std::to_string(next_value_++);
     Status st = node.raft->Propose(data);
     if (st.ok()) proposals_[data] = id;
@@ -389,7 +407,7 @@ class Sim {
     }
     if (Chance(0.05)) {
       Node& node = N(RandomNode());
-      if (node.up) {
+      if (node.up && !Paused(node)) {
         std::string ctx = "r" + std::to_string(next_read_++);
         reads_[ctx] = max_applied_;
         Status st = node.raft->ReadIndex(ctx);
@@ -400,7 +418,7 @@ class Sim {
     }
     if (Chance(0.01)) {
       for (auto& node : nodes_) {
-        if (node->up && node->raft->state() == StateType::kLeader) {
+        if (node->up && !Paused(*node) && node->raft->state() == StateType::kLeader) {
           NodeId target = RandomNode();
           stats_.transfers++;
           Log("transfer leadership n" + std::to_string(node->id) + " -> n" +
@@ -418,6 +436,14 @@ class Sim {
     if (Chance(0.05)) {
       Node& node = N(RandomNode());
       if (!node.up) Start(node);
+    }
+    if (Chance(0.004)) {  // a process pause: the node freezes, then resumes
+      Node& node = N(RandomNode());
+      if (node.up && !Paused(node)) {
+        uint64_t ticks = 5 + rng_.Uniform(40);
+        node.paused_until = now_ + ticks * kUnitsPerTick;
+        Log("n" + std::to_string(node.id) + " pauses for " + std::to_string(ticks) + " ticks");
+      }
     }
     if (Chance(0.006)) {  // symmetric partition into two random groups
       blocked_.clear();
@@ -463,6 +489,7 @@ class Sim {
     reorder_ = false;
     crash_p_ = 0;
     for (auto& node : nodes_) {
+      node->paused_until = 0;
       if (!node->up) Start(*node);
     }
   }
@@ -589,6 +616,7 @@ class Sim {
   uint64_t max_msg_bytes_ = 64;
   size_t max_inflight_ = 4;
   int proposals_per_tick_ = 1;
+  uint64_t max_apply_bytes_ = 0;
   uint64_t max_uncommitted_ = 1024;
   std::vector<std::unique_ptr<Node>> nodes_;
   std::vector<NodeId> voters_;

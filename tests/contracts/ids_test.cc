@@ -17,10 +17,10 @@ TEST(Uscc, PublishedExamples) {
 
 TEST(Uscc, AlphabetAndLength) {
   EXPECT_FALSE(IsValidUscc(""));
-  EXPECT_FALSE(IsValidUscc("91350100M000100Y4"));     // 17
-  EXPECT_FALSE(IsValidUscc("91350100M000100Y433"));   // 19
-  EXPECT_FALSE(IsValidUscc("91350100I000100Y43"));    // I is not in the alphabet
-  EXPECT_FALSE(IsValidUscc("91350100m000100Y43"));    // lowercase
+  EXPECT_FALSE(IsValidUscc("91350100M000100Y4"));       // 17
+  EXPECT_FALSE(IsValidUscc("91350100M000100Y433"));     // 19
+  EXPECT_FALSE(IsValidUscc("91350100I000100Y43"));      // I is not in the alphabet
+  EXPECT_FALSE(IsValidUscc("91350100m000100Y43"));      // lowercase
   EXPECT_EQ(UsccCheckChar("9135010OM000100Y4"), '\0');  // O is not in the alphabet
   // Every 17-char prefix has exactly one valid check character.
   std::string base = "91330100MA2XXXXX0";
@@ -53,8 +53,8 @@ TEST(Codes, SafeAlphabetAndGs1Form) {
   EXPECT_EQ(GtinOfCode("(01)06901234567892(21)ABC123"), "06901234567892");
   EXPECT_FALSE(IsValidCode("(01)06901234567893(21)ABC123", &why));  // bad check digit
   EXPECT_NE(why.find("GTIN"), std::string::npos);
-  EXPECT_FALSE(IsValidCode("(01)06901234567892(10)LOT1"));  // not canonical
-  EXPECT_FALSE(IsValidCode("(01)06901234567892(21)"));      // empty serial
+  EXPECT_FALSE(IsValidCode("(01)06901234567892(10)LOT1"));                   // not canonical
+  EXPECT_FALSE(IsValidCode("(01)06901234567892(21)"));                       // empty serial
   EXPECT_FALSE(IsValidCode("(01)06901234567892(21)123456789012345678901"));  // 21 > 20
   EXPECT_FALSE(IsValidCode("(02)06901234567892"));
   EXPECT_FALSE(IsValidCode(""));

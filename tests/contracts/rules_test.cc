@@ -6,8 +6,11 @@ namespace traceledger::testing {
 namespace {
 
 json Enrol(const std::string& uscc, const std::string& key_name) {
-  return {{"uscc", uscc}, {"name", "Some Co"}, {"roles", {"retailer"}},
-          {"public_key", ToHex(FakeKey(key_name))}, {"region", "330100"}};
+  return {{"uscc", uscc},
+          {"name", "Some Co"},
+          {"roles", {"retailer"}},
+          {"public_key", ToHex(FakeKey(key_name))},
+          {"region", "330100"}};
 }
 
 TEST(Rules, BadUsccRefusedAtEnrolment) {
@@ -43,17 +46,23 @@ TEST(Rules, SuspendedEnterpriseIsRefusedEverything) {
   EXPECT_REJECTED(w.Run(w.regulator, "registry.suspend", {{"uscc", maker.uscc}, {"reason", "x"}}),
                   "ALREADY_SUSPENDED");
   Receipt r = w.Run(maker.key, "trace.commission",
-                    {{"product_code", "P1"}, {"lot", "L"}, {"expiry", "2027-01-01"},
-                     {"codes", {"C1"}}, {"location", "x"}});
+                    {{"product_code", "P1"},
+                     {"lot", "L"},
+                     {"expiry", "2027-01-01"},
+                     {"codes", {"C1"}},
+                     {"location", "x"}});
   EXPECT_REJECTED(r, "SUSPENDED");
   EXPECT_NE(r.message.find("licence revoked"), std::string::npos);
-  EXPECT_REJECTED(w.Run(maker.key, "registry.rotate_key",
-                        {{"new_public_key", ToHex(FakeKey("new"))}}),
-                  "SUSPENDED");
+  EXPECT_REJECTED(
+      w.Run(maker.key, "registry.rotate_key", {{"new_public_key", ToHex(FakeKey("new"))}}),
+      "SUSPENDED");
   EXPECT_OK(w.Run(w.regulator, "registry.reinstate", {{"uscc", maker.uscc}, {"reason", "ok"}}));
   EXPECT_OK(w.Run(maker.key, "trace.commission",
-                  {{"product_code", "P1"}, {"lot", "L"}, {"expiry", "2027-01-01"},
-                   {"codes", {"C1"}}, {"location", "x"}}));
+                  {{"product_code", "P1"},
+                   {"lot", "L"},
+                   {"expiry", "2027-01-01"},
+                   {"codes", {"C1"}},
+                   {"location", "x"}}));
   EXPECT_EQ(w.Counter("enterprises_suspended"), 0);
 }
 
@@ -104,15 +113,15 @@ TEST(Rules, NonceChainTimeAndType) {
   EXPECT_OK(w.Block({o}).receipts[0]);
 
   body["product_code"] = "P3";
-  EXPECT_REJECTED(w.Block({w.Tx(maker.key, "product.register", body, -1, "other-chain")})
-                      .receipts[0],
-                  "WRONG_CHAIN");
-  Receipt fut = w.Block({w.Tx(maker.key, "product.register", body, w.now() + 3600 * 1000)})
-                    .receipts[0];
+  EXPECT_REJECTED(
+      w.Block({w.Tx(maker.key, "product.register", body, -1, "other-chain")}).receipts[0],
+      "WRONG_CHAIN");
+  Receipt fut =
+      w.Block({w.Tx(maker.key, "product.register", body, w.now() + 3600 * 1000)}).receipts[0];
   EXPECT_REJECTED(fut, "FUTURE_TIME");
   // Late capture is fine.
-  EXPECT_OK(w.Block({w.Tx(maker.key, "product.register", body, w.now() - 86400 * 1000)})
-                .receipts[0]);
+  EXPECT_OK(
+      w.Block({w.Tx(maker.key, "product.register", body, w.now() - 86400 * 1000)}).receipts[0]);
   EXPECT_REJECTED(w.Run(maker.key, "trace.teleport", json::object()), "UNKNOWN_TYPE");
 }
 
@@ -123,11 +132,17 @@ TEST(Rules, RejectedTransactionChangesNothingButItsNonce) {
                   {{"product_code", "P1"}, {"name", "x"}, {"category", "food"}}));
   // A block with one rejected commission (second code duplicates the first).
   Envelope bad = w.Tx(maker.key, "trace.commission",
-                      {{"product_code", "P1"}, {"lot", "L"}, {"expiry", "2027-01-01"},
-                       {"codes", {"C1", "C2"}}, {"location", "x"}});
+                      {{"product_code", "P1"},
+                       {"lot", "L"},
+                       {"expiry", "2027-01-01"},
+                       {"codes", {"C1", "C2"}},
+                       {"location", "x"}});
   Envelope good = w.Tx(maker.key, "trace.commission",
-                       {{"product_code", "P1"}, {"lot", "L"}, {"expiry", "2027-01-01"},
-                        {"codes", {"C2"}}, {"location", "x"}});
+                       {{"product_code", "P1"},
+                        {"lot", "L"},
+                        {"expiry", "2027-01-01"},
+                        {"codes", {"C2"}},
+                        {"location", "x"}});
   BlockResult first = w.Block({good});
   EXPECT_OK(first.receipts[0]);
   BlockResult r = w.Block({bad});
@@ -181,8 +196,11 @@ TEST(Rules, BodyValidationNamesTheField) {
   EXPECT_REJECTED(reg(ok), "DUPLICATE_PRODUCT");
 
   // Commission: codes, dates, GS1 consistency.
-  json c = {{"product_code", "06901234567892"}, {"lot", "L1"}, {"expiry", "2027-02-30"},
-            {"codes", {"(01)06901234567892(21)A"}}, {"location", "x"}};
+  json c = {{"product_code", "06901234567892"},
+            {"lot", "L1"},
+            {"expiry", "2027-02-30"},
+            {"codes", {"(01)06901234567892(21)A"}},
+            {"location", "x"}};
   r = w.Run(maker.key, "trace.commission", c);
   EXPECT_REJECTED(r, "BAD_BODY");
   EXPECT_NE(r.message.find("body.expiry"), std::string::npos);
@@ -222,13 +240,23 @@ TEST(Rules, OverdueShipmentAlertAtBlockTime) {
   EXPECT_OK(w.Run(a.key, "product.register",
                   {{"product_code", "P"}, {"name", "x"}, {"category", "food"}}));
   EXPECT_OK(w.Run(a.key, "trace.commission",
-                  {{"product_code", "P"}, {"lot", "L"}, {"expiry", "2027-01-01"},
-                   {"codes", {"C1", "C2"}}, {"location", "x"}}));
+                  {{"product_code", "P"},
+                   {"lot", "L"},
+                   {"expiry", "2027-01-01"},
+                   {"codes", {"C1", "C2"}},
+                   {"location", "x"}}));
   EXPECT_OK(w.Run(a.key, "trace.ship",
-                  {{"shipment_id", "S1"}, {"codes", {"C1"}}, {"to", b.uscc}, {"carrier", a.uscc},
-                   {"vehicle", "v"}, {"expected_arrival", "2026-11-30T09:00:00Z"}}));
+                  {{"shipment_id", "S1"},
+                   {"codes", {"C1"}},
+                   {"to", b.uscc},
+                   {"carrier", a.uscc},
+                   {"vehicle", "v"},
+                   {"expected_arrival", "2026-11-30T09:00:00Z"}}));
   EXPECT_OK(w.Run(a.key, "trace.ship",
-                  {{"shipment_id", "S2"}, {"codes", {"C2"}}, {"to", b.uscc}, {"carrier", a.uscc},
+                  {{"shipment_id", "S2"},
+                   {"codes", {"C2"}},
+                   {"to", b.uscc},
+                   {"carrier", a.uscc},
                    {"vehicle", "v"}}));  // genesis default: 72 h
   EXPECT_EQ(w.Counter("shipments_open"), 2);
   w.Block({}, 3600 * 1000);  // past 09:00
@@ -254,8 +282,11 @@ TEST(Rules, AggregationCyclesAndPartialReceipt) {
   EXPECT_OK(w.Run(a.key, "product.register",
                   {{"product_code", "P"}, {"name", "x"}, {"category", "food"}}));
   EXPECT_OK(w.Run(a.key, "trace.commission",
-                  {{"product_code", "P"}, {"lot", "L"}, {"expiry", "2027-01-01"},
-                   {"codes", {"C1", "C2", "C3"}}, {"location", "x"}}));
+                  {{"product_code", "P"},
+                   {"lot", "L"},
+                   {"expiry", "2027-01-01"},
+                   {"codes", {"C1", "C2", "C3"}},
+                   {"location", "x"}}));
   EXPECT_OK(w.Run(a.key, "trace.aggregate", {{"parent", "CASE"}, {"children", {"C1", "C2"}}}));
   EXPECT_OK(w.Run(a.key, "trace.aggregate", {{"parent", "PALLET"}, {"children", {"CASE"}}}));
   EXPECT_REJECTED(w.Run(a.key, "trace.aggregate", {{"parent", "CASE"}, {"children", {"PALLET"}}}),
@@ -265,8 +296,11 @@ TEST(Rules, AggregationCyclesAndPartialReceipt) {
   EXPECT_REJECTED(w.Run(a.key, "trace.aggregate", {{"parent", "X"}, {"children", {"C1"}}}),
                   "AGGREGATED");
   EXPECT_OK(w.Run(a.key, "trace.ship",
-                  {{"shipment_id", "S"}, {"codes", {"PALLET", "C3"}}, {"to", b.uscc},
-                   {"carrier", a.uscc}, {"vehicle", "v"}}));
+                  {{"shipment_id", "S"},
+                   {"codes", {"PALLET", "C3"}},
+                   {"to", b.uscc},
+                   {"carrier", a.uscc},
+                   {"vehicle", "v"}}));
   EXPECT_EQ(w.Status("C1"), "in_transit");  // the pallet moved its children
   EXPECT_REJECTED(w.Run(b.key, "trace.receive", {{"shipment_id", "S"}, {"codes", {"C1"}}}),
                   "NOT_IN_SHIPMENT");
@@ -302,6 +336,34 @@ TEST(Rules, StateStoreAppliesAtomically) {
   EXPECT_EQ(n, m);
   ASSERT_TRUE((*store)->Apply({{keys::Enterprise(a.uscc), std::nullopt}}, false).ok());
   EXPECT_FALSE((*store)->Get(keys::Enterprise(a.uscc)).has_value());
+}
+
+}  // namespace
+}  // namespace traceledger::testing
+
+namespace traceledger::testing {
+namespace {
+
+// Listing an aggregate and an item inside it touches the item once.
+TEST(Rules, OverlappingCodesAreTouchedOnce) {
+  World w;
+  Actor a = w.Enroll("A", {"producer"});
+  EXPECT_OK(w.Run(a.key, "product.register",
+                  {{"product_code", "P"}, {"name", "x"}, {"category", "food"}}));
+  EXPECT_OK(w.Run(a.key, "trace.commission",
+                  {{"product_code", "P"},
+                   {"lot", "L"},
+                   {"expiry", "2027-01-01"},
+                   {"codes", {"C1", "C2"}},
+                   {"location", "x"}}));
+  EXPECT_OK(w.Run(a.key, "trace.aggregate", {{"parent", "CASE"}, {"children", {"C1", "C2"}}}));
+  EXPECT_OK(w.Run(w.regulator, "regulator.quarantine",
+                  {{"codes", {"CASE", "C1"}}, {"reason", "spot check"}}));
+  ItemRec c1 = w.Item("C1");
+  EXPECT_TRUE(c1.quarantined);
+  EXPECT_EQ(c1.event_count, 3u);  // commission, aggregate, quarantine
+  EXPECT_EQ(w.HeadFromEvents("C1"), c1.head);
+  EXPECT_EQ(w.Counter("items|quarantined"), 3);
 }
 
 }  // namespace

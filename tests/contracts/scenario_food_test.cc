@@ -12,13 +12,20 @@ std::vector<std::string> Codes(const std::string& prefix, int n) {
 
 json Ship(const std::string& id, const std::vector<std::string>& codes, const Actor& to,
           const Actor& carrier) {
-  return {{"shipment_id", id}, {"codes", codes}, {"to", to.uscc}, {"carrier", carrier.uscc},
+  return {{"shipment_id", id},
+          {"codes", codes},
+          {"to", to.uscc},
+          {"carrier", carrier.uscc},
           {"vehicle", "浙B-COLD1"}};
 }
 
 json Doc(const std::string& type, const std::string& id) {
-  return {{"product_code", "SHRIMP-EC-1KG"}, {"lot", "EC2026-11"}, {"doc_type", type},
-          {"doc_id", id}, {"sha256", std::string(64, 'b')}, {"issuer", "Ningbo Customs"}};
+  return {{"product_code", "SHRIMP-EC-1KG"},
+          {"lot", "EC2026-11"},
+          {"doc_type", type},
+          {"doc_id", id},
+          {"sha256", std::string(64, 'b')},
+          {"issuer", "Ningbo Customs"}};
 }
 
 TEST(ImportScenario, FrozenShrimpBlockedUntilFourDocuments) {
@@ -30,21 +37,27 @@ TEST(ImportScenario, FrozenShrimpBlockedUntilFourDocuments) {
   Actor truck = w.Enroll("Reefer Trucks", {"logistics"});
 
   EXPECT_OK(w.Run(importer.key, "product.register",
-                  {{"product_code", "SHRIMP-EC-1KG"}, {"name", "Frozen white shrimp 1kg"},
+                  {{"product_code", "SHRIMP-EC-1KG"},
+                   {"name", "Frozen white shrimp 1kg"},
                    {"category", "cold_chain_food"}}));
   ProductRec p = w.Rec<ProductRec>(keys::Product("SHRIMP-EC-1KG"));
   EXPECT_TRUE(p.has_max);
   EXPECT_EQ(p.max_c, -18);  // genesis default for cold-chain food: frozen
   // An importer commissions imports with their origin.
   EXPECT_REJECTED(w.Run(importer.key, "trace.commission",
-                        {{"product_code", "SHRIMP-EC-1KG"}, {"lot", "EC2026-11"},
-                         {"expiry", "2027-11-01"}, {"codes", Codes("SH", 5)},
+                        {{"product_code", "SHRIMP-EC-1KG"},
+                         {"lot", "EC2026-11"},
+                         {"expiry", "2027-11-01"},
+                         {"codes", Codes("SH", 5)},
                          {"location", "Ningbo port"}}),
                   "BAD_BODY");
   EXPECT_OK(w.Run(importer.key, "trace.commission",
-                  {{"product_code", "SHRIMP-EC-1KG"}, {"lot", "EC2026-11"},
-                   {"expiry", "2027-11-01"}, {"codes", Codes("SH", 5)},
-                   {"location", "Ningbo port"}, {"origin_country", "EC"}}));
+                  {{"product_code", "SHRIMP-EC-1KG"},
+                   {"lot", "EC2026-11"},
+                   {"expiry", "2027-11-01"},
+                   {"codes", Codes("SH", 5)},
+                   {"location", "Ningbo port"},
+                   {"origin_country", "EC"}}));
   // Port -> first cold store is allowed before the documents.
   EXPECT_OK(w.Run(importer.key, "trace.ship", Ship("P1", Codes("SH", 5), store, truck)));
   EXPECT_OK(w.Run(store.key, "trace.receive", {{"shipment_id", "P1"}}));
@@ -69,15 +82,15 @@ TEST(ImportScenario, FrozenShrimpBlockedUntilFourDocuments) {
   EXPECT_OK(w.Run(store.key, "trace.ship", Ship("P2", {"SH1", "SH2"}, dist, truck)));
   // The reefer warms to -10 C: frozen food must stay at or below -18 C.
   EXPECT_OK(w.Run(truck.key, "trace.reading",
-                  {{"shipment_id", "P2"}, {"device", "reefer-9"},
+                  {{"shipment_id", "P2"},
+                   {"device", "reefer-9"},
                    {"readings", {{{"time", "2026-11-30T08:00:05Z"}, {"celsius", -10.0}}}}}));
   EXPECT_EQ(w.Status("SH1"), "quarantined");
   EXPECT_EQ(w.alerts.back().kind, "temperature_excursion");
   EXPECT_NE(w.alerts.back().message.find("-18.0"), std::string::npos);
   // Quarantined goods can still be received (custody continues) but not moved on.
   EXPECT_OK(w.Run(dist.key, "trace.receive", {{"shipment_id", "P2"}}));
-  EXPECT_REJECTED(w.Run(dist.key, "trace.ship", Ship("P3", {"SH1"}, store, truck)),
-                  "QUARANTINED");
+  EXPECT_REJECTED(w.Run(dist.key, "trace.ship", Ship("P3", {"SH1"}, store, truck)), "QUARANTINED");
   // Destroying quarantined goods resolves the alert.
   EXPECT_OK(w.Run(dist.key, "trace.destroy", {{"codes", {"SH1", "SH2"}}, {"reason", "thawed"}}));
   EXPECT_EQ(w.Status("SH1"), "destroyed");
@@ -91,22 +104,31 @@ TEST(FarmToTableScenario, SaladRefusedAtRetailUntilInspectionPasses) {
   Actor shop = w.Enroll("Hema Supermarket Binjiang", {"retailer"});
   Actor lab = w.Enroll("Hangzhou Food Inspection Lab", {"lab"});
 
-  EXPECT_OK(w.Run(farm.key, "product.register",
-                  {{"product_code", "LETTUCE-5KG"}, {"name", "Lettuce crate"}, {"category", "food"}}));
+  EXPECT_OK(
+      w.Run(farm.key, "product.register",
+            {{"product_code", "LETTUCE-5KG"}, {"name", "Lettuce crate"}, {"category", "food"}}));
   EXPECT_OK(w.Run(farm.key, "trace.commission",
-                  {{"product_code", "LETTUCE-5KG"}, {"lot", "F-1130"}, {"expiry", "2026-12-05"},
-                   {"codes", Codes("LET", 3)}, {"location", "Xiaoshan field 4"}}));
+                  {{"product_code", "LETTUCE-5KG"},
+                   {"lot", "F-1130"},
+                   {"expiry", "2026-12-05"},
+                   {"codes", Codes("LET", 3)},
+                   {"location", "Xiaoshan field 4"}}));
   EXPECT_OK(w.Run(farm.key, "trace.ship", Ship("V1", Codes("LET", 3), factory, farm)));
   EXPECT_OK(w.Run(factory.key, "trace.receive", {{"shipment_id", "V1"}}));
   EXPECT_OK(w.Run(factory.key, "product.register",
-                  {{"product_code", "06901234567892"}, {"name", "Packaged garden salad"},
-                   {"category", "food"}, {"temp_profile", "chilled"},
-                   {"requires_inspection", true}, {"shelf_life_days", 3}}));
+                  {{"product_code", "06901234567892"},
+                   {"name", "Packaged garden salad"},
+                   {"category", "food"},
+                   {"temp_profile", "chilled"},
+                   {"requires_inspection", true},
+                   {"shelf_life_days", 3}}));
   std::vector<std::string> salads = {"(01)06901234567892(21)S1", "(01)06901234567892(21)S2"};
   json transform = {{"inputs", Codes("LET", 2)},
                     {"outputs",
-                     {{"product_code", "06901234567892"}, {"lot", "SAL-1130"},
-                      {"expiry", "2026-12-03"}, {"codes", salads}}}};
+                     {{"product_code", "06901234567892"},
+                      {"lot", "SAL-1130"},
+                      {"expiry", "2026-12-03"},
+                      {"codes", salads}}}};
   EXPECT_REJECTED(w.Run(shop.key, "trace.transform", transform), "ROLE_FORBIDDEN");
   EXPECT_OK(w.Run(factory.key, "trace.transform", transform));
   EXPECT_EQ(w.Status("LET1"), "dispensed");  // consumed as an input
@@ -118,8 +140,11 @@ TEST(FarmToTableScenario, SaladRefusedAtRetailUntilInspectionPasses) {
   EXPECT_REJECTED(r, "INSPECTION_REQUIRED");
   EXPECT_NE(r.message.find("SAL-1130"), std::string::npos);
   // Only a lab or a regulator inspects.
-  json inspect = {{"product_code", "06901234567892"}, {"lot", "SAL-1130"}, {"result", "pass"},
-                  {"report_id", "R-77"}, {"sha256", std::string(64, 'c')}};
+  json inspect = {{"product_code", "06901234567892"},
+                  {"lot", "SAL-1130"},
+                  {"result", "pass"},
+                  {"report_id", "R-77"},
+                  {"sha256", std::string(64, 'c')}};
   EXPECT_REJECTED(w.Run(factory.key, "trace.inspect", inspect), "ROLE_FORBIDDEN");
   EXPECT_OK(w.Run(lab.key, "trace.inspect", inspect));
   EXPECT_OK(w.Run(shop.key, "trace.dispense", {{"codes", {salads[0]}}, {"kind", "sold"}}));
@@ -142,8 +167,11 @@ TEST(RecallScenario, InputLotRecallReachesSaladAndClosesItself) {
   EXPECT_OK(w.Run(farm.key, "product.register",
                   {{"product_code", "SPINACH"}, {"name", "Spinach crate"}, {"category", "food"}}));
   EXPECT_OK(w.Run(farm.key, "trace.commission",
-                  {{"product_code", "SPINACH"}, {"lot", "SP-1"}, {"expiry", "2026-12-10"},
-                   {"codes", Codes("SP", 4)}, {"location", "field"}}));
+                  {{"product_code", "SPINACH"},
+                   {"lot", "SP-1"},
+                   {"expiry", "2026-12-10"},
+                   {"codes", Codes("SP", 4)},
+                   {"location", "field"}}));
   EXPECT_OK(w.Run(farm.key, "trace.ship", Ship("T1", {"SP1", "SP2"}, factory, farm)));
   EXPECT_OK(w.Run(factory.key, "trace.receive", {{"shipment_id", "T1"}}));
   EXPECT_OK(w.Run(factory.key, "product.register",
@@ -151,9 +179,12 @@ TEST(RecallScenario, InputLotRecallReachesSaladAndClosesItself) {
   EXPECT_OK(w.Run(factory.key, "trace.transform",
                   {{"inputs", {"SP1", "SP2"}},
                    {"outputs",
-                    {{"product_code", "SALAD"}, {"lot", "SA-1"}, {"expiry", "2026-12-04"},
+                    {{"product_code", "SALAD"},
+                     {"lot", "SA-1"},
+                     {"expiry", "2026-12-04"},
                      {"codes", Codes("SA", 4)}}}}));
-  EXPECT_OK(w.Run(factory.key, "trace.aggregate", {{"parent", "CASE-1"}, {"children", {"SA3", "SA4"}}}));
+  EXPECT_OK(
+      w.Run(factory.key, "trace.aggregate", {{"parent", "CASE-1"}, {"children", {"SA3", "SA4"}}}));
   EXPECT_OK(w.Run(factory.key, "trace.ship", Ship("T2", {"SA2", "CASE-1"}, shop, factory)));
   EXPECT_OK(w.Run(shop.key, "trace.receive", {{"shipment_id", "T2"}}));
   EXPECT_OK(w.Run(shop.key, "trace.disaggregate", {{"parent", "CASE-1"}}));
@@ -161,12 +192,18 @@ TEST(RecallScenario, InputLotRecallReachesSaladAndClosesItself) {
 
   // Listeria in spinach lot SP-1: the recall reaches the salad made from it.
   EXPECT_REJECTED(w.Run(farm.key, "recall.issue",
-                        {{"recall_id", "RC-1"}, {"product_code", "SPINACH"}, {"lots", {"SP-1"}},
-                         {"level", 1}, {"reason", "listeria"}}),
+                        {{"recall_id", "RC-1"},
+                         {"product_code", "SPINACH"},
+                         {"lots", {"SP-1"}},
+                         {"level", 1},
+                         {"reason", "listeria"}}),
                   "ROLE_FORBIDDEN");
   EXPECT_OK(w.Run(w.regulator, "recall.issue",
-                  {{"recall_id", "RC-1"}, {"product_code", "SPINACH"}, {"lots", {"SP-1"}},
-                   {"level", 1}, {"reason", "listeria monocytogenes"}}));
+                  {{"recall_id", "RC-1"},
+                   {"product_code", "SPINACH"},
+                   {"lots", {"SP-1"}},
+                   {"level", 1},
+                   {"reason", "listeria monocytogenes"}}));
   RecallRec rc = w.Rec<RecallRec>(keys::Recall("RC-1"));
   EXPECT_TRUE(rc.open);
   // SP3, SP4 at the farm; SA1 at the factory; SA2, SA3 at the shop. SA4 was sold.
@@ -220,11 +257,17 @@ TEST(RecallScenario, RegulatorCloseUnfreezes) {
   EXPECT_OK(w.Run(farm.key, "product.register",
                   {{"product_code", "EGGS"}, {"name", "Eggs"}, {"category", "food"}}));
   EXPECT_OK(w.Run(farm.key, "trace.commission",
-                  {{"product_code", "EGGS"}, {"lot", "E1"}, {"expiry", "2026-12-20"},
-                   {"codes", Codes("EG", 2)}, {"location", "barn"}}));
+                  {{"product_code", "EGGS"},
+                   {"lot", "E1"},
+                   {"expiry", "2026-12-20"},
+                   {"codes", Codes("EG", 2)},
+                   {"location", "barn"}}));
   EXPECT_OK(w.Run(w.regulator, "recall.issue",
-                  {{"recall_id", "RC-2"}, {"product_code", "EGGS"}, {"codes", {"EG1"}},
-                   {"level", 3}, {"reason", "label misprint"}}));
+                  {{"recall_id", "RC-2"},
+                   {"product_code", "EGGS"},
+                   {"codes", {"EG1"}},
+                   {"level", 3},
+                   {"reason", "label misprint"}}));
   EXPECT_EQ(w.Status("EG1"), "recalled");
   EXPECT_EQ(w.Status("EG2"), "active");
   EXPECT_OK(w.Run(w.regulator, "recall.close", {{"recall_id", "RC-2"}, {"reason", "relabelled"}}));

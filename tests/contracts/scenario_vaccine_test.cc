@@ -21,34 +21,47 @@ TEST(VaccineScenario, ManufacturerToVaccinationSite) {
   Actor carrier = w.Enroll("Cold Chain Logistics", {"logistics"});
   Actor pharmacy = w.Enroll("Corner Pharmacy", {"pharmacy"});
 
-  EXPECT_OK(w.Run(maker.key, "product.register",
-                  {{"product_code", kGtin}, {"name", "Hepatitis B vaccine 10ug"},
-                   {"category", "vaccine"}}));
+  EXPECT_OK(w.Run(
+      maker.key, "product.register",
+      {{"product_code", kGtin}, {"name", "Hepatitis B vaccine 10ug"}, {"category", "vaccine"}}));
   std::vector<std::string> doses;
   for (int i = 1; i <= 10; ++i) doses.push_back(Dose(i));
   EXPECT_OK(w.Run(maker.key, "trace.commission",
-                  {{"product_code", kGtin}, {"lot", "HB2026A"}, {"expiry", "2027-06-30"},
-                   {"codes", doses}, {"location", "Hangzhou plant"}}));
+                  {{"product_code", kGtin},
+                   {"lot", "HB2026A"},
+                   {"expiry", "2027-06-30"},
+                   {"codes", doses},
+                   {"location", "Hangzhou plant"}}));
   EXPECT_EQ(w.Counter("items|active"), 10);
   EXPECT_OK(w.Run(maker.key, "trace.aggregate", {{"parent", kCase}, {"children", doses}}));
 
   // A dose packed in a case cannot travel alone.
   EXPECT_REJECTED(w.Run(maker.key, "trace.ship",
-                        {{"shipment_id", "SH-0"}, {"codes", {Dose(1)}}, {"to", dist.uscc},
-                         {"carrier", carrier.uscc}, {"vehicle", "浙A12345"}}),
+                        {{"shipment_id", "SH-0"},
+                         {"codes", {Dose(1)}},
+                         {"to", dist.uscc},
+                         {"carrier", carrier.uscc},
+                         {"vehicle", "浙A12345"}}),
                   "AGGREGATED");
   // Manufacturer -> distributor, the carrier logs readings inside 2-8 C.
   EXPECT_OK(w.Run(maker.key, "trace.ship",
-                  {{"shipment_id", "SH-1"}, {"codes", {kCase}}, {"to", dist.uscc},
-                   {"carrier", carrier.uscc}, {"vehicle", "浙A12345"},
+                  {{"shipment_id", "SH-1"},
+                   {"codes", {kCase}},
+                   {"to", dist.uscc},
+                   {"carrier", carrier.uscc},
+                   {"vehicle", "浙A12345"},
                    {"expected_arrival", "2026-11-30T18:00:00Z"}}));
   EXPECT_EQ(w.Status(Dose(3)), "in_transit");
   EXPECT_REJECTED(w.Run(maker.key, "trace.ship",
-                        {{"shipment_id", "SH-1b"}, {"codes", {kCase}}, {"to", cdc.uscc},
-                         {"carrier", carrier.uscc}, {"vehicle", "x"}}),
+                        {{"shipment_id", "SH-1b"},
+                         {"codes", {kCase}},
+                         {"to", cdc.uscc},
+                         {"carrier", carrier.uscc},
+                         {"vehicle", "x"}}),
                   "IN_TRANSIT");
   EXPECT_OK(w.Run(carrier.key, "trace.reading",
-                  {{"shipment_id", "SH-1"}, {"device", "logger-7"},
+                  {{"shipment_id", "SH-1"},
+                   {"device", "logger-7"},
                    {"readings",
                     {{{"time", "2026-11-30T08:00:10Z"}, {"celsius", 4.5}},
                      {{"time", "2026-11-30T08:05:10Z"}, {"celsius", 5.0}}}}}));
@@ -63,24 +76,34 @@ TEST(VaccineScenario, ManufacturerToVaccinationSite) {
 
   // Distributor -> district CDC cold store.
   EXPECT_REJECTED(w.Run(maker.key, "trace.ship",
-                        {{"shipment_id", "SH-2x"}, {"codes", {kCase}}, {"to", cdc.uscc},
-                         {"carrier", carrier.uscc}, {"vehicle", "x"}}),
+                        {{"shipment_id", "SH-2x"},
+                         {"codes", {kCase}},
+                         {"to", cdc.uscc},
+                         {"carrier", carrier.uscc},
+                         {"vehicle", "x"}}),
                   "NOT_CUSTODIAN");
   EXPECT_OK(w.Run(dist.key, "trace.ship",
-                  {{"shipment_id", "SH-2"}, {"codes", {kCase}}, {"to", cdc.uscc},
-                   {"carrier", carrier.uscc}, {"vehicle", "浙A54321"}}));
+                  {{"shipment_id", "SH-2"},
+                   {"codes", {kCase}},
+                   {"to", cdc.uscc},
+                   {"carrier", carrier.uscc},
+                   {"vehicle", "浙A54321"}}));
   EXPECT_OK(w.Run(cdc.key, "trace.receive", {{"shipment_id", "SH-2"}}));
   // CDC unpacks the case and sends two doses to the vaccination site.
   EXPECT_OK(w.Run(cdc.key, "trace.disaggregate", {{"parent", kCase}}));
   EXPECT_OK(w.Run(cdc.key, "trace.ship",
-                  {{"shipment_id", "SH-3"}, {"codes", {Dose(1), Dose(2)}}, {"to", site.uscc},
-                   {"carrier", carrier.uscc}, {"vehicle", "浙A00001"}}));
+                  {{"shipment_id", "SH-3"},
+                   {"codes", {Dose(1), Dose(2)}},
+                   {"to", site.uscc},
+                   {"carrier", carrier.uscc},
+                   {"vehicle", "浙A00001"}}));
   EXPECT_OK(w.Run(site.key, "trace.receive", {{"shipment_id", "SH-3"}}));
 
   // The fridge at the site fails: 12 C is an excursion.
   size_t alerts_before = w.alerts.size();
   EXPECT_OK(w.Run(site.key, "trace.reading",
-                  {{"codes", {Dose(1), Dose(2)}}, {"device", "fridge-1"},
+                  {{"codes", {Dose(1), Dose(2)}},
+                   {"device", "fridge-1"},
                    {"readings", {{{"time", "2026-11-30T08:00:20Z"}, {"celsius", 12.0}}}}}));
   EXPECT_EQ(w.Status(Dose(1)), "quarantined");
   EXPECT_EQ(w.Status(Dose(2)), "quarantined");
@@ -92,7 +115,8 @@ TEST(VaccineScenario, ManufacturerToVaccinationSite) {
   EXPECT_EQ(w.Counter("alerts_open"), 1);
 
   // A quarantined dose is refused.
-  Receipt refused = w.Run(site.key, "trace.dispense", {{"codes", {Dose(1)}}, {"kind", "administered"}});
+  Receipt refused =
+      w.Run(site.key, "trace.dispense", {{"codes", {Dose(1)}}, {"kind", "administered"}});
   EXPECT_REJECTED(refused, "QUARANTINED");
   EXPECT_NE(refused.message.find(Dose(1)), std::string::npos);
 
@@ -106,24 +130,33 @@ TEST(VaccineScenario, ManufacturerToVaccinationSite) {
   EXPECT_EQ(w.Counter("alerts_open"), 0);
 
   // A pharmacy may not administer vaccines; the site may, once.
-  EXPECT_REJECTED(w.Run(pharmacy.key, "trace.dispense",
-                        {{"codes", {Dose(5)}}, {"kind", "administered"}}),
-                  "NOT_CUSTODIAN");
+  EXPECT_REJECTED(
+      w.Run(pharmacy.key, "trace.dispense", {{"codes", {Dose(5)}}, {"kind", "administered"}}),
+      "NOT_CUSTODIAN");
   EXPECT_REJECTED(w.Run(dist.key, "trace.dispense", {{"codes", {Dose(5)}}, {"kind", "sold"}}),
                   "ROLE_FORBIDDEN");
   EXPECT_REJECTED(w.Run(site.key, "trace.dispense", {{"codes", {Dose(1)}}, {"kind", "sold"}}),
                   "BAD_BODY");
-  EXPECT_OK(w.Run(site.key, "trace.dispense",
-                  {{"codes", {Dose(1)}}, {"kind", "administered"},
-                   {"recipient_hash", std::string(64, 'a')}}));
+  EXPECT_OK(w.Run(
+      site.key, "trace.dispense",
+      {{"codes", {Dose(1)}}, {"kind", "administered"}, {"recipient_hash", std::string(64, 'a')}}));
   EXPECT_EQ(w.Status(Dose(1)), "dispensed");
-  Receipt second = w.Run(site.key, "trace.dispense", {{"codes", {Dose(1)}}, {"kind", "administered"}});
+  EXPECT_FALSE(w.state.Get(keys::Holder(site.uscc, Dose(1))).has_value());  // out of circulation
+  EXPECT_TRUE(w.state.Get(keys::Holder(site.uscc, Dose(2))).has_value());
+  size_t activity = 0;  // receive, reading, dispense
+  w.state.Scan(keys::ActivityPrefix(site.uscc), [&](auto, auto) { return ++activity, true; });
+  EXPECT_EQ(activity, 3u);
+  Receipt second =
+      w.Run(site.key, "trace.dispense", {{"codes", {Dose(1)}}, {"kind", "administered"}});
   EXPECT_REJECTED(second, "ALREADY_ADMINISTERED");
   EXPECT_NE(second.message.find(Dose(1)), std::string::npos);
   // Terminal items never move again.
   EXPECT_REJECTED(w.Run(site.key, "trace.ship",
-                        {{"shipment_id", "SH-9"}, {"codes", {Dose(1)}}, {"to", cdc.uscc},
-                         {"carrier", carrier.uscc}, {"vehicle", "x"}}),
+                        {{"shipment_id", "SH-9"},
+                         {"codes", {Dose(1)}},
+                         {"to", cdc.uscc},
+                         {"carrier", carrier.uscc},
+                         {"vehicle", "x"}}),
                   "TERMINAL");
 
   // The dose's history: commission, aggregate, ship, reading, receive, ... each
@@ -141,15 +174,24 @@ TEST(VaccineScenario, ExpiredDosesAreRefused) {
   EXPECT_OK(w.Run(maker.key, "product.register",
                   {{"product_code", kGtin}, {"name", "v"}, {"category", "vaccine"}}));
   EXPECT_REJECTED(w.Run(maker.key, "trace.commission",
-                        {{"product_code", kGtin}, {"lot", "OLD"}, {"expiry", "2026-11-29"},
-                         {"codes", {Dose(1)}}, {"location", "x"}}),
+                        {{"product_code", kGtin},
+                         {"lot", "OLD"},
+                         {"expiry", "2026-11-29"},
+                         {"codes", {Dose(1)}},
+                         {"location", "x"}}),
                   "EXPIRED");
   EXPECT_OK(w.Run(maker.key, "trace.commission",
-                  {{"product_code", kGtin}, {"lot", "L1"}, {"expiry", "2026-11-30"},
-                   {"codes", {Dose(1)}}, {"location", "x"}}));
+                  {{"product_code", kGtin},
+                   {"lot", "L1"},
+                   {"expiry", "2026-11-30"},
+                   {"codes", {Dose(1)}},
+                   {"location", "x"}}));
   EXPECT_OK(w.Run(maker.key, "trace.ship",
-                  {{"shipment_id", "S1"}, {"codes", {Dose(1)}}, {"to", site.uscc},
-                   {"carrier", maker.uscc}, {"vehicle", "x"}}));
+                  {{"shipment_id", "S1"},
+                   {"codes", {Dose(1)}},
+                   {"to", site.uscc},
+                   {"carrier", maker.uscc},
+                   {"vehicle", "x"}}));
   EXPECT_OK(w.Run(site.key, "trace.receive", {{"shipment_id", "S1"}}));
   w.Advance(24LL * 3600 * 1000);  // into 2026-12-01
   Receipt r = w.Run(site.key, "trace.dispense", {{"codes", {Dose(1)}}, {"kind", "administered"}});

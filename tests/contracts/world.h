@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-
 #include <string>
 #include <vector>
 
@@ -38,10 +37,11 @@ inline std::string MakeUscc(uint64_t n) {
 
 inline std::string GenesisJson(const std::string& chain_id = "zj-test") {
   return R"({"chain_id": ")" + chain_id + R"(",
-    "validators": [{"id": "v1", "public_key": ")" + ToHex(FakeKey("validator")) +
+    "validators": [{"id": "v1", "public_key": ")" +
+         ToHex(FakeKey("validator")) +
          R"(", "p2p": "127.0.0.1:7001", "http": "127.0.0.1:8001"}],
-    "regulators": [{"name": "Zhejiang AMR", "public_key": ")" + ToHex(FakeKey("regulator")) +
-         R"("}]})";
+    "regulators": [{"name": "Zhejiang AMR", "public_key": ")" +
+         ToHex(FakeKey("regulator")) + R"("}]})";
 }
 
 struct Actor {
@@ -74,9 +74,13 @@ class World {
     e.time_ms = time_ms < 0 ? time_ms_ : time_ms;
     e.time = FormatRfc3339Millis(e.time_ms);
     e.body = body;
-    e.payload = json{{"chain_id", e.chain_id}, {"type", type}, {"nonce", e.nonce},
-                     {"time", e.time}, {"body", body}}
-                    .dump();
+    e.payload = json{
+        {"chain_id", e.chain_id},
+        {"type", type},
+        {"nonce", e.nonce},
+        {"time", e.time},
+        {"body",
+         body}}.dump();
     e.tx_id = Hash2(HashAlg::kSha256, e.signer, e.payload);
     return e;
   }
@@ -99,8 +103,11 @@ class World {
   Actor Enroll(const std::string& name, std::vector<std::string> roles) {
     Actor a{FakeKey(name), MakeUscc(++enterprises_)};
     Receipt r = Run(regulator, "registry.enroll",
-                    {{"uscc", a.uscc}, {"name", name}, {"roles", roles},
-                     {"public_key", ToHex(a.key)}, {"region", "330100"}});
+                    {{"uscc", a.uscc},
+                     {"name", name},
+                     {"roles", roles},
+                     {"public_key", ToHex(a.key)},
+                     {"region", "330100"}});
     EXPECT_TRUE(r.ok) << r.code << ": " << r.message;
     return a;
   }
@@ -153,8 +160,7 @@ class World {
 };
 
 #define EXPECT_OK(r) EXPECT_TRUE((r).ok) << (r).code << ": " << (r).message
-#define EXPECT_REJECTED(r, c) \
-  EXPECT_EQ((r).code, c) << (r).message
+#define EXPECT_REJECTED(r, c) EXPECT_EQ((r).code, c) << (r).message
 
 }  // namespace traceledger::testing
 

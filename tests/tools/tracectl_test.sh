@@ -55,6 +55,19 @@ check "hash sm3 abc" '[ "$(printf abc | "$TRACECTL" hash --alg sm3 -)" = "66c7f0
 err=$("$TRACECTL" verify-chain --data "$T/nothing-here" 2>&1); rc=$?
 check "verify-chain without a store exits 1" '[ $rc -eq 1 ] && [[ "$err" == *FAILED* ]]'
 
+# testnet: genesis, regulator key, per-node config, key and data dir; refuses a non-empty dir.
+"$TRACECTL" testnet --nodes 3 --out "$T/net" --hash sm3 >"$T/testnet.out"; rc=$?
+check "testnet succeeds" '[ $rc -eq 0 ]'
+check "testnet genesis is sm3 with 3 validators" 'grep -q "\"hash\": \"sm3\"" "$T/net/genesis.json" && [ "$(grep -c "\"p2p\"" "$T/net/genesis.json")" = 3 ]'
+check "testnet genesis lists http addresses" '[ "$(grep -c "\"http\": \"127.0.0.1:" "$T/net/genesis.json")" = 3 ]'
+check "testnet regulator key is 0600 and in genesis" '[ "$(stat -c %a "$T/net/regulator.json")" = "600" ] && grep -q "$(sed -n "s/.*\"public_key\": \"\([0-9a-f]*\)\".*/\1/p" "$T/net/regulator.json")" "$T/net/genesis.json"'
+check "testnet node files" '[ -f "$T/net/n3/config.json" ] && [ -f "$T/net/n3/key.json" ] && [ -d "$T/net/n3/data" ]'
+check "testnet config names the node" 'grep -q "\"node_id\": \"n2\"" "$T/net/n2/config.json"'
+"$TRACECTL" testnet --nodes 3 --out "$T/net" 2>"$T/err.txt"; rc=$?
+check "testnet refuses a non-empty dir" '[ $rc -eq 1 ] && grep -q "not empty" "$T/err.txt"'
+"$TRACECTL" testnet --nodes 0 --out "$T/net0" 2>/dev/null; rc=$?
+check "testnet --nodes 0 is a usage error" '[ $rc -eq 2 ]'
+
 # usage errors exit 2.
 "$TRACECTL" hash --alg md5 </dev/null 2>/dev/null; rc=$?
 check "bad --alg is a usage error" '[ $rc -eq 2 ]'

@@ -1,0 +1,826 @@
+#include "node/node_core.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_set>
+
+#include "consensus/codec.h"
+#include "consensus/raft.h"
+#include "contracts/engine.h"
+#include "contracts/store.h"
+#include "ledger.pb.h"
+#include "ledger/block.h"
+#include "ledger/hex.h"
+#include "ledger/time_util.h"
+#include "node.pb.h"
+#include "node/mempool.h"
+#include "node/raft_storage.h"
+#include "node/verify_pool.h"
+
+namespace traceledger::node {
+
+namespace {
+
+// State key (outside the contracts' prefixes) holding the height whose writes
+// the state store holds.
+const char kAppliedHeightKey[] =
+    "\xff"
+    "node/applied_height";
+
+// Wall time, for log lines only (never for anything that reaches state).
+int64_t WallMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string U64Be(uint64_t v) {
+  std::string s(8, '\0');
+  for (int i = 7; i >= 0; --i, v >>= 8) s[i] = static_cast<char>(v & 0xff);
+  return s;
+}
+
+uint64_t ParseU64Be(const std::string& s) {
+  uint64_t v = 0;
+  for (char c : s) v = (v << 8) | static_cast<unsigned char>(c);
+  return v;
+}
+
+const char* RoleName(raft::StateType s) {
+  switch (s) {
+    case raft::StateType::kLeader:
+      return "leader";
+    case raft::StateType::kCandidate:
+      return "candidate";
+    case raft::StateType::kPreCandidate:
+      return "pre-candidate";
+    default:
+      return "follower";
+  }
+}
+
+}  // namespace
+
+struct NodeCore::Impl {
+  struct Waiter {
+    int64_t deadline_ms;
+    std::function<void(Result<TxReceipt>)> done;
+  };
+
+  VerifyPool verify_pool;
+
+  Impl(NodeOptions o, CoreEnv* e)
+      : verify_pool(o.verify_threads),
+        opt(std::move(o)),
+        env(e),
+        alg(opt.genesis.hash_alg),
+        engine(opt.genesis),
+        mempool(MempoolOptions{opt.mempool_max_txs, 256 << 20}),
+        rand(e->Seed()) {}
+
+  NodeOptions opt;
+  CoreEnv* env;
+  HashAlg alg;
+  Engine engine;
+  Mempool mempool;
+  raft::SeededRand rand;
+  uint64_t self_id = 0;                    // Raft id: index in genesis validators + 1
+  std::vector<std::string> validator_ids;  // [raft id - 1] -> validator id
+
+  std::unique_ptr<BlockStore> blocks;
+  std::unique_ptr<StateStore> state;
+  std::unique_ptr<RaftStorage> raft_store;
+  std::unique_ptr<raft::Raft> raft;  // driver thread only
+
+  // Loop-thread state.
+  size_t inflight_blocks = 0;
+  int64_t last_block_time_ms = 0;
+  int64_t last_proposed_time_ms = 0;
+  std::string last_state_hash;
+  raft::StateType last_role = raft::StateType::kFollower;
+  std::map<std::pair<uint64_t, std::string>, pb::Attestation> pending_attestations;
+  uint64_t snapshot_index = 0;  // the Raft log on disk starts after it
+  // Catching up after a snapshot: the blocks up to catchup_height (whose hash
+  // is catchup_hash) are fetched from peers; committed entries after the
+  // snapshot wait in `deferred` until then.
+  uint64_t catchup_height = 0;
+  std::string catchup_hash;
+  bool catching_up = false;
+  int catchup_idle_ticks = 0;
+  uint64_t catchup_peer = 0;
+  std::deque<raft::Entry> deferred;
+
+  // Shared with other threads.
+  std::atomic<uint64_t> leader_id{0};
+  mutable std::mutex status_mu;
+  NodeStatus status;  // guarded by status_mu
+
+  std::mutex wait_mu;
+  std::multimap<std::string, Waiter> waiters;  // guarded by wait_mu
+
+  void Log(const std::string& s) const {
+    if (opt.log) opt.log(FormatRfc3339Millis(WallMillis()) + " " + opt.node_id + ": " + s);
+  }
+
+  // ---------------- opening and recovery ----------------
+
+  Status OpenStores() {
+    const Genesis& g = opt.genesis;
+    for (size_t i = 0; i < g.validators.size(); ++i) {
+      validator_ids.push_back(g.validators[i].id);
+      if (g.validators[i].id == opt.node_id) self_id = i + 1;
+    }
+    if (self_id == 0) {
+      return Status::Error("NOT_A_VALIDATOR", "node id \"" + opt.node_id + "\" is not among the " +
+                                                  "validators of " + opt.genesis_path);
+    }
+    if (opt.key.public_key != g.validators[self_id - 1].public_key) {
+      return Status::Error("KEY_MISMATCH",
+                           "the node key does not match the public key genesis "
+                           "lists for validator \"" +
+                               opt.node_id + "\"");
+    }
+    BlockStoreOptions bo;
+    bo.alg = alg;
+    bo.genesis_hash = g.hash;
+    bo.sync = opt.sync;
+    auto b = BlockStore::Open(opt.data_dir + "/blocks", bo);
+    if (!b.ok()) return b.status();
+    blocks = std::move(b).value();
+    auto s = StateStore::Open(opt.data_dir + "/state");
+    if (!s.ok()) return s.status();
+    state = std::move(s).value();
+    auto r = RaftStorage::Open(opt.data_dir + "/raft", opt.sync);
+    if (!r.ok()) return r.status();
+    raft_store = std::move(r).value();
+    if (blocks->block_count() == 0) TL_RETURN_IF_ERROR(WriteGenesisBlock());
+    TL_RETURN_IF_ERROR(RecoverState());
+    return StartRaft();
+  }
+
+  // Block 0: no transactions; prev_hash and state_hash are the genesis hash.
+  Status WriteGenesisBlock() {
+    pb::Block b;
+    auto* h = b.mutable_header();
+    h->set_chain_id(opt.genesis.chain_id);
+    h->set_height(0);
+    h->set_prev_hash(opt.genesis.hash);
+    h->set_time(opt.genesis.genesis_time_ms);
+    h->set_state_hash(opt.genesis.hash);
+    SealBlock(alg, &b);
+    TL_RETURN_IF_ERROR(blocks->Append(b));
+    Log("created block 0 from genesis " + ToHex(opt.genesis.hash).substr(0, 16));
+    return Status::OK();
+  }
+
+  // Re-executes a block that is already final (from this node's block store
+  // after a crash, or from a peer while catching up): verifies its envelopes,
+  // runs the contracts on the current state, requires the block's state_hash,
+  // then (when `append`) appends it, and applies its state writes.
+  Status ExecuteFinalBlock(const pb::Block& b, bool append) {
+    uint64_t h = b.header().height();
+    std::vector<RawTx> raw;
+    for (const auto& tx : b.transactions()) {
+      raw.push_back({&tx.payload(), &tx.signer(), &tx.signature()});
+    }
+    std::vector<Envelope> envs;
+    for (auto& parsed : verify_pool.VerifyAll(raw, alg)) {
+      if (!parsed.ok()) {
+        return Status::Corruption("block " + std::to_string(h) +
+                                  " holds an invalid envelope: " + parsed.status().ToString());
+      }
+      envs.push_back(std::move(parsed).value());
+    }
+    BlockContext ctx{h, b.header().time(), b.header().proposer(), last_state_hash};
+    BlockResult r = engine.ExecuteBlock(*state, ctx, envs);
+    if (r.state_hash != b.header().state_hash()) {
+      return Status::Corruption("executing block " + std::to_string(h) +
+                                " gives another state hash than the block records");
+    }
+    if (append) TL_RETURN_IF_ERROR(blocks->Append(b));
+    r.writes.push_back({kAppliedHeightKey, U64Be(h)});
+    TL_RETURN_IF_ERROR(state->Apply(r.writes, opt.sync));
+    last_state_hash = r.state_hash;
+    last_block_time_ms = b.header().time();
+    return Status::OK();
+  }
+
+  // Re-executes blocks whose state writes did not reach the state store
+  // (a crash between the two synced writes).
+  Status RecoverState() {
+    auto v = state->Get(kAppliedHeightKey);
+    uint64_t latest = *blocks->latest_height();
+    uint64_t next = v ? ParseU64Be(*v) + 1 : 1;
+    pb::Block b;
+    TL_RETURN_IF_ERROR(blocks->GetBlock(std::min(next - 1, latest), &b));
+    last_state_hash = b.header().state_hash();
+    last_block_time_ms = b.header().time();
+    for (uint64_t h = next; h <= latest; ++h) {
+      TL_RETURN_IF_ERROR(blocks->GetBlock(h, &b));
+      TL_RETURN_IF_ERROR(ExecuteFinalBlock(b, /*append=*/false));
+      Log("recovered the state of block " + std::to_string(h));
+    }
+    return Status::OK();
+  }
+
+  Status StartRaft() {
+    auto restart = raft_store->Load();
+    if (!restart.ok()) return restart.status();
+    pb::Block tip;
+    TL_RETURN_IF_ERROR(blocks->GetBlock(*blocks->latest_height(), &tip));
+    raft::Config c;
+    c.id = self_id;
+    for (size_t i = 0; i < validator_ids.size(); ++i) c.voters.push_back(i + 1);
+    c.election_tick = opt.election_ticks;
+    c.heartbeat_tick = 1;
+    c.rand = &rand;
+    // Entries after the latest block's are re-applied; they are either empty
+    // or produced no block, so applying them again is harmless.
+    c.applied = std::min<uint64_t>(tip.header().raft_index(), restart->hard_state.commit);
+    if (restart->snapshot) c.applied = std::max(c.applied, restart->snapshot->meta.index);
+    size_t n_entries = restart->entries.size();
+    if (restart->snapshot) {
+      snapshot_index = restart->snapshot->meta.index;
+      TL_RETURN_IF_ERROR(StartCatchUp(*restart->snapshot));
+    }
+    auto r = raft::Raft::New(c, std::move(restart).value());
+    if (!r.ok()) return r.status();
+    raft = std::move(r).value();
+    Log("opened: height " + std::to_string(tip.header().height()) + ", " +
+        std::to_string(n_entries) + " raft entries on disk, term " + std::to_string(raft->term()));
+    return Status::OK();
+  }
+
+  // One Raft tick, and what hangs off the clock.
+  void Tick() {
+    raft->Tick();
+    ExpireWaiters(env->NowMillis());
+    if (catching_up && ++catchup_idle_ticks >= 2 * opt.election_ticks) RequestBlocks(true);
+  }
+
+  bool Process() {
+    MaybeProposeBlock();
+    while (raft->HasReady()) {
+      if (!HandleReady()) return false;
+    }
+    if (!MaybeCompact()) return false;
+    UpdateStatus();
+    return true;
+  }
+
+  void HandleFrame(uint64_t from, const std::string& bytes) {
+    pb::PeerFrame f;
+    if (!f.ParseFromString(bytes)) {
+      Log("dropped an undecodable frame from peer " + std::to_string(from));
+      return;
+    }
+    if (f.has_raft()) {
+      auto m = raft::DecodeMessage(f.raft());
+      if (!m.ok() || m->from != from) {
+        Log("dropped a bad raft message from peer " + std::to_string(from));
+        return;
+      }
+      Status s = raft->Step(*m);
+      (void)s;  // dropped proposals and stale messages are normal
+    } else if (f.has_forward()) {
+      AcceptForwarded(from, f.forward());
+    } else if (f.has_attestation()) {
+      AcceptAttestation(from, f.attestation());
+    } else if (f.has_block_request()) {
+      ServeBlocks(from, f.block_request());
+    } else if (f.has_block_batch()) {
+      AcceptBlocks(from, f.block_batch());
+    }
+  }
+
+  // ---------------- snapshots and catching up ----------------
+
+  // Takes a snapshot every compact_every_entries applied entries: the
+  // application state at the applied index is "the chain up to the latest
+  // block", so the snapshot carries that block's height and hash.
+  bool MaybeCompact() {
+    uint64_t applied = raft->log().applied();
+    if (catching_up || applied < snapshot_index + opt.compact_every_entries) return true;
+    auto term = raft->log().Term(applied);
+    if (!term) return true;
+    pb::AppSnapshot app;
+    auto [count, hash] = blocks->tip();
+    app.set_height(count - 1);
+    app.set_block_hash(hash);
+    raft::Snapshot snap;
+    snap.meta.index = applied;
+    snap.meta.term = *term;
+    snap.meta.voters = raft->voters();
+    snap.data = app.SerializeAsString();
+    Status s = raft_store->SaveSnapshot(snap);
+    if (!s.ok()) {
+      Log("FATAL: cannot save a snapshot: " + s.ToString() + "; stopping");
+      return false;
+    }
+    s = raft->Compact(applied, snap.data);
+    if (!s.ok()) {
+      Log("could not compact the raft log at " + std::to_string(applied) + ": " + s.ToString());
+      return true;
+    }
+    snapshot_index = applied;
+    Log("snapshot at raft index " + std::to_string(applied) + " (height " +
+        std::to_string(count - 1) + "); raft log compacted");
+    return true;
+  }
+
+  // A snapshot arrived (or was found at restart): fetch the blocks it stands
+  // for, unless this node already has them.
+  Status StartCatchUp(const raft::Snapshot& snap) {
+    pb::AppSnapshot app;
+    if (!app.ParseFromString(snap.data)) {
+      return Status::Corruption("raft snapshot at index " + std::to_string(snap.meta.index) +
+                                " does not hold a block position");
+    }
+    uint64_t have = blocks->block_count();
+    if (app.height() < have) {
+      pb::Block b;
+      TL_RETURN_IF_ERROR(blocks->GetBlock(app.height(), &b));
+      if (BlockHash(alg, b.header()) != app.block_hash()) {
+        return Status::Corruption("the snapshot names block " + std::to_string(app.height()) +
+                                  " with another hash than this node's: the chains diverged");
+      }
+      return Status::OK();
+    }
+    catching_up = true;
+    catchup_height = app.height();
+    catchup_hash = app.block_hash();
+    Log("behind the cluster's snapshot: fetching blocks " + std::to_string(have) + ".." +
+        std::to_string(catchup_height) + " from peers");
+    return Status::OK();
+  }
+
+  // Asks a peer for the next blocks: the leader first, another peer on retry.
+  void RequestBlocks(bool retry) {
+    catchup_idle_ticks = 0;
+    uint64_t lead = raft ? raft->lead() : raft::kNone;
+    if (!retry && lead != raft::kNone && lead != self_id) {
+      catchup_peer = lead;
+    } else {
+      do {
+        catchup_peer = catchup_peer % validator_ids.size() + 1;
+      } while (catchup_peer == self_id && validator_ids.size() > 1);
+    }
+    if (catchup_peer == self_id) return;
+    pb::PeerFrame f;
+    f.mutable_block_request()->set_from_height(blocks->block_count());
+    f.mutable_block_request()->set_max_blocks(kMaxBlocksPerBatch);
+    env->Send(catchup_peer, f.SerializeAsString());
+  }
+
+  static constexpr uint32_t kMaxBlocksPerBatch = 256;
+  static constexpr size_t kMaxBatchBytes = 16 << 20;
+
+  void ServeBlocks(uint64_t to, const pb::BlockRequest& req) {
+    pb::PeerFrame f;
+    auto* batch = f.mutable_block_batch();
+    uint64_t count = blocks->block_count();
+    batch->set_tip_height(count - 1);
+    uint32_t max = std::min(req.max_blocks(), kMaxBlocksPerBatch);
+    size_t bytes = 0;
+    for (uint64_t h = req.from_height(); h < count && batch->blocks_size() < static_cast<int>(max);
+         ++h) {
+      pb::Block b;
+      if (!blocks->GetBlock(h, &b).ok()) break;
+      bytes += b.ByteSizeLong();
+      if (batch->blocks_size() > 0 && bytes > kMaxBatchBytes) break;
+      *batch->add_blocks() = std::move(b);
+    }
+    env->Send(to, f.SerializeAsString());
+  }
+
+  void AcceptBlocks(uint64_t from, const pb::BlockBatch& batch) {
+    if (!catching_up) return;
+    catchup_idle_ticks = 0;
+    for (const auto& b : batch.blocks()) {
+      uint64_t h = b.header().height();
+      if (h != blocks->block_count()) continue;  // a duplicate or an old answer
+      if (h > catchup_height) break;
+      if (b.header().prev_hash() != blocks->latest_hash()) {
+        Log("peer " + validator_ids[from - 1] + " sent block " + std::to_string(h) +
+            " that does not link to ours; asking another peer");
+        RequestBlocks(true);
+        return;
+      }
+      Status s = ExecuteFinalBlock(b, /*append=*/true);
+      if (!s.ok()) {
+        Log("block " + std::to_string(h) + " from " + validator_ids[from - 1] +
+            " refused: " + s.ToString() + "; asking another peer");
+        RequestBlocks(true);
+        return;
+      }
+      Attest(h, BlockHash(alg, b.header()));
+    }
+    uint64_t have = blocks->block_count();
+    if (have <= catchup_height) {
+      RequestBlocks(false);
+      return;
+    }
+    pb::Block target;
+    if (!blocks->GetBlock(catchup_height, &target).ok() ||
+        BlockHash(alg, target.header()) != catchup_hash) {
+      Log("FATAL: the fetched chain does not end in the snapshot's block; stop this node and "
+          "check its peers");
+      std::abort();
+    }
+    catching_up = false;
+    Log("caught up to height " + std::to_string(catchup_height) + "; applying " +
+        std::to_string(deferred.size()) + " newer entries");
+    while (!deferred.empty()) {
+      raft::Entry e = std::move(deferred.front());
+      deferred.pop_front();
+      Status s = Apply(e);
+      if (!s.ok()) {
+        Log("FATAL: cannot apply raft entry " + std::to_string(e.index) + ": " + s.ToString());
+        std::abort();
+      }
+    }
+  }
+
+  void AcceptForwarded(uint64_t from, const pb::Forward& fw) {
+    if (raft->state() != raft::StateType::kLeader) {
+      Log("dropped " + std::to_string(fw.transactions_size()) + " forwarded transactions from " +
+          validator_ids[from - 1] + ": not the leader any more");
+      return;
+    }
+    std::vector<RawTx> raw;
+    for (const auto& tx : fw.transactions())
+      raw.push_back({&tx.payload(), &tx.signer(), &tx.signature()});
+    for (auto& parsed : verify_pool.VerifyAll(raw, alg)) {
+      // The follower verified it; a bad one is simply dropped.
+      if (parsed.ok()) (void)AddToMempool(*parsed);
+    }
+  }
+
+  Status AddToMempool(const Envelope& e) {
+    PendingTx p{e.tx_id, e.payload, e.signer, e.signature, env->NowMillis()};
+    return mempool.Add(std::move(p));
+  }
+
+  void AcceptAttestation(uint64_t from, const pb::Attestation& a) {
+    if (a.node_id() != validator_ids[from - 1]) return;
+    Status s = VerifyDigest(opt.genesis.validators[from - 1].public_key,
+                            AttestationDigest(alg, a.height(), a.block_hash()), a.signature());
+    if (!s.ok()) {
+      Log("dropped an attestation from " + a.node_id() + ": " + s.ToString());
+      return;
+    }
+    if (a.height() < blocks->block_count()) {
+      Status ps = blocks->PutAttestation(a);
+      if (!ps.ok()) Log("attestation of " + a.node_id() + " refused: " + ps.ToString());
+    } else if (pending_attestations.size() < 10000) {
+      pending_attestations[{a.height(), a.node_id()}] = a;
+    }
+  }
+
+  void MaybeProposeBlock() {
+    if (raft->state() != raft::StateType::kLeader) return;
+    size_t pending = mempool.size();
+    if (pending == 0 || inflight_blocks >= opt.max_inflight_blocks) return;
+    const BlockLimits& lim = opt.genesis.params.block;
+    int64_t now = env->NowMillis();
+    auto oldest = mempool.oldest_arrival_ms();
+    // Close a block at once when the pipeline is idle (low latency), else when
+    // it is full or its oldest transaction waited max_interval_ms.
+    bool close = inflight_blocks == 0 || pending >= lim.max_txs ||
+                 mempool.bytes() >= lim.max_bytes ||
+                 (oldest && now - *oldest >= static_cast<int64_t>(lim.max_interval_ms));
+    if (!close) return;
+    std::vector<PendingTx> txs = mempool.Take(lim.max_txs, lim.max_bytes);
+    pb::BlockProposal p;
+    int64_t t = std::max({now, last_block_time_ms, last_proposed_time_ms});
+    p.set_time(t);
+    p.set_proposer(opt.node_id);
+    for (auto& tx : txs) {
+      auto* out = p.add_transactions();
+      out->set_payload(std::move(tx.payload));
+      out->set_signer(std::move(tx.signer));
+      out->set_signature(std::move(tx.signature));
+    }
+    Status s = raft->Propose(p.SerializeAsString());
+    if (!s.ok()) {
+      Log("could not propose a block of " + std::to_string(txs.size()) +
+          " transactions: " + s.ToString());
+      return;
+    }
+    last_proposed_time_ms = t;
+    ++inflight_blocks;
+  }
+
+  // Returns false on a fatal storage error (the loop stops; the operator restarts).
+  bool HandleReady() {
+    raft::Ready rd = raft->GetReady();
+    Status s = raft_store->Save(rd);
+    if (!s.ok()) {
+      Log("FATAL: cannot persist the raft log: " + s.ToString() + "; stopping");
+      return false;
+    }
+    for (const auto& m : rd.messages) {
+      pb::PeerFrame f;
+      f.set_raft(raft::EncodeMessage(m));
+      env->Send(m.to, f.SerializeAsString());
+    }
+    if (rd.snapshot) {
+      Log("installing the raft snapshot at index " + std::to_string(rd.snapshot->meta.index));
+      snapshot_index = rd.snapshot->meta.index;
+      deferred.clear();  // the snapshot covers whatever was waiting
+      s = StartCatchUp(*rd.snapshot);
+      if (!s.ok()) {
+        Log("FATAL: " + s.ToString() + "; stopping");
+        return false;
+      }
+      if (catching_up) RequestBlocks(false);
+    }
+    for (const auto& e : rd.committed_entries) {
+      if (catching_up) {
+        deferred.push_back(e);
+        continue;
+      }
+      s = Apply(e);
+      if (!s.ok()) {
+        Log("FATAL: cannot apply raft entry " + std::to_string(e.index) + ": " + s.ToString() +
+            "; stopping");
+        return false;
+      }
+    }
+    raft->Advance();
+    if (rd.state != last_role) OnRoleChange(rd.state);
+    return true;
+  }
+
+  void OnRoleChange(raft::StateType now) {
+    Log(std::string("now ") + RoleName(now) + " in term " + std::to_string(raft->term()) +
+        (raft->lead() ? ", leader " + validator_ids[raft->lead() - 1] : ""));
+    inflight_blocks = 0;
+    if (last_role == raft::StateType::kLeader && now != raft::StateType::kLeader) {
+      // Pass what was waiting here to the new leader, if one is known.
+      auto txs = mempool.Take(SIZE_MAX, SIZE_MAX);
+      uint64_t lead = raft->lead();
+      if (!txs.empty() && lead != raft::kNone && lead != self_id) {
+        pb::PeerFrame f;
+        for (auto& tx : txs) {
+          auto* out = f.mutable_forward()->add_transactions();
+          out->set_payload(tx.payload);
+          out->set_signer(tx.signer);
+          out->set_signature(tx.signature);
+        }
+        env->Send(lead, f.SerializeAsString());
+      } else if (!txs.empty()) {
+        Log("lost leadership with " + std::to_string(txs.size()) +
+            " transactions waiting and no new leader; clients must resubmit");
+      }
+    }
+    last_role = now;
+  }
+
+  Status Apply(const raft::Entry& e) {
+    if (e.type != raft::EntryType::kNormal || e.data.empty()) return Status::OK();
+    pb::BlockProposal p;
+    if (!p.ParseFromString(e.data)) {
+      Log("raft entry " + std::to_string(e.index) + " is not a block proposal; skipped");
+      return Status::OK();
+    }
+    if (p.proposer() == opt.node_id && inflight_blocks > 0) --inflight_blocks;
+    // Drop transactions already in the ledger or repeated in this block, and
+    // any that fail verification (an honest leader never proposes those).
+    std::vector<Envelope> envs;
+    std::unordered_set<std::string> seen;
+    std::vector<RawTx> raw;
+    raw.reserve(p.transactions_size());
+    for (const auto& tx : p.transactions())
+      raw.push_back({&tx.payload(), &tx.signer(), &tx.signature()});
+    std::vector<Result<Envelope>> verified = verify_pool.VerifyAll(raw, alg);
+    for (auto& parsed : verified) {
+      if (!parsed.ok()) {
+        Log("block proposal at raft index " + std::to_string(e.index) +
+            " holds an invalid envelope (" + parsed.status().code() + "); dropped");
+        continue;
+      }
+      if (!seen.insert(parsed->tx_id).second || blocks->FindTransaction(parsed->tx_id).ok())
+        continue;
+      envs.push_back(std::move(parsed).value());
+    }
+    if (envs.empty()) return Status::OK();
+    uint64_t height = blocks->block_count();
+    int64_t time = std::max(p.time(), last_block_time_ms);
+    BlockContext ctx{height, time, p.proposer(), last_state_hash};
+    BlockResult r = engine.ExecuteBlock(*state, ctx, envs);
+    pb::Block b;
+    auto* h = b.mutable_header();
+    h->set_chain_id(opt.genesis.chain_id);
+    h->set_height(height);
+    h->set_prev_hash(blocks->latest_hash());
+    h->set_time(time);
+    h->set_proposer(p.proposer());
+    h->set_raft_term(e.term);
+    h->set_raft_index(e.index);
+    h->set_state_hash(r.state_hash);
+    for (size_t i = 0; i < envs.size(); ++i) {
+      auto* tx = b.add_transactions();
+      tx->set_payload(envs[i].payload);
+      tx->set_signer(envs[i].signer);
+      tx->set_signature(envs[i].signature);
+      auto* rc = b.add_receipts();
+      const Receipt& er = r.receipts[i];
+      rc->set_tx_id(er.tx_id);
+      rc->set_ok(er.ok);
+      rc->set_code(er.ok ? "" : er.code);
+      rc->set_message(er.message);
+      rc->set_height(height);
+      rc->set_index(static_cast<uint32_t>(i));
+    }
+    std::string block_hash = SealBlock(alg, &b);
+    TL_RETURN_IF_ERROR(blocks->Append(b));
+    r.writes.push_back({kAppliedHeightKey, U64Be(height)});
+    TL_RETURN_IF_ERROR(state->Apply(r.writes, opt.sync));
+    last_state_hash = r.state_hash;
+    last_block_time_ms = time;
+    Attest(height, block_hash);
+    {
+      // A client told "committed" must not then read an older height in /v1/status.
+      std::lock_guard<std::mutex> l(status_mu);
+      status.height = height;
+      status.latest_hash = ToHex(block_hash);
+    }
+    Notify(b);
+    return Status::OK();
+  }
+
+  void Attest(uint64_t height, const std::string& block_hash) {
+    pb::Attestation a;
+    a.set_node_id(opt.node_id);
+    a.set_height(height);
+    a.set_block_hash(block_hash);
+    auto sig = SignDigest(opt.key.private_key, AttestationDigest(alg, height, block_hash));
+    if (!sig.ok()) return;
+    a.set_signature(*sig);
+    Status s = blocks->PutAttestation(a);
+    if (!s.ok()) Log("cannot store own attestation: " + s.ToString());
+    pb::PeerFrame f;
+    *f.mutable_attestation() = a;
+    std::string frame = f.SerializeAsString();
+    for (size_t i = 0; i < validator_ids.size(); ++i) {
+      if (i + 1 != self_id) env->Send(i + 1, frame);
+    }
+    // Attestations of peers that applied this block first.
+    for (auto it = pending_attestations.begin(); it != pending_attestations.end();) {
+      if (it->first.first > height) break;
+      Status ps = blocks->PutAttestation(it->second);
+      (void)ps;
+      it = pending_attestations.erase(it);
+    }
+  }
+
+  static TxReceipt FromPb(const pb::Receipt& r) {
+    return TxReceipt{r.tx_id(),   r.ok(),     r.ok() ? "OK" : r.code(),
+                     r.message(), r.height(), r.index()};
+  }
+
+  void Notify(const pb::Block& b) {
+    std::vector<std::pair<std::function<void(Result<TxReceipt>)>, TxReceipt>> ready;
+    {
+      std::lock_guard<std::mutex> l(wait_mu);
+      if (waiters.empty()) return;
+      for (const auto& r : b.receipts()) {
+        auto range = waiters.equal_range(r.tx_id());
+        for (auto it = range.first; it != range.second; ++it) {
+          ready.emplace_back(std::move(it->second.done), FromPb(r));
+        }
+        waiters.erase(range.first, range.second);
+      }
+    }
+    for (auto& [done, rec] : ready) done(rec);
+  }
+
+  void ExpireWaiters(int64_t now) {
+    std::vector<std::function<void(Result<TxReceipt>)>> expired;
+    {
+      std::lock_guard<std::mutex> l(wait_mu);
+      for (auto it = waiters.begin(); it != waiters.end();) {
+        if (it->second.deadline_ms <= now) {
+          expired.push_back(std::move(it->second.done));
+          it = waiters.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+    for (auto& done : expired) {
+      done(Status::Error("TIMEOUT",
+                         "not committed within the wait; it may still commit: look it up later"));
+    }
+  }
+
+  void UpdateStatus() {
+    uint64_t lead = raft->lead();
+    leader_id.store(lead);
+    NodeStatus st;
+    st.node_id = opt.node_id;
+    st.role = RoleName(raft->state());
+    st.term = raft->term();
+    st.leader = lead ? validator_ids[lead - 1] : "";
+    st.commit_index = raft->log().committed();
+    st.applied_index = raft->log().applied();
+    auto [count, hash] = blocks->tip();
+    st.height = count - 1;
+    st.latest_hash = ToHex(hash);
+    st.mempool_size = mempool.size();
+    st.snapshot_index = snapshot_index;
+    st.catching_up_to = catching_up ? catchup_height : 0;
+    for (uint64_t id = 1; id <= validator_ids.size(); ++id) {
+      if (id == self_id) continue;
+      PeerStatus ps;
+      ps.id = validator_ids[id - 1];
+      ps.p2p = opt.genesis.validators[id - 1].p2p;
+      ps.connected = env->Connected(id);
+      if (const raft::Progress* pr = raft->progress(id)) ps.match_index = pr->match;
+      st.peers.push_back(ps);
+    }
+    std::lock_guard<std::mutex> l(status_mu);
+    status = std::move(st);
+  }
+};
+
+NodeCore::NodeCore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+NodeCore::~NodeCore() = default;
+
+Result<std::unique_ptr<NodeCore>> NodeCore::Open(const NodeOptions& options, CoreEnv* env) {
+  auto impl = std::make_unique<Impl>(options, env);
+  TL_RETURN_IF_ERROR(impl->OpenStores());
+  impl->UpdateStatus();
+  return std::unique_ptr<NodeCore>(new NodeCore(std::move(impl)));
+}
+
+void NodeCore::OnFrame(uint64_t from, const std::string& frame) { impl_->HandleFrame(from, frame); }
+void NodeCore::Tick() { impl_->Tick(); }
+bool NodeCore::Process() { return impl_->Process(); }
+void NodeCore::CancelWaits() { impl_->ExpireWaiters(INT64_MAX); }
+
+Status NodeCore::Submit(const Envelope& env) {
+  auto loc = impl_->blocks->FindTransaction(env.tx_id);
+  if (loc.ok()) {
+    return Status::Error("DUPLICATE",
+                         "already in the ledger at height " + std::to_string(loc->height));
+  }
+  uint64_t lead = impl_->leader_id.load();
+  if (lead == raft::kNone) {
+    return Status::Error("NO_LEADER", "no leader is elected right now; retry in a moment");
+  }
+  if (lead == impl_->self_id) return impl_->AddToMempool(env);
+  pb::PeerFrame f;
+  auto* tx = f.mutable_forward()->add_transactions();
+  tx->set_payload(env.payload);
+  tx->set_signer(env.signer);
+  tx->set_signature(env.signature);
+  if (!impl_->env->Send(lead, f.SerializeAsString())) {
+    return Status::Error("NO_LEADER", "cannot reach the leader right now; retry in a moment");
+  }
+  return Status::OK();
+}
+
+Result<TxReceipt> NodeCore::GetReceipt(const std::string& tx_id) const {
+  auto loc = impl_->blocks->FindTransaction(tx_id);
+  if (!loc.ok()) return loc.status();
+  pb::Block b;
+  TL_RETURN_IF_ERROR(impl_->blocks->GetBlock(loc->height, &b));
+  if (static_cast<int>(loc->index) >= b.receipts_size()) {
+    return Status::Corruption("block " + std::to_string(loc->height) + " lacks a receipt");
+  }
+  return Impl::FromPb(b.receipts(static_cast<int>(loc->index)));
+}
+
+void NodeCore::WaitForReceipt(const std::string& tx_id, int timeout_ms,
+                              std::function<void(Result<TxReceipt>)> done) {
+  std::unique_lock<std::mutex> l(impl_->wait_mu);
+  auto r = GetReceipt(tx_id);
+  if (r.ok() || !r.status().Is("NOT_FOUND")) {
+    l.unlock();
+    done(r);
+    return;
+  }
+  impl_->waiters.emplace(tx_id,
+                         Impl::Waiter{impl_->env->NowMillis() + timeout_ms, std::move(done)});
+}
+
+NodeStatus NodeCore::GetStatus() const {
+  std::lock_guard<std::mutex> l(impl_->status_mu);
+  return impl_->status;
+}
+
+const Genesis& NodeCore::genesis() const { return impl_->opt.genesis; }
+const BlockStore& NodeCore::blocks() const { return *impl_->blocks; }
+const StateReader& NodeCore::state() const { return *impl_->state; }
+uint64_t NodeCore::raft_id() const { return impl_->self_id; }
+void NodeCore::Log(const std::string& line) const { impl_->Log(line); }
+
+}  // namespace traceledger::node
