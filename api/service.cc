@@ -1,10 +1,13 @@
 #include "api/service.h"
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "api/cockpit.h"
 #include "api/header_json.h"
+#include "api/pages.h"
 #include "api/trace_routes.h"
 #include "api/views.h"
 #include "ledger.pb.h"
@@ -95,7 +98,20 @@ HttpResponse SingleResponse(const Item& it) {
 
 }  // namespace
 
+ApiService::ApiService(node::Node* node) : node_(node), cockpit_(std::make_unique<Cockpit>(node)) {}
+ApiService::~ApiService() = default;
+
 void ApiService::Handle(const HttpRequest& req, Responder respond) {
+  auto start = std::chrono::steady_clock::now();
+  Route(req, [this, start, path = req.path, method = req.method,
+              respond = std::move(respond)](HttpResponse r) {
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    metrics_.Observe(path, method, r.status, took.count());
+    respond(std::move(r));
+  });
+}
+
+void ApiService::Route(const HttpRequest& req, Responder respond) {
   const std::string& p = req.path;
   auto method_not_allowed = [&](const char* allowed) {
     HttpResponse r = JsonError(405, "METHOD_NOT_ALLOWED",
@@ -110,11 +126,14 @@ void ApiService::Handle(const HttpRequest& req, Responder respond) {
   if (HttpResponse traced; HandleTraceRoute(node_, req, &traced)) return respond(std::move(traced));
   if (HttpResponse view; HandleViewRoute(node_, req, &view)) return respond(std::move(view));
   if (req.method != "GET") {
-    if (p.rfind("/v1/", 0) == 0) return method_not_allowed("GET");
+    if (p.rfind("/v1/", 0) == 0 || p == "/metrics") return method_not_allowed("GET");
   }
   if (p.rfind("/v1/transactions/", 0) == 0) return respond(GetTransaction(p.substr(17)));
   if (p.rfind("/v1/blocks/", 0) == 0) return respond(GetBlock(p.substr(11)));
   if (p == "/v1/status") return respond(GetStatus());
+  if (p == "/v1/cockpit") return respond(GetCockpit());
+  if (p == "/metrics") return respond(GetMetrics());
+  if (auto page = ServePage(req)) return respond(std::move(*page));
   respond(JsonError(404, "NOT_FOUND", "no such endpoint: " + p + " (see docs/api.md)"));
 }
 
@@ -287,6 +306,29 @@ HttpResponse ApiService::GetStatus() {
             {"catching_up_to", st.catching_up_to == 0 ? json(nullptr) : json(st.catching_up_to)},
             {"peers", peers}};
   return Json(200, j);
+}
+
+namespace {
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+HttpResponse ApiService::GetCockpit() {
+  HttpResponse r;
+  r.body = cockpit_->Json(NowMs());
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
+}
+
+HttpResponse ApiService::GetMetrics() {
+  HttpResponse r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = metrics_.Render(node_->GetStatus(), cockpit_->Rates(NowMs()));
+  r.headers.emplace_back("Cache-Control", "no-store");
+  return r;
 }
 
 }  // namespace traceledger::api

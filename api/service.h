@@ -7,7 +7,10 @@
 #ifndef TRACELEDGER_API_SERVICE_H_
 #define TRACELEDGER_API_SERVICE_H_
 
+#include <memory>
+
 #include "api/http_server.h"
+#include "api/metrics.h"
 #include "node/node.h"
 
 namespace traceledger::api {
@@ -16,18 +19,27 @@ inline constexpr size_t kMaxBatch = 1000;  // envelopes per POST
 inline constexpr int kMaxWaitMs = 30000;   // ?wait=commit bound
 inline constexpr int kDefaultWaitMs = 10000;
 
+class Cockpit;
+
 class ApiService {
  public:
-  explicit ApiService(node::Node* node) : node_(node) {}
+  explicit ApiService(node::Node* node);
+  ~ApiService();
+  // Routes the request and records its count and latency (GET /metrics).
   void Handle(const HttpRequest& req, Responder respond);
 
  private:
+  void Route(const HttpRequest& req, Responder respond);
   void PostTransactions(const HttpRequest& req, Responder respond);
   HttpResponse GetTransaction(const std::string& hex_id);
   HttpResponse GetBlock(const std::string& which);
   HttpResponse GetStatus();
+  HttpResponse GetCockpit();
+  HttpResponse GetMetrics();
 
   node::Node* node_;
+  std::unique_ptr<Cockpit> cockpit_;
+  HttpMetrics metrics_;
 };
 
 // The HTTP status for an error code (400 when the code is not listed).

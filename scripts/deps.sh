@@ -8,6 +8,7 @@ TRACELEDGER_PACKAGES=(
   libboost-dev libboost-system-dev
   libprotobuf-dev protobuf-compiler
   nlohmann-json3-dev libgtest-dev libgmock-dev libssl-dev
+  chromium fonts-wqy-microhei
 )
 missing=()
 for p in "${TRACELEDGER_PACKAGES[@]}"; do
@@ -15,10 +16,25 @@ for p in "${TRACELEDGER_PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
+# npm (for web/): this machine's Node.js may not come from Debian, so look for
+# the command rather than the package.
+if ! command -v npm >/dev/null 2>&1; then missing+=(nodejs npm); fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "deps: installing missing packages: ${missing[*]}"
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Front-end libraries from the npm registry (web/package-lock.json pins them):
+# npm ci only when web/node_modules is missing or the lock changed since.
+WEB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/web"
+if [ -f "$WEB_DIR/package-lock.json" ]; then
+  stamp="$WEB_DIR/node_modules/.traceledger-lock"
+  if [ ! -d "$WEB_DIR/node_modules" ] || ! cmp -s "$WEB_DIR/package-lock.json" "$stamp"; then
+    echo "deps: npm ci in web/"
+    (cd "$WEB_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+    cp "$WEB_DIR/package-lock.json" "$stamp"
+  fi
 fi

@@ -1,0 +1,165 @@
+#include "api/metrics.h"
+
+#include <algorithm>
+#include <cstdarg>
+#include <cstdio>
+
+namespace traceledger::api {
+namespace {
+
+bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+void Line(std::string* out, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
+void Line(std::string* out, const char* fmt, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = std::vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  if (n > 0) out->append(buf, std::min<size_t>(static_cast<size_t>(n), sizeof buf - 1));
+  out->push_back('\n');
+}
+
+void Header(std::string* out, const char* name, const char* type, const char* help) {
+  Line(out, "# HELP %s %s", name, help);
+  Line(out, "# TYPE %s %s", name, type);
+}
+
+// Label values come from RouteOf and fixed method names, so they never hold
+// a quote or a backslash; escape anyway.
+std::string Esc(std::string_view v) {
+  std::string s;
+  for (char c : v) {
+    if (c == '\\' || c == '"') s.push_back('\\');
+    if (c == '\n') {
+      s += "\\n";
+      continue;
+    }
+    s.push_back(c);
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string RouteOf(std::string_view p) {
+  static const char* kExact[] = {"/",          "/v1/transactions", "/v1/status",   "/v1/cockpit",
+                                 "/v1/alerts", "/metrics",         "/openapi.json"};
+  for (const char* e : kExact) {
+    if (p == e) return e;
+  }
+  struct Prefix {
+    const char* prefix;
+    const char* route;
+  };
+  static const Prefix kPrefixes[] = {
+      {"/v1/transactions/", "/v1/transactions/{tx_id}"},
+      {"/v1/blocks/", "/v1/blocks/{height}"},
+      {"/v1/trace/", "/v1/trace/{code}"},
+      {"/v1/enterprises/", "/v1/enterprises/{uscc}"},
+      {"/v1/products/", "/v1/products/{code}"},
+      {"/v1/recalls/", "/v1/recalls/{id}"},
+      {"/t/", "/t/{code}"},
+      {"/assets/", "/assets/{file}"},
+      {"/01/", "/01/{gtin}/..."},
+  };
+  for (const auto& e : kPrefixes) {
+    if (StartsWith(p, e.prefix)) return e.route;
+  }
+  return "other";
+}
+
+void HttpMetrics::Observe(std::string_view path, std::string_view method, int status,
+                          double seconds) {
+  std::string route = RouteOf(path);
+  std::string m =
+      method == "GET" || method == "POST" || method == "HEAD" ? std::string(method) : "other";
+  std::lock_guard<std::mutex> l(mu_);
+  ++requests_[{route, m, status}];
+  Histogram& h = latency_[route];
+  ++h.count;
+  h.sum += seconds;
+  for (size_t i = 0; i < kBuckets.size(); ++i) {
+    if (seconds <= kBuckets[i]) {
+      ++h.buckets[i];
+      break;
+    }
+  }
+}
+
+std::string HttpMetrics::Render(const node::NodeStatus& st, const LedgerRates& rates) const {
+  std::string out;
+  out.reserve(8192);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    Header(&out, "traceledger_http_requests_total", "counter",
+           "HTTP requests answered, by route template, method and status code.");
+    for (const auto& [k, n] : requests_) {
+      Line(&out, "traceledger_http_requests_total{route=\"%s\",method=\"%s\",code=\"%d\"} %llu",
+           Esc(std::get<0>(k)).c_str(), Esc(std::get<1>(k)).c_str(), std::get<2>(k),
+           static_cast<unsigned long long>(n));
+    }
+    Header(&out, "traceledger_http_request_duration_seconds", "histogram",
+           "Time from a parsed request to its response being handed to the server, by route.");
+    for (const auto& [route, h] : latency_) {
+      std::string r = Esc(route);
+      uint64_t cum = 0;
+      for (size_t i = 0; i < kBuckets.size(); ++i) {
+        cum += h.buckets[i];
+        Line(&out, "traceledger_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu",
+             r.c_str(), kBuckets[i], static_cast<unsigned long long>(cum));
+      }
+      Line(&out, "traceledger_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu",
+           r.c_str(), static_cast<unsigned long long>(h.count));
+      Line(&out, "traceledger_http_request_duration_seconds_sum{route=\"%s\"} %.9f", r.c_str(),
+           h.sum);
+      Line(&out, "traceledger_http_request_duration_seconds_count{route=\"%s\"} %llu", r.c_str(),
+           static_cast<unsigned long long>(h.count));
+    }
+  }
+  auto gauge = [&](const char* name, const char* help, double v) {
+    Header(&out, name, "gauge", help);
+    Line(&out, "%s %.17g", name, v);
+  };
+  auto counter = [&](const char* name, const char* help, double v) {
+    Header(&out, name, "counter", help);
+    Line(&out, "%s %.17g", name, v);
+  };
+  gauge("traceledger_raft_term", "Current Raft term of this node.", static_cast<double>(st.term));
+  gauge("traceledger_raft_commit_index", "Highest Raft log index known committed.",
+        static_cast<double>(st.commit_index));
+  gauge("traceledger_raft_applied_index", "Highest Raft log index applied to the ledger.",
+        static_cast<double>(st.applied_index));
+  Header(&out, "traceledger_raft_role", "gauge",
+         "1 for the Raft role this node has now, 0 for the others.");
+  for (const char* role : {"leader", "follower", "candidate", "pre-candidate"}) {
+    Line(&out, "traceledger_raft_role{role=\"%s\"} %d", role, st.role == role ? 1 : 0);
+  }
+  gauge("traceledger_raft_has_leader", "1 if this node knows a leader.", st.leader.empty() ? 0 : 1);
+  gauge("traceledger_raft_snapshot_index",
+        "Raft index of the latest snapshot (log starts after it).",
+        static_cast<double>(st.snapshot_index));
+  gauge("traceledger_mempool_size", "Transactions waiting in this node's mempool.",
+        static_cast<double>(st.mempool_size));
+  gauge("traceledger_block_height", "Height of the latest block in this node's store.",
+        static_cast<double>(st.height));
+  gauge("traceledger_block_interval_seconds",
+        "Block time between the two latest blocks (0 with fewer than two).",
+        rates.block_interval_seconds);
+  gauge("traceledger_apply_transactions_per_second",
+        "Committed transactions per second over the last 60 s of block time.", rates.tx_per_second);
+  gauge("traceledger_apply_blocks_per_second",
+        "Blocks per second over the last 60 s of block time.", rates.blocks_per_second);
+  counter("traceledger_transactions_total",
+          "Transactions committed in blocks (accepted and rejected by a rule).",
+          static_cast<double>(rates.transactions_total));
+  size_t connected = 0;
+  for (const auto& p : st.peers) connected += p.connected ? 1 : 0;
+  gauge("traceledger_peers", "Peers (other validators) this node knows.",
+        static_cast<double>(st.peers.size()));
+  gauge("traceledger_peers_connected", "Peers with a live connection.",
+        static_cast<double>(connected));
+  return out;
+}
+
+}  // namespace traceledger::api
