@@ -35,10 +35,14 @@
     const band = obj(d.temperature) || obj(item.temperature_range) || obj(product.temperature) || {};
     if (lo === null) lo = num(band.min_c); if (hi === null) hi = num(band.max_c);
     for (const e of events) {
-      for (const r of (Array.isArray(e.readings) ? e.readings : [])) {
+      // /v1/trace gives an event's readings as {count, min_c, max_c, allowed, values: [...]}.
+      const rd = obj(e.readings);
+      const values = Array.isArray(e.readings) ? e.readings : (rd && Array.isArray(rd.values) ? rd.values : []);
+      for (const r of values) {
         if (num(r.celsius) !== null && r.time) readings.push({ time: r.time, c: r.celsius });
       }
-      if (lo === null) lo = num(e.min_c); if (hi === null) hi = num(e.max_c);
+      const allowed = (rd && obj(rd.allowed)) || {};
+      if (lo === null) lo = num(allowed.min_c); if (hi === null) hi = num(allowed.max_c);
       if (Array.isArray(e.documents)) for (const doc of e.documents) documents.push(doc);
       if ((e.type === 'trace.document' || e.doc_type) && e.doc_type) documents.push(e);
     }
