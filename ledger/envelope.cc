@@ -18,21 +18,35 @@ using nlohmann::json;
 // than kMaxJsonDepth, is an error (the signed text must have one meaning).
 // `what` names the document in messages ("envelope" / "payload"); `prefix`
 // its error-code prefix ("ENVELOPE" / "PAYLOAD").
-Status StrictParse(std::string_view text, const char* what, const std::string& prefix, json* out) {
-  std::vector<std::vector<std::string>> keys;  // member names per open object
+//
+// Duplicates are found cheaply by counting each object's keys and comparing
+// with the size of the parsed object (nlohmann keeps one member per name);
+// only when they differ is the text parsed again, tracking names, to say which
+// member is repeated.
+Status StrictParse(std::string_view text, const char* what, const std::string& prefix, json* out,
+                   bool name_duplicates = false) {
+  std::vector<size_t> key_counts;              // keys seen per open object
+  std::vector<std::vector<std::string>> keys;  // names per open object (name_duplicates only)
   std::string duplicate;
+  bool has_duplicate = false;
   bool too_deep = false;
   auto cb = [&](int depth, json::parse_event_t event, json& parsed) {
     if (depth > kMaxJsonDepth) too_deep = true;
     switch (event) {
       case json::parse_event_t::object_start:
-        keys.emplace_back();
+        key_counts.push_back(0);
+        if (name_duplicates) keys.emplace_back();
         break;
       case json::parse_event_t::object_end:
-        if (!keys.empty()) keys.pop_back();
+        if (!key_counts.empty()) {
+          if (parsed.is_object() && key_counts.back() != parsed.size()) has_duplicate = true;
+          key_counts.pop_back();
+        }
+        if (name_duplicates && !keys.empty()) keys.pop_back();
         break;
       case json::parse_event_t::key:
-        if (!keys.empty()) {
+        if (!key_counts.empty()) ++key_counts.back();
+        if (name_duplicates && !keys.empty()) {
           const std::string& k = parsed.get_ref<const std::string&>();
           auto& seen = keys.back();
           if (std::find(seen.begin(), seen.end(), k) != seen.end()) {
@@ -57,7 +71,8 @@ Status StrictParse(std::string_view text, const char* what, const std::string& p
     return Status::Error(prefix + "_TOO_DEEP", std::string(what) + " nests deeper than " +
                                                    std::to_string(kMaxJsonDepth) + " levels");
   }
-  if (!duplicate.empty()) {
+  if (has_duplicate || !duplicate.empty()) {
+    if (!name_duplicates) return StrictParse(text, what, prefix, out, /*name_duplicates=*/true);
     return Status::Error(prefix + "_DUPLICATE_KEY", std::string(what) + " has the member \"" +
                                                         duplicate + "\" more than once");
   }
