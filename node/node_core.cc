@@ -509,8 +509,16 @@ struct NodeCore::Impl {
     }
     Status s = raft->Propose(p.SerializeAsString());
     if (!s.ok()) {
-      Log("could not propose a block of " + std::to_string(txs.size()) +
-          " transactions: " + s.ToString());
+      // Nothing was appended: the transactions go back into the mempool (behind
+      // newer arrivals) for the next block, or for a new leader.
+      Log("could not propose a block of " + std::to_string(txs.size()) + " transactions (" +
+          s.ToString() + "); they wait for the next block");
+      for (int i = 0; i < p.transactions_size(); ++i) {
+        auto* tx = p.mutable_transactions(i);
+        (void)mempool.Add(PendingTx{std::move(txs[i].tx_id), std::move(*tx->mutable_payload()),
+                                    std::move(*tx->mutable_signer()),
+                                    std::move(*tx->mutable_signature()), txs[i].arrival_ms});
+      }
       return;
     }
     last_proposed_time_ms = t;
