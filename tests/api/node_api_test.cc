@@ -164,6 +164,12 @@ TEST_F(NodeApiTest, ClientErrorsAreClearAndDistinct) {
 
   r = Call("POST", "/v1/transactions", "{not json");
   EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(code(r), "ENVELOPE_MALFORMED_JSON");
+  r = Call("POST", "/v1/transactions", R"({"transactions": 5})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(code(r), "BAD_REQUEST");
+  r = Call("POST", "/v1/transactions", R"({"transactions": [)");
+  EXPECT_EQ(r.status, 400);
   EXPECT_EQ(code(r), "BAD_REQUEST");
 
   json tampered = json::parse(Enroll("91330100MA2B3C4D5N", "e2"));
