@@ -6,8 +6,10 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "consensus/codec.h"
@@ -120,6 +122,13 @@ struct NodeCore::Impl {
   std::atomic<uint64_t> leader_id{0};
   mutable std::mutex status_mu;
   NodeStatus status;  // guarded by status_mu
+
+  // Envelopes verified at this node's door (API or forwarded) and waiting in
+  // its mempool: when the block that carries them is applied here, they need
+  // no second signature check. Bounded; cleared when full.
+  static constexpr size_t kMaxVerified = 200000;
+  std::mutex verified_mu;
+  std::unordered_map<std::string, Envelope> verified;  // guarded by verified_mu
 
   std::mutex wait_mu;
   std::multimap<std::string, Waiter> waiters;  // guarded by wait_mu
@@ -464,7 +473,26 @@ struct NodeCore::Impl {
 
   Status AddToMempool(const Envelope& e) {
     PendingTx p{e.tx_id, e.payload, e.signer, e.signature, env->NowMillis()};
-    return mempool.Add(std::move(p));
+    TL_RETURN_IF_ERROR(mempool.Add(std::move(p)));
+    std::lock_guard<std::mutex> l(verified_mu);
+    if (verified.size() >= kMaxVerified) verified.clear();
+    verified.emplace(e.tx_id, e);
+    return Status::OK();
+  }
+
+  // The envelope this node verified at the door, if `tx` is byte for byte the
+  // same (then verifying it again would give the same answer). Removes it.
+  std::optional<Envelope> TakeVerified(const pb::Transaction& tx, const std::string& tx_id) {
+    std::lock_guard<std::mutex> l(verified_mu);
+    auto it = verified.find(tx_id);
+    if (it == verified.end()) return std::nullopt;
+    std::optional<Envelope> out;
+    if (it->second.payload == tx.payload() && it->second.signer == tx.signer() &&
+        it->second.signature == tx.signature()) {
+      out = std::move(it->second);
+    }
+    verified.erase(it);
+    return out;
   }
 
   void AcceptAttestation(uint64_t from, const pb::Attestation& a) {
@@ -570,6 +598,10 @@ struct NodeCore::Impl {
     Log(std::string("now ") + RoleName(now) + " in term " + std::to_string(raft->term()) +
         (raft->lead() ? ", leader " + validator_ids[raft->lead() - 1] : ""));
     inflight_blocks = 0;
+    if (now != raft::StateType::kLeader) {
+      std::lock_guard<std::mutex> l(verified_mu);
+      verified.clear();
+    }
     if (last_role == raft::StateType::kLeader && now != raft::StateType::kLeader) {
       // Pass what was waiting here to the new leader, if one is known.
       auto txs = mempool.Take(SIZE_MAX, SIZE_MAX);
@@ -603,12 +635,24 @@ struct NodeCore::Impl {
     // any that fail verification (an honest leader never proposes those).
     std::vector<Envelope> envs;
     std::unordered_set<std::string> seen;
+    std::vector<std::optional<Result<Envelope>>> results(p.transactions_size());
     std::vector<RawTx> raw;
-    raw.reserve(p.transactions_size());
-    for (const auto& tx : p.transactions())
+    std::vector<size_t> raw_at;
+    for (int i = 0; i < p.transactions_size(); ++i) {
+      const auto& tx = p.transactions(i);
+      if (p.proposer() == opt.node_id) {
+        if (auto done = TakeVerified(tx, TxId(alg, tx.signer(), tx.payload()))) {
+          results[i] = std::move(*done);
+          continue;
+        }
+      }
       raw.push_back({&tx.payload(), &tx.signer(), &tx.signature()});
-    std::vector<Result<Envelope>> verified = verify_pool.VerifyAll(raw, alg);
-    for (auto& parsed : verified) {
+      raw_at.push_back(static_cast<size_t>(i));
+    }
+    std::vector<Result<Envelope>> checked = verify_pool.VerifyAll(raw, alg);
+    for (size_t k = 0; k < checked.size(); ++k) results[raw_at[k]] = std::move(checked[k]);
+    for (auto& slot : results) {
+      Result<Envelope>& parsed = *slot;
       if (!parsed.ok()) {
         Log("block proposal at raft index " + std::to_string(e.index) +
             " holds an invalid envelope (" + parsed.status().code() + "); dropped");
