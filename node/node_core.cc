@@ -126,7 +126,7 @@ struct NodeCore::Impl {
   // Envelopes verified at this node's door (API or forwarded) and waiting in
   // its mempool: when the block that carries them is applied here, they need
   // no second signature check. Bounded; cleared when full.
-  static constexpr size_t kMaxVerified = 200000;
+  static constexpr size_t kMaxVerified = 100000;  // as many as a full mempool
   std::mutex verified_mu;
   std::unordered_map<std::string, Envelope> verified;  // guarded by verified_mu
 
