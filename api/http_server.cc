@@ -48,9 +48,6 @@ bool PercentDecode(const std::string& in, std::string* out) {
   return true;
 }
 
-namespace {
-
-// Splits and decodes a target into path and query. False if malformed.
 bool ParseTarget(const std::string& target, HttpRequest* req) {
   if (target.empty() || target[0] != '/') return false;
   auto q = target.find('?');
@@ -77,8 +74,6 @@ bool ParseTarget(const std::string& target, HttpRequest* req) {
   }
   return true;
 }
-
-}  // namespace
 
 struct HttpServer::Impl {
   HttpServerOptions options;

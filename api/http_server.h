@@ -80,8 +80,12 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
-// Percent-decodes; nullopt-like false on a bad escape.
+// Percent-decodes; false on a bad escape.
 bool PercentDecode(const std::string& in, std::string* out);
+
+// Fills req->path (percent-decoded) and req->query (decoded, '+' is a space)
+// from a request target such as "/v1/trace/X?lang=en". False if malformed.
+bool ParseTarget(const std::string& target, HttpRequest* req);
 
 }  // namespace traceledger::api
 

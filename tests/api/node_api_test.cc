@@ -15,6 +15,7 @@
 #include "ledger/merkle.h"
 #include "ledger/time_util.h"
 #include "node/config.h"
+#include "test_node.h"
 
 namespace traceledger::api {
 namespace {
@@ -63,27 +64,7 @@ class NodeApiTest : public ::testing::Test {
 
   HttpResponse Call(const std::string& method, const std::string& target,
                     const std::string& body = "") {
-    HttpRequest req;
-    req.method = method;
-    req.target = target;
-    auto q = target.find('?');
-    req.path = target.substr(0, q);
-    if (q != std::string::npos) {
-      std::string query = target.substr(q + 1);
-      size_t start = 0;
-      while (start < query.size()) {
-        size_t amp = query.find('&', start);
-        std::string part = query.substr(start, amp - start);
-        auto eq = part.find('=');
-        req.query[part.substr(0, eq)] = eq == std::string::npos ? "" : part.substr(eq + 1);
-        if (amp == std::string::npos) break;
-        start = amp + 1;
-      }
-    }
-    req.body = body;
-    std::promise<HttpResponse> p;
-    service_->Handle(req, [&p](HttpResponse r) { p.set_value(std::move(r)); });
-    return p.get_future().get();
+    return testing::CallService(*service_, method, target, body);
   }
 
   std::string Envelope(const KeyPair& key, const std::string& type, const json& body,

@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <future>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -39,6 +41,28 @@ inline std::string MakeUscc(uint64_t n) {
   std::string digits = std::to_string(n % 10000000);
   s += std::string(7 - digits.size(), '0') + digits;
   return s + UsccCheckChar(s);
+}
+
+// Sends one request straight to `service` (no sockets), the target parsed as
+// the HTTP server parses it, and returns its answer.
+inline HttpResponse CallService(ApiService& service, const std::string& method,
+                                const std::string& target, const std::string& body = "",
+                                std::map<std::string, std::string> headers = {}) {
+  HttpRequest req;
+  req.method = method;
+  req.target = target;
+  if (!ParseTarget(target, &req)) {
+    return JsonError(400, "BAD_TARGET", "the request target is not a valid path");
+  }
+  req.headers = std::move(headers);
+  req.body = body;
+  std::promise<HttpResponse> p;
+  auto answer = p.get_future();
+  auto once = std::make_shared<std::once_flag>();
+  service.Handle(req, [&p, once](HttpResponse r) {
+    std::call_once(*once, [&] { p.set_value(std::move(r)); });
+  });
+  return answer.get();
 }
 
 struct Ent {
@@ -96,28 +120,7 @@ class TestNode {
 
   HttpResponse Call(const std::string& method, const std::string& target,
                     const std::string& body = "", std::map<std::string, std::string> headers = {}) {
-    HttpRequest req;
-    req.method = method;
-    req.target = target;
-    auto q = target.find('?');
-    req.path = target.substr(0, q);
-    if (q != std::string::npos) {
-      std::string query = target.substr(q + 1);
-      size_t start = 0;
-      while (start < query.size()) {
-        size_t amp = query.find('&', start);
-        std::string part = query.substr(start, amp - start);
-        auto eq = part.find('=');
-        req.query[part.substr(0, eq)] = eq == std::string::npos ? "" : part.substr(eq + 1);
-        if (amp == std::string::npos) break;
-        start = amp + 1;
-      }
-    }
-    req.headers = std::move(headers);
-    req.body = body;
-    std::promise<HttpResponse> p;
-    service_->Handle(req, [&p](HttpResponse r) { p.set_value(std::move(r)); });
-    return p.get_future().get();
+    return CallService(*service_, method, target, body, std::move(headers));
   }
 
   // Signs and submits; waits for the commit. Returns the receipt JSON (or the

@@ -25,6 +25,7 @@
 #include "ledger/time_util.h"
 #include "node/config.h"
 #include "node/node.h"
+#include "test_node.h"
 #include "tools/trace_verify.h"
 
 namespace traceledger::api {
@@ -114,35 +115,7 @@ class TraceWorld {
 
   HttpResponse Call(const std::string& method, const std::string& target,
                     const std::string& body = "") {
-    HttpRequest req;
-    req.method = method;
-    req.target = target;
-    size_t q = target.find('?');
-    std::string path;
-    EXPECT_TRUE(PercentDecode(target.substr(0, q), &path));
-    req.path = path;
-    if (q != std::string::npos) {
-      std::string qs = target.substr(q + 1);
-      size_t start = 0;
-      while (start <= qs.size()) {
-        size_t amp = qs.find('&', start);
-        std::string part =
-            qs.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
-        size_t eq = part.find('=');
-        if (!part.empty())
-          req.query[part.substr(0, eq)] = eq == std::string::npos ? "" : part.substr(eq + 1);
-        if (amp == std::string::npos) break;
-        start = amp + 1;
-      }
-    }
-    req.body = body;
-    std::promise<HttpResponse> p;
-    auto f = p.get_future();
-    auto once = std::make_shared<std::once_flag>();
-    api_->Handle(req, [&p, once](HttpResponse r) {
-      std::call_once(*once, [&] { p.set_value(std::move(r)); });
-    });
-    return f.get();
+    return testing::CallService(*api_, method, target, body);
   }
 
   json Payload(const std::string& type, const json& body) {
