@@ -123,9 +123,11 @@ struct NodeCore::Impl {
   mutable std::mutex status_mu;
   NodeStatus status;  // guarded by status_mu
 
-  // Envelopes verified at this node's door (API or forwarded) and waiting in
-  // its mempool: when the block that carries them is applied here, they need
-  // no second signature check. Bounded; cleared when full.
+  // Envelopes verified at this node's door (its API, or forwarded to it as the
+  // leader): when the block that carries them is applied here, they need no
+  // second signature check, so each node verifies each signature once. Kept
+  // across role changes (a byte-for-byte match is checked at use, so an entry
+  // can never vouch for other bytes). Bounded; cleared when full.
   static constexpr size_t kMaxVerified = 100000;  // as many as a full mempool
   std::mutex verified_mu;
   std::unordered_map<std::string, Envelope> verified;  // guarded by verified_mu
@@ -474,10 +476,14 @@ struct NodeCore::Impl {
   Status AddToMempool(const Envelope& e) {
     PendingTx p{e.tx_id, e.payload, e.signer, e.signature, env->NowMillis()};
     TL_RETURN_IF_ERROR(mempool.Add(std::move(p)));
+    RememberVerified(e);
+    return Status::OK();
+  }
+
+  void RememberVerified(const Envelope& e) {
     std::lock_guard<std::mutex> l(verified_mu);
     if (verified.size() >= kMaxVerified) verified.clear();
     verified.emplace(e.tx_id, e);
-    return Status::OK();
   }
 
   // The envelope this node verified at the door, if `tx` is byte for byte the
@@ -598,10 +604,6 @@ struct NodeCore::Impl {
     Log(std::string("now ") + RoleName(now) + " in term " + std::to_string(raft->term()) +
         (raft->lead() ? ", leader " + validator_ids[raft->lead() - 1] : ""));
     inflight_blocks = 0;
-    if (now != raft::StateType::kLeader) {
-      std::lock_guard<std::mutex> l(verified_mu);
-      verified.clear();
-    }
     if (last_role == raft::StateType::kLeader && now != raft::StateType::kLeader) {
       // Pass what was waiting here to the new leader, if one is known.
       auto txs = mempool.Take(SIZE_MAX, SIZE_MAX);
@@ -640,11 +642,9 @@ struct NodeCore::Impl {
     std::vector<size_t> raw_at;
     for (int i = 0; i < p.transactions_size(); ++i) {
       const auto& tx = p.transactions(i);
-      if (p.proposer() == opt.node_id) {
-        if (auto done = TakeVerified(tx, TxId(alg, tx.signer(), tx.payload()))) {
-          results[i] = std::move(*done);
-          continue;
-        }
+      if (auto done = TakeVerified(tx, TxId(alg, tx.signer(), tx.payload()))) {
+        results[i] = std::move(*done);
+        continue;
       }
       raw.push_back({&tx.payload(), &tx.signer(), &tx.signature()});
       raw_at.push_back(static_cast<size_t>(i));
@@ -837,6 +837,7 @@ Status NodeCore::Submit(const Envelope& env) {
   if (!impl_->env->Send(lead, f.SerializeAsString())) {
     return Status::Error("NO_LEADER", "cannot reach the leader right now; retry in a moment");
   }
+  impl_->RememberVerified(env);
   return Status::OK();
 }
 
