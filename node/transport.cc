@@ -21,6 +21,11 @@ namespace {
 
 constexpr char kMagic[4] = {'T', 'L', 'P', '1'};
 constexpr size_t kHelloSize = 4 + 8 + 4;
+// One gathered write carries at most this many frames / bytes (at least one frame).
+constexpr size_t kMaxGatherFrames = 64;
+constexpr size_t kMaxGatherBytes = 1 << 20;
+// Inbound reads ask for this much at a time.
+constexpr size_t kReadChunk = 64 << 10;
 
 void PutU32(uint32_t v, char* out) {
   for (int i = 3; i >= 0; --i, v >>= 8) out[i] = static_cast<char>(v & 0xff);
@@ -49,8 +54,9 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     bool connecting = false;
     bool writing = false;
     int backoff_ms = 0;
-    uint64_t gen = 0;  // bumped per connection attempt; stale handlers ignore themselves
-    std::array<char, 4> len_buf{};
+    uint64_t gen = 0;           // bumped per connection attempt; stale handlers ignore themselves
+    size_t writing_frames = 0;  // frames of the write in flight (the queue's first ones)
+    std::array<std::array<char, 4>, kMaxGatherFrames> len_bufs{};
     std::array<char, 1> watch_buf{};
   };
 
@@ -158,31 +164,45 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
                                });
   }
 
+  // Writes the queue's first frames (up to kMaxGatherFrames / kMaxGatherBytes,
+  // at least one) with one gathered write: many small frames (forwarded
+  // submissions, Raft messages) cost one system call.
   void WriteNext(Peer* p) {
     if (!p->connected || p->writing || stopped) return;
-    const std::string* frame;
+    std::vector<net::const_buffer> bufs;
     {
       std::lock_guard<std::mutex> l(mu);
       if (p->queue.empty()) return;
-      frame = &p->queue.front();  // stays put: only this thread pops
+      size_t bytes = 0;
+      // Elements stay put while we write: only this thread pops, and a deque's
+      // push_back does not move existing elements.
+      for (const std::string& frame : p->queue) {
+        size_t n = bufs.size() / 2;
+        if (n == kMaxGatherFrames || (n > 0 && bytes + frame.size() > kMaxGatherBytes)) break;
+        PutU32(static_cast<uint32_t>(frame.size()), p->len_bufs[n].data());
+        bufs.push_back(net::buffer(p->len_bufs[n]));
+        bufs.push_back(net::buffer(frame));
+        bytes += frame.size();
+      }
     }
     p->writing = true;
+    p->writing_frames = bufs.size() / 2;
     uint64_t gen = p->gen;
-    PutU32(static_cast<uint32_t>(frame->size()), p->len_buf.data());
-    std::array<net::const_buffer, 2> bufs = {net::buffer(p->len_buf), net::buffer(*frame)};
     net::async_write(*p->socket, bufs, [self = shared_from_this(), p, gen](error_code ec, size_t) {
-      if (gen != p->gen) return;  // connection replaced; the frame is still queued
+      if (gen != p->gen) return;  // connection replaced; the frames are still queued
       p->writing = false;
       if (ec) {
-        // The frame stays queued and is sent again on the next connection.
+        // The frames stay queued and are sent again on the next connection.
         self->OnDialFailed(p, gen, ec.message());
         return;
       }
       {
         std::lock_guard<std::mutex> l(self->mu);
-        p->queued_bytes -= p->queue.front().size();
-        p->queue.pop_front();
-        ++p->stats.sent_frames;
+        for (size_t i = 0; i < p->writing_frames; ++i) {
+          p->queued_bytes -= p->queue.front().size();
+          p->queue.pop_front();
+          ++p->stats.sent_frames;
+        }
       }
       self->WriteNext(p);
     });
@@ -193,8 +213,11 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     explicit Inbound(tcp::socket s) : socket(std::move(s)) {}
     tcp::socket socket;
     std::array<char, kHelloSize> hello{};
-    std::array<char, 4> len{};
-    std::string frame;
+    // Received bytes not yet handed out as frames: buf[start, end). Grows to
+    // hold one whole frame at most (max_frame_bytes + 4).
+    std::vector<char> buf = std::vector<char>(kReadChunk);
+    size_t start = 0;
+    size_t end = 0;
     uint64_t from = 0;
   };
 
@@ -241,38 +264,66 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
                         return;
                       }
                       in->from = from;
-                      self->ReadLen(in);
+                      self->ReadMore(in);
                     });
   }
 
-  void ReadLen(std::shared_ptr<Inbound> in) {
-    net::async_read(in->socket, net::buffer(in->len),
-                    [self = shared_from_this(), in](error_code ec, size_t) {
-                      if (ec) return;
-                      uint64_t n = GetBE(in->len.data(), 4);
-                      if (n == 0 || n > self->options.max_frame_bytes) {
-                        self->Log("dropped the connection of peer " + std::to_string(in->from) +
-                                  ": frame of " + std::to_string(n) + " bytes is outside 1.." +
-                                  std::to_string(self->options.max_frame_bytes));
-                        return;
-                      }
-                      in->frame.resize(n);
-                      self->ReadFrame(in);
-                    });
+  // Reads what the socket has (one system call for many small frames) and
+  // hands out every complete frame in it.
+  void ReadMore(std::shared_ptr<Inbound> in) {
+    if (in->end == in->buf.size()) {
+      // Keep the partial frame and make room: move it to the front, and grow
+      // the buffer when the frame is larger than it.
+      std::memmove(in->buf.data(), in->buf.data() + in->start, in->end - in->start);
+      in->end -= in->start;
+      in->start = 0;
+      if (in->end == in->buf.size()) in->buf.resize(in->buf.size() * 2);
+    }
+    in->socket.async_read_some(net::buffer(in->buf.data() + in->end, in->buf.size() - in->end),
+                               [self = shared_from_this(), in](error_code ec, size_t n) {
+                                 if (ec) return;
+                                 in->end += n;
+                                 if (!self->TakeFrames(*in)) return;
+                                 self->ReadMore(in);
+                               });
   }
 
-  void ReadFrame(std::shared_ptr<Inbound> in) {
-    net::async_read(in->socket, net::buffer(in->frame),
-                    [self = shared_from_this(), in](error_code ec, size_t) {
-                      if (ec) return;
-                      {
-                        std::lock_guard<std::mutex> l(self->mu);
-                        ++self->peers[in->from]->stats.received_frames;
-                      }
-                      self->on_frame(in->from, std::move(in->frame));
-                      in->frame.clear();
-                      self->ReadLen(in);
-                    });
+  // Hands out the complete frames in in.buf. False (the connection is dropped)
+  // on a length outside 1..max_frame_bytes.
+  bool TakeFrames(Inbound& in) {
+    while (in.end - in.start >= 4) {
+      uint64_t n = GetBE(in.buf.data() + in.start, 4);
+      if (n == 0 || n > options.max_frame_bytes) {
+        Log("dropped the connection of peer " + std::to_string(in.from) + ": frame of " +
+            std::to_string(n) + " bytes is outside 1.." + std::to_string(options.max_frame_bytes));
+        return false;
+      }
+      if (in.end - in.start < 4 + n) {
+        // Incomplete: make sure the buffer can hold the whole frame.
+        if (4 + n > in.buf.size()) {
+          std::memmove(in.buf.data(), in.buf.data() + in.start, in.end - in.start);
+          in.end -= in.start;
+          in.start = 0;
+          in.buf.resize(4 + n);
+        }
+        break;
+      }
+      {
+        std::lock_guard<std::mutex> l(mu);
+        ++peers[in.from]->stats.received_frames;  // counted before the handler sees it
+      }
+      on_frame(in.from, std::string(in.buf.data() + in.start + 4, n));
+      in.start += 4 + n;
+    }
+    if (in.start == in.end) {
+      in.start = in.end = 0;
+      // After a large frame (a block batch) give the memory back.
+      if (in.buf.size() > 4 * kReadChunk) {
+        in.buf.resize(kReadChunk);
+        in.buf.shrink_to_fit();
+      }
+    }
+    return true;
   }
 };
 

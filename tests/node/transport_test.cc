@@ -105,6 +105,40 @@ TEST(Transport, DeliversFramesInOrderBothWays) {
   EXPECT_FALSE((*t1)->Send(2, std::string(1 << 17, 'x')));  // over the limit
 }
 
+// Frames are gathered into few writes and cut out of large reads: sizes from
+// one byte to many times the read chunk, sent back to back, arrive whole and in
+// order.
+TEST(Transport, MixedFrameSizesArriveWholeAndInOrder) {
+  uint16_t p1 = FreePort(), p2 = FreePort();
+  Inbox in2;
+  TransportOptions o1 = Options(1, p1, p2, 2), o2 = Options(2, p2, p1, 1);
+  o1.max_frame_bytes = o2.max_frame_bytes = 1 << 20;
+  auto t1 = Transport::Start(
+      o1, [](uint64_t, std::string) {}, nullptr);
+  auto t2 = Transport::Start(o2, in2.Handler(), nullptr);
+  ASSERT_TRUE(t1.ok() && t2.ok());
+  std::vector<std::string> sent;
+  const size_t sizes[] = {1, 3, 4, 5, 100, 65535, 65536, 65537, 300000, 1 << 20, 7};
+  for (int round = 0; round < 40; ++round) {
+    size_t n = sizes[round % (sizeof sizes / sizeof sizes[0])];
+    std::string f(n, static_cast<char>('a' + round % 26));
+    f[0] = static_cast<char>(round);
+    f[n - 1] = static_cast<char>(round + 1);
+    sent.push_back(f);
+    ASSERT_TRUE((*t1)->Send(2, f));
+  }
+  for (int i = 0; i < 300; ++i) {  // many small frames: several gathered writes
+    sent.push_back("s" + std::to_string(i));
+    ASSERT_TRUE((*t1)->Send(2, sent.back()));
+  }
+  ASSERT_TRUE(in2.WaitFor(sent.size(), 20000));
+  ASSERT_EQ(in2.frames.size(), sent.size());
+  for (size_t i = 0; i < sent.size(); ++i) {
+    ASSERT_EQ(in2.frames[i].second, sent[i]) << "frame " << i;
+  }
+  EXPECT_EQ((*t2)->Stats()[0].received_frames, sent.size());
+}
+
 TEST(Transport, QueuesWhilePeerIsDownAndReconnects) {
   uint16_t p1 = FreePort(), p2 = FreePort();
   Inbox in2;
