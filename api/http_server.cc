@@ -162,9 +162,12 @@ class Session : public std::enable_shared_from_this<Session> {
       req.headers[name] = std::string(f.value());
     }
     req.body = std::move(msg.body());
-    beast::error_code rec;
-    auto ep = stream_.socket().remote_endpoint(rec);
-    if (!rec) req.remote = ep.address().to_string() + ":" + std::to_string(ep.port());
+    if (remote_.empty()) {  // once per connection, not per request
+      beast::error_code rec;
+      auto ep = stream_.socket().remote_endpoint(rec);
+      if (!rec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+    }
+    req.remote = remote_;
     if (!ParseTarget(req.target, &req)) {
       Write(JsonError(400, "BAD_TARGET", "the request target is not a valid path"), keep_alive_,
             version_);
@@ -216,6 +219,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<std::atomic<size_t>> connections_;
   unsigned version_ = 11;
   bool keep_alive_ = false;
+  std::string remote_;  // "address:port" of the client, looked up on the first request
 };
 
 }  // namespace

@@ -153,6 +153,17 @@ std::string HttpMetrics::Render(const node::NodeStatus& st, const LedgerRates& r
   counter("traceledger_transactions_total",
           "Transactions committed in blocks (accepted and rejected by a rule).",
           static_cast<double>(rates.transactions_total));
+  Header(&out, "traceledger_envelope_signature_checks_total", "counter",
+         "Envelope signatures this node checked itself (the API's door checks not included): "
+         "when applying a block, or for submissions forwarded by followers.");
+  Line(&out, "traceledger_envelope_signature_checks_total{at=\"apply\"} %llu",
+       static_cast<unsigned long long>(st.apply_verified));
+  Line(&out, "traceledger_envelope_signature_checks_total{at=\"forwarded\"} %llu",
+       static_cast<unsigned long long>(st.forwarded_verified));
+  counter("traceledger_envelope_signature_checks_saved_total",
+          "Envelopes in applied blocks not checked again: this node checked the same bytes at "
+          "its door.",
+          static_cast<double>(st.apply_reused));
   size_t connected = 0;
   for (const auto& p : st.peers) connected += p.connected ? 1 : 0;
   gauge("traceledger_peers", "Peers (other validators) this node knows.",

@@ -92,6 +92,11 @@ struct NodeStatus {
   size_t mempool_size = 0;
   uint64_t snapshot_index = 0;  // the Raft log starts after this index
   uint64_t catching_up_to = 0;  // > height while fetching blocks after a snapshot
+  // Envelope signature checks by the node itself (the API checks at the door
+  // before Submit): each node should check each signature once.
+  uint64_t apply_verified = 0;      // checked when applying a committed block
+  uint64_t apply_reused = 0;        // checked earlier at this node's door; not again
+  uint64_t forwarded_verified = 0;  // checked when a follower forwarded it (leader)
   std::vector<PeerStatus> peers;
 };
 

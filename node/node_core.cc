@@ -108,6 +108,9 @@ struct NodeCore::Impl {
   raft::StateType last_role = raft::StateType::kFollower;
   std::map<std::pair<uint64_t, std::string>, pb::Attestation> pending_attestations;
   uint64_t snapshot_index = 0;  // the Raft log on disk starts after it
+  uint64_t apply_verified = 0;
+  uint64_t apply_reused = 0;
+  uint64_t forwarded_verified = 0;
   // Catching up after a snapshot: the blocks up to catchup_height (whose hash
   // is catchup_hash) are fetched from peers; committed entries after the
   // snapshot wait in `deferred` until then.
@@ -467,6 +470,7 @@ struct NodeCore::Impl {
     std::vector<RawTx> raw;
     for (const auto& tx : fw.transactions())
       raw.push_back({&tx.payload(), &tx.signer(), &tx.signature()});
+    forwarded_verified += raw.size();
     for (auto& parsed : verify_pool.VerifyAll(raw, alg)) {
       // The follower verified it; a bad one is simply dropped.
       if (parsed.ok()) (void)AddToMempool(*parsed);
@@ -644,11 +648,13 @@ struct NodeCore::Impl {
       const auto& tx = p.transactions(i);
       if (auto done = TakeVerified(tx, TxId(alg, tx.signer(), tx.payload()))) {
         results[i] = std::move(*done);
+        ++apply_reused;
         continue;
       }
       raw.push_back({&tx.payload(), &tx.signer(), &tx.signature()});
       raw_at.push_back(static_cast<size_t>(i));
     }
+    apply_verified += raw.size();
     std::vector<Result<Envelope>> checked = verify_pool.VerifyAll(raw, alg);
     for (size_t k = 0; k < checked.size(); ++k) results[raw_at[k]] = std::move(checked[k]);
     for (auto& slot : results) {
@@ -789,6 +795,9 @@ struct NodeCore::Impl {
     st.mempool_size = mempool.size();
     st.snapshot_index = snapshot_index;
     st.catching_up_to = catching_up ? catchup_height : 0;
+    st.apply_verified = apply_verified;
+    st.apply_reused = apply_reused;
+    st.forwarded_verified = forwarded_verified;
     for (uint64_t id = 1; id <= validator_ids.size(); ++id) {
       if (id == self_id) continue;
       PeerStatus ps;

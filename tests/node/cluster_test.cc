@@ -180,6 +180,24 @@ TEST_F(ClusterTest, ReplicatesAndForwardsFromFollowers) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   EXPECT_EQ(atts.size(), static_cast<size_t>(kNodes));
+  // Each node checked each signature once: the leader and the follower at
+  // their doors (then reused the result at apply; the leader also checked the
+  // forwarded one), the third node at apply.
+  int third = (leader + 2) % kNodes;
+  auto counts = [&](int i) {
+    NodeStatus st = nodes_[i]->GetStatus();
+    return std::vector<uint64_t>{st.apply_verified, st.apply_reused, st.forwarded_verified};
+  };
+  deadline = Clock::now() + std::chrono::seconds(10);
+  auto settled = [&] {  // the status is published after each loop step
+    return counts(third)[0] + counts(leader)[1] + counts(follower)[1] >= 5;
+  };
+  while (Clock::now() < deadline && !settled()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(counts(leader), (std::vector<uint64_t>{0, 2, 1}));
+  EXPECT_EQ(counts(follower), (std::vector<uint64_t>{1, 1, 0}));
+  EXPECT_EQ(counts(third), (std::vector<uint64_t>{2, 0, 0}));
 }
 
 TEST_F(ClusterTest, DownNodeCatchesUpFromSnapshot) {
