@@ -3,7 +3,7 @@
 # apt-get update runs only when something is missing. Safe to run repeatedly.
 set -euo pipefail
 TRACELEDGER_PACKAGES=(
-  cmake ninja-build g++ pkg-config xxd
+  cmake ninja-build g++ pkg-config xxd time
   libleveldb-dev libsecp256k1-dev libcrypto++-dev
   libboost-dev libboost-system-dev
   libprotobuf-dev protobuf-compiler
