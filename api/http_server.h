@@ -27,7 +27,8 @@
 namespace traceledger::api {
 
 struct HttpRequest {
-  std::string method;                          // "GET", "POST", ...
+  std::string method;                          // "GET", "POST", ... ("GET" for a HEAD)
+  bool head = false;                           // a HEAD request: the body is not sent
   std::string target;                          // as sent, e.g. "/v1/trace/X?lang=en"
   std::string path;                            // percent-decoded path without the query
   std::map<std::string, std::string> query;    // decoded query parameters (last wins)

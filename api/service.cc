@@ -103,7 +103,7 @@ ApiService::~ApiService() = default;
 
 void ApiService::Handle(const HttpRequest& req, Responder respond) {
   auto start = std::chrono::steady_clock::now();
-  Route(req, [this, start, path = req.path, method = req.method,
+  Route(req, [this, start, path = req.path, method = req.head ? "HEAD" : req.method,
               respond = std::move(respond)](HttpResponse r) {
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
     metrics_.Observe(path, method, r.status, took.count());
@@ -126,7 +126,7 @@ void ApiService::Route(const HttpRequest& req, Responder respond) {
   if (HttpResponse traced; HandleTraceRoute(node_, req, &traced)) return respond(std::move(traced));
   if (HttpResponse view; HandleViewRoute(node_, req, &view)) return respond(std::move(view));
   if (req.method != "GET") {
-    if (p.rfind("/v1/", 0) == 0 || p == "/metrics") return method_not_allowed("GET");
+    if (p.rfind("/v1/", 0) == 0 || p == "/metrics") return method_not_allowed("GET, HEAD");
   }
   if (p.rfind("/v1/transactions/", 0) == 0) return respond(GetTransaction(p.substr(17)));
   if (p.rfind("/v1/blocks/", 0) == 0) return respond(GetBlock(p.substr(11)));
