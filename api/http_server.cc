@@ -175,6 +175,9 @@ class Session : public std::enable_shared_from_this<Session> {
     // No idle timeout while the handler works; the write re-arms it.
     stream_.expires_never();
     auto self = shared_from_this();
+    req.post = [self](std::function<void()> task) {
+      net::post(self->stream_.get_executor(), std::move(task));
+    };
     auto once = std::make_shared<std::atomic<bool>>(false);
     handler_(req, [self, once](HttpResponse r) {
       if (once->exchange(true)) return;  // respond exactly once

@@ -35,6 +35,10 @@ struct HttpRequest {
   std::map<std::string, std::string> headers;  // lowercase names
   std::string body;
   std::string remote;  // "ip:port" of the client
+  // Runs a task on the server's I/O threads: a handler answered from another
+  // thread (e.g. the node's loop) moves real work back here with it. Empty
+  // outside a server (tests calling a handler directly): run the task inline.
+  std::function<void(std::function<void()>)> post;
 };
 
 struct HttpResponse {
