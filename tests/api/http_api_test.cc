@@ -1,6 +1,7 @@
-// HEAD on every GET route of the node's API, over a real HTTP server: the same
-// status and headers as the GET (Content-Length the GET body's length), no
-// body; POST-only routes still say which method to use.
+// The node's API over a real HTTP server: HEAD on every GET route (the same
+// status and headers as the GET, Content-Length the GET body's length, no
+// body; POST-only routes still say which method to use), and consistent reads,
+// whose answer is rendered on an I/O thread after the node's loop released it.
 #include <gtest/gtest.h>
 
 #include "raw_http.h"
@@ -99,6 +100,21 @@ TEST_F(HeadTest, EveryGetRouteAnswersHeadWithoutABody) {
                              "HEAD / HTTP/1.1\r\nHost: t\r\nIf-None-Match: " + home.Header("etag") +
                                  "\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(TakeResponse(&raw, false).status, 304);
+}
+
+TEST_F(HeadTest, ConsistentReadsOverHttp) {
+  json block = json::parse(node_->Call("GET", "/v1/blocks/1").body);
+  std::string tx = block["tx_ids"][0];
+  for (const std::string& t : {"/v1/transactions/" + tx, std::string("/v1/blocks/latest"),
+                               std::string("/01/06901234567892/21/D0001")}) {
+    RawResponse plain = Send("GET", t);
+    RawResponse consistent = Send("GET", t + "?consistent=true");
+    EXPECT_EQ(consistent.status, plain.status) << t;
+    EXPECT_EQ(consistent.body, plain.body) << t;
+    RawResponse head = Send("HEAD", t + "?consistent=true");
+    EXPECT_EQ(head.content_length, static_cast<long>(plain.body.size())) << t;
+  }
+  EXPECT_EQ(Send("GET", "/v1/trace/X?consistent=1").status, 400);
 }
 
 }  // namespace
