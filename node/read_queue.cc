@@ -41,20 +41,28 @@ void ReadQueue::Add(int64_t deadline_ms, std::function<void(Status)> done) {
 void ReadQueue::SendDue(int64_t now_ms, int64_t resend_ms,
                         const std::function<bool(const std::string&)>& ask) {
   std::lock_guard<std::mutex> l(mu_);
+  std::vector<Read*> due;
   for (auto& [seq, r] : reads_) {
     if (r.confirmed || (r.asked_ms >= 0 && now_ms - r.asked_ms < resend_ms)) continue;
-    if (!ask(Be64(nonce_) + Be64(seq))) return;  // no leader: none would be taken
-    r.asked_ms = now_ms;
+    due.push_back(&r);
   }
+  if (due.empty() || !ask(Be64(nonce_) + Be64(next_batch_))) return;  // none, or no leader
+  for (Read* r : due) {
+    r->asked_ms = now_ms;
+    r->batch = next_batch_;
+  }
+  ++next_batch_;
 }
 
 void ReadQueue::Confirmed(const std::string& context, uint64_t index) {
   if (context.size() != 16 || FromBe64(context.data()) != nonce_) return;
+  uint64_t batch = FromBe64(context.data() + 8);
   std::lock_guard<std::mutex> l(mu_);
-  auto it = reads_.find(FromBe64(context.data() + 8));
-  if (it == reads_.end() || it->second.confirmed) return;
-  it->second.confirmed = true;
-  it->second.index = index;
+  for (auto& [seq, r] : reads_) {
+    if (r.batch != batch || r.confirmed) continue;
+    r.confirmed = true;
+    r.index = index;
+  }
 }
 
 void ReadQueue::Complete(uint64_t applied, int64_t now_ms) {
