@@ -153,8 +153,10 @@ class Session : public std::enable_shared_from_this<Session> {
     auto& msg = parser_->get();
     version_ = msg.version();
     keep_alive_ = msg.keep_alive();
+    head_ = msg.method() == http::verb::head;
     HttpRequest req;
-    req.method = std::string(msg.method_string());
+    req.method = head_ ? "GET" : std::string(msg.method_string());
+    req.head = head_;
     req.target = std::string(msg.target());
     for (const auto& f : msg) {
       std::string name(f.name_string());
@@ -176,6 +178,9 @@ class Session : public std::enable_shared_from_this<Session> {
     // No idle timeout while the handler works; the write re-arms it.
     stream_.expires_never();
     auto self = shared_from_this();
+    req.post = [self](std::function<void()> task) {
+      net::post(self->stream_.get_executor(), std::move(task));
+    };
     auto once = std::make_shared<std::atomic<bool>>(false);
     handler_(req, [self, once](HttpResponse r) {
       if (once->exchange(true)) return;  // respond exactly once
@@ -186,6 +191,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Write(HttpResponse r, bool keep_alive, unsigned version) {
+    if (head_) return WriteHead(std::move(r), keep_alive, version);
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(r.status), version);
     res->set(http::field::server, "traceledger");
@@ -194,6 +200,28 @@ class Session : public std::enable_shared_from_this<Session> {
     res->body() = std::move(r.body);
     res->keep_alive(keep_alive);
     res->prepare_payload();
+    stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                        if (ec || !res->keep_alive()) {
+                          self->Close();
+                          return;
+                        }
+                        self->Read();
+                      });
+  }
+
+  // The answer to a HEAD: the GET answer's status and headers, its body's
+  // length as Content-Length, and no body.
+  void WriteHead(HttpResponse r, bool keep_alive, unsigned version) {
+    head_ = false;
+    auto res = std::make_shared<http::response<http::empty_body>>(
+        static_cast<http::status>(r.status), version);
+    res->set(http::field::server, "traceledger");
+    res->set(http::field::content_type, r.content_type);
+    for (const auto& [k, v] : r.headers) res->set(k, v);
+    res->keep_alive(keep_alive);
+    res->content_length(r.body.size());
     stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
@@ -220,6 +248,7 @@ class Session : public std::enable_shared_from_this<Session> {
   unsigned version_ = 11;
   bool keep_alive_ = false;
   std::string remote_;  // "address:port" of the client, looked up on the first request
+  bool head_ = false;   // the request being answered is a HEAD
 };
 
 }  // namespace

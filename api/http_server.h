@@ -27,13 +27,18 @@
 namespace traceledger::api {
 
 struct HttpRequest {
-  std::string method;                          // "GET", "POST", ...
+  std::string method;                          // "GET", "POST", ... ("GET" for a HEAD)
+  bool head = false;                           // a HEAD request: the body is not sent
   std::string target;                          // as sent, e.g. "/v1/trace/X?lang=en"
   std::string path;                            // percent-decoded path without the query
   std::map<std::string, std::string> query;    // decoded query parameters (last wins)
   std::map<std::string, std::string> headers;  // lowercase names
   std::string body;
   std::string remote;  // "ip:port" of the client
+  // Runs a task on the server's I/O threads: a handler answered from another
+  // thread (e.g. the node's loop) moves real work back here with it. Empty
+  // outside a server (tests calling a handler directly): run the task inline.
+  std::function<void(std::function<void()>)> post;
 };
 
 struct HttpResponse {

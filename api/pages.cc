@@ -85,9 +85,9 @@ std::optional<HttpResponse> ServePage(const HttpRequest& req) {
     return std::nullopt;
   }
   if (req.method != "GET") {
-    HttpResponse r =
-        JsonError(405, "METHOD_NOT_ALLOWED", req.method + " is not allowed on " + p + "; use GET");
-    r.headers.emplace_back("Allow", "GET");
+    HttpResponse r = JsonError(405, "METHOD_NOT_ALLOWED",
+                               req.method + " is not allowed on " + p + "; use GET or HEAD");
+    r.headers.emplace_back("Allow", "GET, HEAD");
     return r;
   }
   if (!a) return JsonError(500, "ASSET_MISSING", "the page was not built into this binary");

@@ -30,7 +30,7 @@ int HttpStatusForCode(const std::string& code) {
       code == "BATCH_TOO_LARGE") {
     return 413;
   }
-  if (code == "MEMPOOL_FULL") return 429;
+  if (code == "MEMPOOL_FULL" || code == "TOO_MANY_READS") return 429;
   if (code == "NO_LEADER" || code == "STOPPED") return 503;
   if (code == "NOT_FOUND") return 404;
   return 400;
@@ -103,7 +103,7 @@ ApiService::~ApiService() = default;
 
 void ApiService::Handle(const HttpRequest& req, Responder respond) {
   auto start = std::chrono::steady_clock::now();
-  Route(req, [this, start, path = req.path, method = req.method,
+  Route(req, [this, start, path = req.path, method = req.head ? "HEAD" : req.method,
               respond = std::move(respond)](HttpResponse r) {
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
     metrics_.Observe(path, method, r.status, took.count());
@@ -123,10 +123,18 @@ void ApiService::Route(const HttpRequest& req, Responder respond) {
     if (req.method != "POST") return method_not_allowed("POST");
     return PostTransactions(req, std::move(respond));
   }
+  // Reads of ledger data (not pages or metrics) may ask to be linearizable.
+  if (auto c = req.query.find("consistent"); c != req.query.end() && req.method == "GET" &&
+                                             (p.rfind("/v1/", 0) == 0 || p.rfind("/01/", 0) == 0)) {
+    if (c->second == "true") return ConsistentRead(req, std::move(respond));
+    if (c->second != "false") {
+      return respond(JsonError(400, "BAD_QUERY", "consistent is \"true\" or \"false\""));
+    }
+  }
   if (HttpResponse traced; HandleTraceRoute(node_, req, &traced)) return respond(std::move(traced));
   if (HttpResponse view; HandleViewRoute(node_, req, &view)) return respond(std::move(view));
   if (req.method != "GET") {
-    if (p.rfind("/v1/", 0) == 0 || p == "/metrics") return method_not_allowed("GET");
+    if (p.rfind("/v1/", 0) == 0 || p == "/metrics") return method_not_allowed("GET, HEAD");
   }
   if (p.rfind("/v1/transactions/", 0) == 0) return respond(GetTransaction(p.substr(17)));
   if (p.rfind("/v1/blocks/", 0) == 0) return respond(GetBlock(p.substr(11)));
@@ -135,6 +143,22 @@ void ApiService::Route(const HttpRequest& req, Responder respond) {
   if (p == "/metrics") return respond(GetMetrics());
   if (auto page = ServePage(req)) return respond(std::move(*page));
   respond(JsonError(404, "NOT_FOUND", "no such endpoint: " + p + " (see docs/api.md)"));
+}
+
+void ApiService::ConsistentRead(const HttpRequest& req, Responder respond) {
+  auto again = std::make_shared<HttpRequest>(req);
+  again->query.erase("consistent");
+  int timeout = kDefaultReadWaitMs;
+  if (auto t = req.query.find("timeout_ms"); t != req.query.end()) {
+    timeout = std::clamp(std::atoi(t->second.c_str()), 1, kMaxWaitMs);
+  }
+  node_->ReadIndex(timeout, [this, again, respond = std::move(respond)](Status s) {
+    if (!s.ok()) return respond(Error(s));
+    // Called on the node's loop thread: the read itself runs on an I/O thread.
+    auto serve = [this, again, respond] { Route(*again, respond); };
+    if (again->post) return again->post(std::move(serve));
+    serve();
+  });
 }
 
 void ApiService::PostTransactions(const HttpRequest& req, Responder respond) {

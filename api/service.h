@@ -18,6 +18,7 @@ namespace traceledger::api {
 inline constexpr size_t kMaxBatch = 1000;  // envelopes per POST
 inline constexpr int kMaxWaitMs = 30000;   // ?wait=commit bound
 inline constexpr int kDefaultWaitMs = 10000;
+inline constexpr int kDefaultReadWaitMs = 5000;  // ?consistent=true bound (timeout_ms overrides)
 
 class Cockpit;
 
@@ -30,6 +31,8 @@ class ApiService {
 
  private:
   void Route(const HttpRequest& req, Responder respond);
+  // ?consistent=true: a Raft read index first (Node::ReadIndex), then Route.
+  void ConsistentRead(const HttpRequest& req, Responder respond);
   void PostTransactions(const HttpRequest& req, Responder respond);
   HttpResponse GetTransaction(const std::string& hex_id);
   HttpResponse GetBlock(const std::string& which);

@@ -743,9 +743,9 @@ bool HandleTraceRoute(node::Node* node, const HttpRequest& req, HttpResponse* ou
     return false;
   }
   if (req.method != "GET" && req.method != "HEAD") {
-    *out =
-        JsonError(405, "METHOD_NOT_ALLOWED", req.method + " is not allowed on " + p + "; use GET");
-    out->headers.emplace_back("Allow", "GET");
+    *out = JsonError(405, "METHOD_NOT_ALLOWED",
+                     req.method + " is not allowed on " + p + "; use GET or HEAD");
+    out->headers.emplace_back("Allow", "GET, HEAD");
     return true;
   }
   if (!target.ok()) {

@@ -175,6 +175,13 @@ void Node::WaitForReceipt(const std::string& tx_id, int timeout_ms,
                           std::function<void(Result<TxReceipt>)> done) {
   impl_->core->WaitForReceipt(tx_id, timeout_ms, std::move(done));
 }
+void Node::ReadIndex(int timeout_ms, std::function<void(Status)> done) {
+  if (!impl_->running) return done(Status::Error("STOPPED", "the node is shutting down"));
+  impl_->core->ReadIndex(timeout_ms, std::move(done));
+  std::lock_guard<std::mutex> l(impl_->mu);
+  impl_->wake = true;  // hand the read to Raft now, not at the next tick
+  impl_->cv.notify_one();
+}
 Result<TxReceipt> Node::GetReceipt(const std::string& tx_id) const {
   return impl_->core->GetReceipt(tx_id);
 }

@@ -122,6 +122,16 @@ class Node {
   // TIMEOUT after timeout_ms. Immediately if it is already in the ledger.
   void WaitForReceipt(const std::string& tx_id, int timeout_ms,
                       std::function<void(Result<TxReceipt>)> done);
+  // A linearizable read barrier (Raft ReadIndex; docs/node.md, "Consistent
+  // reads"). Calls `done` once: OK when this node has applied every entry
+  // committed before the call, as confirmed by the leader with a quorum (so a
+  // read of local state after OK sees every write acknowledged to any client
+  // before the call); NO_LEADER when that did not happen within timeout_ms
+  // (retry); TOO_MANY_READS when kMaxPendingReads wait already; STOPPED at
+  // shutdown. `done` may run on the node's loop thread: it must be quick and
+  // never block (hand real work to another thread).
+  static constexpr size_t kMaxPendingReads = 10000;
+  void ReadIndex(int timeout_ms, std::function<void(Status)> done);
   // The receipt of a committed transaction (NOT_FOUND if not committed).
   Result<TxReceipt> GetReceipt(const std::string& tx_id) const;
 

@@ -23,6 +23,7 @@
 #include "node.pb.h"
 #include "node/mempool.h"
 #include "node/raft_storage.h"
+#include "node/read_queue.h"
 #include "node/verify_pool.h"
 
 namespace traceledger::node {
@@ -84,7 +85,8 @@ struct NodeCore::Impl {
         alg(opt.genesis.hash_alg),
         engine(opt.genesis),
         mempool(MempoolOptions{opt.mempool_max_txs, 256 << 20}),
-        rand(e->Seed()) {}
+        rand(e->Seed()),
+        reads(Node::kMaxPendingReads, e->Seed() ^ static_cast<uint64_t>(e->NowMillis())) {}
 
   NodeOptions opt;
   CoreEnv* env;
@@ -92,6 +94,8 @@ struct NodeCore::Impl {
   Engine engine;
   Mempool mempool;
   raft::SeededRand rand;
+  // Consistent reads waiting for Raft or for the apply loop.
+  ReadQueue reads;
   uint64_t self_id = 0;                    // Raft id: index in genesis validators + 1
   std::vector<std::string> validator_ids;  // [raft id - 1] -> validator id
 
@@ -280,11 +284,16 @@ struct NodeCore::Impl {
 
   bool Process() {
     MaybeProposeBlock();
+    // Consistent reads: ask Raft (again after an election timeout unanswered).
+    reads.SendDue(env->NowMillis(), int64_t{opt.election_ticks} * opt.tick_ms,
+                  [this](const std::string& ctx) { return raft->ReadIndex(ctx).ok(); });
     while (raft->HasReady()) {
       if (!HandleReady()) return false;
     }
     if (!MaybeCompact()) return false;
     UpdateStatus();
+    // While catching up, committed entries wait in `deferred`: nothing is served.
+    reads.Complete(catching_up ? 0 : raft->log().applied(), env->NowMillis());
     return true;
   }
 
@@ -599,6 +608,7 @@ struct NodeCore::Impl {
         return false;
       }
     }
+    for (const auto& rs : rd.read_states) reads.Confirmed(rs.context, rs.index);
     raft->Advance();
     if (rd.state != last_role) OnRoleChange(rd.state);
     return true;
@@ -825,7 +835,14 @@ Result<std::unique_ptr<NodeCore>> NodeCore::Open(const NodeOptions& options, Cor
 void NodeCore::OnFrame(uint64_t from, const std::string& frame) { impl_->HandleFrame(from, frame); }
 void NodeCore::Tick() { impl_->Tick(); }
 bool NodeCore::Process() { return impl_->Process(); }
-void NodeCore::CancelWaits() { impl_->ExpireWaiters(INT64_MAX); }
+void NodeCore::CancelWaits() {
+  impl_->ExpireWaiters(INT64_MAX);
+  impl_->reads.Close(Status::Error("STOPPED", "the node is shutting down"));
+}
+
+void NodeCore::ReadIndex(int timeout_ms, std::function<void(Status)> done) {
+  impl_->reads.Add(impl_->env->NowMillis() + timeout_ms, std::move(done));
+}
 
 Status NodeCore::Submit(const Envelope& env) {
   auto loc = impl_->blocks->FindTransaction(env.tx_id);

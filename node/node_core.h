@@ -9,8 +9,8 @@
 //   OnFrame(from, bytes)  a frame from a peer
 //   Tick()                one Raft tick
 //   Process()             build blocks, handle Raft output, compact; after inputs
-// Thread-safe, from any thread: Submit, WaitForReceipt, GetReceipt, GetStatus,
-// and the read accessors.
+// Thread-safe, from any thread: Submit, WaitForReceipt, ReadIndex, GetReceipt,
+// GetStatus, and the read accessors.
 #ifndef TRACELEDGER_NODE_NODE_CORE_H_
 #define TRACELEDGER_NODE_NODE_CORE_H_
 
@@ -58,6 +58,10 @@ class NodeCore {
   Status Submit(const Envelope& env);
   void WaitForReceipt(const std::string& tx_id, int timeout_ms,
                       std::function<void(Result<TxReceipt>)> done);
+  // Node::ReadIndex (node/node.h). `done` runs on the driver's thread (in
+  // Tick or Process, or CancelWaits) or, for TOO_MANY_READS, on the caller's.
+  // Reads queued here are handed to Raft at the next Process.
+  void ReadIndex(int timeout_ms, std::function<void(Status)> done);
   Result<TxReceipt> GetReceipt(const std::string& tx_id) const;
   NodeStatus GetStatus() const;
 

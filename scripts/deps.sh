@@ -27,7 +27,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# Front-end libraries from the npm registry (web/package-lock.json pins them):
+# Front-end libraries and the browser test's playwright-core from the npm registry
+# (web/package-lock.json pins them):
 # npm ci only when web/node_modules is missing or the lock changed since.
 WEB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/web"
 if [ -f "$WEB_DIR/package-lock.json" ]; then

@@ -55,7 +55,7 @@ int RunNodeMode(uint64_t first, uint64_t last, int nodes, int steps, bool verbos
   if (steps) opt.steps = steps;
   opt.verbose = verbose;
   auto start = std::chrono::steady_clock::now();
-  uint64_t acked = 0, crashes = 0, partitions = 0, snapshots = 0, blocks = 0;
+  uint64_t acked = 0, crashes = 0, partitions = 0, snapshots = 0, blocks = 0, reads = 0;
   for (uint64_t seed = first; seed <= last; ++seed) {
     g_current_seed = seed;
     auto r = RunNodeSeed(seed, opt);
@@ -71,6 +71,7 @@ int RunNodeMode(uint64_t first, uint64_t last, int nodes, int steps, bool verbos
       return 1;
     }
     acked += r.acked;
+    reads += r.reads;
     crashes += r.crashes;
     partitions += r.partitions;
     snapshots += r.snapshots;
@@ -81,12 +82,12 @@ int RunNodeMode(uint64_t first, uint64_t last, int nodes, int steps, bool verbos
   if (!quiet) {
     std::printf(
         "ok: %llu node seeds (%d nodes) in %.2fs (%.1f seeds/s); %llu transactions acknowledged "
-        "and found exactly once, %llu blocks identical on every node, %llu crashes, %llu "
-        "partitions, %llu nodes ended with a snapshot\n",
+        "and found exactly once, %llu consistent reads that saw them, %llu blocks identical on "
+        "every node, %llu crashes, %llu partitions, %llu nodes ended with a snapshot\n",
         static_cast<unsigned long long>(count), opt.nodes, secs, count / secs,
-        static_cast<unsigned long long>(acked), static_cast<unsigned long long>(blocks),
-        static_cast<unsigned long long>(crashes), static_cast<unsigned long long>(partitions),
-        static_cast<unsigned long long>(snapshots));
+        static_cast<unsigned long long>(acked), static_cast<unsigned long long>(reads),
+        static_cast<unsigned long long>(blocks), static_cast<unsigned long long>(crashes),
+        static_cast<unsigned long long>(partitions), static_cast<unsigned long long>(snapshots));
   }
   return 0;
 }

@@ -54,7 +54,9 @@
     for (const e of events) height = Math.max(height, num(e.height) || 0);
     for (const e of (proof.events || [])) height = Math.max(height, num(e.height) || 0);
     const bureaus = new Set();
-    const atts = [].concat(proof.attestations || [], ...(proof.headers || []).map(h => h.attestations || []));
+    // /v1/trace gives the blocks' headers with their attestations as proof.blocks.
+    const atts = [].concat(proof.attestations || [],
+      ...[].concat(proof.blocks || [], proof.headers || []).map(h => h.attestations || []));
     for (const a of atts) if (a && a.node_id) bureaus.add(a.node_id);
     const origin = obj(item.origin) || {};
     return {

@@ -133,6 +133,33 @@ TEST_F(NodeApiTest, CommitReceiptProofAndBlocks) {
   EXPECT_GE(st["commit_index"], st["applied_index"]);
 }
 
+TEST_F(NodeApiTest, ConsistentReadsAnswerLikePlainOnes) {
+  HttpResponse r = Call("POST", "/v1/transactions?wait=commit", Enroll("91330100MA2B3C4D5N", "c1"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::string tx_id = json::parse(r.body)["tx_id"];
+  // On the (single-node) leader a read index is confirmed at once; the answer
+  // is the plain read's.
+  for (std::string t :
+       {"/v1/transactions/" + tx_id, std::string("/v1/blocks/latest"),
+        std::string("/v1/enterprises/91330100MA2B3C4D5N"), std::string("/v1/trace/NO-SUCH-CODE")}) {
+    HttpResponse plain = Call("GET", t);
+    HttpResponse consistent = Call("GET", t + "?consistent=true&timeout_ms=5000");
+    EXPECT_EQ(consistent.status, plain.status) << t;
+    EXPECT_EQ(consistent.body, plain.body) << t;
+  }
+  json st = json::parse(Call("GET", "/v1/status?consistent=true").body);
+  EXPECT_GE(st["applied_index"], 1);
+  EXPECT_EQ(Call("GET", "/v1/status?consistent=false").status, 200);
+  HttpResponse bad = Call("GET", "/v1/status?consistent=yes");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("BAD_QUERY"), std::string::npos);
+  // Stopped: the retryable answer at once.
+  node_->Stop();
+  HttpResponse stopped = Call("GET", "/v1/blocks/latest?consistent=true");
+  EXPECT_EQ(stopped.status, 503);
+  EXPECT_NE(stopped.body.find("STOPPED"), std::string::npos);
+}
+
 TEST_F(NodeApiTest, ClientErrorsAreClearAndDistinct) {
   auto code = [](const HttpResponse& r) {
     return json::parse(r.body)["error"]["code"].get<std::string>();

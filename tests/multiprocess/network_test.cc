@@ -74,6 +74,34 @@ TEST(MultiProcess, ThreeNodesAgreeOnEveryBlock) {
   }
 }
 
+// ?consistent=true over HTTP on a follower: right after a commit acknowledged
+// by the leader the follower's answer has it; without a leader the answer is
+// the retryable NO_LEADER.
+TEST(MultiProcess, ConsistentReadsOnAFollower) {
+  TempDir tmp;
+  Cluster c(tmp.path(), 3);
+  ASSERT_OK(c.Create());
+  ASSERT_OK(StartAll(c));
+  auto leader = c.WaitForLeader(20000);
+  ASSERT_TRUE(leader.ok()) << leader.status().ToString();
+  int follower = (*leader + 1) % 3;
+  for (int n = 1; n <= 5; ++n) {
+    auto env = c.EnrollEnvelope(n);
+    ASSERT_TRUE(env.ok());
+    auto id = c.SubmitOk(*leader, *env);
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+    auto t = cli::GetJson(c.url(follower), "/v1/transactions/" + *id + "?consistent=true", 15000);
+    ASSERT_TRUE(t.ok()) << "commit " << n << ": " << t.status().ToString();
+    EXPECT_EQ((*t)["receipt"]["status"], "ok");
+  }
+  for (int i = 0; i < 3; ++i) {
+    if (i != follower) ASSERT_OK(c.Stop(i, SIGTERM));
+  }
+  auto none = cli::GetJson(c.url(follower), "/v1/blocks/latest?consistent=true&timeout_ms=500");
+  EXPECT_TRUE(none.status().Is("NO_LEADER")) << none.status().ToString();
+  EXPECT_TRUE(cli::GetJson(c.url(follower), "/v1/blocks/latest").ok()) << "plain reads go on";
+}
+
 TEST(MultiProcess, KilledFollowerCatchesUp) {
   TempDir tmp;
   Cluster c(tmp.path(), 3);

@@ -200,6 +200,48 @@ TEST_F(ClusterTest, ReplicatesAndForwardsFromFollowers) {
   EXPECT_EQ(counts(third), (std::vector<uint64_t>{2, 0, 0}));
 }
 
+// A consistent read on a follower, right after a commit that only the leader
+// has applied, sees that commit: the read index is the leader's commit index.
+TEST_F(ClusterTest, ConsistentReadOnAFollowerSeesTheLeadersCommit) {
+  int leader = WaitForLeader();
+  int follower = (leader + 1) % kNodes;
+  for (int n = 1; n <= 5; ++n) {
+    Envelope e = Enroll(n);
+    Commit(leader, e);  // applied on the leader; maybe not yet on the follower
+    std::promise<std::string> seen;
+    nodes_[follower]->ReadIndex(10000, [&](Status s) {
+      // The follower's loop thread: read its local state now.
+      seen.set_value(!s.ok()                                                    ? s.ToString()
+                     : nodes_[follower]->blocks().FindTransaction(e.tx_id).ok() ? "seen"
+                                                                                : "not applied");
+    });
+    EXPECT_EQ(seen.get_future().get(), "seen") << "commit " << n;
+  }
+}
+
+// Without a leader, a consistent read is answered NO_LEADER (503, retry) at
+// its deadline; a stopped node answers STOPPED at once.
+TEST_F(ClusterTest, ConsistentReadWithoutALeaderTimesOut) {
+  int leader = WaitForLeader();
+  Commit(leader, Enroll(1));
+  int alone = (leader + 1) % kNodes;
+  for (int i = 0; i < kNodes; ++i) {
+    if (i != alone) nodes_[i].reset();
+  }
+  auto start = Clock::now();
+  std::promise<Status> answer;
+  nodes_[alone]->ReadIndex(600, [&](Status s) { answer.set_value(s); });
+  auto f = answer.get_future();
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  Status s = f.get();
+  EXPECT_TRUE(s.Is("NO_LEADER")) << s.ToString();
+  EXPECT_GE(Clock::now() - start, std::chrono::milliseconds(600)) << "answered at its deadline";
+  nodes_[alone]->Stop();
+  std::promise<Status> stopped;
+  nodes_[alone]->ReadIndex(600, [&](Status s) { stopped.set_value(s); });
+  EXPECT_TRUE(stopped.get_future().get().Is("STOPPED"));
+}
+
 TEST_F(ClusterTest, DownNodeCatchesUpFromSnapshot) {
   int leader = WaitForLeader();
   int down = (leader + 1) % kNodes;

@@ -60,7 +60,8 @@ struct ClientTx {
 
 class World {
  public:
-  World(uint64_t seed, const NodeSimOptions& opt) : seed_(seed), opt_(opt), rng_(seed) {}
+  World(uint64_t seed, const NodeSimOptions& opt)
+      : seed_(seed), opt_(opt), rng_(seed), read_rng_(seed ^ 0x5eadull) {}
 
   ~World() {
     cores_.clear();
@@ -274,6 +275,7 @@ class World {
       }
     }
     if (clients) Clients();
+    if (clients) Reads();
     if (tick_ % 25 == 0) CheckAgreement();
   }
 
@@ -301,6 +303,29 @@ class World {
         }
       });
     }
+  }
+
+  // Now and then a consistent read at a random node. Answered OK, it must see
+  // every transaction acknowledged (on any node) before it began. Its own
+  // random stream keeps the rest of a seed's run as it was without reads.
+  void Reads() {
+    if (read_rng_.Uniform(5) != 0) return;
+    int i = static_cast<int>(read_rng_.Uniform(n_));
+    if (!cores_[i]) return;
+    auto must_see =
+        std::make_shared<std::vector<std::string>>(acked_ids_.begin(), acked_ids_.end());
+    NodeCore* core = cores_[i].get();  // a crash destroys the read with the core
+    core->ReadIndex(200 * kTickMs, [this, i, core, must_see](Status s) {
+      if (!s.ok()) return;  // NO_LEADER at the deadline: allowed
+      ++result_.reads;
+      for (const auto& id : *must_see) {
+        if (!core->blocks().FindTransaction(id).ok()) {
+          Violation("a consistent read on n" + std::to_string(i + 1) +
+                    " misses acknowledged transaction " + ToHex(id).substr(0, 16));
+          return;
+        }
+      }
+    });
   }
 
   bool AllAcked() const {
@@ -403,6 +428,7 @@ class World {
   uint64_t seed_;
   NodeSimOptions opt_;
   raft::SeededRand rng_;
+  raft::SeededRand read_rng_;
   int n_ = 0;
   int64_t tick_ = 0;
   uint64_t seq_ = 0;

@@ -6,8 +6,10 @@
 //
 // Checked: all nodes hold byte-identical blocks at every height they share;
 // every transaction a client was told is committed is, at the end, in the
-// ledger exactly once; after the faults heal, all nodes converge and a new
-// transaction commits within a bounded number of ticks.
+// ledger exactly once; a consistent read (NodeCore::ReadIndex) answered OK on
+// any node sees every transaction acknowledged before the read began; after
+// the faults heal, all nodes converge and a new transaction commits within a
+// bounded number of ticks.
 #ifndef TRACELEDGER_TESTS_NODE_NODE_SIM_H_
 #define TRACELEDGER_TESTS_NODE_NODE_SIM_H_
 
@@ -31,6 +33,7 @@ struct NodeSimResult {
   uint64_t height = 0;     // final common height
   std::string final_hash;  // hex of the final block hash (for replay checks)
   uint64_t acked = 0;      // transactions acknowledged as committed
+  uint64_t reads = 0;      // consistent reads answered OK (and checked)
   uint64_t crashes = 0;
   uint64_t partitions = 0;
   uint64_t snapshots = 0;          // node restarts or installs that went through a snapshot

@@ -10,6 +10,7 @@ TEST(NodeSim, ThreeNodesStaySafeAndLive) {
     NodeSimResult r = RunNodeSeed(seed, NodeSimOptions{});
     ASSERT_TRUE(r.ok) << "seed " << seed << ": " << r.violation;
     EXPECT_GT(r.acked, 0u);
+    EXPECT_GT(r.reads, 0u);
   }
 }
 
