@@ -111,11 +111,35 @@ void ApiService::Handle(const HttpRequest& req, Responder respond) {
   });
 }
 
+namespace {
+// ?timeout_ms=N: an integer 1..kMaxWaitMs; absent leaves *ms as it is. False
+// for anything else (the caller answers BadTimeout()).
+bool ParseTimeoutMs(const HttpRequest& req, int* ms) {
+  auto t = req.query.find("timeout_ms");
+  if (t == req.query.end()) return true;
+  const std::string& v = t->second;
+  if (v.empty() || v.size() > 6 || v.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  int n = std::stoi(v);
+  if (n < 1 || n > kMaxWaitMs) return false;
+  *ms = n;
+  return true;
+}
+
+HttpResponse BadTimeout() {
+  return JsonError(
+      400, "BAD_QUERY",
+      "timeout_ms is a whole number of milliseconds from 1 to " + std::to_string(kMaxWaitMs));
+}
+}  // namespace
+
 void ApiService::Route(const HttpRequest& req, Responder respond) {
   const std::string& p = req.path;
   auto method_not_allowed = [&](const char* allowed) {
-    HttpResponse r = JsonError(405, "METHOD_NOT_ALLOWED",
-                               req.method + " is not allowed on " + p + "; use " + allowed);
+    HttpResponse r = JsonError(
+        405, "METHOD_NOT_ALLOWED",
+        (req.head ? "HEAD" : req.method) + " is not allowed on " + p + "; use " + allowed);
     r.headers.emplace_back("Allow", allowed);
     respond(r);
   };
@@ -146,12 +170,11 @@ void ApiService::Route(const HttpRequest& req, Responder respond) {
 }
 
 void ApiService::ConsistentRead(const HttpRequest& req, Responder respond) {
+  int timeout = kDefaultReadWaitMs;
+  if (!ParseTimeoutMs(req, &timeout)) return respond(BadTimeout());
   auto again = std::make_shared<HttpRequest>(req);
   again->query.erase("consistent");
-  int timeout = kDefaultReadWaitMs;
-  if (auto t = req.query.find("timeout_ms"); t != req.query.end()) {
-    timeout = std::clamp(std::atoi(t->second.c_str()), 1, kMaxWaitMs);
-  }
+  again->body.clear();  // a GET's
   node_->ReadIndex(timeout, [this, again, respond = std::move(respond)](Status s) {
     if (!s.ok()) return respond(Error(s));
     // Called on the node's loop thread: the read itself runs on an I/O thread.
@@ -162,6 +185,7 @@ void ApiService::ConsistentRead(const HttpRequest& req, Responder respond) {
 }
 
 void ApiService::PostTransactions(const HttpRequest& req, Responder respond) {
+  if (int unused; !ParseTimeoutMs(req, &unused)) return respond(BadTimeout());
   // A batch has a member named "transactions"; that quoted name cannot occur
   // inside a JSON string (its quotes would be escaped), so a single envelope
   // goes straight to the strict envelope parser without a second parse here.
@@ -212,9 +236,7 @@ void ApiService::PostTransactions(const HttpRequest& req, Responder respond) {
   auto wait = req.query.find("wait");
   if (wait == req.query.end() || wait->second != "commit" || accepted.empty()) return finish();
   int timeout = kDefaultWaitMs;
-  if (auto t = req.query.find("timeout_ms"); t != req.query.end()) {
-    timeout = std::clamp(std::atoi(t->second.c_str()), 1, kMaxWaitMs);
-  }
+  (void)ParseTimeoutMs(req, &timeout);  // checked before anything was submitted
   // Answer once every accepted envelope has a receipt or timed out.
   auto remaining = std::make_shared<std::atomic<size_t>>(accepted.size());
   auto mu = std::make_shared<std::mutex>();

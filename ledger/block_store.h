@@ -125,7 +125,14 @@ class BlockStore {
   // earlier one. The signature is the caller's to check (it knows the
   // validators). Errors: INVALID_ARGUMENT (empty node_id), NOT_FOUND (no such
   // height), ATTESTATION_HASH_MISMATCH (block_hash is not that block's hash).
+  // The write is not synced by itself: the next Append or Flush makes it
+  // durable (a process crash loses nothing; a power cut before then may).
   Status PutAttestation(const pb::Attestation& attestation);
+  // Makes every earlier write durable (one fsync; nothing when there is nothing
+  // unsynced). The node calls it on its clock tick.
+  Status Flush();
+  // Whether a write since the latest synced one awaits Flush.
+  bool has_unsynced_writes() const;
   // The attestations of block `height`, ordered by node id.
   Status GetAttestations(uint64_t height, std::vector<pb::Attestation>* out) const;
 
@@ -153,6 +160,7 @@ class BlockStore {
   std::string latest_hash_;
   std::string chain_id_;
   int64_t latest_time_ = 0;
+  bool unsynced_ = false;  // an attestation was written after the latest synced write
 };
 
 // Key layout and record format (docs/storage.md), exposed for VerifyChain and tests.

@@ -50,6 +50,9 @@ struct Node::Impl : public CoreEnv {
   bool wake = false;         // guarded by mu
   bool stopping = false;     // guarded by mu
   std::atomic<bool> running{false};
+  // Set when the loop stopped on a fatal storage error: nothing more is
+  // accepted and every wait was answered.
+  std::atomic<bool> failed{false};
   static constexpr size_t kMaxEvents = 100000;
 
   // CoreEnv.
@@ -124,7 +127,11 @@ struct Node::Impl : public CoreEnv {
         core->Tick();
         next_tick = now + tick;
       }
-      if (!core->Process()) return;  // fatal: logged by the core
+      if (!core->Process()) {  // fatal: logged by the core
+        failed = true;
+        core->CancelWaits();
+        return;
+      }
     }
   }
 };
@@ -162,8 +169,15 @@ void Node::Stop() {
   impl_->core->Log("stopped");
 }
 
+namespace {
+Status Stopped(bool failed) {
+  return failed ? Status::Error("STOPPED", "the node stopped after a fatal error; see its log")
+                : Status::Error("STOPPED", "the node is shutting down");
+}
+}  // namespace
+
 Status Node::Submit(const Envelope& env) {
-  if (!impl_->running) return Status::Error("STOPPED", "the node is shutting down");
+  if (!impl_->running || impl_->failed) return Stopped(impl_->failed);
   TL_RETURN_IF_ERROR(impl_->core->Submit(env));
   std::lock_guard<std::mutex> l(impl_->mu);
   impl_->wake = true;  // the leader may close a block now
@@ -173,11 +187,14 @@ Status Node::Submit(const Envelope& env) {
 
 void Node::WaitForReceipt(const std::string& tx_id, int timeout_ms,
                           std::function<void(Result<TxReceipt>)> done) {
+  if (impl_->failed) return done(Stopped(true));
   impl_->core->WaitForReceipt(tx_id, timeout_ms, std::move(done));
+  if (impl_->failed) impl_->core->CancelWaits();  // the loop died meanwhile
 }
 void Node::ReadIndex(int timeout_ms, std::function<void(Status)> done) {
-  if (!impl_->running) return done(Status::Error("STOPPED", "the node is shutting down"));
+  if (!impl_->running || impl_->failed) return done(Stopped(impl_->failed));
   impl_->core->ReadIndex(timeout_ms, std::move(done));
+  if (impl_->failed) impl_->core->CancelWaits();  // the loop died meanwhile
   std::lock_guard<std::mutex> l(impl_->mu);
   impl_->wake = true;  // hand the read to Raft now, not at the next tick
   impl_->cv.notify_one();

@@ -24,6 +24,7 @@
 #include "node/mempool.h"
 #include "node/raft_storage.h"
 #include "node/read_queue.h"
+#include "node/verified_cache.h"
 #include "node/verify_pool.h"
 
 namespace traceledger::node {
@@ -112,6 +113,7 @@ struct NodeCore::Impl {
   raft::StateType last_role = raft::StateType::kFollower;
   std::map<std::pair<uint64_t, std::string>, pb::Attestation> pending_attestations;
   uint64_t snapshot_index = 0;  // the Raft log on disk starts after it
+  bool storage_failed = false;  // a sync failed: Process() stops the node
   uint64_t apply_verified = 0;
   uint64_t apply_reused = 0;
   uint64_t forwarded_verified = 0;
@@ -130,14 +132,9 @@ struct NodeCore::Impl {
   mutable std::mutex status_mu;
   NodeStatus status;  // guarded by status_mu
 
-  // Envelopes verified at this node's door (its API, or forwarded to it as the
-  // leader): when the block that carries them is applied here, they need no
-  // second signature check, so each node verifies each signature once. Kept
-  // across role changes (a byte-for-byte match is checked at use, so an entry
-  // can never vouch for other bytes). Bounded; cleared when full.
-  static constexpr size_t kMaxVerified = 100000;  // as many as a full mempool
-  std::mutex verified_mu;
-  std::unordered_map<std::string, Envelope> verified;  // guarded by verified_mu
+  // Envelopes verified at this node's door (node/verified_cache.h); kept
+  // across role changes. As many entries as a full mempool, 32 MiB of payload.
+  VerifiedCache verified{100000, 32 << 20};
 
   std::mutex wait_mu;
   std::multimap<std::string, Waiter> waiters;  // guarded by wait_mu
@@ -179,6 +176,7 @@ struct NodeCore::Impl {
     raft_store = std::move(r).value();
     if (blocks->block_count() == 0) TL_RETURN_IF_ERROR(WriteGenesisBlock());
     TL_RETURN_IF_ERROR(RecoverState());
+    TL_RETURN_IF_ERROR(ReattestLatest());
     return StartRaft();
   }
 
@@ -226,6 +224,21 @@ struct NodeCore::Impl {
     TL_RETURN_IF_ERROR(state->Apply(r.writes, opt.sync));
     last_state_hash = r.state_hash;
     last_block_time_ms = b.header().time();
+    return Status::OK();
+  }
+
+  // A power cut can lose this node's unsynced attestation of its latest block
+  // (it is sent to peers once, when the block is applied): sign it again.
+  Status ReattestLatest() {
+    uint64_t latest = *blocks->latest_height();
+    if (latest == 0) return Status::OK();
+    std::vector<pb::Attestation> atts;
+    TL_RETURN_IF_ERROR(blocks->GetAttestations(latest, &atts));
+    for (const auto& a : atts) {
+      if (a.node_id() == opt.node_id) return Status::OK();
+    }
+    Log("attesting block " + std::to_string(latest) + " again (its attestation was not on disk)");
+    Attest(latest, blocks->latest_hash());
     return Status::OK();
   }
 
@@ -278,11 +291,20 @@ struct NodeCore::Impl {
   // One Raft tick, and what hangs off the clock.
   void Tick() {
     raft->Tick();
+    // Attestations are stored unsynced; make them durable at most a tick later.
+    if (blocks->has_unsynced_writes()) {
+      Status s = blocks->Flush();
+      if (!s.ok()) {
+        Log("FATAL: cannot sync the block store: " + s.ToString() + "; stopping");
+        storage_failed = true;
+      }
+    }
     ExpireWaiters(env->NowMillis());
     if (catching_up && ++catchup_idle_ticks >= 2 * opt.election_ticks) RequestBlocks(true);
   }
 
   bool Process() {
+    if (storage_failed) return false;
     MaybeProposeBlock();
     // Consistent reads: ask Raft (again after an election timeout unanswered).
     reads.SendDue(env->NowMillis(), int64_t{opt.election_ticks} * opt.tick_ms,
@@ -493,25 +515,12 @@ struct NodeCore::Impl {
     return Status::OK();
   }
 
-  void RememberVerified(const Envelope& e) {
-    std::lock_guard<std::mutex> l(verified_mu);
-    if (verified.size() >= kMaxVerified) verified.clear();
-    verified.emplace(e.tx_id, e);
-  }
+  void RememberVerified(const Envelope& e) { verified.Put(e); }
 
   // The envelope this node verified at the door, if `tx` is byte for byte the
   // same (then verifying it again would give the same answer). Removes it.
   std::optional<Envelope> TakeVerified(const pb::Transaction& tx, const std::string& tx_id) {
-    std::lock_guard<std::mutex> l(verified_mu);
-    auto it = verified.find(tx_id);
-    if (it == verified.end()) return std::nullopt;
-    std::optional<Envelope> out;
-    if (it->second.payload == tx.payload() && it->second.signer == tx.signer() &&
-        it->second.signature == tx.signature()) {
-      out = std::move(it->second);
-    }
-    verified.erase(it);
-    return out;
+    return verified.Take(tx_id, tx.payload(), tx.signer(), tx.signature());
   }
 
   void AcceptAttestation(uint64_t from, const pb::Attestation& a) {
@@ -860,10 +869,12 @@ Status NodeCore::Submit(const Envelope& env) {
   tx->set_payload(env.payload);
   tx->set_signer(env.signer);
   tx->set_signature(env.signature);
+  // Remembered before sending: the block may come back before Send returns.
+  impl_->RememberVerified(env);
   if (!impl_->env->Send(lead, f.SerializeAsString())) {
+    impl_->verified.Erase(env.tx_id);
     return Status::Error("NO_LEADER", "cannot reach the leader right now; retry in a moment");
   }
-  impl_->RememberVerified(env);
   return Status::OK();
 }
 

@@ -22,7 +22,7 @@ namespace {
 constexpr char kMagic[4] = {'T', 'L', 'P', '1'};
 constexpr size_t kHelloSize = 4 + 8 + 4;
 // One gathered write carries at most this many frames / bytes (at least one frame).
-constexpr size_t kMaxGatherFrames = 64;
+constexpr size_t kMaxGatherFrames = 32;  // Asio passes at most 64 buffers to one sendmsg
 constexpr size_t kMaxGatherBytes = 1 << 20;
 // Inbound reads ask for this much at a time.
 constexpr size_t kReadChunk = 64 << 10;

@@ -153,6 +153,21 @@ TEST_F(NodeApiTest, ConsistentReadsAnswerLikePlainOnes) {
   HttpResponse bad = Call("GET", "/v1/status?consistent=yes");
   EXPECT_EQ(bad.status, 400);
   EXPECT_NE(bad.body.find("BAD_QUERY"), std::string::npos);
+  // A wait that is not a whole number of milliseconds in 1..30000 is the
+  // client's mistake (not a 503 that a client would retry forever).
+  for (const char* t : {"abc", "0", "-5", "30001", "1e3", ""}) {
+    HttpResponse r = Call("GET", std::string("/v1/blocks/latest?consistent=true&timeout_ms=") + t);
+    EXPECT_EQ(r.status, 400) << t;
+    EXPECT_NE(r.body.find("BAD_QUERY"), std::string::npos) << t;
+  }
+  // The same for ?wait=commit, refused before anything is submitted.
+  std::string env = Enroll("91330100MA2B3C4D5N", "c-timeout");
+  HttpResponse late = Call("POST", "/v1/transactions?wait=commit&timeout_ms=never", env);
+  EXPECT_EQ(late.status, 400);
+  EXPECT_NE(late.body.find("BAD_QUERY"), std::string::npos);
+  // With a good timeout it is submitted and committed (refused by the rules:
+  // that USCC is enrolled already).
+  EXPECT_EQ(Call("POST", "/v1/transactions?wait=commit&timeout_ms=5000", env).status, 422);
   // Stopped: the retryable answer at once.
   node_->Stop();
   HttpResponse stopped = Call("GET", "/v1/blocks/latest?consistent=true");

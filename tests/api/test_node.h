@@ -107,6 +107,8 @@ class TestNode {
     regulator_ = *ReadKeyFile((dir_ / "regulator.json").string());
   }
   ~TestNode() {
+    // Stop the node first: a wait still pending is answered into the service.
+    if (node_) node_->Stop();
     service_.reset();
     node_.reset();
     std::filesystem::remove_all(dir_);

@@ -322,6 +322,36 @@ TEST(BlockStore, Attestations) {
   EXPECT_EQ(got[1].signature(), std::string(64, 'z'));
 }
 
+// Attestations are stored unsynced; Flush (or the next Append) syncs them.
+// An older block's hash is checked through the hash index.
+TEST(BlockStore, AttestationsAreSyncedByFlushOrAppend) {
+  ScratchDir dir;
+  BlockStoreOptions o = Options();
+  o.sync = true;
+  auto store = OpenOrDie(dir.path(), o);
+  std::vector<pb::Block> blocks = AppendChain(store.get(), 3);
+  EXPECT_FALSE(store->has_unsynced_writes());
+  pb::Attestation a;
+  a.set_node_id("n1");
+  a.set_height(1);
+  a.set_block_hash(BlockHash(kAlg, blocks[2].header()));  // block 2's hash, not 1's
+  a.set_signature(std::string(64, 's'));
+  EXPECT_EQ(store->PutAttestation(a).code(), "ATTESTATION_HASH_MISMATCH");
+  EXPECT_FALSE(store->has_unsynced_writes());
+  a.set_block_hash(BlockHash(kAlg, blocks[1].header()));
+  ASSERT_TRUE(store->PutAttestation(a).ok());
+  EXPECT_TRUE(store->has_unsynced_writes());
+  ASSERT_TRUE(store->Flush().ok());
+  EXPECT_FALSE(store->has_unsynced_writes());
+  ASSERT_TRUE(store->PutAttestation(a).ok());
+  EXPECT_TRUE(store->has_unsynced_writes());
+  ASSERT_TRUE(store->Append(MakeBlock(kAlg, 3, store->latest_hash(), 2)).ok());
+  EXPECT_FALSE(store->has_unsynced_writes());
+  std::vector<pb::Attestation> got;
+  ASSERT_TRUE(store->GetAttestations(1, &got).ok());
+  EXPECT_EQ(got.size(), 1u);
+}
+
 TEST(BlockStore, DamagedRecordIsReportedNotServed) {
   ScratchDir dir;
   auto store = OpenOrDie(dir.path(), Options());
