@@ -8,6 +8,7 @@
 #include "api/cockpit.h"
 #include "api/header_json.h"
 #include "api/pages.h"
+#include "api/trace_cache.h"
 #include "api/trace_routes.h"
 #include "api/views.h"
 #include "ledger.pb.h"
@@ -98,7 +99,10 @@ HttpResponse SingleResponse(const Item& it) {
 
 }  // namespace
 
-ApiService::ApiService(node::Node* node) : node_(node), cockpit_(std::make_unique<Cockpit>(node)) {}
+ApiService::ApiService(node::Node* node)
+    : node_(node),
+      cockpit_(std::make_unique<Cockpit>(node)),
+      trace_cache_(std::make_unique<TraceAnswerCache>()) {}
 ApiService::~ApiService() = default;
 
 void ApiService::Handle(const HttpRequest& req, Responder respond) {
@@ -123,7 +127,8 @@ void ApiService::Route(const HttpRequest& req, Responder respond) {
     if (req.method != "POST") return method_not_allowed("POST");
     return PostTransactions(req, std::move(respond));
   }
-  if (HttpResponse traced; HandleTraceRoute(node_, req, &traced)) return respond(std::move(traced));
+  if (HttpResponse traced; HandleTraceRoute(node_, trace_cache_.get(), req, &traced))
+    return respond(std::move(traced));
   if (HttpResponse view; HandleViewRoute(node_, req, &view)) return respond(std::move(view));
   if (req.method != "GET") {
     if (p.rfind("/v1/", 0) == 0 || p == "/metrics") return method_not_allowed("GET");

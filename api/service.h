@@ -20,6 +20,7 @@ inline constexpr int kMaxWaitMs = 30000;   // ?wait=commit bound
 inline constexpr int kDefaultWaitMs = 10000;
 
 class Cockpit;
+class TraceAnswerCache;
 
 class ApiService {
  public:
@@ -39,6 +40,7 @@ class ApiService {
 
   node::Node* node_;
   std::unique_ptr<Cockpit> cockpit_;
+  std::unique_ptr<TraceAnswerCache> trace_cache_;  // rendered trace answers
   HttpMetrics metrics_;
 };
 

@@ -727,7 +727,8 @@ HttpResponse TraceLot(TraceContext& c, const TraceTarget& t, const HttpRequest& 
 
 }  // namespace
 
-bool HandleTraceRoute(node::Node* node, const HttpRequest& req, HttpResponse* out) {
+bool HandleTraceRoute(node::Node* node, TraceAnswerCache* cache, const HttpRequest& req,
+                      HttpResponse* out) {
   const std::string& p = req.path;
   Result<TraceTarget> target = Status::Error("X", "");
   if (p.rfind("/v1/trace/", 0) == 0) {
@@ -752,8 +753,17 @@ bool HandleTraceRoute(node::Node* node, const HttpRequest& req, HttpResponse* ou
     *out = JsonError(400, target.status().code(), target.status().message());
     return true;
   }
+  // The generation is read before anything else, so the answer reflects at
+  // least every write before it (trace_cache.h).
+  uint64_t gen = node->read_generation();
+  std::string key;
+  if (cache) {
+    key = TraceAnswerCache::KeyOf(req);
+    if (cache->Get(gen, key, out)) return true;
+  }
   TraceContext c(node);
   *out = target->kind == TraceTarget::kLot ? TraceLot(c, *target, req) : TraceCode(c, *target, req);
+  if (cache && out->status == 200) cache->Put(gen, key, *out);
   return true;
 }
 

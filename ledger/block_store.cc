@@ -382,6 +382,7 @@ Status BlockStore::Append(const pb::Block& block) {
   latest_hash_ = hash;
   chain_id_ = header.chain_id();
   latest_time_ = header.time();
+  generation_.fetch_add(1, std::memory_order_release);
   return Status::OK();
 }
 
@@ -468,7 +469,9 @@ Status BlockStore::PutAttestation(const pb::Attestation& attestation) {
   attestation.SerializeToString(&encoded);
   leveldb::WriteOptions wo;
   wo.sync = sync_;
-  return FromLevelDb(db_->Put(wo, key, storage::EncodeRecord(key, encoded)));
+  TL_RETURN_IF_ERROR(FromLevelDb(db_->Put(wo, key, storage::EncodeRecord(key, encoded))));
+  generation_.fetch_add(1, std::memory_order_release);
+  return Status::OK();
 }
 
 Status BlockStore::GetAttestations(uint64_t height, std::vector<pb::Attestation>* out) const {
