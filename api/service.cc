@@ -11,6 +11,7 @@
 #include "api/trace_cache.h"
 #include "api/trace_routes.h"
 #include "api/views.h"
+#include "api/work_queue.h"
 #include "ledger.pb.h"
 #include "ledger/block.h"
 #include "ledger/hex.h"
@@ -102,7 +103,10 @@ HttpResponse SingleResponse(const Item& it) {
 ApiService::ApiService(node::Node* node)
     : node_(node),
       cockpit_(std::make_unique<Cockpit>(node)),
-      trace_cache_(std::make_unique<TraceAnswerCache>()) {}
+      trace_cache_(std::make_unique<TraceAnswerCache>()),
+      trace_work_(std::make_unique<WorkQueue>(kTraceThreads, kMaxQueuedTraces)) {}
+// trace_work_ is destroyed first (declared last): queued answers finish while
+// the cache and the node are still there.
 ApiService::~ApiService() = default;
 
 void ApiService::Handle(const HttpRequest& req, Responder respond) {
@@ -127,8 +131,26 @@ void ApiService::Route(const HttpRequest& req, Responder respond) {
     if (req.method != "POST") return method_not_allowed("POST");
     return PostTransactions(req, std::move(respond));
   }
-  if (HttpResponse traced; HandleTraceRoute(node_, trace_cache_.get(), req, &traced))
-    return respond(std::move(traced));
+  if (IsTracePath(p)) {
+    // A cached answer straight from the I/O thread; building one elsewhere.
+    HttpResponse cached;
+    if ((req.method == "GET" || req.method == "HEAD") &&
+        trace_cache_->Get(node_->read_generation(), TraceAnswerCache::KeyOf(req), &cached)) {
+      return respond(std::move(cached));
+    }
+    auto job = [this, req, respond]() mutable {
+      HttpResponse traced;
+      HandleTraceRoute(node_, trace_cache_.get(), req, &traced);
+      respond(std::move(traced));
+    };
+    if (!trace_work_->Post(job)) {
+      HttpResponse busy =
+          JsonError(503, "BUSY", "too many trace lookups in progress; retry shortly");
+      busy.headers.emplace_back("Retry-After", "1");
+      respond(std::move(busy));
+    }
+    return;
+  }
   if (HttpResponse view; HandleViewRoute(node_, req, &view)) return respond(std::move(view));
   if (req.method != "GET") {
     if (p.rfind("/v1/", 0) == 0 || p == "/metrics") return method_not_allowed("GET");

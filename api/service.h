@@ -18,9 +18,14 @@ namespace traceledger::api {
 inline constexpr size_t kMaxBatch = 1000;  // envelopes per POST
 inline constexpr int kMaxWaitMs = 30000;   // ?wait=commit bound
 inline constexpr int kDefaultWaitMs = 10000;
+// Uncached trace answers are built on their own threads (api/work_queue.h),
+// at most this many waiting; beyond that a trace request gets 503 BUSY.
+inline constexpr int kTraceThreads = 2;
+inline constexpr size_t kMaxQueuedTraces = 4096;
 
 class Cockpit;
 class TraceAnswerCache;
+class WorkQueue;
 
 class ApiService {
  public:
@@ -41,6 +46,7 @@ class ApiService {
   node::Node* node_;
   std::unique_ptr<Cockpit> cockpit_;
   std::unique_ptr<TraceAnswerCache> trace_cache_;  // rendered trace answers
+  std::unique_ptr<WorkQueue> trace_work_;          // builds uncached ones
   HttpMetrics metrics_;
 };
 

@@ -730,6 +730,11 @@ HttpResponse TraceLot(TraceContext& c, const TraceTarget& t, const HttpRequest& 
 
 }  // namespace
 
+bool IsTracePath(const std::string& p) {
+  return p.rfind("/v1/trace/", 0) == 0 || p.rfind("/01/", 0) == 0 || p.rfind("/00/", 0) == 0 ||
+         p == "/v1/trace";
+}
+
 bool HandleTraceRoute(node::Node* node, TraceAnswerCache* cache, const HttpRequest& req,
                       HttpResponse* out) {
   const std::string& p = req.path;

@@ -43,6 +43,8 @@ inline constexpr size_t kTraceBlockCacheBytes = 64 << 20;
 // generation is unchanged (api/trace_cache.h): byte-identical to a fresh one.
 bool HandleTraceRoute(node::Node* node, TraceAnswerCache* cache, const HttpRequest& req,
                       HttpResponse* out);
+// True for the paths HandleTraceRoute answers.
+bool IsTracePath(const std::string& path);
 
 }  // namespace traceledger::api
 
