@@ -206,8 +206,39 @@ int RunJourneys(int argc, char** argv) {
             all_ok = false;
             continue;
           }
+          std::vector<std::string> pending;
           for (const auto& item : r["results"]) {
             std::string st2 = item.value("status", "");
+            if (st2 == "ok") {
+              ++ok_count;
+              continue;
+            }
+            if (st2 == "pending" && item.contains("tx_id")) {
+              pending.push_back(item["tx_id"]);
+              continue;
+            }
+            all_ok = false;
+            (st2 == "rejected" ? rejected : failed)++;
+            // A rejected receipt carries its code, an error its error.
+            std::lock_guard<std::mutex> l(mu);
+            reasons[st2 + " " +
+                    (item.contains("error") ? item["error"].value("code", "")
+                                            : item.value("code", ""))]++;
+          }
+          // The wait timed out (e.g. during a leader change): look the
+          // transactions up until they are committed, for at most a minute.
+          auto give_up = Clock::now() + std::chrono::seconds(60);
+          for (const auto& id : pending) {
+            std::string st2 = "pending";
+            while (st2 == "pending" && Clock::now() < give_up) {
+              int s2 = conn.Get("/v1/transactions/" + id, &out);
+              json t2 = json::parse(out, nullptr, false);
+              if (s2 == 200 && t2.is_object() && t2.contains("receipt")) {
+                st2 = t2["receipt"].value("status", "?");
+              } else {
+                std::this_thread::sleep_for(std::chrono::milliseconds(500));
+              }
+            }
             if (st2 == "ok") {
               ++ok_count;
               continue;
@@ -215,11 +246,7 @@ int RunJourneys(int argc, char** argv) {
             all_ok = false;
             (st2 == "rejected" ? rejected : failed)++;
             std::lock_guard<std::mutex> l(mu);
-            // A rejected receipt carries its code; an error its error; a
-            // pending one (the wait timed out) just its status.
-            reasons[st2 + " " +
-                    (item.contains("error") ? item["error"].value("code", "")
-                                            : item.value("code", ""))]++;
+            reasons[st2 == "pending" ? "pending (not committed after 60 s)" : st2]++;
           }
         }
         return all_ok;
