@@ -72,7 +72,9 @@ class BlockCache {
     return it->second.block;
   }
   void Put(const std::string& chain, uint64_t height, std::shared_ptr<const BlockInfo> b) {
-    size_t bytes = b->block.SpaceUsedLong() + b->tx_tree.bytes() + b->receipt_tree.bytes() + 256;
+    // The encoded size (times two for the parsed form) stands for the memory:
+    // SpaceUsedLong walks the whole message (~6 % of a miss in a perf profile).
+    size_t bytes = 2 * b->block.ByteSizeLong() + b->tx_tree.bytes() + b->receipt_tree.bytes() + 256;
     if (bytes > kTraceBlockCacheBytes / 4) return;
     std::lock_guard<std::mutex> l(mu_);
     Key k{chain, height};
