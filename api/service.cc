@@ -105,8 +105,6 @@ ApiService::ApiService(node::Node* node)
       cockpit_(std::make_unique<Cockpit>(node)),
       trace_cache_(std::make_unique<TraceAnswerCache>()),
       trace_work_(std::make_unique<WorkQueue>(kTraceThreads, kMaxQueuedTraces)) {}
-// trace_work_ is destroyed first (declared last): queued answers finish while
-// the cache and the node are still there.
 ApiService::~ApiService() = default;
 
 void ApiService::Handle(const HttpRequest& req, Responder respond) {

@@ -46,8 +46,11 @@ class ApiService {
   node::Node* node_;
   std::unique_ptr<Cockpit> cockpit_;
   std::unique_ptr<TraceAnswerCache> trace_cache_;  // rendered trace answers
-  std::unique_ptr<WorkQueue> trace_work_;          // builds uncached ones
   HttpMetrics metrics_;
+  // Builds uncached trace answers. Declared last, so destroyed first: the jobs
+  // still queued run while the cache and metrics_ (their responders record
+  // into it) are alive.
+  std::unique_ptr<WorkQueue> trace_work_;
 };
 
 // The HTTP status for an error code (400 when the code is not listed).
