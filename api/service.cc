@@ -8,8 +8,10 @@
 #include "api/cockpit.h"
 #include "api/header_json.h"
 #include "api/pages.h"
+#include "api/trace_cache.h"
 #include "api/trace_routes.h"
 #include "api/views.h"
+#include "api/work_queue.h"
 #include "ledger.pb.h"
 #include "ledger/block.h"
 #include "ledger/hex.h"
@@ -98,7 +100,11 @@ HttpResponse SingleResponse(const Item& it) {
 
 }  // namespace
 
-ApiService::ApiService(node::Node* node) : node_(node), cockpit_(std::make_unique<Cockpit>(node)) {}
+ApiService::ApiService(node::Node* node)
+    : node_(node),
+      cockpit_(std::make_unique<Cockpit>(node)),
+      trace_cache_(std::make_unique<TraceAnswerCache>()),
+      trace_work_(std::make_unique<WorkQueue>(kTraceThreads, kMaxQueuedTraces)) {}
 ApiService::~ApiService() = default;
 
 void ApiService::Handle(const HttpRequest& req, Responder respond) {
@@ -155,7 +161,26 @@ void ApiService::Route(const HttpRequest& req, Responder respond) {
       return respond(JsonError(400, "BAD_QUERY", "consistent is \"true\" or \"false\""));
     }
   }
-  if (HttpResponse traced; HandleTraceRoute(node_, req, &traced)) return respond(std::move(traced));
+  if (IsTracePath(p)) {
+    // A cached answer straight from the I/O thread; building one elsewhere.
+    HttpResponse cached;
+    if ((req.method == "GET" || req.method == "HEAD") &&
+        trace_cache_->Get(node_->read_generation(), TraceAnswerCache::KeyOf(req), &cached)) {
+      return respond(std::move(cached));
+    }
+    auto job = [this, req, respond]() mutable {
+      HttpResponse traced;
+      HandleTraceRoute(node_, trace_cache_.get(), req, &traced);
+      respond(std::move(traced));
+    };
+    if (!trace_work_->Post(job)) {
+      HttpResponse busy =
+          JsonError(503, "BUSY", "too many trace lookups in progress; retry shortly");
+      busy.headers.emplace_back("Retry-After", "1");
+      respond(std::move(busy));
+    }
+    return;
+  }
   if (HttpResponse view; HandleViewRoute(node_, req, &view)) return respond(std::move(view));
   if (req.method != "GET") {
     if (p.rfind("/v1/", 0) == 0 || p == "/metrics") return method_not_allowed("GET, HEAD");

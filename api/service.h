@@ -19,8 +19,14 @@ inline constexpr size_t kMaxBatch = 1000;  // envelopes per POST
 inline constexpr int kMaxWaitMs = 30000;   // ?wait=commit bound
 inline constexpr int kDefaultWaitMs = 10000;
 inline constexpr int kDefaultReadWaitMs = 5000;  // ?consistent=true bound (timeout_ms overrides)
+// Uncached trace answers are built on their own threads (api/work_queue.h),
+// at most this many waiting; beyond that a trace request gets 503 BUSY.
+inline constexpr int kTraceThreads = 2;
+inline constexpr size_t kMaxQueuedTraces = 4096;
 
 class Cockpit;
+class TraceAnswerCache;
+class WorkQueue;
 
 class ApiService {
  public:
@@ -42,7 +48,12 @@ class ApiService {
 
   node::Node* node_;
   std::unique_ptr<Cockpit> cockpit_;
+  std::unique_ptr<TraceAnswerCache> trace_cache_;  // rendered trace answers
   HttpMetrics metrics_;
+  // Builds uncached trace answers. Declared last, so destroyed first: the jobs
+  // still queued run while the cache and metrics_ (their responders record
+  // into it) are alive.
+  std::unique_ptr<WorkQueue> trace_work_;
 };
 
 // The HTTP status for an error code (400 when the code is not listed).

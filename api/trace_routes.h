@@ -9,7 +9,8 @@
 // the blocks involved (every field, so block_hash can be recomputed) and the
 // validators' attestations of those blocks.
 //
-// Parsed blocks are cached across answers (kTraceBlockCacheBytes, LRU).
+// Parsed blocks are cached across answers (kTraceBlockCacheBytes, LRU), and
+// whole answers per node (TraceAnswerCache, exact by read generation).
 // Everything is read through indexes (the item, its per-code event list, its
 // alerts, documents, children, the blocks by height); nothing scans the state.
 // Limits: at most kMaxTraceEvents events per answer (page with events_from /
@@ -23,6 +24,7 @@
 
 #include "api/gs1.h"
 #include "api/http_server.h"
+#include "api/trace_cache.h"
 #include "node/node.h"
 
 namespace traceledger::api {
@@ -36,8 +38,13 @@ inline constexpr size_t kMaxReadingValues = 100;  // reading values shown per ev
 inline constexpr size_t kTraceBlockCacheBytes = 64 << 20;
 
 // Answers GET /v1/trace/..., /01/... and /00/... and returns true; returns
-// false (and leaves `out` alone) for any other path.
-bool HandleTraceRoute(node::Node* node, const HttpRequest& req, HttpResponse* out);
+// false (and leaves `out` alone) for any other path. With a cache (may be
+// null), 200 answers are kept and served from it while the node's read
+// generation is unchanged (api/trace_cache.h): byte-identical to a fresh one.
+bool HandleTraceRoute(node::Node* node, TraceAnswerCache* cache, const HttpRequest& req,
+                      HttpResponse* out);
+// True for the paths HandleTraceRoute answers.
+bool IsTracePath(const std::string& path);
 
 }  // namespace traceledger::api
 

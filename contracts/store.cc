@@ -86,6 +86,7 @@ Status StateStore::Apply(const std::vector<WriteOp>& writes, bool sync) {
   options.sync = sync;
   leveldb::Status s = db_->Write(options, &batch);
   if (!s.ok()) return Status::IOError("apply state writes: " + s.ToString());
+  generation_.fetch_add(1, std::memory_order_release);
   return Status::OK();
 }
 

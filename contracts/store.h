@@ -8,6 +8,8 @@
 #ifndef TRACELEDGER_CONTRACTS_STORE_H_
 #define TRACELEDGER_CONTRACTS_STORE_H_
 
+#include <atomic>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -64,10 +66,14 @@ class StateStore : public StateReader {
   void Scan(std::string_view prefix, const ScanFn& fn) const override;
   // Applies every write in one WriteBatch: all or nothing.
   Status Apply(const std::vector<WriteOp>& writes, bool sync);
+  // Bumped after every successful Apply, once its writes are visible: equal
+  // generations before and after a read mean no Apply happened in between.
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
  private:
   explicit StateStore(leveldb::DB* db) : db_(db) {}
   leveldb::DB* db_;
+  std::atomic<uint64_t> generation_{0};
 };
 
 }  // namespace traceledger

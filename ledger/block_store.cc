@@ -382,6 +382,7 @@ Status BlockStore::Append(const pb::Block& block) {
   chain_id_ = header.chain_id();
   latest_time_ = header.time();
   if (sync_) unsynced_ = false;  // the synced batch carried earlier writes too
+  generation_.fetch_add(1, std::memory_order_release);
   return Status::OK();
 }
 
@@ -477,8 +478,10 @@ Status BlockStore::PutAttestation(const pb::Attestation& attestation) {
   // LevelDB's log being one file. A process crash loses none.
   Status s =
       FromLevelDb(db_->Put(leveldb::WriteOptions(), key, storage::EncodeRecord(key, encoded)));
-  if (s.ok() && sync_) unsynced_ = true;
-  return s;
+  if (!s.ok()) return s;
+  if (sync_) unsynced_ = true;
+  generation_.fetch_add(1, std::memory_order_release);
+  return Status::OK();
 }
 
 Status BlockStore::Flush() {

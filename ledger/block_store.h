@@ -24,6 +24,7 @@
 #ifndef TRACELEDGER_LEDGER_BLOCK_STORE_H_
 #define TRACELEDGER_LEDGER_BLOCK_STORE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -136,6 +137,12 @@ class BlockStore {
   // The attestations of block `height`, ordered by node id.
   Status GetAttestations(uint64_t height, std::vector<pb::Attestation>* out) const;
 
+  // Bumped after every successful write (Append, PutAttestation), once the
+  // write is visible to readers. A reader that reads generation() = g, then
+  // reads the store, saw everything written before g; if generation() is
+  // still g afterwards, nothing was written since (answer caches, api/).
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+
   // Test hooks: raw access to the LevelDB keyspace and a full compaction (so
   // tests can corrupt table files).
   Status TEST_PutRaw(std::string_view key, std::string_view value);
@@ -161,6 +168,7 @@ class BlockStore {
   std::string chain_id_;
   int64_t latest_time_ = 0;
   bool unsynced_ = false;  // an attestation was written after the latest synced write
+  std::atomic<uint64_t> generation_{0};
 };
 
 // Key layout and record format (docs/storage.md), exposed for VerifyChain and tests.

@@ -168,6 +168,60 @@ Result<std::vector<std::string>> MerkleInclusionProof(HashAlg alg,
   return path;
 }
 
+MerkleTree::MerkleTree(HashAlg alg, const std::vector<std::string>& leaf_hashes) : alg_(alg) {
+  if (leaf_hashes.empty()) return;
+  std::string level;
+  level.reserve(leaf_hashes.size() * kHashSize);
+  for (const auto& h : leaf_hashes) {
+    assert(h.size() == kHashSize);
+    level += h;
+  }
+  levels_.push_back(std::move(level));
+  NodeHasher hasher(alg);
+  // The same pairing as RangeRoot: neighbours pair up, an unpaired last node
+  // is promoted unchanged.
+  while (levels_.back().size() > kHashSize) {
+    const std::string& below = levels_.back();
+    size_t n = below.size() / kHashSize;
+    std::string up((n + 1) / 2 * kHashSize, '\0');
+    const auto* in = reinterpret_cast<const uint8_t*>(below.data());
+    auto* out = reinterpret_cast<uint8_t*>(up.data());
+    for (size_t i = 0; i + 1 < n; i += 2) {
+      hasher.Node(in + i * kHashSize, in + (i + 1) * kHashSize, out + i / 2 * kHashSize);
+    }
+    if (n % 2 == 1) std::memcpy(out + n / 2 * kHashSize, in + (n - 1) * kHashSize, kHashSize);
+    levels_.push_back(std::move(up));
+  }
+}
+
+Result<std::vector<std::string>> MerkleTree::InclusionProof(uint64_t index) const {
+  if (index >= size()) {
+    return Status::Error("MERKLE_INDEX_OUT_OF_RANGE", "leaf index " + std::to_string(index) +
+                                                          " is not below the tree size " +
+                                                          std::to_string(size()));
+  }
+  // Bottom up: the sibling at each level, when there is one (a promoted node
+  // has none at that level), which is RFC 9162's PATH order.
+  std::vector<std::string> path;
+  for (size_t l = 0; l + 1 < levels_.size(); ++l) {
+    uint64_t sibling = index ^ 1;
+    if (sibling < levels_[l].size() / kHashSize)
+      path.push_back(levels_[l].substr(sibling * kHashSize, kHashSize));
+    index >>= 1;
+  }
+  return path;
+}
+
+std::string MerkleTree::Root() const {
+  return levels_.empty() ? MerkleEmptyRoot(alg_) : levels_.back();
+}
+
+size_t MerkleTree::bytes() const {
+  size_t b = sizeof(*this);
+  for (const auto& l : levels_) b += l.size() + sizeof(l);
+  return b;
+}
+
 Result<std::string> MerkleRootFromInclusionProof(HashAlg alg, uint64_t index, uint64_t tree_size,
                                                  std::string_view leaf_hash,
                                                  const std::vector<std::string>& proof) {

@@ -206,5 +206,6 @@ NodeStatus Node::GetStatus() const { return impl_->core->GetStatus(); }
 const Genesis& Node::genesis() const { return impl_->core->genesis(); }
 const BlockStore& Node::blocks() const { return impl_->core->blocks(); }
 const StateReader& Node::state() const { return impl_->core->state(); }
+uint64_t Node::read_generation() const { return impl_->core->read_generation(); }
 
 }  // namespace traceledger::node

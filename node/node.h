@@ -139,6 +139,10 @@ class Node {
   const Genesis& genesis() const;
   const BlockStore& blocks() const;
   const StateReader& state() const;
+  // Changes (grows) after every write readers can see: a block appended, an
+  // attestation stored, a block's state applied. Read it before reading the
+  // stores; an answer built from those reads stays exact while it is unchanged.
+  uint64_t read_generation() const;
 
   struct Impl;
 

@@ -910,6 +910,10 @@ NodeStatus NodeCore::GetStatus() const {
 const Genesis& NodeCore::genesis() const { return impl_->opt.genesis; }
 const BlockStore& NodeCore::blocks() const { return *impl_->blocks; }
 const StateReader& NodeCore::state() const { return *impl_->state; }
+// Both counters only grow, so their sum changes whenever either does.
+uint64_t NodeCore::read_generation() const {
+  return impl_->blocks->generation() + impl_->state->generation();
+}
 uint64_t NodeCore::raft_id() const { return impl_->self_id; }
 void NodeCore::Log(const std::string& line) const { impl_->Log(line); }
 

@@ -68,6 +68,7 @@ class NodeCore {
   const Genesis& genesis() const;
   const BlockStore& blocks() const;
   const StateReader& state() const;
+  uint64_t read_generation() const;  // see Node::read_generation
   uint64_t raft_id() const;
   void Log(const std::string& line) const;
 

@@ -1,22 +1,38 @@
 // traceload: a load program for a running network (docs/performance.md).
 //
+// Three modes, each bounded in count and time:
+//
 //   traceload --node URL[,URL...] --regulator FILE [--events N] [--connections C]
 //             [--batch B] [--rate EVENTS_PER_S] [--codes K]
+//     Write throughput. Enrols a manufacturer, registers a vaccine product and
+//     commissions K codes (waiting for each commit), then pre-signs N
+//     temperature readings (trace.reading) and submits them over C keep-alive
+//     connections spread over the nodes, B envelopes per request (B = 1:
+//     single-envelope requests), each with ?wait=commit. Reports committed
+//     events/s and commit latency percentiles. N <= 2,000,000.
 //
-// It enrols a manufacturer, registers a vaccine product and commissions K codes
-// (through the API, waiting for each commit), then pre-signs N temperature
-// readings (trace.reading, each a valid custody event) and submits them over C
-// keep-alive connections spread over the given nodes, B envelopes per request
-// (B = 1: single-envelope requests), each request with ?wait=commit. It
-// reports committed events/s and the commit latency percentiles of requests.
-// Bounded: N <= 2,000,000, C <= 512, and a 10-minute overall limit.
-#include <arpa/inet.h>
-#include <netdb.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <unistd.h>
+//   traceload --journeys --node URL[,...] --regulator FILE --events N
+//             [--connections C] [--codes-out FILE]
+//     Fills a network with N committed events of a realistic shape: makers
+//     commission cases of 10 codes, ship each case to a distributor with a
+//     carrier, the carrier logs a reading for the shipment, the distributor
+//     receives it and logs two readings per code: six events per code, many
+//     codes. Each connection works through units of 50 cases (1,200
+//     transactions) in dependency order, one request per step with
+//     ?wait=commit; each unit is signed just before it is sent, so memory stays
+//     at C units whatever N is. The codes of fully committed units go to
+//     --codes-out, one per line. N <= 5,000,000; a 30-minute limit.
+//
+//   traceload --read --node URL[,...] --codes-file FILE [--requests R]
+//             [--seconds S] [--connections C] [--zipf S] [--cockpit-every MS]
+//     Read throughput. C keep-alive connections spread over the nodes GET
+//     /v1/trace/{code} for codes drawn from FILE (uniformly, or Zipf-skewed
+//     with exponent S over a shuffled order) until R requests or S seconds;
+//     meanwhile one more connection GETs /v1/cockpit every MS ms (the probe).
+//     Reports requests/s, bytes, and latency p50/p90/p99/max of both.
+//     R <= 100,000,000, S <= 600, C <= 512.
+#include "tools/traceload.h"
 
-#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -32,152 +48,43 @@
 #include "ledger/hex.h"
 #include "ledger/key_file.h"
 #include "ledger/time_util.h"
-#include "tools/http_client.h"
 
-namespace {
-
+using namespace traceledger::traceload;  // NOLINT: one program's own pieces
 using nlohmann::json;
 using traceledger::HashAlg;
 using traceledger::KeyPair;
-using Clock = std::chrono::steady_clock;
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-// One keep-alive HTTP/1.1 connection (plain blocking sockets).
-class Conn {
- public:
-  Conn(std::string host, uint16_t port) : host_(std::move(host)), port_(port) {}
-  ~Conn() { Close(); }
-
-  // POSTs body to path; returns the status and fills *out with the body, or -1.
-  int Post(const std::string& path, const std::string& body, std::string* out) {
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      if (fd_ < 0 && !Open()) return -1;
-      std::string req = "POST " + path + " HTTP/1.1\r\nHost: " + host_ +
-                        "\r\nContent-Type: application/json\r\nContent-Length: " +
-                        std::to_string(body.size()) + "\r\n\r\n" + body;
-      if (!SendAll(req)) {
-        Close();
-        continue;  // the server closed an idle connection: reconnect once
-      }
-      int status = ReadResponse(out);
-      if (status < 0) {
-        Close();
-        continue;
-      }
-      return status;
-    }
-    return -1;
-  }
-
- private:
-  bool Open() {
-    addrinfo hints{}, *res = nullptr;
-    hints.ai_family = AF_INET;
-    hints.ai_socktype = SOCK_STREAM;
-    if (getaddrinfo(host_.c_str(), std::to_string(port_).c_str(), &hints, &res) != 0) return false;
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    bool ok = fd_ >= 0 && ::connect(fd_, res->ai_addr, res->ai_addrlen) == 0;
-    freeaddrinfo(res);
-    if (!ok) {
-      Close();
-      return false;
-    }
-    int one = 1;
-    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    timeval tv{60, 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    buf_.clear();
-    return true;
-  }
-  void Close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  bool SendAll(const std::string& s) {
-    size_t off = 0;
-    while (off < s.size()) {
-      ssize_t n = ::send(fd_, s.data() + off, s.size() - off, MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      off += static_cast<size_t>(n);
-    }
-    return true;
-  }
-  bool Fill() {
-    char tmp[65536];
-    ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
-    if (n <= 0) return false;
-    buf_.append(tmp, static_cast<size_t>(n));
-    return true;
-  }
-  int ReadResponse(std::string* body) {
-    size_t end;
-    while ((end = buf_.find("\r\n\r\n")) == std::string::npos) {
-      if (buf_.size() > 65536 || !Fill()) return -1;
-    }
-    std::string head = buf_.substr(0, end);
-    int status = head.size() > 12 ? std::atoi(head.c_str() + 9) : -1;
-    size_t length = 0;
-    for (size_t p = 0; p < head.size();) {
-      size_t nl = head.find("\r\n", p);
-      std::string line = head.substr(p, nl == std::string::npos ? std::string::npos : nl - p);
-      std::string lower = line;
-      for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (lower.rfind("content-length:", 0) == 0) length = std::stoul(line.substr(15));
-      if (nl == std::string::npos) break;
-      p = nl + 2;
-    }
-    while (buf_.size() < end + 4 + length) {
-      if (!Fill()) return -1;
-    }
-    *body = buf_.substr(end + 4, length);
-    buf_.erase(0, end + 4 + length);
-    return status;
-  }
-
-  std::string host_;
-  uint16_t port_;
-  int fd_ = -1;
-  std::string buf_;
-};
-
-struct Target {
-  std::string url, host;
-  uint16_t port = 0;
-};
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = std::min(v.size() - 1, static_cast<size_t>(p / 100.0 * v.size()));
-  return v[i];
-}
-
-int Fail(const std::string& s) {
-  std::fprintf(stderr, "traceload: %s\n", s.c_str());
-  return 1;
-}
-
-}  // namespace
+int RunWrites(int argc, char** argv);
 
 int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--journeys") return RunJourneys(argc, argv);
+    if (std::string(argv[i]) == "--read") return RunReads(argc, argv);
+  }
+  return RunWrites(argc, argv);
+}
+
+int RunWrites(int argc, char** argv) {
   std::string nodes_arg, regulator_path;
   size_t events = 20000, connections = 32, batch = 100, codes = 1000;
   double rate = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-    if (a == "--node") nodes_arg = next();
-    else if (a == "--regulator") regulator_path = next();
-    else if (a == "--events") events = std::stoul(next());
-    else if (a == "--connections") connections = std::stoul(next());
-    else if (a == "--batch") batch = std::stoul(next());
-    else if (a == "--rate") rate = std::stod(next());
-    else if (a == "--codes") codes = std::stoul(next());
+    if (a == "--node")
+      nodes_arg = next();
+    else if (a == "--regulator")
+      regulator_path = next();
+    else if (a == "--events")
+      events = std::stoul(next());
+    else if (a == "--connections")
+      connections = std::stoul(next());
+    else if (a == "--batch")
+      batch = std::stoul(next());
+    else if (a == "--rate")
+      rate = std::stod(next());
+    else if (a == "--codes")
+      codes = std::stoul(next());
     else {
       std::fprintf(stderr,
                    "usage: traceload --node URL[,URL...] --regulator FILE [--events N] "
@@ -185,22 +92,17 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (nodes_arg.empty() || regulator_path.empty()) return Fail("--node and --regulator are required");
+  if (nodes_arg.empty() || regulator_path.empty())
+    return Fail("--node and --regulator are required");
   if (events == 0 || events > 2000000 || connections == 0 || connections > 512 || batch == 0 ||
       batch > 1000 || codes == 0 || codes > 100000) {
-    return Fail("limits: 1 <= events <= 2,000,000; 1 <= connections <= 512; 1 <= batch <= 1000; "
-                "1 <= codes <= 100,000");
+    return Fail(
+        "limits: 1 <= events <= 2,000,000; 1 <= connections <= 512; 1 <= batch <= 1000; "
+        "1 <= codes <= 100,000");
   }
-  std::vector<Target> targets;
-  for (size_t p = 0; p <= nodes_arg.size();) {
-    size_t c = nodes_arg.find(',', p);
-    std::string url = nodes_arg.substr(p, c == std::string::npos ? std::string::npos : c - p);
-    auto u = traceledger::cli::ParseHttpUrl(url);
-    if (!u.ok()) return Fail(u.status().ToString());
-    targets.push_back({url, u->host, u->port});
-    if (c == std::string::npos) break;
-    p = c + 1;
-  }
+  auto parsed = ParseTargets(nodes_arg);
+  if (!parsed.ok()) return Fail(parsed.status().ToString());
+  std::vector<Target> targets = *parsed;
   auto reg = traceledger::ReadKeyFile(regulator_path);
   if (!reg.ok()) return Fail(reg.status().ToString());
   auto st = traceledger::cli::HttpCall("GET", targets[0].url + "/v1/status", "");
@@ -241,9 +143,10 @@ int main(int argc, char** argv) {
                     {"public_key", traceledger::ToHex(maker.public_key)},
                     {"region", "330100"}}),
               "enroll");
-  must_commit(sign(maker, "product.register",
-                   {{"product_code", gtin}, {"name", "load test vaccine"}, {"category", "vaccine"}}),
-              "product");
+  must_commit(
+      sign(maker, "product.register",
+           {{"product_code", gtin}, {"name", "load test vaccine"}, {"category", "vaccine"}}),
+      "product");
   std::vector<std::string> code_list;
   for (size_t c = 0; c < codes; ++c) {
     char buf[64];
@@ -274,11 +177,11 @@ int main(int argc, char** argv) {
                             {"celsius", 4.0 + static_cast<double>(e % 30) / 10}}}}}));
   }
   double sign_secs = std::chrono::duration<double>(Clock::now() - sign_start).count();
-  std::printf("traceload: %zu events pre-signed in %.1f s; %zu connections over %zu node(s), "
-              "%zu per request%s\n",
-              events, sign_secs, connections, targets.size(), batch,
-              rate > 0 ? (", paced to " + std::to_string(static_cast<long>(rate)) + "/s").c_str()
-                       : "");
+  std::printf(
+      "traceload: %zu events pre-signed in %.1f s; %zu connections over %zu node(s), "
+      "%zu per request%s\n",
+      events, sign_secs, connections, targets.size(), batch,
+      rate > 0 ? (", paced to " + std::to_string(static_cast<long>(rate)) + "/s").c_str() : "");
   std::fflush(stdout);
 
   // ---- run ----
@@ -321,15 +224,22 @@ int main(int argc, char** argv) {
         if (s < 0) {
           errors["CONNECTION"] += to - from;
         } else if (batch == 1) {
-          if (s == 200) ++committed_ok;
-          else if (s == 422) ++committed_rejected;
-          else errors[r.is_object() && r.contains("error") ? r["error"].value("code", "?") : std::to_string(s)]++;
+          if (s == 200)
+            ++committed_ok;
+          else if (s == 422)
+            ++committed_rejected;
+          else
+            errors[r.is_object() && r.contains("error") ? r["error"].value("code", "?")
+                                                        : std::to_string(s)]++;
         } else if (r.is_object() && r.contains("results")) {
           for (const auto& item : r["results"]) {
             std::string st2 = item.value("status", "");
-            if (st2 == "ok") ++committed_ok;
-            else if (st2 == "rejected") ++committed_rejected;
-            else errors[st2 == "error" ? item["error"].value("code", "?") : st2]++;
+            if (st2 == "ok")
+              ++committed_ok;
+            else if (st2 == "rejected")
+              ++committed_rejected;
+            else
+              errors[st2 == "error" ? item["error"].value("code", "?") : st2]++;
           }
         } else {
           errors["HTTP_" + std::to_string(s)] += to - from;

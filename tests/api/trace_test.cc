@@ -117,6 +117,13 @@ class TraceWorld {
                     const std::string& body = "") {
     return testing::CallService(*api_, method, target, body);
   }
+  // The same request to a new ApiService: its answer cache is empty, so the
+  // answer is built afresh from the stores.
+  HttpResponse CallFresh(const std::string& method, const std::string& target) {
+    ApiService fresh(node_.get());
+    return testing::CallService(fresh, method, target);
+  }
+  const KeyPair& regulator() const { return regulator_; }
 
   json Payload(const std::string& type, const json& body) {
     return {{"chain_id", node_->genesis().chain_id},
@@ -387,6 +394,61 @@ TEST_F(TraceTest, PagesOfEvents) {
     EXPECT_TRUE(rep.ok()) << rep.status.ToString();
     EXPECT_FALSE(rep.complete);
   }
+}
+
+// Answers are cached (api/trace_cache.h) but never stale: a new event for the
+// code, a quarantine and a release each change the next answer, and every
+// answer, cached or not, is byte-identical to one built without the cache.
+TEST_F(TraceTest, CachedAnswersFollowEveryChange) {
+  const std::string code = Dose(7);
+  w().Run(w().maker.key, "trace.commission",
+          {{"product_code", kGtin},
+           {"lot", "HB2026D"},
+           {"expiry", "2027-09-30"},
+           {"codes", {code}},
+           {"location", "Hangzhou plant"}});
+  const std::string target = "/v1/trace/" + UrlEncode(code);
+  auto get = [&] {
+    HttpResponse r = w().Call("GET", target);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.body;
+  };
+  auto fresh = [&] { return w().CallFresh("GET", target).body; };
+  std::string first = get();
+  EXPECT_EQ(get(), first);  // served from the cache
+  EXPECT_EQ(first, fresh());
+  EXPECT_EQ(json::parse(first)["events"].size(), 1u);
+  // Paging parameters are part of the key.
+  HttpResponse paged = w().Call("GET", target + "?events_limit=1&events_from=1");
+  EXPECT_EQ(paged.status, 200);
+  EXPECT_NE(paged.body, first);
+
+  std::string t = FormatRfc3339Millis(NowMs() - 1000);
+  w().Run(w().maker.key, "trace.reading",
+          {{"codes", {code}},
+           {"device", "plant-fridge"},
+           {"readings", {{{"time", t}, {"celsius", 5.0}}}}});
+  std::string after_event = get();
+  EXPECT_NE(after_event, first);
+  EXPECT_EQ(json::parse(after_event)["events"].size(), 2u);
+  EXPECT_EQ(get(), after_event);
+  EXPECT_EQ(after_event, fresh());
+  EXPECT_EQ(
+      json::parse(
+          w().Call("GET", target + "?events_limit=1&events_from=1").body)["events"][0]["type"],
+      "trace.reading");
+
+  w().Run(w().regulator(), "regulator.quarantine",
+          {{"codes", {code}}, {"reason", "cache test hold"}});
+  std::string held = get();
+  EXPECT_EQ(json::parse(held)["status"], "quarantined");
+  EXPECT_EQ(held.rfind("{\"warning\":", 0), 0u);
+  EXPECT_EQ(held, fresh());
+
+  w().Run(w().regulator(), "regulator.release", {{"codes", {code}}, {"reason", "cache test done"}});
+  std::string released = get();
+  EXPECT_EQ(json::parse(released)["status"], "active");
+  EXPECT_EQ(released, fresh());
 }
 
 TEST_F(TraceTest, VerifyTraceAcceptsTheRealAnswer) {

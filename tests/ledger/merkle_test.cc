@@ -388,3 +388,32 @@ TEST(Merkle, TenThousandLeavesRoot) {
 
 }  // namespace
 }  // namespace traceledger
+
+namespace traceledger {
+namespace {
+
+// MerkleTree keeps every level; its proofs and root must be exactly those of
+// the recursive RFC 9162 functions, for every size and index (odd sizes
+// promote nodes at several levels).
+TEST(Merkle, TreeLevelsGiveTheSameProofsAndRoot) {
+  std::mt19937_64 rng(7);
+  for (HashAlg alg : {HashAlg::kSha256, HashAlg::kSm3}) {
+    for (size_t n = 0; n <= 70; ++n) {
+      std::vector<std::string> leaves;
+      for (size_t i = 0; i < n; ++i) leaves.push_back(MerkleLeafHash(alg, std::to_string(rng())));
+      MerkleTree tree(alg, leaves);
+      ASSERT_EQ(tree.size(), n);
+      EXPECT_EQ(tree.Root(), n == 0 ? MerkleEmptyRoot(alg) : MerkleRootFromLeafHashes(alg, leaves));
+      for (size_t i = 0; i < n; ++i) {
+        auto want = MerkleInclusionProof(alg, leaves, i);
+        auto got = tree.InclusionProof(i);
+        ASSERT_TRUE(want.ok() && got.ok());
+        ASSERT_EQ(*got, *want) << "n=" << n << " i=" << i;
+      }
+      EXPECT_EQ(tree.InclusionProof(n).status().code(), "MERKLE_INDEX_OUT_OF_RANGE");
+    }
+  }
+}
+
+}  // namespace
+}  // namespace traceledger

@@ -1,0 +1,81 @@
+#include "api/trace_cache.h"
+
+namespace traceledger::api {
+
+std::string TraceAnswerCache::KeyOf(const HttpRequest& req) {
+  // Length-prefixed parts (decoded text may hold any byte) over the ordered
+  // query map: equal keys mean equal (path, query) pairs.
+  std::string k;
+  auto add = [&k](const std::string& part) {
+    k += std::to_string(part.size());
+    k += ':';
+    k += part;
+  };
+  add(req.path);
+  for (const auto& [name, value] : req.query) {
+    add(name);
+    add(value);
+  }
+  return k;
+}
+
+bool TraceAnswerCache::Get(uint64_t gen, const std::string& key, HttpResponse* out) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (gen != gen_) {
+    if (gen > gen_) {  // the stores moved on: nothing held can be served again
+      ClearLocked();
+      gen_ = gen;
+    }
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  auto it = map_.find(key);
+  if (it == map_.end()) {
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  lru_.splice(lru_.begin(), lru_, it->second.pos);
+  *out = it->second.answer;
+  hits_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+void TraceAnswerCache::Put(uint64_t gen, const std::string& key, const HttpResponse& answer) {
+  size_t bytes = 2 * key.size() + answer.body.size() + answer.content_type.size() + 128;
+  for (const auto& [k, v] : answer.headers) bytes += k.size() + v.size() + 64;
+  if (bytes > max_bytes_ / 8) return;
+  std::lock_guard<std::mutex> l(mu_);
+  if (gen < gen_) return;  // built from reads older than what the cache holds
+  if (gen > gen_) {
+    ClearLocked();
+    gen_ = gen;
+  }
+  if (map_.count(key)) return;
+  lru_.push_front(key);
+  map_.emplace(key, Entry{answer, bytes, lru_.begin()});
+  bytes_ += bytes;
+  while (bytes_ > max_bytes_ && !lru_.empty()) {
+    auto victim = map_.find(lru_.back());
+    bytes_ -= victim->second.bytes;
+    map_.erase(victim);
+    lru_.pop_back();
+  }
+}
+
+void TraceAnswerCache::ClearLocked() {
+  map_.clear();
+  lru_.clear();
+  bytes_ = 0;
+}
+
+size_t TraceAnswerCache::bytes() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return bytes_;
+}
+
+size_t TraceAnswerCache::entries() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return map_.size();
+}
+
+}  // namespace traceledger::api

@@ -1,0 +1,72 @@
+// A bounded cache of rendered trace answers (GET /v1/trace/..., /01/..., /00/...).
+//
+// Exactness: an answer is a function of the node's stores (state, blocks,
+// attestations) and of the request. Every entry is tagged with the node's
+// read generation (Node::read_generation) read *before* the answer was built;
+// an entry is served only while the generation is still the same, so any
+// write the answer could depend on — a new event for the code, an attestation
+// of one of its blocks, a recall or quarantine of its lot, a newer block that
+// makes it expired — makes it unservable. The cache holds one generation at a
+// time: when the generation moves on, every older entry is dropped at once.
+//
+// Limits: at most `max_bytes` of keys and bodies (LRU); an answer larger than
+// max_bytes / 8 is not kept.
+//
+// Thread-safety: all methods may be called from many threads at once.
+#ifndef TRACELEDGER_API_TRACE_CACHE_H_
+#define TRACELEDGER_API_TRACE_CACHE_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "api/http_server.h"
+
+namespace traceledger::api {
+
+inline constexpr size_t kTraceAnswerCacheBytes = 128 << 20;
+
+class TraceAnswerCache {
+ public:
+  explicit TraceAnswerCache(size_t max_bytes = kTraceAnswerCacheBytes) : max_bytes_(max_bytes) {}
+  TraceAnswerCache(const TraceAnswerCache&) = delete;
+  TraceAnswerCache& operator=(const TraceAnswerCache&) = delete;
+
+  // The key of a request: its decoded path and its decoded query parameters.
+  static std::string KeyOf(const HttpRequest& req);
+
+  // Fills *out with the answer stored for `key` at generation `gen`; false if
+  // there is none (or it belongs to another generation).
+  bool Get(uint64_t gen, const std::string& key, HttpResponse* out);
+  // Keeps `answer`, built from reads that started at generation `gen`.
+  void Put(uint64_t gen, const std::string& key, const HttpResponse& answer);
+
+  uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
+  uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
+  size_t bytes() const;
+  size_t entries() const;
+
+ private:
+  struct Entry {
+    HttpResponse answer;
+    size_t bytes;
+    std::list<std::string>::iterator pos;
+  };
+  void ClearLocked();
+
+  const size_t max_bytes_;
+  mutable std::mutex mu_;
+  uint64_t gen_ = 0;            // the generation of every entry
+  std::list<std::string> lru_;  // keys, most recent first
+  std::unordered_map<std::string, Entry> map_;
+  size_t bytes_ = 0;
+  std::atomic<uint64_t> hits_{0}, misses_{0};
+};
+
+}  // namespace traceledger::api
+
+#endif  // TRACELEDGER_API_TRACE_CACHE_H_

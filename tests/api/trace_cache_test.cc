@@ -1,0 +1,65 @@
+// TraceAnswerCache (api/trace_cache.h): one generation at a time, LRU within
+// its byte bound, keys from path and query.
+#include "api/trace_cache.h"
+
+#include <gtest/gtest.h>
+
+namespace traceledger::api {
+namespace {
+
+HttpResponse Answer(const std::string& body) {
+  HttpResponse r;
+  r.body = body;
+  return r;
+}
+
+TEST(TraceAnswerCacheTest, ServesOnlyTheGenerationItWasBuiltAt) {
+  TraceAnswerCache c(1 << 20);
+  HttpResponse out;
+  EXPECT_FALSE(c.Get(5, "k", &out));
+  c.Put(5, "k", Answer("v5"));
+  ASSERT_TRUE(c.Get(5, "k", &out));
+  EXPECT_EQ(out.body, "v5");
+  EXPECT_FALSE(c.Get(6, "k", &out));  // the stores moved on
+  EXPECT_EQ(c.entries(), 0u);         // and older entries are gone
+  c.Put(5, "k", Answer("late"));      // built from older reads: not kept
+  EXPECT_FALSE(c.Get(6, "k", &out));
+  EXPECT_EQ(c.entries(), 0u);
+  c.Put(7, "k", Answer("v7"));  // a newer generation replaces the cache
+  EXPECT_FALSE(c.Get(6, "k", &out));
+  ASSERT_TRUE(c.Get(7, "k", &out));
+  EXPECT_EQ(out.body, "v7");
+  EXPECT_EQ(c.hits(), 2u);
+}
+
+TEST(TraceAnswerCacheTest, BoundedInBytesLeastRecentlyUsedFirst) {
+  TraceAnswerCache c(8000);
+  std::string body(500, 'x');
+  HttpResponse out;
+  for (int i = 0; i < 8; ++i) c.Put(1, "k" + std::to_string(i), Answer(body));
+  EXPECT_LE(c.bytes(), 8000u);
+  EXPECT_TRUE(c.Get(1, "k0", &out));  // k0 becomes the most recent
+  for (int i = 8; i < 30; ++i) c.Put(1, "k" + std::to_string(i), Answer(body));
+  EXPECT_LE(c.bytes(), 8000u);
+  EXPECT_LT(c.entries(), 30u);
+  EXPECT_FALSE(c.Get(1, "k1", &out));               // evicted
+  EXPECT_TRUE(c.Get(1, "k29", &out));               // the newest stays
+  c.Put(1, "big", Answer(std::string(2000, 'y')));  // over max_bytes / 8
+  EXPECT_FALSE(c.Get(1, "big", &out));
+}
+
+TEST(TraceAnswerCacheTest, KeyHoldsPathAndEveryQueryParameter) {
+  HttpRequest a, b, c;
+  ASSERT_TRUE(ParseTarget("/v1/trace/X?events_from=1&events_limit=2", &a));
+  ASSERT_TRUE(ParseTarget("/v1/trace/X?events_limit=2&events_from=1", &b));
+  ASSERT_TRUE(ParseTarget("/v1/trace/X?events_from=12", &c));
+  EXPECT_EQ(TraceAnswerCache::KeyOf(a), TraceAnswerCache::KeyOf(b));
+  EXPECT_NE(TraceAnswerCache::KeyOf(a), TraceAnswerCache::KeyOf(c));
+  HttpRequest d, e;
+  ASSERT_TRUE(ParseTarget("/v1/trace/X%0Aa=1", &d));  // decoded bytes cannot forge a split
+  ASSERT_TRUE(ParseTarget("/v1/trace/X?a=1", &e));
+  EXPECT_NE(TraceAnswerCache::KeyOf(d), TraceAnswerCache::KeyOf(e));
+}
+
+}  // namespace
+}  // namespace traceledger::api
