@@ -130,6 +130,11 @@ TEST(FarmToTableScenario, SaladRefusedAtRetailUntilInspectionPasses) {
                       {"expiry", "2026-12-03"},
                       {"codes", salads}}}};
   EXPECT_REJECTED(w.Run(shop.key, "trace.transform", transform), "ROLE_FORBIDDEN");
+  // A 3-day salad made today cannot be labelled to last 5 days.
+  transform["outputs"]["expiry"] = "2026-12-05";
+  EXPECT_REJECTED(w.Run(factory.key, "trace.transform", transform), "SHELF_LIFE_EXCEEDED");
+  EXPECT_EQ(w.Status("LET1"), "active");  // the inputs were not consumed
+  transform["outputs"]["expiry"] = "2026-12-03";
   EXPECT_OK(w.Run(factory.key, "trace.transform", transform));
   EXPECT_EQ(w.Status("LET1"), "dispensed");  // consumed as an input
   EXPECT_EQ(w.Item("LET1").terminal, Terminal::kTransformed);
