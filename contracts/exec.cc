@@ -38,6 +38,7 @@ void Exec::Begin(const Envelope* e, uint32_t i) {
   tx_hex = e ? ToHex(e->tx_id) : "";
   touched_.clear();
   touched_many_.clear();
+  lots_touched_.clear();
   alert_seq_tx_ = alert_seq_block_;
 }
 
@@ -62,6 +63,7 @@ void Exec::Abort() {
   alerts_tx_.clear();
   touched_.clear();
   touched_many_.clear();
+  lots_touched_.clear();
   alert_seq_tx_ = alert_seq_block_;
 }
 
@@ -152,6 +154,18 @@ void Exec::SaveItem(ItemRec& item) {
     item.loaded_status = now;
   }
   Put(keys::Item(item.code), Encode(item));
+}
+
+void Exec::ExtendLot(LotRec& lot) {
+  if (!env) return;
+  std::string key = keys::Lot(lot.product_code, lot.lot);
+  for (const auto& k : lots_touched_)
+    if (k == key) return;  // at most 100 lots per transaction (a recall's lots[])
+  lots_touched_.push_back(std::move(key));
+  lot.head = NextHead(alg, lot.head.empty() ? ZeroHead() : lot.head, env->tx_id);
+  EventRec ev{env->tx_id, ctx.height, index, env->type};
+  Put(keys::LotEvent(lot.product_code, lot.lot, lot.event_count), Encode(ev));
+  ++lot.event_count;
 }
 
 Status Exec::Expand(const ItemRec& top, std::vector<ItemRec>* out) {

@@ -86,6 +86,10 @@ class Exec {
   // Stores an item: extends its hash chain and event list once per transaction
   // and keeps the status counters exact.
   void SaveItem(ItemRec& item);
+  // Extends the lot's hash chain and event list once per transaction (a
+  // lot-level event: a lot document, a lot inspection, a recall naming the lot).
+  // The caller saves the lot record afterwards.
+  void ExtendLot(LotRec& lot);
   // The item and every item aggregated inside it, depth first (the item first).
   // TOO_MANY if the total would exceed kMaxItemsPerTx.
   Status Expand(const ItemRec& top, std::vector<ItemRec>* out);
@@ -154,8 +158,9 @@ class Exec {
   std::map<std::string, int64_t, std::less<>> counters_block_;
   std::vector<std::pair<int64_t*, int64_t>> counters_tx_;
   std::vector<AlertRec> alerts_block_, alerts_tx_;
-  std::vector<std::string> touched_;    // codes whose chain this transaction extended
-  std::set<std::string> touched_many_;  // the same, once there are many
+  std::vector<std::string> touched_;       // codes whose chain this transaction extended
+  std::set<std::string> touched_many_;     // the same, once there are many
+  std::vector<std::string> lots_touched_;  // lot keys whose chain this transaction extended
   uint64_t alert_seq_block_ = 0, alert_seq_tx_ = 0;
   bool corrupt_ = false;
 };

@@ -60,7 +60,8 @@ void Fields(V& v, ProductRec& r) {
 template <typename V>
 void Fields(V& v, LotRec& r) {
   v(r.product_code), v(r.lot), v(r.commissioner), v(r.expiry_ms), v(r.imported),
-      v(r.origin_country), v(r.count), v(r.inspection), v(r.inspection_report);
+      v(r.origin_country), v(r.count), v(r.inspection), v(r.inspection_report), v(r.head),
+      v(r.event_count);
 }
 template <typename V>
 void Fields(V& v, ItemRec& r) {
@@ -278,6 +279,12 @@ std::string LotCode(std::string_view p, std::string_view lot, std::string_view c
 }
 std::string LotCodePrefix(std::string_view p, std::string_view lot) {
   return Join("lc|", p, "|", lot) + "|";
+}
+std::string LotEvent(std::string_view p, std::string_view lot, uint32_t seq) {
+  return Join("le|", p, "|", lot, "|", Pad(seq, 10));
+}
+std::string LotEventPrefix(std::string_view p, std::string_view lot) {
+  return Join("le|", p, "|", lot) + "|";
 }
 std::string Item(std::string_view code) { return Join("c|", code); }
 std::string Event(std::string_view code, uint32_t seq) {

@@ -97,6 +97,12 @@ struct LotRec {
   uint32_t count = 0;
   Inspection inspection = Inspection::kNone;
   std::string inspection_report;
+  // The lot's hash chain, like an item's: head = H(prev_head || tx_id) from 32
+  // zero bytes, extended once by every accepted transaction that acts on the
+  // lot as a whole (a lot document, a lot inspection, a recall naming the lot);
+  // its events are le|PRODUCT|LOT|SEQ10.
+  std::string head;  // 32 bytes, empty before the first lot event
+  uint32_t event_count = 0;
 };
 
 struct ItemRec {
@@ -208,7 +214,10 @@ std::string Product(std::string_view code);          // p|CODE -> ProductRec
 std::string Lot(std::string_view product, std::string_view lot);  // l|P|LOT -> LotRec
 std::string LotCode(std::string_view product, std::string_view lot, std::string_view code);
 std::string LotCodePrefix(std::string_view product, std::string_view lot);  // lc|P|LOT|
-std::string Item(std::string_view code);                                    // c|CODE -> ItemRec
+// le|P|LOT|SEQ10 -> EventRec: the lot's own events (its chain).
+std::string LotEvent(std::string_view product, std::string_view lot, uint32_t seq);
+std::string LotEventPrefix(std::string_view product, std::string_view lot);
+std::string Item(std::string_view code);                 // c|CODE -> ItemRec
 std::string Event(std::string_view code, uint32_t seq);  // ce|CODE|SEQ10 -> EventRec
 std::string EventPrefix(std::string_view code);
 // h|USCC|CODE -> "": items in circulation (not terminal) held by USCC.
