@@ -421,7 +421,11 @@ void Exec::FinishBlock(BlockResult* out) {
   }
   out->writes.clear();
   out->writes.reserve(block_.size());
-  for (auto& [k, v] : block_) out->writes.push_back(WriteOp{k, std::move(v)});
+  // Take the nodes out so that keys move instead of being copied.
+  while (!block_.empty()) {
+    auto node = block_.extract(block_.begin());
+    out->writes.push_back(WriteOp{std::move(node.key()), std::move(node.mapped())});
+  }
   out->alerts = std::move(alerts_block_);
 }
 

@@ -73,7 +73,9 @@ class Exec {
       if (it->second) fn(std::string_view(*it->second));
       return;
     }
-    if (auto v = base_.Get(key)) fn(std::string_view(*v));
+    std::string scratch;  // unused when the base can lend its value (MemState)
+    std::string_view v;
+    if (base_.Read(key, &scratch, &v)) fn(v);
   }
   template <typename R>
   void Save(const std::string& key, const R& r) {

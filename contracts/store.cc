@@ -5,6 +5,21 @@
 
 namespace traceledger {
 
+bool StateReader::Read(std::string_view key, std::string* scratch, std::string_view* value) const {
+  auto v = Get(key);
+  if (!v) return false;
+  *scratch = std::move(*v);
+  *value = *scratch;
+  return true;
+}
+
+bool MemState::Read(std::string_view key, std::string*, std::string_view* value) const {
+  auto it = map_.find(key);
+  if (it == map_.end()) return false;
+  *value = it->second;
+  return true;
+}
+
 std::optional<std::string> MemState::Get(std::string_view key) const {
   auto it = map_.find(key);
   if (it == map_.end()) return std::nullopt;
@@ -62,6 +77,14 @@ std::optional<std::string> StateStore::Get(std::string_view key) const {
       db_->Get(leveldb::ReadOptions(), leveldb::Slice(key.data(), key.size()), &value);
   if (!s.ok()) return std::nullopt;
   return value;
+}
+
+bool StateStore::Read(std::string_view key, std::string* scratch, std::string_view* value) const {
+  leveldb::Status s =
+      db_->Get(leveldb::ReadOptions(), leveldb::Slice(key.data(), key.size()), scratch);
+  if (!s.ok()) return false;
+  *value = *scratch;
+  return true;
 }
 
 void StateStore::Scan(std::string_view prefix, const ScanFn& fn) const {

@@ -37,6 +37,10 @@ class StateReader {
  public:
   virtual ~StateReader() = default;
   virtual std::optional<std::string> Get(std::string_view key) const = 0;
+  // Point read without a copy where the store can: on success *value views the
+  // value, valid until the store changes or *scratch is next used. The default
+  // reads through Get into *scratch.
+  virtual bool Read(std::string_view key, std::string* scratch, std::string_view* value) const;
   // Calls fn(key, value) for every key that starts with `prefix`, in ascending
   // byte order, until fn returns false.
   virtual void Scan(std::string_view prefix, const ScanFn& fn) const = 0;
@@ -45,6 +49,7 @@ class StateReader {
 class MemState : public StateReader {
  public:
   std::optional<std::string> Get(std::string_view key) const override;
+  bool Read(std::string_view key, std::string* scratch, std::string_view* value) const override;
   void Scan(std::string_view prefix, const ScanFn& fn) const override;
   void Apply(const std::vector<WriteOp>& writes);
   void Apply(std::vector<WriteOp>&& writes);  // moves keys and values in
@@ -61,6 +66,7 @@ class StateStore : public StateReader {
   // Opens (creating if missing) the LevelDB database at `path`.
   static Result<std::unique_ptr<StateStore>> Open(const std::string& path);
   std::optional<std::string> Get(std::string_view key) const override;
+  bool Read(std::string_view key, std::string* scratch, std::string_view* value) const override;
   void Scan(std::string_view prefix, const ScanFn& fn) const override;
   // Applies every write in one WriteBatch: all or nothing.
   Status Apply(const std::vector<WriteOp>& writes, bool sync);
