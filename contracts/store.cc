@@ -1,6 +1,7 @@
 #include "contracts/store.h"
 
 #include <leveldb/db.h>
+#include <leveldb/filter_policy.h>
 #include <leveldb/write_batch.h>
 
 namespace traceledger {
@@ -63,12 +64,14 @@ void MemState::Apply(std::vector<WriteOp>&& writes) {
 StateStore::~StateStore() { delete db_; }
 
 Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
+  std::unique_ptr<StateStore> store(new StateStore());
+  store->filter_.reset(leveldb::NewBloomFilterPolicy(10));
   leveldb::Options options;
   options.create_if_missing = true;
-  leveldb::DB* db = nullptr;
-  leveldb::Status s = leveldb::DB::Open(options, path, &db);
+  options.filter_policy = store->filter_.get();
+  leveldb::Status s = leveldb::DB::Open(options, path, &store->db_);
   if (!s.ok()) return Status::IOError("open state store " + path + ": " + s.ToString());
-  return std::unique_ptr<StateStore>(new StateStore(db));
+  return store;
 }
 
 std::optional<std::string> StateStore::Get(std::string_view key) const {
