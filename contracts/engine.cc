@@ -223,7 +223,7 @@ BlockResult Engine::ExecuteBlock(const StateReader& state, const BlockContext& c
       r.code = s.code();
       r.message = s.message();
     }
-    if (consume_nonce) x.PutBlock(nonce_key, env.tx_id);
+    if (consume_nonce) x.PutBlock(std::move(nonce_key), env.tx_id);
     out.receipts.push_back(std::move(r));
   }
   x.FinishBlock(&out);

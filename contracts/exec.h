@@ -20,6 +20,7 @@
 #include "contracts/engine.h"
 #include "contracts/state.h"
 #include "contracts/store.h"
+#include "ledger/hex.h"
 
 namespace traceledger {
 
@@ -53,7 +54,7 @@ class Exec {
   void Del(std::string key);
   void Scan(std::string_view prefix, const ScanFn& fn) const;
   // Writes straight into the block (survives Abort): nonces.
-  void PutBlock(const std::string& key, std::string value);
+  void PutBlock(std::string key, std::string value);
 
   // ---- typed records. Load returns false if absent (or corrupt: corrupt() set).
   template <typename R>
@@ -140,10 +141,15 @@ class Exec {
   const Envelope* env = nullptr;
   uint32_t index = 0;
   std::shared_ptr<const Signer> signer;  // set before a handler runs
-  std::string tx_hex;                    // hex of env->tx_id
+  // Hex of env->tx_id, made on first use (only transforms need it).
+  const std::string& tx_hex() {
+    if (tx_hex_.empty() && env) tx_hex_ = ToHex(env->tx_id);
+    return tx_hex_;
+  }
 
  private:
   bool FirstTouch(const std::string& code);
+  std::string tx_hex_;
   const StateReader& base_;
   void Write(std::string key, std::optional<std::string> value);
   // The block's writes so far, including the current transaction's; undo_

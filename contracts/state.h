@@ -193,6 +193,9 @@ std::string Encode(const AlertRec& r);
 std::string Encode(const DocumentRec& r);
 std::string Encode(const TransformRec& r);
 std::string Encode(const EventRec& r);
+// Encode(EventRec{tx_id, height, index, type}) without building the record.
+std::string EncodeEvent(std::string_view tx_id, uint64_t height, uint32_t index,
+                        std::string_view type);
 bool Decode(std::string_view in, EnterpriseRec* r);
 bool Decode(std::string_view in, ProductRec* r);
 bool Decode(std::string_view in, LotRec* r);

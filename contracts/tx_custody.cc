@@ -117,7 +117,7 @@ Status CheckCustodian(Exec& x, const ItemRec& item) {
 
 Status CreateItemsForTransform(Exec& x, const ProductRec& p, const std::string& lot,
                                int64_t expiry_ms, const std::vector<std::string>& codes) {
-  return CreateItems(x, p, lot, expiry_ms, codes, "", x.tx_hex);
+  return CreateItems(x, p, lot, expiry_ms, codes, "", x.tx_hex());
 }
 
 Status TxCommission(Exec& x) {

@@ -396,6 +396,18 @@ TEST(Rules, RegulatorsAddRegulators) {
                   "KEY_IN_USE");
 }
 
+TEST(Rules, EventRecordsHaveOneEncoding) {
+  EventRec ev{std::string(32, '\x7f'), 123456789012ULL, 999, "trace.commission"};
+  std::string bytes = Encode(ev);
+  EXPECT_EQ(EncodeEvent(ev.tx_id, ev.height, ev.index, ev.type), bytes);
+  EventRec back;
+  ASSERT_TRUE(Decode(bytes, &back));
+  EXPECT_EQ(back.tx_id, ev.tx_id);
+  EXPECT_EQ(back.height, ev.height);
+  EXPECT_EQ(back.index, ev.index);
+  EXPECT_EQ(back.type, ev.type);
+}
+
 TEST(Rules, EveryDocumentedTypeIsKnown) {
   World w;
   for (const char* type : {"registry.enroll",
