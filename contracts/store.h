@@ -4,13 +4,16 @@
 //
 // Thread-safety: MemState is not thread-safe. StateStore allows concurrent Get
 // and Scan (LevelDB reads are thread-safe) but Apply must not run concurrently
-// with the engine reading the same store for another block.
+// with the engine reading the same store for another block. A read error met
+// by any reader of a StateStore (an API read included) is sticky for all: the
+// store is damaged, and the node must stop applying blocks on it.
 #ifndef TRACELEDGER_CONTRACTS_STORE_H_
 #define TRACELEDGER_CONTRACTS_STORE_H_
 
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,6 +48,11 @@ class StateReader {
   // Calls fn(key, value) for every key that starts with `prefix`, in ascending
   // byte order, until fn returns false.
   virtual void Scan(std::string_view prefix, const ScanFn& fn) const = 0;
+  // The first read that failed (an I/O error or corrupt data), sticky: that Get
+  // or Read answered "absent" and that Scan stopped early, so anything computed
+  // from this reader since may be wrong. OK if no read ever failed. The engine
+  // fails a block whose execution saw this become an error.
+  virtual Status read_status() const { return Status::OK(); }
 };
 
 class MemState : public StateReader {
@@ -73,12 +81,17 @@ class StateStore : public StateReader {
   void Scan(std::string_view prefix, const ScanFn& fn) const override;
   // Applies every write in one WriteBatch: all or nothing.
   Status Apply(const std::vector<WriteOp>& writes, bool sync);
+  // Reads verify LevelDB's block checksums; a failed read is remembered here.
+  Status read_status() const override;
 
  private:
   StateStore() = default;
   // Declared before db_ so that it outlives the database.
   std::unique_ptr<const leveldb::FilterPolicy> filter_;
   leveldb::DB* db_ = nullptr;
+  void NoteReadError(const std::string& what) const;
+  mutable std::mutex err_mu_;
+  mutable Status read_status_;  // guarded by err_mu_
 };
 
 }  // namespace traceledger
