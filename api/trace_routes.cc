@@ -429,6 +429,43 @@ HttpResponse NotFoundCode(TraceContext& c, const TraceTarget& t) {
   return JsonError(404, "NOT_FOUND", msg);
 }
 
+// Events [0, end) of a chain's event list under `prefix` (a code's ce| or a
+// lot's le| events), in order.
+Status ReadEvents(const StateReader& s, const std::string& prefix, uint64_t end,
+                  std::vector<EventRec>* evs) {
+  Status st;
+  if (end == 0) return st;
+  s.Scan(prefix, [&](std::string_view, std::string_view v) {
+    EventRec e;
+    if (!Decode(v, &e)) {
+      st = Status::Corruption("event record under " + prefix);
+      return false;
+    }
+    evs->push_back(std::move(e));
+    return evs->size() < end;
+  });
+  return st;
+}
+
+// The events from `from` on, each with its proof and the chain head after it;
+// *start_head is the head before event `from`.
+Result<OJson> ChainEvents(TraceContext& c, const std::vector<EventRec>& evs, uint64_t from,
+                          const Range* range, std::string* start_head) {
+  OJson events = OJson::array();
+  std::string head = ZeroHead();
+  start_head->clear();
+  for (size_t i = 0; i < evs.size(); ++i) {
+    if (i == from) *start_head = head;
+    head = NextHead(c.alg(), head, evs[i].tx_id);
+    if (i < from) continue;
+    auto ej = EventOf(c, evs[i], static_cast<uint32_t>(i), head, range);
+    if (!ej.ok()) return ej.status();
+    events.push_back(std::move(ej).value());
+  }
+  if (start_head->empty()) *start_head = head;
+  return events;
+}
+
 // The answer for one code.
 HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest& req) {
   ItemRec item;
@@ -452,6 +489,19 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
   LotRec lot;
   bool has_lot = !item.product_code.empty() &&
                  LoadRec(c.state(), keys::Lot(item.product_code, item.lot), &lot);
+  auto lot_from = QueryNumber(req, "lot_events_from", 0, UINT32_MAX);
+  if (!lot_from.ok()) return ErrorResponse(lot_from.status());
+  auto lot_limit = QueryNumber(req, "lot_events_limit", kDefaultTraceEvents, kMaxTraceEvents);
+  if (!lot_limit.ok()) return ErrorResponse(lot_limit.status());
+  if (*lot_limit == 0)
+    return ErrorResponse(
+        BadPaging("lot_events_limit must be 1.." + std::to_string(kMaxTraceEvents)));
+  uint64_t lot_count = has_lot ? lot.event_count : 0;
+  if (*lot_from > lot_count) {
+    return ErrorResponse(BadPaging("lot_events_from " + std::to_string(*lot_from) +
+                                   " is past the " + std::to_string(lot_count) +
+                                   " events of this code's lot"));
+  }
   ItemStatus status = item.Status();
   int64_t now = c.LatestTime();
   bool expired = item.expiry_ms != 0 && now >= item.expiry_ms + 86400000LL;
@@ -536,30 +586,27 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
 
   // Events, with the chain head after each.
   std::vector<EventRec> evs;
-  std::string head = ZeroHead(), start_head;
-  uint64_t end = std::min<uint64_t>(item.event_count, *from + *limit);
-  Status read_status;
-  c.state().Scan(keys::EventPrefix(item.code), [&](std::string_view, std::string_view v) {
-    if (evs.size() >= end) return false;
-    EventRec e;
-    if (!Decode(v, &e)) {
-      read_status = Status::Corruption("event record of " + item.code);
-      return false;
-    }
-    evs.push_back(std::move(e));
-    return evs.size() < end;
-  });
+  std::string start_head;
+  Status read_status = ReadEvents(c.state(), keys::EventPrefix(item.code),
+                                  std::min<uint64_t>(item.event_count, *from + *limit), &evs);
   if (!read_status.ok()) return ErrorResponse(read_status);
-  OJson events = OJson::array();
-  for (size_t i = 0; i < evs.size(); ++i) {
-    if (i == *from) start_head = head;
-    head = NextHead(c.alg(), head, evs[i].tx_id);
-    if (i < *from) continue;
-    auto ej = EventOf(c, evs[i], static_cast<uint32_t>(i), head, &range);
-    if (!ej.ok()) return ErrorResponse(ej.status());
-    events.push_back(std::move(ej).value());
+  auto events_or = ChainEvents(c, evs, *from, &range, &start_head);
+  if (!events_or.ok()) return ErrorResponse(events_or.status());
+  OJson events = std::move(events_or).value();
+
+  // The lot's own events (lot documents, lot inspections, recalls naming the
+  // lot), with the same proofs, and the lot chain.
+  std::vector<EventRec> lot_evs;
+  std::string lot_start_head;
+  OJson lot_events = OJson::array();
+  if (has_lot) {
+    read_status = ReadEvents(c.state(), keys::LotEventPrefix(lot.product_code, lot.lot),
+                             std::min<uint64_t>(lot.event_count, *lot_from + *lot_limit), &lot_evs);
+    if (!read_status.ok()) return ErrorResponse(read_status);
+    auto le = ChainEvents(c, lot_evs, *lot_from, nullptr, &lot_start_head);
+    if (!le.ok()) return ErrorResponse(le.status());
+    lot_events = std::move(le).value();
   }
-  if (start_head.empty()) start_head = head;
 
   // Alerts that held or concern the item.
   OJson alerts = OJson::array();
@@ -634,11 +681,37 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
                          "?events_from=" + std::to_string(*from + events.size()) +
                          "&events_limit=" + std::to_string(*limit);
   }
+  size_t lot_returned = lot_events.size();
+  j["lot_events"] = std::move(lot_events);
+  if (has_lot) {
+    bool lot_complete = *lot_from == 0 && lot_returned == lot.event_count;
+    j["lot_chain"] = {
+        {"hash_alg", HashAlgName(c.alg())},
+        {"rule",
+         "head = H(prev_head || tx_id) over the lot's events (lot documents, lot inspections, "
+         "recalls naming the lot) in order, from 32 zero bytes"},
+        {"product_code", lot.product_code},
+        {"lot", lot.lot},
+        {"head", ToHex(lot.head.empty() ? ZeroHead() : lot.head)},
+        {"event_count", lot.event_count},
+        {"events_from", *lot_from},
+        {"events_returned", lot_returned},
+        {"start_head", ToHex(lot_start_head)},
+        {"complete", lot_complete}};
+    if (!lot_complete && *lot_from + lot_returned < lot.event_count) {
+      j["lot_chain"]["next"] = "/v1/trace/" + item.code +
+                               "?lot_events_from=" + std::to_string(*lot_from + lot_returned) +
+                               "&lot_events_limit=" + std::to_string(*lot_limit);
+    }
+  } else {
+    j["lot_chain"] = nullptr;
+  }
 
   // The blocks the events sit in, with their attestations.
   OJson blocks = OJson::array();
   std::set<uint64_t> used;
   for (size_t i = *from; i < evs.size(); ++i) used.insert(evs[i].height);
+  for (size_t i = *lot_from; i < lot_evs.size(); ++i) used.insert(lot_evs[i].height);
   for (const auto& [height, bi] : c.blocks()) {
     if (!used.count(height)) continue;
     OJson h = HeaderJson<OJson>(bi->block.header(), bi->hash);
@@ -726,7 +799,9 @@ HttpResponse TraceLot(TraceContext& c, const TraceTarget& t, const HttpRequest& 
   j["codes_total"] = lot.count;
   j["codes_from"] = *from;
   j["codes"] = codes;
-  j["note"] = "a lot has no per-lot proof; GET /v1/trace/{code} of a code for its events and proof";
+  j["note"] =
+      "GET /v1/trace/{code} of one of its codes for the proofs: the code's events and the lot's "
+      "own events (lot_events, lot_chain)";
   return JsonAnswer(200, j);
 }
 

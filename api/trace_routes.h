@@ -3,7 +3,8 @@
 //
 // The answer is the item as the ledger knows it (status first, with a plain
 // "warning" when it is quarantined, recalled or expired), its events in order,
-// alerts, recall, lineage, documents, the per-code hash chain and a proof that
+// alerts, recall, lineage, documents, the per-code hash chain, the events of its
+// lot as a whole with the lot's hash chain, and a proof that
 // `tracectl verify-trace` checks offline with nothing but the genesis file:
 // every event's envelope, receipt and RFC 6962 inclusion proofs, the headers of
 // the blocks involved (every field, so block_hash can be recomputed) and the
@@ -13,8 +14,9 @@
 // whole answers per node (TraceAnswerCache, exact by read generation).
 // Everything is read through indexes (the item, its per-code event list, its
 // alerts, documents, children, the blocks by height); nothing scans the state.
-// Limits: at most kMaxTraceEvents events per answer (page with events_from /
-// events_limit), kMaxTraceList children, alerts, documents or lot codes.
+// Limits: at most kMaxTraceEvents events and as many lot events per answer
+// (page with events_from / events_limit, lot_events_from / lot_events_limit),
+// kMaxTraceList children, alerts, documents or lot codes.
 //
 // Thread-safety: the functions only read the node's thread-safe stores.
 #ifndef TRACELEDGER_API_TRACE_ROUTES_H_

@@ -16,7 +16,9 @@ namespace traceledger {
 
 class Writer {
  public:
-  Writer() { out_.reserve(192); }
+  // `reserve`: the usual encoded size of the record (one allocation, and no
+  // more capacity kept by the stored value than it needs).
+  explicit Writer(size_t reserve = 192) { out_.reserve(reserve); }
   void U8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
   void Bool(bool v) { U8(v ? 1 : 0); }
   void U32(uint32_t v) { Fixed(&v, 4); }

@@ -167,6 +167,10 @@ std::string NextHead(HashAlg alg, const std::string& prev_head, const std::strin
 BlockResult Engine::ExecuteBlock(const StateReader& state, const BlockContext& ctx,
                                  const std::vector<Envelope>& txs) const {
   BlockResult out;
+  if (Status rs = state.read_status(); !rs.ok()) {
+    out.status = rs;  // the state is already known to be damaged
+    return out;
+  }
   Exec x(*this, state, ctx);
 
   // Block-time rules first: every node evaluates them at the same block time.
@@ -223,10 +227,22 @@ BlockResult Engine::ExecuteBlock(const StateReader& state, const BlockContext& c
       r.code = s.code();
       r.message = s.message();
     }
-    if (consume_nonce) x.PutBlock(nonce_key, env.tx_id);
+    if (consume_nonce) x.PutBlock(std::move(nonce_key), env.tx_id);
     out.receipts.push_back(std::move(r));
   }
   x.FinishBlock(&out);
+  if (Status rs = state.read_status(); !rs.ok()) {
+    out.status = rs;
+  } else if (x.corrupt()) {
+    out.status = Status::Corruption("a state record of block " + std::to_string(ctx.height) +
+                                    " did not decode");
+  }
+  if (!out.status.ok()) {
+    out.writes.clear();
+    out.receipts.clear();
+    out.alerts.clear();
+    return out;
+  }
   out.state_hash = ChainStateHash(genesis_.hash_alg, ctx.prev_state_hash, out.writes);
   return out;
 }

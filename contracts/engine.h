@@ -13,6 +13,8 @@
 //   still consumed (the only write it makes, plus the rejection counters), so a
 //   rejected envelope can never be replayed later; see docs/contracts.md.
 // - writes are sorted by key, each key at most once (nullopt value = delete).
+// - A state read error is never taken for an absent key: BlockResult.status
+//   says the block could not be executed (the node stops applying).
 // - state_hash = H(prev_state_hash || E(writes)), E = for each write in key
 //   order: u32be(len key) key, then 0x01 u32be(len value) value, or 0x00.
 //
@@ -64,6 +66,10 @@ struct Receipt {
 std::string EncodeReceipt(const Receipt& r);
 
 struct BlockResult {
+  // Not OK when a state read failed (I/O error, corrupt data: the reader's
+  // read_status(), or a record that does not decode): the rest of the result
+  // was computed on a wrong view of the state and must not be applied.
+  Status status;
   std::vector<WriteOp> writes;    // sorted by key
   std::vector<Receipt> receipts;  // one per envelope, in order
   std::vector<AlertRec> alerts;   // alerts opened or closed by this block, in order

@@ -35,9 +35,10 @@ void Exec::Begin(const Envelope* e, uint32_t i) {
   env = e;
   index = i;
   signer.reset();
-  tx_hex = e ? ToHex(e->tx_id) : "";
+  tx_hex_.clear();
   touched_.clear();
   touched_many_.clear();
+  lots_touched_.clear();
   alert_seq_tx_ = alert_seq_block_;
 }
 
@@ -62,6 +63,7 @@ void Exec::Abort() {
   alerts_tx_.clear();
   touched_.clear();
   touched_many_.clear();
+  lots_touched_.clear();
   alert_seq_tx_ = alert_seq_block_;
 }
 
@@ -82,8 +84,8 @@ void Exec::Write(std::string key, std::optional<std::string> value) {
   }
   it->second = std::move(value);
 }
-void Exec::PutBlock(const std::string& key, std::string value) {
-  block_.insert_or_assign(key, std::optional<std::string>(std::move(value)));
+void Exec::PutBlock(std::string key, std::string value) {
+  block_.insert_or_assign(std::move(key), std::optional<std::string>(std::move(value)));
 }
 
 void Exec::Scan(std::string_view prefix, const ScanFn& fn) const {
@@ -136,8 +138,8 @@ bool Exec::FirstTouch(const std::string& code) {
 void Exec::SaveItem(ItemRec& item) {
   if (env && FirstTouch(item.code)) {
     item.head = NextHead(alg, item.head.empty() ? ZeroHead() : item.head, env->tx_id);
-    EventRec ev{env->tx_id, ctx.height, index, env->type};
-    Put(keys::Event(item.code, item.event_count), Encode(ev));
+    Put(keys::Event(item.code, item.event_count),
+        EncodeEvent(env->tx_id, ctx.height, index, env->type));
     ++item.event_count;
   }
   if (item.terminal != Terminal::kNone && item.loaded_terminal == Terminal::kNone) {
@@ -152,6 +154,18 @@ void Exec::SaveItem(ItemRec& item) {
     item.loaded_status = now;
   }
   Put(keys::Item(item.code), Encode(item));
+}
+
+void Exec::ExtendLot(LotRec& lot) {
+  if (!env) return;
+  std::string key = keys::Lot(lot.product_code, lot.lot);
+  for (const auto& k : lots_touched_)
+    if (k == key) return;  // at most 100 lots per transaction (a recall's lots[])
+  lots_touched_.push_back(std::move(key));
+  lot.head = NextHead(alg, lot.head.empty() ? ZeroHead() : lot.head, env->tx_id);
+  Put(keys::LotEvent(lot.product_code, lot.lot, lot.event_count),
+      EncodeEvent(env->tx_id, ctx.height, index, env->type));
+  ++lot.event_count;
 }
 
 Status Exec::Expand(const ItemRec& top, std::vector<ItemRec>* out) {
@@ -407,7 +421,11 @@ void Exec::FinishBlock(BlockResult* out) {
   }
   out->writes.clear();
   out->writes.reserve(block_.size());
-  for (auto& [k, v] : block_) out->writes.push_back(WriteOp{k, std::move(v)});
+  // Take the nodes out so that keys move instead of being copied.
+  while (!block_.empty()) {
+    auto node = block_.extract(block_.begin());
+    out->writes.push_back(WriteOp{std::move(node.key()), std::move(node.mapped())});
+  }
   out->alerts = std::move(alerts_block_);
 }
 

@@ -20,6 +20,7 @@
 #include "contracts/engine.h"
 #include "contracts/state.h"
 #include "contracts/store.h"
+#include "ledger/hex.h"
 
 namespace traceledger {
 
@@ -53,7 +54,7 @@ class Exec {
   void Del(std::string key);
   void Scan(std::string_view prefix, const ScanFn& fn) const;
   // Writes straight into the block (survives Abort): nonces.
-  void PutBlock(const std::string& key, std::string value);
+  void PutBlock(std::string key, std::string value);
 
   // ---- typed records. Load returns false if absent (or corrupt: corrupt() set).
   template <typename R>
@@ -73,7 +74,9 @@ class Exec {
       if (it->second) fn(std::string_view(*it->second));
       return;
     }
-    if (auto v = base_.Get(key)) fn(std::string_view(*v));
+    std::string scratch;  // unused when the base can lend its value (MemState)
+    std::string_view v;
+    if (base_.Read(key, &scratch, &v)) fn(v);
   }
   template <typename R>
   void Save(const std::string& key, const R& r) {
@@ -86,6 +89,10 @@ class Exec {
   // Stores an item: extends its hash chain and event list once per transaction
   // and keeps the status counters exact.
   void SaveItem(ItemRec& item);
+  // Extends the lot's hash chain and event list once per transaction (a
+  // lot-level event: a lot document, a lot inspection, a recall naming the lot).
+  // The caller saves the lot record afterwards.
+  void ExtendLot(LotRec& lot);
   // The item and every item aggregated inside it, depth first (the item first).
   // TOO_MANY if the total would exceed kMaxItemsPerTx.
   Status Expand(const ItemRec& top, std::vector<ItemRec>* out);
@@ -134,10 +141,15 @@ class Exec {
   const Envelope* env = nullptr;
   uint32_t index = 0;
   std::shared_ptr<const Signer> signer;  // set before a handler runs
-  std::string tx_hex;                    // hex of env->tx_id
+  // Hex of env->tx_id, made on first use (only transforms need it).
+  const std::string& tx_hex() {
+    if (tx_hex_.empty() && env) tx_hex_ = ToHex(env->tx_id);
+    return tx_hex_;
+  }
 
  private:
   bool FirstTouch(const std::string& code);
+  std::string tx_hex_;
   const StateReader& base_;
   void Write(std::string key, std::optional<std::string> value);
   // The block's writes so far, including the current transaction's; undo_
@@ -154,8 +166,9 @@ class Exec {
   std::map<std::string, int64_t, std::less<>> counters_block_;
   std::vector<std::pair<int64_t*, int64_t>> counters_tx_;
   std::vector<AlertRec> alerts_block_, alerts_tx_;
-  std::vector<std::string> touched_;    // codes whose chain this transaction extended
-  std::set<std::string> touched_many_;  // the same, once there are many
+  std::vector<std::string> touched_;       // codes whose chain this transaction extended
+  std::set<std::string> touched_many_;     // the same, once there are many
+  std::vector<std::string> lots_touched_;  // lot keys whose chain this transaction extended
   uint64_t alert_seq_block_ = 0, alert_seq_tx_ = 0;
   bool corrupt_ = false;
 };

@@ -15,6 +15,7 @@ constexpr const char* kRoleNames[kRoleCount] = {
 
 // Visitors that walk a record's fields in one fixed order, for both directions.
 struct Enc {
+  explicit Enc(size_t reserve) : w(reserve) {}
   Writer w;
   void operator()(const std::string& s) { w.Str(s); }
   void operator()(const std::vector<std::string>& v) { w.Strs(v); }
@@ -60,7 +61,8 @@ void Fields(V& v, ProductRec& r) {
 template <typename V>
 void Fields(V& v, LotRec& r) {
   v(r.product_code), v(r.lot), v(r.commissioner), v(r.expiry_ms), v(r.imported),
-      v(r.origin_country), v(r.count), v(r.inspection), v(r.inspection_report);
+      v(r.origin_country), v(r.count), v(r.inspection), v(r.inspection_report), v(r.head),
+      v(r.event_count);
 }
 template <typename V>
 void Fields(V& v, ItemRec& r) {
@@ -99,9 +101,21 @@ void Fields(V& v, EventRec& r) {
   v(r.tx_id), v(r.height), v(r.index), v(r.type);
 }
 
+// Usual encoded sizes (a GS1 item with a hash chain head is ~230 bytes).
+template <typename R>
+constexpr size_t kReserve = 192;
+template <>
+constexpr size_t kReserve<ItemRec> = 288;
+template <>
+constexpr size_t kReserve<ShipmentRec> = 256;
+template <>
+constexpr size_t kReserve<RecallRec> = 256;
+template <>
+constexpr size_t kReserve<EventRec> = 64;
+
 template <typename R>
 std::string EncodeRec(const R& r) {
-  Enc e;
+  Enc e(kReserve<R>);
   e.w.U8(1);  // record format version
   Fields(e, const_cast<R&>(r));
   return e.w.Take();
@@ -251,6 +265,17 @@ std::string Encode(const AlertRec& r) { return EncodeRec(r); }
 std::string Encode(const DocumentRec& r) { return EncodeRec(r); }
 std::string Encode(const TransformRec& r) { return EncodeRec(r); }
 std::string Encode(const EventRec& r) { return EncodeRec(r); }
+std::string EncodeEvent(std::string_view tx_id, uint64_t height, uint32_t index,
+                        std::string_view type) {
+  // The field order of Fields(EventRec): the same bytes as Encode(EventRec).
+  Writer w(kReserve<EventRec>);
+  w.U8(1);
+  w.Str(tx_id);
+  w.U64(height);
+  w.U32(index);
+  w.Str(type);
+  return w.Take();
+}
 bool Decode(std::string_view in, EnterpriseRec* r) { return DecodeRec(in, r); }
 bool Decode(std::string_view in, ProductRec* r) { return DecodeRec(in, r); }
 bool Decode(std::string_view in, LotRec* r) { return DecodeRec(in, r); }
@@ -278,6 +303,12 @@ std::string LotCode(std::string_view p, std::string_view lot, std::string_view c
 }
 std::string LotCodePrefix(std::string_view p, std::string_view lot) {
   return Join("lc|", p, "|", lot) + "|";
+}
+std::string LotEvent(std::string_view p, std::string_view lot, uint32_t seq) {
+  return Join("le|", p, "|", lot, "|", Pad(seq, 10));
+}
+std::string LotEventPrefix(std::string_view p, std::string_view lot) {
+  return Join("le|", p, "|", lot) + "|";
 }
 std::string Item(std::string_view code) { return Join("c|", code); }
 std::string Event(std::string_view code, uint32_t seq) {

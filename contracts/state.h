@@ -97,6 +97,12 @@ struct LotRec {
   uint32_t count = 0;
   Inspection inspection = Inspection::kNone;
   std::string inspection_report;
+  // The lot's hash chain, like an item's: head = H(prev_head || tx_id) from 32
+  // zero bytes, extended once by every accepted transaction that acts on the
+  // lot as a whole (a lot document, a lot inspection, a recall naming the lot);
+  // its events are le|PRODUCT|LOT|SEQ10.
+  std::string head;  // 32 bytes, empty before the first lot event
+  uint32_t event_count = 0;
 };
 
 struct ItemRec {
@@ -187,6 +193,9 @@ std::string Encode(const AlertRec& r);
 std::string Encode(const DocumentRec& r);
 std::string Encode(const TransformRec& r);
 std::string Encode(const EventRec& r);
+// Encode(EventRec{tx_id, height, index, type}) without building the record.
+std::string EncodeEvent(std::string_view tx_id, uint64_t height, uint32_t index,
+                        std::string_view type);
 bool Decode(std::string_view in, EnterpriseRec* r);
 bool Decode(std::string_view in, ProductRec* r);
 bool Decode(std::string_view in, LotRec* r);
@@ -208,7 +217,10 @@ std::string Product(std::string_view code);          // p|CODE -> ProductRec
 std::string Lot(std::string_view product, std::string_view lot);  // l|P|LOT -> LotRec
 std::string LotCode(std::string_view product, std::string_view lot, std::string_view code);
 std::string LotCodePrefix(std::string_view product, std::string_view lot);  // lc|P|LOT|
-std::string Item(std::string_view code);                                    // c|CODE -> ItemRec
+// le|P|LOT|SEQ10 -> EventRec: the lot's own events (its chain).
+std::string LotEvent(std::string_view product, std::string_view lot, uint32_t seq);
+std::string LotEventPrefix(std::string_view product, std::string_view lot);
+std::string Item(std::string_view code);                 // c|CODE -> ItemRec
 std::string Event(std::string_view code, uint32_t seq);  // ce|CODE|SEQ10 -> EventRec
 std::string EventPrefix(std::string_view code);
 // h|USCC|CODE -> "": items in circulation (not terminal) held by USCC.

@@ -1,9 +1,25 @@
 #include "contracts/store.h"
 
 #include <leveldb/db.h>
+#include <leveldb/filter_policy.h>
 #include <leveldb/write_batch.h>
 
 namespace traceledger {
+
+bool StateReader::Read(std::string_view key, std::string* scratch, std::string_view* value) const {
+  auto v = Get(key);
+  if (!v) return false;
+  *scratch = std::move(*v);
+  *value = *scratch;
+  return true;
+}
+
+bool MemState::Read(std::string_view key, std::string*, std::string_view* value) const {
+  auto it = map_.find(key);
+  if (it == map_.end()) return false;
+  *value = it->second;
+  return true;
+}
 
 std::optional<std::string> MemState::Get(std::string_view key) const {
   auto it = map_.find(key);
@@ -48,30 +64,63 @@ void MemState::Apply(std::vector<WriteOp>&& writes) {
 StateStore::~StateStore() { delete db_; }
 
 Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
+  std::unique_ptr<StateStore> store(new StateStore());
+  store->filter_.reset(leveldb::NewBloomFilterPolicy(10));
   leveldb::Options options;
   options.create_if_missing = true;
-  leveldb::DB* db = nullptr;
-  leveldb::Status s = leveldb::DB::Open(options, path, &db);
+  options.filter_policy = store->filter_.get();
+  leveldb::Status s = leveldb::DB::Open(options, path, &store->db_);
   if (!s.ok()) return Status::IOError("open state store " + path + ": " + s.ToString());
-  return std::unique_ptr<StateStore>(new StateStore(db));
+  return store;
+}
+
+namespace {
+leveldb::ReadOptions Checked() {
+  leveldb::ReadOptions o;
+  o.verify_checksums = true;  // corrupt data is reported, never served
+  return o;
+}
+}  // namespace
+
+void StateStore::NoteReadError(const std::string& what) const {
+  std::lock_guard<std::mutex> l(err_mu_);
+  if (read_status_.ok()) read_status_ = Status::Corruption("state store read failed: " + what);
+}
+
+Status StateStore::read_status() const {
+  std::lock_guard<std::mutex> l(err_mu_);
+  return read_status_;
 }
 
 std::optional<std::string> StateStore::Get(std::string_view key) const {
   std::string value;
-  leveldb::Status s =
-      db_->Get(leveldb::ReadOptions(), leveldb::Slice(key.data(), key.size()), &value);
-  if (!s.ok()) return std::nullopt;
+  leveldb::Status s = db_->Get(Checked(), leveldb::Slice(key.data(), key.size()), &value);
+  if (!s.ok()) {
+    if (!s.IsNotFound()) NoteReadError(s.ToString());
+    return std::nullopt;
+  }
   return value;
 }
 
+bool StateStore::Read(std::string_view key, std::string* scratch, std::string_view* value) const {
+  leveldb::Status s = db_->Get(Checked(), leveldb::Slice(key.data(), key.size()), scratch);
+  if (!s.ok()) {
+    if (!s.IsNotFound()) NoteReadError(s.ToString());
+    return false;
+  }
+  *value = *scratch;
+  return true;
+}
+
 void StateStore::Scan(std::string_view prefix, const ScanFn& fn) const {
-  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(leveldb::ReadOptions()));
+  std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(Checked()));
   leveldb::Slice p(prefix.data(), prefix.size());
   for (it->Seek(p); it->Valid() && it->key().starts_with(p); it->Next()) {
     if (!fn(std::string_view(it->key().data(), it->key().size()),
             std::string_view(it->value().data(), it->value().size())))
-      break;
+      return;
   }
+  if (!it->status().ok()) NoteReadError(it->status().ToString());
 }
 
 Status StateStore::Apply(const std::vector<WriteOp>& writes, bool sync) {

@@ -4,7 +4,9 @@
 //
 // Thread-safety: MemState is not thread-safe. StateStore allows concurrent Get
 // and Scan (LevelDB reads are thread-safe) but Apply must not run concurrently
-// with the engine reading the same store for another block.
+// with the engine reading the same store for another block. A read error met
+// by any reader of a StateStore (an API read included) is sticky for all: the
+// store is damaged, and the node must stop applying blocks on it.
 #ifndef TRACELEDGER_CONTRACTS_STORE_H_
 #define TRACELEDGER_CONTRACTS_STORE_H_
 
@@ -13,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,7 +25,8 @@
 
 namespace leveldb {
 class DB;
-}
+class FilterPolicy;
+}  // namespace leveldb
 
 namespace traceledger {
 
@@ -39,14 +43,24 @@ class StateReader {
  public:
   virtual ~StateReader() = default;
   virtual std::optional<std::string> Get(std::string_view key) const = 0;
+  // Point read without a copy where the store can: on success *value views the
+  // value, valid until the store changes or *scratch is next used. The default
+  // reads through Get into *scratch.
+  virtual bool Read(std::string_view key, std::string* scratch, std::string_view* value) const;
   // Calls fn(key, value) for every key that starts with `prefix`, in ascending
   // byte order, until fn returns false.
   virtual void Scan(std::string_view prefix, const ScanFn& fn) const = 0;
+  // The first read that failed (an I/O error or corrupt data), sticky: that Get
+  // or Read answered "absent" and that Scan stopped early, so anything computed
+  // from this reader since may be wrong. OK if no read ever failed. The engine
+  // fails a block whose execution saw this become an error.
+  virtual Status read_status() const { return Status::OK(); }
 };
 
 class MemState : public StateReader {
  public:
   std::optional<std::string> Get(std::string_view key) const override;
+  bool Read(std::string_view key, std::string* scratch, std::string_view* value) const override;
   void Scan(std::string_view prefix, const ScanFn& fn) const override;
   void Apply(const std::vector<WriteOp>& writes);
   void Apply(std::vector<WriteOp>&& writes);  // moves keys and values in
@@ -60,20 +74,30 @@ class MemState : public StateReader {
 class StateStore : public StateReader {
  public:
   ~StateStore() override;
-  // Opens (creating if missing) the LevelDB database at `path`.
+  // Opens (creating if missing) the LevelDB database at `path`, with a bloom
+  // filter (10 bits per key) so that reads of absent keys (new codes, unused
+  // nonces: most of the engine's point reads) rarely touch a table block.
   static Result<std::unique_ptr<StateStore>> Open(const std::string& path);
   std::optional<std::string> Get(std::string_view key) const override;
+  bool Read(std::string_view key, std::string* scratch, std::string_view* value) const override;
   void Scan(std::string_view prefix, const ScanFn& fn) const override;
   // Applies every write in one WriteBatch: all or nothing.
   Status Apply(const std::vector<WriteOp>& writes, bool sync);
   // Bumped after every successful Apply, once its writes are visible: equal
   // generations before and after a read mean no Apply happened in between.
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  // Reads verify LevelDB's block checksums; a failed read is remembered here.
+  Status read_status() const override;
 
  private:
-  explicit StateStore(leveldb::DB* db) : db_(db) {}
-  leveldb::DB* db_;
+  StateStore() = default;
+  // Declared before db_ so that it outlives the database.
+  std::unique_ptr<const leveldb::FilterPolicy> filter_;
+  leveldb::DB* db_ = nullptr;
   std::atomic<uint64_t> generation_{0};
+  void NoteReadError(const std::string& what) const;
+  mutable std::mutex err_mu_;
+  mutable Status read_status_;  // guarded by err_mu_
 };
 
 }  // namespace traceledger

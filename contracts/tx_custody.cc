@@ -11,6 +11,28 @@ namespace traceledger {
 
 namespace {
 
+constexpr int64_t kDayMs = 86400000;
+
+// The shelf-life rule (docs/contracts.md, "trace.commission"): a product that
+// states shelf_life_days may not be given an expiry later than its production
+// date plus that many days. The production date is the UTC date of the
+// payload's `time` (when the enterprise says it made the items): back-dating
+// only moves the latest allowed expiry earlier, and a date ahead of the block
+// time is bounded by max_future_skew, so the stated time cannot stretch it.
+Status CheckShelfLife(Exec& x, const ProductRec& p, const std::string& lot, int64_t expiry_ms) {
+  if (p.shelf_life_days == 0 || expiry_ms == 0) return Status::OK();
+  int64_t t = x.env->time_ms;
+  int64_t produced = (t >= 0 ? t / kDayMs : (t - kDayMs + 1) / kDayMs) * kDayMs;
+  int64_t latest = produced + static_cast<int64_t>(p.shelf_life_days) * kDayMs;
+  if (expiry_ms <= latest) return Status::OK();
+  auto day = [](int64_t ms) { return FormatRfc3339Millis(ms).substr(0, 10); };
+  return Reject("SHELF_LIFE_EXCEEDED",
+                "expiry " + day(expiry_ms) + " of lot " + Q(lot) +
+                    " is later than the production date " + day(produced) +
+                    " (the payload time) + shelf_life_days " + std::to_string(p.shelf_life_days) +
+                    " of product " + Q(p.code) + "; the latest allowed expiry is " + day(latest));
+}
+
 // Shared by trace.commission and trace.transform outputs: creates `codes` as new
 // items of product/lot held by the signer.
 Status CreateItems(Exec& x, const ProductRec& p, const std::string& lot, int64_t expiry_ms,
@@ -22,6 +44,7 @@ Status CreateItems(Exec& x, const ProductRec& p, const std::string& lot, int64_t
   if (expiry_ms != 0 && x.ctx.time_ms >= expiry_ms + 86400000LL)
     return Reject("EXPIRED",
                   "lot " + Q(lot) + " expired on " + FormatRfc3339Millis(expiry_ms).substr(0, 10));
+  TL_RETURN_IF_ERROR(CheckShelfLife(x, p, lot, expiry_ms));
   bool gtin_product = IsValidGtin14(p.code);
   for (const auto& code : codes) {
     std::string_view gtin = GtinOfCode(code);
@@ -94,7 +117,7 @@ Status CheckCustodian(Exec& x, const ItemRec& item) {
 
 Status CreateItemsForTransform(Exec& x, const ProductRec& p, const std::string& lot,
                                int64_t expiry_ms, const std::vector<std::string>& codes) {
-  return CreateItems(x, p, lot, expiry_ms, codes, "", x.tx_hex);
+  return CreateItems(x, p, lot, expiry_ms, codes, "", x.tx_hex());
 }
 
 Status TxCommission(Exec& x) {

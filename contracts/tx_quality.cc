@@ -90,6 +90,8 @@ Status TxDocument(Exec& x) {
       return Reject("NOT_CUSTODIAN", "enterprise " + x.signer->uscc + " holds no item of lot " +
                                          Q(t.lot) + " and is not a lab");
     x.Save(keys::LotDoc(t.product, t.lot, d.doc_type), d);
+    x.ExtendLot(l);
+    x.Save(keys::Lot(t.product, t.lot), l);
   } else {
     std::vector<ItemRec> items;
     for (const auto& c : t.codes) {
@@ -223,6 +225,7 @@ Status TxInspect(Exec& x) {
     TL_RETURN_IF_ERROR(LoadLot(x, t, &l));
     l.inspection = res;
     l.inspection_report = report;
+    x.ExtendLot(l);
     x.Save(keys::Lot(t.product, t.lot), l);
     subject = "lot " + t.lot + " of " + t.product;
     if (res == Inspection::kFail) {

@@ -37,9 +37,12 @@ Status TxRecallIssue(Exec& x) {
   // Seeds: the listed codes, or every code of the listed lots.
   std::vector<std::string> queue;
   for (const auto& lot : r.lots) {
-    if (!x.Exists(keys::Lot(r.product_code, lot)))
+    LotRec l;
+    if (!x.Load(keys::Lot(r.product_code, lot), &l))
       return Reject("UNKNOWN_LOT",
                     "lot " + Q(lot) + " of " + Q(r.product_code) + " is not commissioned");
+    x.ExtendLot(l);  // a recall naming the lot is an event of the lot
+    x.Save(keys::Lot(r.product_code, lot), l);
     std::string prefix = keys::LotCodePrefix(r.product_code, lot);
     x.Scan(prefix, [&](std::string_view k, std::string_view) {
       queue.emplace_back(k.substr(prefix.size()));

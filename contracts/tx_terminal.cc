@@ -54,11 +54,11 @@ Status TxTransform(Exec& x) {
   TL_RETURN_IF_ERROR(CreateItemsForTransform(x, p, lot, expiry, codes));
   for (auto& it : in) {
     it.terminal = Terminal::kTransformed;
-    it.transformed_into = x.tx_hex;
+    it.transformed_into = x.tx_hex();
     x.SaveItem(it);
   }
   TransformRec t{x.env->tx_id, inputs, codes, product, lot};
-  x.Save(keys::Transform(x.tx_hex), t);
+  x.Save(keys::Transform(x.tx_hex()), t);
   x.Count("transforms", 1);
   return Status::OK();
 }

@@ -215,6 +215,7 @@ struct NodeCore::Impl {
     }
     BlockContext ctx{h, b.header().time(), b.header().proposer(), last_state_hash};
     BlockResult r = engine.ExecuteBlock(*state, ctx, envs);
+    if (!r.status.ok()) return r.status;  // a damaged state store: stop, never guess
     if (r.state_hash != b.header().state_hash()) {
       return Status::Corruption("executing block " + std::to_string(h) +
                                 " gives another state hash than the block records");
@@ -692,6 +693,7 @@ struct NodeCore::Impl {
     int64_t time = std::max(p.time(), last_block_time_ms);
     BlockContext ctx{height, time, p.proposer(), last_state_hash};
     BlockResult r = engine.ExecuteBlock(*state, ctx, envs);
+    if (!r.status.ok()) return r.status;  // a damaged state store: stop, never guess
     pb::Block b;
     auto* h = b.mutable_header();
     h->set_chain_id(opt.genesis.chain_id);

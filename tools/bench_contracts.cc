@@ -109,6 +109,10 @@ int main(int argc, char** argv) {
     double c0 = ThreadCpuSeconds();
     BlockContext ctx{h + 1, bt += 500, "v1", prev};
     BlockResult r = engine.ExecuteBlock(reader, ctx, blocks[h]);
+    if (!r.status.ok()) {
+      std::fprintf(stderr, "block %zu: %s\n", h + 1, r.status.ToString().c_str());
+      return 1;
+    }
     writes += r.writes.size();
     auto s1 = std::chrono::steady_clock::now();
     double c1 = ThreadCpuSeconds();

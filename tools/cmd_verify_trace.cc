@@ -32,6 +32,12 @@ int CmdVerifyTrace(int argc, char** argv) {
       rep.complete ? " (complete)" : " (a page: earlier/later events not checked)");
   std::printf("  per-code chain head: %s%s\n", rep.head.c_str(),
               rep.complete ? " (recomputed over every event)" : "");
+  if (rep.has_lot) {
+    std::printf("  lot %s events: %llu of %llu%s; lot chain head: %s\n", rep.lot.c_str(),
+                static_cast<unsigned long long>(rep.lot_events),
+                static_cast<unsigned long long>(rep.lot_event_count),
+                rep.lot_complete ? " (complete)" : " (a page)", rep.lot_head.c_str());
+  }
   if (!args->Has("quiet")) {
     for (const auto& b : rep.blocks) {
       std::string who;

@@ -206,54 +206,36 @@ Status CheckReadings(const json& ev, const json& body, const std::string& where)
   return Status::OK();
 }
 
-Status Verify(const Genesis& g, const json& a, TraceVerifyReport* rep) {
-  Doc d;
-  if (!a.is_object()) return Fail("ANSWER_MALFORMED", "the answer is not a JSON object");
-  if (a.contains("error"))
-    return Fail("ANSWER_IS_ERROR", "the answer is an error: " + a["error"].dump());
-  rep->code = d.Str(a, "code", "$");
-  rep->item_status = d.Str(a, "status", "$");
-  const json* proof = d.Object(a, "proof", "$");
-  const json* events = d.Array(a, "events", "$");
-  const json* chain = d.Object(a, "chain", "$");
-  TL_RETURN_IF_ERROR(d.status);
-  // The chain.
-  std::string alg_name = d.Str(*proof, "hash_alg", "$.proof");
-  std::string chain_id = d.Str(*proof, "chain_id", "$.proof");
-  std::string ghash = d.Hex(*proof, "genesis_hash", "$.proof", 32);
-  TL_RETURN_IF_ERROR(d.status);
-  if (alg_name != HashAlgName(g.hash_alg) || chain_id != g.chain_id || ghash != g.hash)
-    return Fail("WRONG_CHAIN", "the answer is for chain \"" + chain_id + "\" (" + alg_name +
-                                   "), not this genesis' \"" + g.chain_id + "\" (" +
-                                   HashAlgName(g.hash_alg) + ")");
-  // Blocks.
-  const json* blocks = d.Array(*proof, "blocks", "$.proof");
-  TL_RETURN_IF_ERROR(d.status);
-  std::map<uint64_t, Block> by_height;
-  for (size_t i = 0; i < blocks->size(); ++i) {
-    Block b;
-    TraceVerifyReport::BlockCheck check;
-    TL_RETURN_IF_ERROR(
-        CheckBlock(g, d, (*blocks)[i], "$.proof.blocks[" + std::to_string(i) + "]", &b, &check));
-    rep->blocks.push_back(check);
-    by_height[b.header.height()] = std::move(b);
-  }
-  // Events.
-  uint64_t from = d.U64(*chain, "events_from", "$.chain");
-  rep->event_count = d.U64(*chain, "event_count", "$.chain");
-  std::string start_head = d.Hex(*chain, "start_head", "$.chain", 32);
-  std::string final_head = d.Hex(*chain, "head", "$.chain", 32);
+// Checks one hash chain's events (the item's or its lot's): numbering, order,
+// each envelope, its inclusion in its block and its "ok" receipt, and the
+// chain heads. `epath`/`cpath` are the JSON paths of the events and the chain.
+struct ChainCheck {
+  uint64_t events = 0, event_count = 0;
+  bool complete = false;
+  std::string head;                          // hex, recomputed
+  std::vector<std::string> tx_ids;           // raw, of the events checked
+  std::vector<std::string> inspect_reports;  // report_id of its trace.inspect events
+};
+Status CheckChain(const Genesis& g, Doc& d, const json& events, const json& chain,
+                  const std::string& epath, const std::string& cpath, const std::string& what,
+                  const std::string& chain_name, const std::map<uint64_t, Block>& by_height,
+                  ChainCheck* out) {
+  uint64_t from = d.U64(chain, "events_from", cpath);
+  out->event_count = d.U64(chain, "event_count", cpath);
+  std::string start_head = d.Hex(chain, "start_head", cpath, 32);
+  std::string final_head = d.Hex(chain, "head", cpath, 32);
   TL_RETURN_IF_ERROR(d.status);
   std::string head = from == 0 ? std::string(32, '\0') : start_head;
   if (from == 0 && start_head != head)
-    return Fail("CHAIN_HEAD_MISMATCH", "chain.start_head of an answer from event 0 must be zero");
+    return Fail("CHAIN_HEAD_MISMATCH",
+                cpath.substr(2) + ".start_head of an answer from event 0 must be zero");
   // Numbering and order first, so a dropped or moved event is named as such.
   std::vector<uint64_t> seqs;
-  for (size_t i = 0; i < events->size(); ++i) {
-    std::string p = "$.events[" + std::to_string(i) + "]";
-    seqs.push_back(d.U64((*events)[i], "seq", p));
-    d.U64((*events)[i], "height", p);
-    d.U64((*events)[i], "index", p);
+  for (size_t i = 0; i < events.size(); ++i) {
+    std::string p = epath + "[" + std::to_string(i) + "]";
+    seqs.push_back(d.U64(events[i], "seq", p));
+    d.U64(events[i], "height", p);
+    d.U64(events[i], "index", p);
     TL_RETURN_IF_ERROR(d.status);
   }
   for (size_t i = 0; i < seqs.size(); ++i) {
@@ -261,24 +243,24 @@ Status Verify(const Genesis& g, const json& a, TraceVerifyReport* rep) {
     if (seqs[i] == expect) continue;
     bool later = std::find(seqs.begin() + i, seqs.end(), expect) != seqs.end();
     if (later)
-      return Fail("EVENT_REORDERED", "event #" + std::to_string(expect) + " comes after #" +
+      return Fail("EVENT_REORDERED", what + " #" + std::to_string(expect) + " comes after #" +
                                          std::to_string(seqs[i]) + ": events are out of order");
-    return Fail("EVENT_DROPPED", "expected event #" + std::to_string(expect) + " but found #" +
-                                     std::to_string(seqs[i]) + ": event #" +
+    return Fail("EVENT_DROPPED", "expected " + what + " #" + std::to_string(expect) +
+                                     " but found #" + std::to_string(seqs[i]) + ": event #" +
                                      std::to_string(expect) + " was left out");
   }
-  for (size_t i = 1; i < events->size(); ++i) {
-    const json& a = (*events)[i - 1];
-    const json& b = (*events)[i];
+  for (size_t i = 1; i < events.size(); ++i) {
+    const json& a = events[i - 1];
+    const json& b = events[i];
     uint64_t ah = a["height"], ai = a["index"], bh = b["height"], bi = b["index"];
     if (bh < ah || (bh == ah && bi <= ai))
-      return Fail("EVENT_ORDER", "event #" + std::to_string(seqs[i]) + " (height " +
+      return Fail("EVENT_ORDER", what + " #" + std::to_string(seqs[i]) + " (height " +
                                      std::to_string(bh) + ", index " + std::to_string(bi) +
                                      ") is not after the event before it in the ledger");
   }
-  for (size_t i = 0; i < events->size(); ++i) {
-    const json& ev = (*events)[i];
-    std::string p = "$.events[" + std::to_string(i) + "]";
+  for (size_t i = 0; i < events.size(); ++i) {
+    const json& ev = events[i];
+    std::string p = epath + "[" + std::to_string(i) + "]";
     uint64_t seq = d.U64(ev, "seq", p);
     std::string tx_hex = d.Str(ev, "tx_id", p);
     uint64_t height = d.U64(ev, "height", p);
@@ -286,7 +268,7 @@ Status Verify(const Genesis& g, const json& a, TraceVerifyReport* rep) {
     std::string stated_head = d.Hex(ev, "chain_head", p, 32);
     const json* pr = d.Object(ev, "proof", p);
     TL_RETURN_IF_ERROR(d.status);
-    std::string where = "event #" + std::to_string(seq) + " (tx " + Short(tx_hex) + ")";
+    std::string where = what + " #" + std::to_string(seq) + " (tx " + Short(tx_hex) + ")";
     // Envelope: signature and tx id.
     const json* env = d.Object(*pr, "envelope", p + ".proof");
     TL_RETURN_IF_ERROR(d.status);
@@ -380,23 +362,131 @@ Status Verify(const Genesis& g, const json& a, TraceVerifyReport* rep) {
     // The per-code chain.
     head = Hash2(g.hash_alg, head, e->tx_id);
     if (head != stated_head)
-      return Fail("CHAIN_HEAD_MISMATCH", where + ": the per-code chain recomputed to here is " +
+      return Fail("CHAIN_HEAD_MISMATCH", where + ": the " + chain_name + " recomputed to here is " +
                                              Short(ToHex(head)) + ", the answer says " +
                                              Short(ToHex(stated_head)));
-    ++rep->events;
+    ++out->events;
+    out->tx_ids.push_back(e->tx_id);
+    if (e->type == "trace.inspect" && body.contains("report_id") && body["report_id"].is_string())
+      out->inspect_reports.push_back(body["report_id"].get<std::string>());
   }
-  rep->head = ToHex(head);
-  rep->complete = from == 0 && rep->events == rep->event_count;
-  bool says_complete = chain->contains("complete") && (*chain)["complete"] == true;
-  if (says_complete && !rep->complete)
+  out->head = ToHex(head);
+  out->complete = from == 0 && out->events == out->event_count;
+  bool says_complete = chain.contains("complete") && chain["complete"] == true;
+  if (says_complete && !out->complete)
     return Fail("EVENT_COUNT_MISMATCH", "the answer says it is complete but holds " +
-                                            std::to_string(rep->events) + " of " +
-                                            std::to_string(rep->event_count) + " events");
-  if (from + rep->events > rep->event_count)
-    return Fail("EVENT_COUNT_MISMATCH", "more events than chain.event_count");
-  if (from + rep->events == rep->event_count && head != final_head)
+                                            std::to_string(out->events) + " of " +
+                                            std::to_string(out->event_count) + " " + what + "s");
+  if (from + out->events > out->event_count)
+    return Fail("EVENT_COUNT_MISMATCH",
+                "more " + what + "s than " + cpath.substr(2) + ".event_count");
+  if (from + out->events == out->event_count && head != final_head)
     return Fail("CHAIN_HEAD_MISMATCH", "the events end at head " + Short(ToHex(head)) +
-                                           " but the code's head is " + Short(ToHex(final_head)));
+                                           " but the stated head is " + Short(ToHex(final_head)));
+  return Status::OK();
+}
+
+Status Verify(const Genesis& g, const json& a, TraceVerifyReport* rep) {
+  Doc d;
+  if (!a.is_object()) return Fail("ANSWER_MALFORMED", "the answer is not a JSON object");
+  if (a.contains("error"))
+    return Fail("ANSWER_IS_ERROR", "the answer is an error: " + a["error"].dump());
+  rep->code = d.Str(a, "code", "$");
+  rep->item_status = d.Str(a, "status", "$");
+  const json* proof = d.Object(a, "proof", "$");
+  const json* events = d.Array(a, "events", "$");
+  const json* chain = d.Object(a, "chain", "$");
+  TL_RETURN_IF_ERROR(d.status);
+  // The chain.
+  std::string alg_name = d.Str(*proof, "hash_alg", "$.proof");
+  std::string chain_id = d.Str(*proof, "chain_id", "$.proof");
+  std::string ghash = d.Hex(*proof, "genesis_hash", "$.proof", 32);
+  TL_RETURN_IF_ERROR(d.status);
+  if (alg_name != HashAlgName(g.hash_alg) || chain_id != g.chain_id || ghash != g.hash)
+    return Fail("WRONG_CHAIN", "the answer is for chain \"" + chain_id + "\" (" + alg_name +
+                                   "), not this genesis' \"" + g.chain_id + "\" (" +
+                                   HashAlgName(g.hash_alg) + ")");
+  // Blocks.
+  const json* blocks = d.Array(*proof, "blocks", "$.proof");
+  TL_RETURN_IF_ERROR(d.status);
+  std::map<uint64_t, Block> by_height;
+  for (size_t i = 0; i < blocks->size(); ++i) {
+    Block b;
+    TraceVerifyReport::BlockCheck check;
+    TL_RETURN_IF_ERROR(
+        CheckBlock(g, d, (*blocks)[i], "$.proof.blocks[" + std::to_string(i) + "]", &b, &check));
+    rep->blocks.push_back(check);
+    by_height[b.header.height()] = std::move(b);
+  }
+  ChainCheck item;
+  TL_RETURN_IF_ERROR(CheckChain(g, d, *events, *chain, "$.events", "$.chain", "event",
+                                "per-code chain", by_height, &item));
+  rep->events = item.events;
+  rep->event_count = item.event_count;
+  rep->complete = item.complete;
+  rep->head = item.head;
+  // The lot's chain: lot-level events (lot documents, lot inspections, recalls
+  // naming the lot) with the same proofs.
+  const json& lot = a.contains("lot") ? a["lot"] : json();
+  if (lot.is_string()) {
+    const json* lot_events = d.Array(a, "lot_events", "$");
+    const json* lot_chain = d.Object(a, "lot_chain", "$");
+    TL_RETURN_IF_ERROR(d.status);
+    ChainCheck lc;
+    TL_RETURN_IF_ERROR(CheckChain(g, d, *lot_events, *lot_chain, "$.lot_events", "$.lot_chain",
+                                  "lot event", "lot chain", by_height, &lc));
+    // Each lot event must be about this lot (its signed body names it).
+    std::string product;
+    if (a.contains("product") && a["product"].is_object()) product = a["product"].value("code", "");
+    for (size_t i = 0; i < lot_events->size(); ++i) {
+      const json& body = (*lot_events)[i]["body"];  // equal to the signed body (checked)
+      bool names =
+          body.is_object() && body.value("product_code", "") == product &&
+          ((body.contains("lot") && body["lot"] == lot) ||
+           (body.contains("lots") && body["lots"].is_array() &&
+            std::find(body["lots"].begin(), body["lots"].end(), lot) != body["lots"].end()));
+      if (!names)
+        return Fail("LOT_EVENT_MISMATCH",
+                    "$.lot_events[" + std::to_string(i) + "]'s signed body does not name lot \"" +
+                        lot.get<std::string>() + "\" of product \"" + product + "\"");
+    }
+    rep->has_lot = true;
+    rep->lot = lot.get<std::string>();
+    rep->lot_events = lc.events;
+    rep->lot_event_count = lc.event_count;
+    rep->lot_complete = lc.complete;
+    rep->lot_head = lc.head;
+    // What the answer states about the lot must be proven by the lot's events.
+    auto proven = [&](const ChainCheck& c, const std::string& tx) {
+      return std::find(c.tx_ids.begin(), c.tx_ids.end(), tx) != c.tx_ids.end();
+    };
+    const json* docs = a.contains("documents") ? &a["documents"] : nullptr;
+    for (size_t i = 0; docs && docs->is_array() && i < docs->size(); ++i) {
+      const json& doc = (*docs)[i];
+      std::string p = "$.documents[" + std::to_string(i) + "]";
+      std::string scope = d.Str(doc, "scope", p);
+      std::string tx = d.Hex(doc, "tx_id", p, 32);
+      TL_RETURN_IF_ERROR(d.status);
+      const ChainCheck& c = scope == "lot" ? lc : item;
+      if (!c.complete) continue;  // a page: the document's event may be on another page
+      if (!proven(c, tx))
+        return Fail("DOCUMENT_UNPROVEN", p + " (" + d.Str(doc, "doc_type", p) + ", tx " +
+                                             Short(ToHex(tx)) + ") is not among the " +
+                                             (scope == "lot" ? "lot's" : "code's") +
+                                             " events: a document event was dropped");
+    }
+    if (lc.complete && a.contains("lot_info") && a["lot_info"].is_object()) {
+      const json& li = a["lot_info"];
+      if (li.contains("inspection") && li["inspection"].is_string()) {
+        std::string report = li.value("inspection_report", "");
+        if (std::find(lc.inspect_reports.begin(), lc.inspect_reports.end(), report) ==
+            lc.inspect_reports.end())
+          return Fail("INSPECTION_UNPROVEN", "$.lot_info.inspection names report \"" + report +
+                                                 "\", which no trace.inspect event of the lot " +
+                                                 "carries: an inspection event was dropped");
+      }
+    }
+  }
   return Status::OK();
 }
 

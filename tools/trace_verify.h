@@ -26,6 +26,13 @@
 //   RECEIPT_INCLUSION_INVALID the receipt proof does not lead to receipts_root
 //   CHAIN_HEAD_MISMATCH     H(prev || tx_id) over the events != a stated head
 //   EVENT_COUNT_MISMATCH    "complete" but events are missing, or counts disagree
+// The same checks, with the same codes, then run over lot_events against
+// lot_chain (the lot's own chain) when the item has a lot; then:
+//   LOT_EVENT_MISMATCH      a lot event whose signed body does not name the lot
+//   DOCUMENT_UNPROVEN       a listed document whose tx is not among the (complete)
+//                           events of its scope (the code's or the lot's chain)
+//   INSPECTION_UNPROVEN     lot_info.inspection names a report that no trace.inspect
+//                           event of the (complete) lot chain carries
 //
 // Thread-safety: pure function.
 #ifndef TRACELEDGER_TOOLS_TRACE_VERIFY_H_
@@ -49,6 +56,12 @@ struct TraceVerifyReport {
   uint64_t event_count = 0;  // events the code has
   bool complete = false;     // all of them, from the first
   std::string head;          // hex, recomputed
+  // The item's lot chain (when the item has a lot).
+  bool has_lot = false;
+  std::string lot;
+  uint64_t lot_events = 0, lot_event_count = 0;
+  bool lot_complete = false;
+  std::string lot_head;  // hex, recomputed
   struct BlockCheck {
     uint64_t height = 0;
     std::vector<std::string> attested_by;  // distinct validator ids with a valid signature

@@ -19,6 +19,7 @@
 #include "ledger.pb.h"
 #include "ledger/block.h"
 #include "ledger/envelope.h"
+#include "ledger/hash.h"
 #include "ledger/hex.h"
 #include "ledger/key_file.h"
 #include "ledger/keys.h"
@@ -201,6 +202,21 @@ class TraceWorld {
                     {"expiry", "2027-07-31"},
                     {"codes", {Dose(4), Dose(5)}},
                     {"location", "Hangzhou plant"}})});
+    // Lot A's release certificate (批签发) and a regulator's inspection of the
+    // lot: lot-level events, in lot A's own chain.
+    Run(maker.key, "trace.document",
+        {{"product_code", kGtin},
+         {"lot", "HB2026A"},
+         {"doc_type", "lot_release_certificate"},
+         {"doc_id", "NIFDC-2026-0815"},
+         {"sha256", std::string(64, 'a')},
+         {"issuer", "NIFDC"}});
+    Run(regulator_, "trace.inspect",
+        {{"product_code", kGtin},
+         {"lot", "HB2026A"},
+         {"result", "pass"},
+         {"report_id", "ZJ-INS-77"},
+         {"sha256", std::string(64, 'c')}});
     // Dose 9 is packed into a case (a logistic unit with an SSCC).
     Run(maker.key, "trace.aggregate", {{"parent", kCase}, {"children", {Dose(9)}}});
     Run(maker.key, "trace.ship",
@@ -302,7 +318,7 @@ TEST_F(TraceTest, QuarantinedDoseSaysSoFirstWithItsHistory) {
   EXPECT_EQ(j["chain"]["event_count"], 5);
   EXPECT_EQ(j["chain"]["complete"], true);
   EXPECT_EQ(j["chain"]["head"], j["events"][4]["chain_head"]);
-  EXPECT_EQ(j["proof"]["blocks"].size(), 5u);
+  EXPECT_EQ(j["proof"]["blocks"].size(), 7u);  // its 5 events' and its lot's 2
   for (const auto& b : j["proof"]["blocks"]) EXPECT_GE(b["attestations"].size(), 1u);
 
   // Dose 2 travelled with it but stayed in range.
@@ -457,8 +473,57 @@ TEST_F(TraceTest, VerifyTraceAcceptsTheRealAnswer) {
     auto rep = cli::VerifyTraceAnswer(g, Trace(code).dump());
     ASSERT_TRUE(rep.ok()) << code << ": " << rep.status.ToString();
     EXPECT_TRUE(rep.complete);
+    EXPECT_TRUE(rep.has_lot);
+    EXPECT_TRUE(rep.lot_complete);
     for (const auto& b : rep.blocks) EXPECT_EQ(b.attested_by, std::vector<std::string>{"dev"});
   }
+}
+
+// The lot's own events come with the item's trace, with the same proofs.
+TEST_F(TraceTest, LotEventsAndLotChain) {
+  json j = Trace(Dose(1));
+  ASSERT_EQ(j["lot_events"].size(), 2u) << j["lot_events"].dump();
+  EXPECT_EQ(j["lot_events"][0]["type"], "trace.document");
+  EXPECT_EQ(j["lot_events"][0]["body"]["doc_type"], "lot_release_certificate");
+  EXPECT_EQ(j["lot_events"][1]["type"], "trace.inspect");
+  EXPECT_EQ(j["lot_events"][1]["actor"]["kind"], "regulator");
+  for (const auto& e : j["lot_events"]) {
+    EXPECT_TRUE(e["proof"].contains("envelope"));
+    EXPECT_TRUE(e["proof"].contains("inclusion"));
+    EXPECT_EQ(e["proof"]["receipt"]["status"], "ok");
+  }
+  EXPECT_EQ(j["lot_chain"]["lot"], "HB2026A");
+  EXPECT_EQ(j["lot_chain"]["event_count"], 2);
+  EXPECT_EQ(j["lot_chain"]["complete"], true);
+  EXPECT_EQ(j["lot_chain"]["head"], j["lot_events"][1]["chain_head"]);
+  EXPECT_EQ(j["lot_info"]["inspection"], "pass");
+  bool doc = false;
+  for (const auto& d : j["documents"]) doc = doc || d["doc_id"] == "NIFDC-2026-0815";
+  EXPECT_TRUE(doc) << j["documents"].dump();
+  auto rep = cli::VerifyTraceAnswer(w().genesis(), j.dump());
+  ASSERT_TRUE(rep.ok()) << rep.status.ToString();
+  EXPECT_EQ(rep.lot_events, 2u);
+  EXPECT_EQ(rep.lot_head, j["lot_chain"]["head"]);
+  // Lot B has one lot event: the recall that names it.
+  json b = Trace(Dose(4));
+  ASSERT_EQ(b["lot_events"].size(), 1u);
+  EXPECT_EQ(b["lot_events"][0]["type"], "recall.issue");
+  // Pages of lot events.
+  json p = Trace(Dose(2), "?lot_events_from=1&lot_events_limit=1");
+  ASSERT_EQ(p["lot_events"].size(), 1u);
+  EXPECT_EQ(p["lot_events"][0]["seq"], 1);
+  EXPECT_EQ(p["lot_chain"]["start_head"], j["lot_events"][0]["chain_head"]);
+  EXPECT_EQ(p["lot_chain"]["complete"], false);
+  rep = cli::VerifyTraceAnswer(w().genesis(), p.dump());
+  EXPECT_TRUE(rep.ok()) << rep.status.ToString();
+  EXPECT_FALSE(rep.lot_complete);
+  HttpResponse bad = w().Call("GET", "/v1/trace/" + UrlEncode(Dose(1)) + "?lot_events_from=3");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(ErrorCode(bad), "BAD_PAGING");
+  // A logistic unit has no lot.
+  json c = Trace(kCase);
+  EXPECT_TRUE(c["lot_chain"].is_null());
+  EXPECT_EQ(c["lot_events"].size(), 0u);
 }
 
 // The block hash of a header as the answer shows it (what a forger would do).
@@ -476,6 +541,24 @@ std::string RehashHeader(const json& b) {
   h.set_state_hash(*FromHex(b["state_hash"].get<std::string>()));
   h.set_tx_count(b["tx_count"].get<uint32_t>());
   return BlockHash(HashAlg::kSha256, h);
+}
+
+// What a lying node would do: keep only some lot events, renumber them and
+// restate the lot chain so that it is consistent again.
+void KeepLotEvents(json& j, const std::vector<size_t>& keep) {
+  json kept = json::array();
+  std::string head(32, '\0');
+  for (size_t i : keep) {
+    json e = j["lot_events"][i];
+    e["seq"] = kept.size();
+    head = Hash2(HashAlg::kSha256, head, *FromHex(e["tx_id"].get<std::string>()));
+    e["chain_head"] = ToHex(head);
+    kept.push_back(e);
+  }
+  j["lot_events"] = kept;
+  j["lot_chain"]["event_count"] = kept.size();
+  j["lot_chain"]["events_returned"] = kept.size();
+  j["lot_chain"]["head"] = ToHex(head);
 }
 
 // Each tamper, and the check that must catch it.
@@ -604,6 +687,30 @@ TEST_F(TraceTest, VerifyTraceCatchesEachTamper) {
        "EVENT_COUNT_MISMATCH"},
       {"the chain head", [&](json& j) { j["chain"]["head"] = flip(j["chain"]["head"]); },
        "CHAIN_HEAD_MISMATCH"},
+      {"a dropped lot document", [](json& j) { j["lot_events"].erase(j["lot_events"].begin()); },
+       "EVENT_DROPPED"},
+      {"the last lot event dropped",
+       [](json& j) { j["lot_events"].erase(j["lot_events"].end() - 1); }, "EVENT_COUNT_MISMATCH"},
+      {"a lot document dropped, renumbered",
+       [](json& j) {
+         j["lot_events"].erase(j["lot_events"].begin());
+         j["lot_events"][0]["seq"] = 0;
+         j["lot_chain"]["event_count"] = 1;
+       },
+       "CHAIN_HEAD_MISMATCH"},
+      {"a lot document dropped, the lot chain rewritten", [](json& j) { KeepLotEvents(j, {1}); },
+       "DOCUMENT_UNPROVEN"},
+      {"a lot inspection dropped, the lot chain rewritten", [](json& j) { KeepLotEvents(j, {0}); },
+       "INSPECTION_UNPROVEN"},
+      {"another lot's event passed off as this lot's",
+       [](json& j) {
+         j["lot_events"][0] = j["events"][2];  // a reading in transit: names no lot
+         KeepLotEvents(j, {1, 0});
+       },
+       "LOT_EVENT_MISMATCH"},
+      {"a lot event's body", [](json& j) { j["lot_events"][1]["body"]["result"] = "fail"; },
+       "EVENT_FIELD_MISMATCH"},
+      {"the lot chain removed", [](json& j) { j.erase("lot_chain"); }, "ANSWER_MALFORMED"},
       {"another chain", [](json& j) { j["proof"]["chain_id"] = "zj-other"; }, "WRONG_CHAIN"},
       {"a missing member", [](json& j) { j["events"][0].erase("proof"); }, "ANSWER_MALFORMED"},
   };
@@ -744,15 +851,24 @@ TEST_F(TraceTest, TracectlVerifyTrace) {
   std::ofstream(answer) << j.dump(2);
   j["events"].erase(j["events"].begin() + 1);
   std::ofstream(tampered) << j.dump();
+  std::string tampered_lot = (w().dir() / "tampered_lot.json").string();
+  json l = Trace(Dose(1));
+  l["lot_events"].erase(l["lot_events"].begin());
+  std::ofstream(tampered_lot) << l.dump();
   std::string genesis = (w().dir() / "genesis.json").string();
   std::string out;
   EXPECT_EQ(RunTracectl("verify-trace --genesis " + genesis + " " + answer, &out), 0) << out;
   EXPECT_NE(out.find("verify-trace: ok"), std::string::npos) << out;
   EXPECT_NE(out.find("5 of 5 (complete)"), std::string::npos) << out;
   EXPECT_NE(out.find("attested by 1 of 1 validators (dev)"), std::string::npos) << out;
+  EXPECT_NE(out.find("lot HB2026A events: 2 of 2 (complete)"), std::string::npos) << out;
   out.clear();
   EXPECT_EQ(RunTracectl("verify-trace --genesis " + genesis + " " + tampered, &out), 1) << out;
   EXPECT_NE(out.find("EVENT_DROPPED"), std::string::npos) << out;
+  out.clear();
+  EXPECT_EQ(RunTracectl("verify-trace --genesis " + genesis + " " + tampered_lot, &out), 1) << out;
+  EXPECT_NE(out.find("EVENT_DROPPED"), std::string::npos) << out;
+  EXPECT_NE(out.find("lot event #0"), std::string::npos) << out;
   out.clear();
   EXPECT_EQ(RunTracectl("verify-trace --genesis " + genesis + " - < " + answer, &out), 0) << out;
   out.clear();

@@ -101,6 +101,29 @@ TEST(Determinism, HundredThousandMixedTransactionsTwice) {
     ASSERT_EQ(head, item.head) << item.code;
   }
   EXPECT_GT(items, 10000u);
+  // Every lot's chain head, recomputed from its lot events, equals the stored head.
+  size_t lots = 0, lot_events = 0;
+  for (auto it = a.state.map().lower_bound("l|"); it != a.state.map().end(); ++it) {
+    if (it->first.rfind("l|", 0) != 0) break;
+    LotRec lot;
+    ASSERT_TRUE(Decode(it->second, &lot));
+    ++lots;
+    std::string head = ZeroHead();
+    uint32_t n = 0;
+    a.state.Scan(keys::LotEventPrefix(lot.product_code, lot.lot),
+                 [&](std::string_view, std::string_view v) {
+                   EventRec e;
+                   EXPECT_TRUE(Decode(v, &e));
+                   head = NextHead(g.hash_alg, head, e.tx_id);
+                   ++n;
+                   return true;
+                 });
+    ASSERT_EQ(n, lot.event_count) << lot.lot;
+    ASSERT_EQ(lot.event_count == 0 ? std::string() : head, lot.head) << lot.lot;
+    lot_events += n;
+  }
+  EXPECT_GT(lots, 100u);
+  EXPECT_GT(lot_events, 100u);  // lot documents, lot inspections, recalls of lots
   for (const auto& [status, n] : by_status) {
     auto v = a.state.Get(keys::Counter(std::string("items|") + status));
     EXPECT_EQ(v ? std::stoll(*v) : 0, n) << status;

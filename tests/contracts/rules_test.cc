@@ -396,6 +396,91 @@ TEST(Rules, RegulatorsAddRegulators) {
                   "KEY_IN_USE");
 }
 
+// A state store whose disk fails: every read of a key under `bad` fails (as
+// LevelDB reports an I/O error or a checksum mismatch), and says so.
+class FailingReader : public StateReader {
+ public:
+  FailingReader(const StateReader& base, std::string bad) : base_(base), bad_(std::move(bad)) {}
+  std::optional<std::string> Get(std::string_view key) const override {
+    if (Fails(key)) return std::nullopt;
+    return base_.Get(key);
+  }
+  bool Read(std::string_view key, std::string* scratch, std::string_view* v) const override {
+    if (Fails(key)) return false;
+    return base_.Read(key, scratch, v);
+  }
+  void Scan(std::string_view prefix, const ScanFn& fn) const override {
+    if (Fails(prefix)) return;
+    base_.Scan(prefix, fn);
+  }
+  Status read_status() const override { return status_; }
+
+ private:
+  bool Fails(std::string_view key) const {
+    if (key.substr(0, bad_.size()) != bad_) return false;
+    if (status_.ok()) status_ = Status::Corruption("block checksum mismatch reading " + bad_);
+    return true;
+  }
+  const StateReader& base_;
+  std::string bad_;
+  mutable Status status_;
+};
+
+// A read error is never taken for an absent key: the block fails as a whole,
+// with nothing to apply, and every later block on that store fails too.
+TEST(Rules, AStateReadErrorFailsTheBlock) {
+  World w;
+  Actor maker = w.Enroll("Maker", {"manufacturer"});
+  Actor dist = w.Enroll("Dist", {"distributor"});
+  EXPECT_OK(w.Run(maker.key, "product.register",
+                  {{"product_code", "VAX-1"}, {"name", "v"}, {"category", "vaccine"}}));
+  EXPECT_OK(w.Run(maker.key, "trace.commission",
+                  {{"product_code", "VAX-1"},
+                   {"lot", "L1"},
+                   {"expiry", "2027-01-01"},
+                   {"codes", {"D1"}},
+                   {"location", "x"}}));
+  // Reading the item fails: without the check the engine would answer
+  // UNKNOWN_CODE, a receipt that differs from every healthy node's.
+  Envelope ship = w.Tx(maker.key, "trace.ship",
+                       {{"shipment_id", "S1"},
+                        {"codes", {"D1"}},
+                        {"to", dist.uscc},
+                        {"carrier", maker.uscc},
+                        {"vehicle", "x"}});
+  FailingReader broken(w.state, "c|");
+  BlockContext ctx{100, w.now() + 1000, "v1", w.state_hash};
+  BlockResult r = w.engine().ExecuteBlock(broken, ctx, {ship});
+  EXPECT_EQ(r.status.code(), "CORRUPTION") << r.status.ToString();
+  EXPECT_TRUE(r.writes.empty());
+  EXPECT_TRUE(r.receipts.empty());
+  // Sticky: the next block on that store fails before it starts.
+  EXPECT_FALSE(w.engine().ExecuteBlock(broken, ctx, {}).status.ok());
+  // The same block on the healthy state goes through.
+  BlockResult good = w.engine().ExecuteBlock(w.state, ctx, {ship});
+  ASSERT_TRUE(good.status.ok()) << good.status.ToString();
+  EXPECT_OK(good.receipts.at(0));
+
+  // A record that does not decode is corrupt data too.
+  w.state.Apply(std::vector<WriteOp>{{keys::Item("D1"), std::string("\x01garbage")}});
+  BlockResult c = w.engine().ExecuteBlock(w.state, ctx, {ship});
+  EXPECT_EQ(c.status.code(), "CORRUPTION");
+  EXPECT_NE(c.status.message().find("did not decode"), std::string::npos);
+  EXPECT_TRUE(c.writes.empty());
+}
+
+TEST(Rules, EventRecordsHaveOneEncoding) {
+  EventRec ev{std::string(32, '\x7f'), 123456789012ULL, 999, "trace.commission"};
+  std::string bytes = Encode(ev);
+  EXPECT_EQ(EncodeEvent(ev.tx_id, ev.height, ev.index, ev.type), bytes);
+  EventRec back;
+  ASSERT_TRUE(Decode(bytes, &back));
+  EXPECT_EQ(back.tx_id, ev.tx_id);
+  EXPECT_EQ(back.height, ev.height);
+  EXPECT_EQ(back.index, ev.index);
+  EXPECT_EQ(back.type, ev.type);
+}
+
 TEST(Rules, EveryDocumentedTypeIsKnown) {
   World w;
   for (const char* type : {"registry.enroll",

@@ -95,6 +95,18 @@ TEST(ImportScenario, FrozenShrimpBlockedUntilFourDocuments) {
   EXPECT_OK(w.Run(dist.key, "trace.destroy", {{"codes", {"SH1", "SH2"}}, {"reason", "thawed"}}));
   EXPECT_EQ(w.Status("SH1"), "destroyed");
   EXPECT_EQ(w.Counter("alerts_open"), 0);
+
+  // The four lot documents are the lot's own events, in its hash chain (the
+  // refused one is not); they do not touch each item's chain.
+  LotRec lot = w.Rec<LotRec>(keys::Lot("SHRIMP-EC-1KG", "EC2026-11"));
+  uint32_t n = 0;
+  EXPECT_EQ(lot.event_count, 4u);
+  EXPECT_EQ(w.LotHeadFromEvents("SHRIMP-EC-1KG", "EC2026-11", &n), lot.head);
+  EXPECT_EQ(n, 4u);
+  EventRec last = w.Rec<EventRec>(keys::LotEvent("SHRIMP-EC-1KG", "EC2026-11", 3));
+  EXPECT_EQ(last.type, "trace.document");
+  EXPECT_EQ(w.Item("SH5").event_count, 3u);  // commissioned, shipped, received
+  EXPECT_EQ(w.Item("SH5").head, w.HeadFromEvents("SH5"));
 }
 
 TEST(FarmToTableScenario, SaladRefusedAtRetailUntilInspectionPasses) {
@@ -130,6 +142,11 @@ TEST(FarmToTableScenario, SaladRefusedAtRetailUntilInspectionPasses) {
                       {"expiry", "2026-12-03"},
                       {"codes", salads}}}};
   EXPECT_REJECTED(w.Run(shop.key, "trace.transform", transform), "ROLE_FORBIDDEN");
+  // A 3-day salad made today cannot be labelled to last 5 days.
+  transform["outputs"]["expiry"] = "2026-12-05";
+  EXPECT_REJECTED(w.Run(factory.key, "trace.transform", transform), "SHELF_LIFE_EXCEEDED");
+  EXPECT_EQ(w.Status("LET1"), "active");  // the inputs were not consumed
+  transform["outputs"]["expiry"] = "2026-12-03";
   EXPECT_OK(w.Run(factory.key, "trace.transform", transform));
   EXPECT_EQ(w.Status("LET1"), "dispensed");  // consumed as an input
   EXPECT_EQ(w.Item("LET1").terminal, Terminal::kTransformed);
@@ -154,6 +171,10 @@ TEST(FarmToTableScenario, SaladRefusedAtRetailUntilInspectionPasses) {
   inspect["report_id"] = "R-78";
   EXPECT_OK(w.Run(lab.key, "trace.inspect", inspect));
   EXPECT_EQ(w.Status(salads[1]), "quarantined");
+  // Both lot inspections are in the lot's chain; the refused one is not.
+  LotRec sal = w.Rec<LotRec>(keys::Lot("06901234567892", "SAL-1130"));
+  EXPECT_EQ(sal.event_count, 2u);
+  EXPECT_EQ(w.LotHeadFromEvents("06901234567892", "SAL-1130"), sal.head);
   EXPECT_EQ(w.alerts.back().kind, "inspection_failed");
   EXPECT_REJECTED(w.Run(shop.key, "trace.dispense", {{"codes", {salads[1]}}, {"kind", "sold"}}),
                   "QUARANTINED");
@@ -206,6 +227,12 @@ TEST(RecallScenario, InputLotRecallReachesSaladAndClosesItself) {
                    {"reason", "listeria monocytogenes"}}));
   RecallRec rc = w.Rec<RecallRec>(keys::Recall("RC-1"));
   EXPECT_TRUE(rc.open);
+  // A recall naming the lot is an event of the lot (the refused one is not).
+  LotRec sp = w.Rec<LotRec>(keys::Lot("SPINACH", "SP-1"));
+  ASSERT_EQ(sp.event_count, 1u);
+  EXPECT_EQ(w.Rec<EventRec>(keys::LotEvent("SPINACH", "SP-1", 0)).type, "recall.issue");
+  EXPECT_EQ(w.LotHeadFromEvents("SPINACH", "SP-1"), sp.head);
+  EXPECT_EQ(w.Rec<LotRec>(keys::Lot("SALAD", "SA-1")).event_count, 0u);  // reached, not named
   // SP3, SP4 at the farm; SA1 at the factory; SA2, SA3 at the shop. SA4 was sold.
   EXPECT_EQ(rc.outstanding, 5u);
   EXPECT_EQ(rc.reached_consumers, 1u);

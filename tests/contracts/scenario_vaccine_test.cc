@@ -199,5 +199,60 @@ TEST(VaccineScenario, ExpiredDosesAreRefused) {
   EXPECT_NE(r.message.find("2026-11-30"), std::string::npos);
 }
 
+// A regulator expects a lot's expiry to follow from when it was made: a
+// hepatitis B vaccine with a 24-month (730-day) shelf life made on 2026-11-30
+// may expire on 2028-11-29 at the latest (2028 is a leap year).
+TEST(VaccineScenario, ExpiryBeyondTheShelfLifeIsRefused) {
+  World w;
+  Actor maker = w.Enroll("Maker", {"manufacturer"});
+  EXPECT_OK(w.Run(maker.key, "product.register",
+                  {{"product_code", kGtin},
+                   {"name", "Hepatitis B vaccine"},
+                   {"category", "vaccine"},
+                   {"shelf_life_days", 730}}));
+  json lot = {{"product_code", kGtin},
+              {"lot", "HB-LONG"},
+              {"expiry", "2028-11-30"},
+              {"codes", {Dose(1)}},
+              {"location", "Yuhang plant"}};
+  Receipt r = w.Run(maker.key, "trace.commission", lot);
+  EXPECT_REJECTED(r, "SHELF_LIFE_EXCEEDED");
+  for (const char* words :
+       {"expiry 2028-11-30", "production date 2026-11-30", "shelf_life_days 730",
+        "latest allowed expiry is 2028-11-29", "HB-LONG"})
+    EXPECT_NE(r.message.find(words), std::string::npos) << words << " in " << r.message;
+  // Refused means nothing was made: no lot, no dose.
+  EXPECT_FALSE(w.state.Get(keys::Lot(kGtin, "HB-LONG")).has_value());
+  EXPECT_FALSE(w.state.Get(keys::Item(Dose(1))).has_value());
+  EXPECT_EQ(w.Counter("rejected|SHELF_LIFE_EXCEEDED"), 1);
+  // The last day of the shelf life is allowed.
+  lot["expiry"] = "2028-11-29";
+  EXPECT_OK(w.Run(maker.key, "trace.commission", lot));
+
+  // Late capture: a lot made in June and recorded today is judged by its
+  // stated production time, so its expiry may not reach as far.
+  json late = {{"product_code", kGtin},
+               {"lot", "HB-JUNE"},
+               {"expiry", "2028-06-01"},
+               {"codes", {Dose(2)}},
+               {"location", "Yuhang plant"}};
+  int64_t june = *ParseRfc3339Millis("2026-06-01T09:00:00Z");
+  r = w.Block({w.Tx(maker.key, "trace.commission", late, june)}).receipts.at(0);
+  EXPECT_REJECTED(r, "SHELF_LIFE_EXCEEDED");
+  EXPECT_NE(r.message.find("latest allowed expiry is 2028-05-31"), std::string::npos) << r.message;
+  late["expiry"] = "2028-05-31";
+  EXPECT_OK(w.Block({w.Tx(maker.key, "trace.commission", late, june)}).receipts.at(0));
+
+  // A product without a stated shelf life keeps any future expiry.
+  EXPECT_OK(w.Run(maker.key, "product.register",
+                  {{"product_code", "VAX-NOSHELF"}, {"name", "v"}, {"category", "vaccine"}}));
+  EXPECT_OK(w.Run(maker.key, "trace.commission",
+                  {{"product_code", "VAX-NOSHELF"},
+                   {"lot", "L1"},
+                   {"expiry", "2036-01-01"},
+                   {"codes", {"NS-1"}},
+                   {"location", "x"}}));
+}
+
 }  // namespace
 }  // namespace traceledger::testing

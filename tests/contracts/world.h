@@ -143,6 +143,22 @@ class World {
     return head;
   }
 
+  // Recomputes a lot's chain head from its lot events; *n gets their number.
+  std::string LotHeadFromEvents(const std::string& product, const std::string& lot,
+                                uint32_t* n = nullptr) {
+    std::string head = ZeroHead();
+    uint32_t count = 0;
+    state.Scan(keys::LotEventPrefix(product, lot), [&](std::string_view, std::string_view v) {
+      EventRec e;
+      EXPECT_TRUE(Decode(v, &e));
+      head = NextHead(HashAlg::kSha256, head, e.tx_id);
+      ++count;
+      return true;
+    });
+    if (n) *n = count;
+    return head;
+  }
+
   int64_t now() const { return time_ms_; }
   void Advance(int64_t ms) { time_ms_ += ms; }
   const Engine& engine() const { return engine_; }
