@@ -325,6 +325,21 @@ Status BlockStore::CheckLatest() {
   }
   Status check = CheckBlock(alg_, block);
   if (!check.ok()) return Status::Corruption(where + check.ToString());
+  if (height >= records_from_) {
+    // Written in the block's batch: their absence or damage is damage.
+    pb::HeaderRecord header;
+    Status hs = GetHeader(height, &header);
+    if (!hs.ok()) return Status::Corruption(where + hs.ToString());
+    if (EncodeHeader(header.header()) != EncodeHeader(block.header())) {
+      return Status::Corruption(where + "header record differs from the block's header");
+    }
+    if (block.transactions_size() > 0) {
+      pb::TxRecord last;
+      const uint32_t index = static_cast<uint32_t>(block.transactions_size() - 1);
+      Status ts = GetTxRecord(height, index, &last);
+      if (!ts.ok()) return Status::Corruption(where + ts.ToString());
+    }
+  }
   pb::Block next;
   if (!GetBlock(height + 1, &next).Is("NOT_FOUND")) {
     return Status::Corruption(where + "a block exists after the latest pointer");

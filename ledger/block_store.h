@@ -10,13 +10,14 @@
 //   - every block passes CheckBlock (tx_count, receipts, tx_root, receipts_root);
 //   - every stored value is a record carrying a CRC-32C over its key and bytes,
 //     and is stored in canonical (deterministic) protobuf form.
+//   - (format 2) every block at height >= records_from() has a header record
+//     and one transaction record per transaction, each equal to what the block
+//     implies (VerifyChain checks all; Open checks the latest block's header
+//     record and last transaction record); heights below records_from() (written by
+//     format 1) have none and are read from their blocks.
 // A block, its header record, its transaction records, its index entries and
 // the latest pointer are written in one synced LevelDB WriteBatch, so a crash
 // leaves either all or none of them.
-//   - (format 2) every block at height >= records_from() has a header record
-//     and one transaction record per transaction, each equal to what the block
-//     implies (VerifyChain checks); heights below records_from() (written by
-//     format 1) have none and are read from their blocks.
 //
 // Damage is reported, never served: reads verify LevelDB's block checksums
 // (paranoid_checks, verify_checksums) and the record's own checksum, and

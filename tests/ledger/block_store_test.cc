@@ -569,6 +569,20 @@ TEST(BlockStore, DamagedTransactionAndHeaderRecordsAreNotServed) {
   EXPECT_EQ(store->GetHeader(3, &hr).code(), "CORRUPTION");
 }
 
+TEST(BlockStore, OpenChecksTheLatestBlocksRecords) {
+  for (const std::string& key : {storage::HeaderKey(4), storage::TxRecordKey(4, 3)}) {
+    ScratchDir dir;
+    {
+      auto store = OpenOrDie(dir.path(), Options());
+      AppendChain(store.get(), 5);  // block 4 has 4 transactions
+      ASSERT_TRUE(store->TEST_DeleteRaw(key).ok());
+    }
+    Result<std::unique_ptr<BlockStore>> store = BlockStore::Open(dir.path(), Options());
+    ASSERT_FALSE(store.ok()) << ToHex(key);
+    EXPECT_EQ(store.status().code(), "CORRUPTION") << store.status().ToString();
+  }
+}
+
 TEST(BlockStore, FormatOneStoreIsReadFromBlocksAndUpgradedByAppend) {
   ScratchDir dir;
   std::vector<pb::Block> blocks;
