@@ -293,31 +293,32 @@ HttpResponse ApiService::GetTransaction(const std::string& hex_id) {
     }
     return Error(loc.status());
   }
-  pb::Block b;
-  Status s = store.GetBlock(loc->height, &b);
+  // The transaction's record and its block's header record: no block is loaded.
+  pb::TxRecord rec;
+  Status s = store.GetTxRecord(loc->height, loc->index, &rec);
+  if (s.Is("NOT_FOUND"))
+    s = Status::Corruption("the tx index points past block " + std::to_string(loc->height));
   if (!s.ok()) return Error(s);
-  HashAlg alg = store.alg();
-  std::string block_hash = BlockHash(alg, b.header());
-  const auto& tx = b.transactions(static_cast<int>(loc->index));
-  const auto& rc = b.receipts(static_cast<int>(loc->index));
-  auto proof = MerkleInclusionProof(alg, TxLeafHashes(alg, b), loc->index);
+  pb::HeaderRecord hdr;
+  s = store.GetHeader(loc->height, &hdr);
+  if (!s.ok()) return Error(s);
+  const std::string& block_hash = hdr.block_hash();
+  const auto& tx = rec.tx();
+  const auto& rc = rec.receipt();
   json path = json::array();
-  if (proof.ok()) {
-    for (const auto& h : *proof) path.push_back(ToHex(h));
-  }
-  json j = {
-      {"tx_id", hex_id},
-      {"height", loc->height},
-      {"index", loc->index},
-      {"block_hash", ToHex(block_hash)},
-      {"envelope",
-       {{"payload", tx.payload()},
-        {"signer", ToHex(tx.signer())},
-        {"signature", ToHex(tx.signature())}}},
-      {"receipt", ReceiptJson(node::TxReceipt{rc.tx_id(), rc.ok(), rc.ok() ? "OK" : rc.code(),
-                                              rc.message(), rc.height(), rc.index()})},
-      {"proof", {{"leaf_index", loc->index}, {"tree_size", b.transactions_size()}, {"path", path}}},
-      {"header", HeaderJson<json>(b.header(), block_hash)}};
+  for (const auto& h : rec.tx_path()) path.push_back(ToHex(h));
+  json j = {{"tx_id", hex_id},
+            {"height", loc->height},
+            {"index", loc->index},
+            {"block_hash", ToHex(block_hash)},
+            {"envelope",
+             {{"payload", tx.payload()},
+              {"signer", ToHex(tx.signer())},
+              {"signature", ToHex(tx.signature())}}},
+            {"receipt", ReceiptJson(node::TxReceipt{rc.tx_id(), rc.ok(), rc.ok() ? "OK" : rc.code(),
+                                                    rc.message(), rc.height(), rc.index()})},
+            {"proof", {{"leaf_index", loc->index}, {"tree_size", rec.tree_size()}, {"path", path}}},
+            {"header", HeaderJson<json>(hdr.header(), block_hash)}};
   return Json(200, j);
 }
 

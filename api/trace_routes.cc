@@ -1,9 +1,7 @@
 #include "api/trace_routes.h"
 
 #include <algorithm>
-#include <list>
 #include <map>
-#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -14,9 +12,7 @@
 #include "contracts/state.h"
 #include "contracts/store.h"
 #include "ledger.pb.h"
-#include "ledger/block.h"
 #include "ledger/hex.h"
-#include "ledger/merkle.h"
 #include "ledger/time_util.h"
 
 namespace traceledger::api {
@@ -42,67 +38,6 @@ std::string Date(int64_t ms) { return ms == 0 ? "" : FormatRfc3339Millis(ms).sub
 
 OJson Nullable(const std::string& s) { return s.empty() ? OJson(nullptr) : OJson(s); }
 
-// A block read once per answer, with every level of its two Merkle trees (so
-// an inclusion proof is O(log n), not a rehash of the block's leaves).
-struct BlockInfo {
-  pb::Block block;
-  std::string hash;
-  MerkleTree tx_tree, receipt_tree;
-  BlockInfo(HashAlg alg, pb::Block b)
-      : block(std::move(b)),
-        hash(BlockHash(alg, block.header())),
-        tx_tree(alg, TxLeafHashes(alg, block)),
-        receipt_tree(alg, ReceiptLeafHashes(alg, block)) {}
-};
-
-// Committed blocks never change, so parsed blocks and their leaf hashes are
-// shared across answers: an LRU bounded in bytes, keyed by (genesis hash,
-// height) — a committed height names one block on a chain.
-class BlockCache {
- public:
-  static BlockCache& Instance() {
-    static BlockCache* c = new BlockCache();
-    return *c;
-  }
-  std::shared_ptr<const BlockInfo> Get(const std::string& chain, uint64_t height) {
-    std::lock_guard<std::mutex> l(mu_);
-    auto it = map_.find({chain, height});
-    if (it == map_.end()) return nullptr;
-    lru_.splice(lru_.begin(), lru_, it->second.pos);
-    return it->second.block;
-  }
-  void Put(const std::string& chain, uint64_t height, std::shared_ptr<const BlockInfo> b) {
-    // The encoded size (times two for the parsed form) stands for the memory:
-    // SpaceUsedLong walks the whole message (~6 % of a miss in a perf profile).
-    size_t bytes = 2 * b->block.ByteSizeLong() + b->tx_tree.bytes() + b->receipt_tree.bytes() + 256;
-    if (bytes > kTraceBlockCacheBytes / 4) return;
-    std::lock_guard<std::mutex> l(mu_);
-    Key k{chain, height};
-    if (map_.count(k)) return;
-    lru_.push_front(k);
-    map_[k] = Entry{std::move(b), bytes, lru_.begin()};
-    bytes_ += bytes;
-    while (bytes_ > kTraceBlockCacheBytes && !lru_.empty()) {
-      auto victim = map_.find(lru_.back());
-      bytes_ -= victim->second.bytes;
-      map_.erase(victim);
-      lru_.pop_back();
-    }
-  }
-
- private:
-  using Key = std::pair<std::string, uint64_t>;
-  struct Entry {
-    std::shared_ptr<const BlockInfo> block;
-    size_t bytes;
-    std::list<Key>::iterator pos;
-  };
-  std::mutex mu_;
-  std::list<Key> lru_;
-  std::map<Key, Entry> map_;
-  size_t bytes_ = 0;
-};
-
 // Everything one answer reads, with small caches.
 class TraceContext {
  public:
@@ -112,21 +47,27 @@ class TraceContext {
   const StateReader& state() const { return state_; }
   HashAlg alg() const { return alg_; }
 
-  Result<const BlockInfo*> Block(uint64_t height) {
-    auto it = blocks_.find(height);
-    if (it != blocks_.end()) return it->second.get();
-    const std::string& chain = store_.genesis_hash();
-    std::shared_ptr<const BlockInfo> cached = BlockCache::Instance().Get(chain, height);
-    if (!cached) {
-      pb::Block b;
-      Status s = store_.GetBlock(height, &b);
-      if (!s.ok()) return s;
-      cached = std::make_shared<const BlockInfo>(alg_, std::move(b));
-      BlockCache::Instance().Put(chain, height, cached);
-    }
-    return blocks_.emplace(height, std::move(cached)).first->second.get();
+  // Transaction `index` of block `height` with its receipt and both audit
+  // paths, from the block store's transaction record (no block is loaded);
+  // read once per answer.
+  Result<const pb::TxRecord*> Tx(uint64_t height, uint32_t index) {
+    auto key = std::make_pair(height, index);
+    auto it = txs_.find(key);
+    if (it != txs_.end()) return &it->second;
+    pb::TxRecord r;
+    Status s = store_.GetTxRecord(height, index, &r);
+    if (!s.ok()) return s;
+    return &txs_.emplace(key, std::move(r)).first->second;
   }
-  const std::map<uint64_t, std::shared_ptr<const BlockInfo>>& blocks() const { return blocks_; }
+  // The header and hash of block `height`, from its header record.
+  Result<const pb::HeaderRecord*> Header(uint64_t height) {
+    auto it = headers_.find(height);
+    if (it != headers_.end()) return &it->second;
+    pb::HeaderRecord h;
+    Status s = store_.GetHeader(height, &h);
+    if (!s.ok()) return s;
+    return &headers_.emplace(height, std::move(h)).first->second;
+  }
   const BlockStore& store() const { return store_; }
 
   // {uscc, name, region} of an enterprise (name null if not enrolled).
@@ -186,10 +127,10 @@ class TraceContext {
     if (count == 0) return 0;
     std::lock_guard<std::mutex> l(mu);
     if (cached_height != count - 1) {
-      pb::Block b;
-      if (!store_.GetBlock(count - 1, &b).ok()) return cached_time;
+      pb::HeaderRecord h;
+      if (!store_.GetHeader(count - 1, &h).ok()) return cached_time;
       cached_height = count - 1;
-      cached_time = b.header().time();
+      cached_time = h.header().time();
     }
     return cached_time;
   }
@@ -200,11 +141,13 @@ class TraceContext {
   const StateReader& state_;
   const BlockStore& store_;
   HashAlg alg_;
-  std::map<uint64_t, std::shared_ptr<const BlockInfo>> blocks_;
+  std::map<std::pair<uint64_t, uint32_t>, pb::TxRecord> txs_;
+  std::map<uint64_t, pb::HeaderRecord> headers_;
   std::map<std::string, std::optional<EnterpriseRec>> ents_;
 };
 
-OJson ProofPath(const std::vector<std::string>& path) {
+template <typename Path>
+OJson ProofPath(const Path& path) {
   OJson p = OJson::array();
   for (const auto& h : path) p.push_back(ToHex(h));
   return p;
@@ -263,14 +206,15 @@ OJson ReadingsOf(const OJson& body, const Range* range) {
 // One event with its proof. `head` is the per-code chain head after it.
 Result<OJson> EventOf(TraceContext& c, const EventRec& ev, uint32_t seq, const std::string& head,
                       const Range* range) {
-  auto bi = c.Block(ev.height);
-  if (!bi.ok()) return bi.status();
-  const pb::Block& b = (*bi)->block;
-  if (ev.index >= static_cast<uint32_t>(b.transactions_size()))
+  auto rec = c.Tx(ev.height, ev.index);
+  if (!rec.ok() && rec.status().Is("NOT_FOUND"))
     return Status::Corruption("event " + std::to_string(seq) + " points past block " +
                               std::to_string(ev.height));
-  const pb::Transaction& tx = b.transactions(static_cast<int>(ev.index));
-  const pb::Receipt& rc = b.receipts(static_cast<int>(ev.index));
+  if (!rec.ok()) return rec.status();
+  auto hdr = c.Header(ev.height);
+  if (!hdr.ok()) return hdr.status();
+  const pb::Transaction& tx = (*rec)->tx();
+  const pb::Receipt& rc = (*rec)->receipt();
   OJson payload = OJson::parse(tx.payload(), nullptr, false);
   if (!payload.is_object()) payload = OJson::object();
   OJson body = payload.contains("body") ? payload["body"] : OJson::object();
@@ -281,7 +225,7 @@ Result<OJson> EventOf(TraceContext& c, const EventRec& ev, uint32_t seq, const s
   j["height"] = ev.height;
   j["index"] = ev.index;
   j["time"] = payload.value("time", "");
-  j["recorded_at"] = FormatRfc3339Millis(b.header().time());
+  j["recorded_at"] = FormatRfc3339Millis((*hdr)->header().time());
   j["actor"] = c.Actor(tx.signer());
   if (body.contains("location") && body["location"].is_string()) j["location"] = body["location"];
   if (j["type"] == "trace.ship") {
@@ -291,10 +235,6 @@ Result<OJson> EventOf(TraceContext& c, const EventRec& ev, uint32_t seq, const s
   if (j["type"] == "trace.reading") j["readings"] = ReadingsOf(body, range);
   j["body"] = body;
   j["chain_head"] = ToHex(head);
-  auto tx_path = (*bi)->tx_tree.InclusionProof(ev.index);
-  auto rc_path = (*bi)->receipt_tree.InclusionProof(ev.index);
-  if (!tx_path.ok()) return tx_path.status();
-  if (!rc_path.ok()) return rc_path.status();
   j["proof"] = {{"envelope",
                  {{"payload", tx.payload()},
                   {"signer", ToHex(tx.signer())},
@@ -302,12 +242,12 @@ Result<OJson> EventOf(TraceContext& c, const EventRec& ev, uint32_t seq, const s
                 {"receipt", ReceiptOf(rc)},
                 {"inclusion",
                  {{"leaf_index", ev.index},
-                  {"tree_size", b.transactions_size()},
-                  {"path", ProofPath(*tx_path)}}},
+                  {"tree_size", (*rec)->tree_size()},
+                  {"path", ProofPath((*rec)->tx_path())}}},
                 {"receipt_inclusion",
                  {{"leaf_index", ev.index},
-                  {"tree_size", b.receipts_size()},
-                  {"path", ProofPath(*rc_path)}}}};
+                  {"tree_size", (*rec)->tree_size()},
+                  {"path", ProofPath((*rec)->receipt_path())}}}};
   return j;
 }
 
@@ -571,10 +511,9 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
                   {"origin_country", has_lot ? Nullable(lot.origin_country) : OJson(nullptr)}};
   EventRec first;
   if (LoadRec(c.state(), keys::Event(item.code, 0), &first)) {
-    auto bi = c.Block(first.height);
-    if (bi.ok() && first.index < static_cast<uint32_t>((*bi)->block.transactions_size())) {
-      OJson p = OJson::parse((*bi)->block.transactions(static_cast<int>(first.index)).payload(),
-                             nullptr, false);
+    auto rec = c.Tx(first.height, first.index);
+    if (rec.ok()) {
+      OJson p = OJson::parse((*rec)->tx().payload(), nullptr, false);
       if (p.is_object() && p.contains("body") && p["body"].is_object()) {
         origin["location"] = p["body"].value("location", "");
       }
@@ -712,9 +651,10 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
   std::set<uint64_t> used;
   for (size_t i = *from; i < evs.size(); ++i) used.insert(evs[i].height);
   for (size_t i = *lot_from; i < lot_evs.size(); ++i) used.insert(lot_evs[i].height);
-  for (const auto& [height, bi] : c.blocks()) {
-    if (!used.count(height)) continue;
-    OJson h = HeaderJson<OJson>(bi->block.header(), bi->hash);
+  for (uint64_t height : used) {
+    auto hdr = c.Header(height);  // read for its events above
+    if (!hdr.ok()) return ErrorResponse(hdr.status());
+    OJson h = HeaderJson<OJson>((*hdr)->header(), (*hdr)->block_hash());
     OJson atts = OJson::array();
     std::vector<pb::Attestation> as;
     if (c.store().GetAttestations(height, &as).ok()) {

@@ -10,10 +10,12 @@
 // the blocks involved (every field, so block_hash can be recomputed) and the
 // validators' attestations of those blocks.
 //
-// Parsed blocks are cached across answers (kTraceBlockCacheBytes, LRU), and
-// whole answers per node (TraceAnswerCache, exact by read generation).
-// Everything is read through indexes (the item, its per-code event list, its
-// alerts, documents, children, the blocks by height); nothing scans the state.
+// Events are read from the block store's transaction and header records
+// (envelope, receipt and both audit paths per event; no whole block is
+// loaded, docs/storage.md), and whole answers are cached per node
+// (TraceAnswerCache, exact by read generation). Everything is read through
+// indexes (the item, its per-code event list, its alerts, documents,
+// children, the records by height and index); nothing scans the state.
 // Limits: at most kMaxTraceEvents events and as many lot events per answer
 // (page with events_from / events_limit, lot_events_from / lot_events_limit),
 // kMaxTraceList children, alerts, documents or lot codes.
@@ -36,8 +38,6 @@ inline constexpr size_t kMaxTraceEvents = 1000;
 inline constexpr size_t kMaxTraceList = 1000;
 inline constexpr size_t kDefaultLotCodes = 100;
 inline constexpr size_t kMaxReadingValues = 100;  // reading values shown per event
-// Parsed blocks (with leaf hashes) kept across answers, process-wide.
-inline constexpr size_t kTraceBlockCacheBytes = 64 << 20;
 
 // Answers GET /v1/trace/..., /01/... and /00/... and returns true; returns
 // false (and leaves `out` alone) for any other path. With a cache (may be

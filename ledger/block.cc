@@ -27,6 +27,40 @@ std::string Deterministic(const Message& message) {
 std::string EncodeHeader(const pb::BlockHeader& header) { return Deterministic(header); }
 std::string EncodeReceipt(const pb::Receipt& receipt) { return Deterministic(receipt); }
 std::string EncodeBlock(const pb::Block& block) { return Deterministic(block); }
+std::string EncodeHeaderRecord(const pb::HeaderRecord& record) { return Deterministic(record); }
+std::string EncodeTxRecord(const pb::TxRecord& record) { return Deterministic(record); }
+
+void BlockRecords(HashAlg alg, const pb::Block& block, pb::HeaderRecord* header,
+                  std::vector<pb::TxRecord>* txs) {
+  *header->mutable_header() = block.header();
+  header->set_block_hash(BlockHash(alg, block.header()));
+  txs->clear();
+  const int n = block.transactions_size();
+  if (n == 0 || block.receipts_size() != n) return;
+  txs->resize(n);
+  std::vector<std::string> tx_leaves;
+  tx_leaves.reserve(n);
+  for (int i = 0; i < n; ++i) {
+    pb::TxRecord& r = (*txs)[i];
+    r.set_height(block.header().height());
+    r.set_index(static_cast<uint32_t>(i));
+    r.set_tx_id(TransactionId(alg, block.transactions(i)));
+    *r.mutable_tx() = block.transactions(i);
+    *r.mutable_receipt() = block.receipts(i);
+    r.set_tree_size(static_cast<uint32_t>(n));
+    tx_leaves.push_back(MerkleLeafHash(alg, r.tx_id()));
+  }
+  const MerkleTree tx_tree(alg, tx_leaves);
+  const MerkleTree receipt_tree(alg, ReceiptLeafHashes(alg, block));
+  for (int i = 0; i < n; ++i) {
+    pb::TxRecord& r = (*txs)[i];
+    // In range by construction: both trees have n leaves.
+    Result<std::vector<std::string>> tx_path = tx_tree.InclusionProof(i);
+    Result<std::vector<std::string>> receipt_path = receipt_tree.InclusionProof(i);
+    for (std::string& h : tx_path.value()) r.add_tx_path(std::move(h));
+    for (std::string& h : receipt_path.value()) r.add_receipt_path(std::move(h));
+  }
+}
 
 std::string BlockHash(HashAlg alg, const pb::BlockHeader& header) {
   return Hash(alg, EncodeHeader(header));

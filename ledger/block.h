@@ -29,14 +29,18 @@ namespace traceledger {
 namespace pb {
 class Block;
 class BlockHeader;
+class HeaderRecord;
 class Receipt;
 class Transaction;
+class TxRecord;
 }  // namespace pb
 
 // Deterministic encodings.
 std::string EncodeHeader(const pb::BlockHeader& header);
 std::string EncodeReceipt(const pb::Receipt& receipt);
 std::string EncodeBlock(const pb::Block& block);
+std::string EncodeHeaderRecord(const pb::HeaderRecord& record);
+std::string EncodeTxRecord(const pb::TxRecord& record);
 
 // H(EncodeHeader(header)).
 std::string BlockHash(HashAlg alg, const pb::BlockHeader& header);
@@ -64,6 +68,14 @@ Result<std::vector<std::string>> TxInclusionProof(HashAlg alg, const pb::Block& 
                                                   uint64_t index);
 Result<std::vector<std::string>> ReceiptInclusionProof(HashAlg alg, const pb::Block& block,
                                                        uint64_t index);
+
+// The per-block and per-transaction records the block store keeps beside the
+// block (docs/storage.md, format 2), derived from a block that passes
+// CheckBlock: its header and hash, and for every transaction i its envelope,
+// id, receipt and both audit paths (tree size = tx_count). One pass: each tree
+// is built once (about 2n hashes), each path is O(log n).
+void BlockRecords(HashAlg alg, const pb::Block& block, pb::HeaderRecord* header,
+                  std::vector<pb::TxRecord>* txs);
 
 // Sets header.tx_count, header.tx_root and header.receipts_root from the
 // block's transactions and receipts. Returns the block hash.

@@ -64,6 +64,19 @@ std::string AttestationKey(uint64_t height, std::string_view node_id) {
   return key;
 }
 
+std::string HeaderKey(uint64_t height) {
+  std::string key = "H";
+  PutBigEndian64(&key, height);
+  return key;
+}
+
+std::string TxRecordKey(uint64_t height, uint32_t index) {
+  std::string key = "T";
+  PutBigEndian64(&key, height);
+  PutBigEndian32(&key, index);
+  return key;
+}
+
 uint32_t Crc32c(std::string_view a, std::string_view b, std::string_view c) {
   CryptoPP::CRC32C crc;
   for (std::string_view part : {a, b, c}) {
@@ -213,7 +226,8 @@ Status BlockStore::Init(const BlockStoreOptions& options) {
     alg_ = *options.alg;
     genesis_hash_ = options.genesis_hash;
     pb::StoreMeta meta;
-    meta.set_format_version(1);
+    meta.set_format_version(2);
+    meta.set_records_from(0);
     meta.set_hash_alg(HashAlgName(alg_));
     meta.set_genesis_hash(genesis_hash_);
     leveldb::WriteOptions wo;
@@ -226,7 +240,9 @@ Status BlockStore::Init(const BlockStoreOptions& options) {
     pb::StoreMeta meta;
     if (!meta.ParseFromString(payload)) return Status::Corruption("meta record does not parse");
     std::optional<HashAlg> alg = ParseHashAlg(meta.hash_alg());
-    if (meta.format_version() != 1 || !alg.has_value() || meta.genesis_hash().size() != kHashSize) {
+    const uint32_t format = meta.format_version();
+    if ((format != 1 && format != 2) || !alg.has_value() ||
+        meta.genesis_hash().size() != kHashSize) {
       return Status::Corruption("meta record is invalid (format " +
                                 std::to_string(meta.format_version()) + ", hash '" +
                                 meta.hash_alg() + "')");
@@ -242,6 +258,8 @@ Status BlockStore::Init(const BlockStoreOptions& options) {
     }
     alg_ = *alg;
     genesis_hash_ = meta.genesis_hash();
+    format_ = format;
+    records_from_ = meta.records_from();
   }
 
   latest_hash_ = genesis_hash_;
@@ -260,6 +278,13 @@ Status BlockStore::Init(const BlockStoreOptions& options) {
   }
   count_ = GetBigEndian(std::string_view(payload).substr(0, 8)) + 1;
   latest_hash_ = payload.substr(8);
+  // A format 1 store has no records yet; the first Append writes them from
+  // its height on and upgrades the meta record in the same batch.
+  if (format_ == 1) records_from_ = count_;
+  if (records_from_ > count_) {
+    return Status::Corruption("meta record says records from height " +
+                              std::to_string(records_from_) + ", past the latest block");
+  }
   if (options.check_latest_on_open) TL_RETURN_IF_ERROR(CheckLatest());
   pb::Block latest;
   // The chain id and time of the latest block guard the next Append.
@@ -300,6 +325,21 @@ Status BlockStore::CheckLatest() {
   }
   Status check = CheckBlock(alg_, block);
   if (!check.ok()) return Status::Corruption(where + check.ToString());
+  if (height >= records_from_) {
+    // Written in the block's batch: their absence or damage is damage.
+    pb::HeaderRecord header;
+    Status hs = GetHeader(height, &header);
+    if (!hs.ok()) return Status::Corruption(where + hs.ToString());
+    if (EncodeHeader(header.header()) != EncodeHeader(block.header())) {
+      return Status::Corruption(where + "header record differs from the block's header");
+    }
+    if (block.transactions_size() > 0) {
+      pb::TxRecord last;
+      const uint32_t index = static_cast<uint32_t>(block.transactions_size() - 1);
+      Status ts = GetTxRecord(height, index, &last);
+      if (!ts.ok()) return Status::Corruption(where + ts.ToString());
+    }
+  }
   pb::Block next;
   if (!GetBlock(height + 1, &next).Is("NOT_FOUND")) {
     return Status::Corruption(where + "a block exists after the latest pointer");
@@ -372,11 +412,30 @@ Status BlockStore::Append(const pb::Block& block) {
     batch.Put(tx_key,
               storage::EncodeRecord(tx_key, EncodeTxLocation(height, static_cast<uint32_t>(i))));
   }
+  pb::HeaderRecord header_record;
+  std::vector<pb::TxRecord> tx_records;
+  BlockRecords(alg_, block, &header_record, &tx_records);
+  const std::string header_key = storage::HeaderKey(height);
+  batch.Put(header_key, storage::EncodeRecord(header_key, EncodeHeaderRecord(header_record)));
+  for (const pb::TxRecord& r : tx_records) {
+    const std::string key = storage::TxRecordKey(height, r.index());
+    batch.Put(key, storage::EncodeRecord(key, EncodeTxRecord(r)));
+  }
+  if (format_ == 1) {  // upgrade: records from this height on
+    pb::StoreMeta meta;
+    meta.set_format_version(2);
+    meta.set_hash_alg(HashAlgName(alg_));
+    meta.set_genesis_hash(genesis_hash_);
+    meta.set_records_from(height);
+    batch.Put(storage::MetaKey(),
+              storage::EncodeRecord(storage::MetaKey(), meta.SerializeAsString()));
+  }
   const std::string latest_key = storage::LatestKey();
   batch.Put(latest_key, storage::EncodeRecord(latest_key, EncodeLatest(height, hash)));
   leveldb::WriteOptions wo;
   wo.sync = sync_;
   TL_RETURN_IF_ERROR(FromLevelDb(db_->Write(wo, &batch)));
+  format_ = 2;
   count_ = height + 1;
   latest_hash_ = hash;
   chain_id_ = header.chain_id();
@@ -392,6 +451,97 @@ Status BlockStore::GetBlock(uint64_t height, pb::Block* block) const {
   if (s.Is("NOT_FOUND")) return Status::NotFound("no block at height " + std::to_string(height));
   TL_RETURN_IF_ERROR(s);
   return ParseCanonicalBlock(payload, height, block);
+}
+
+Status BlockStore::GetHeader(uint64_t height, pb::HeaderRecord* out) const {
+  if (height < records_from_) {
+    pb::Block block;
+    TL_RETURN_IF_ERROR(GetBlock(height, &block));
+    *out->mutable_header() = block.header();
+    out->set_block_hash(BlockHash(alg_, block.header()));
+    return Status::OK();
+  }
+  const std::string where = "header record of block " + std::to_string(height);
+  std::string payload;
+  Status s = ReadRecord(storage::HeaderKey(height), &payload);
+  if (s.Is("NOT_FOUND")) {
+    if (height >= block_count())
+      return Status::NotFound("no block at height " + std::to_string(height));
+    return Status::Corruption(where + " is missing");
+  }
+  TL_RETURN_IF_ERROR(s);
+  out->Clear();
+  if (!out->ParseFromString(payload)) return Status::Corruption(where + " does not parse");
+  if (out->header().height() != height) {
+    return Status::Corruption(where + " names height " + std::to_string(out->header().height()));
+  }
+  if (BlockHash(alg_, out->header()) != out->block_hash()) {
+    return Status::Corruption(where + ": the stored hash is not its header's");
+  }
+  return Status::OK();
+}
+
+Status BlockStore::GetTxRecord(uint64_t height, uint32_t index, pb::TxRecord* out) const {
+  const std::string where =
+      "transaction record " + std::to_string(height) + ":" + std::to_string(index);
+  if (height < records_from_) {
+    pb::Block block;
+    TL_RETURN_IF_ERROR(GetBlock(height, &block));
+    if (index >= static_cast<uint32_t>(block.transactions_size())) {
+      return Status::NotFound("no " + where);
+    }
+    pb::HeaderRecord header;
+    std::vector<pb::TxRecord> records;
+    BlockRecords(alg_, block, &header, &records);
+    if (index >= records.size()) return Status::Corruption(where + ": block has no receipts");
+    *out = std::move(records[index]);
+    return Status::OK();
+  }
+  std::string payload;
+  Status s = ReadRecord(storage::TxRecordKey(height, index), &payload);
+  if (s.Is("NOT_FOUND")) {
+    // Missing under an existing block is damage unless the block is shorter.
+    if (height >= block_count()) return Status::NotFound("no " + where);
+    pb::HeaderRecord header;
+    TL_RETURN_IF_ERROR(GetHeader(height, &header));
+    if (index >= header.header().tx_count()) return Status::NotFound("no " + where);
+    return Status::Corruption(where + " is missing");
+  }
+  TL_RETURN_IF_ERROR(s);
+  out->Clear();
+  if (!out->ParseFromString(payload)) return Status::Corruption(where + " does not parse");
+  if (out->height() != height || out->index() != index) {
+    return Status::Corruption(where + " names " + std::to_string(out->height()) + ":" +
+                              std::to_string(out->index()));
+  }
+  if (out->tx_id() != TransactionId(alg_, out->tx())) {
+    return Status::Corruption(where + ": tx id is not its envelope's");
+  }
+  const pb::Receipt& rc = out->receipt();
+  if (rc.tx_id() != out->tx_id() || rc.height() != height || rc.index() != index) {
+    return Status::Corruption(where + ": the receipt names another transaction");
+  }
+  if (index >= out->tree_size()) {
+    return Status::Corruption(where + ": tree size " + std::to_string(out->tree_size()));
+  }
+  for (const auto* path : {&out->tx_path(), &out->receipt_path()}) {
+    for (const std::string& h : *path) {
+      if (h.size() != kHashSize) return Status::Corruption(where + ": a path hash is not 32 bytes");
+    }
+  }
+  return Status::OK();
+}
+
+Status BlockStore::GetTxRecordById(std::string_view tx_id, pb::TxRecord* out) const {
+  Result<TxLocation> loc = FindTransaction(tx_id);
+  if (!loc.ok()) return loc.status();
+  TL_RETURN_IF_ERROR(GetTxRecord(loc->height, loc->index, out));
+  if (out->tx_id() != tx_id) {
+    return Status::Corruption("tx index points " + ToHex(tx_id) + " at " +
+                              std::to_string(loc->height) + ":" + std::to_string(loc->index) +
+                              ", which holds another transaction");
+  }
+  return Status::OK();
 }
 
 Result<uint64_t> BlockStore::HeightOfHash(std::string_view hash) const {

@@ -10,8 +10,14 @@
 //   - every block passes CheckBlock (tx_count, receipts, tx_root, receipts_root);
 //   - every stored value is a record carrying a CRC-32C over its key and bytes,
 //     and is stored in canonical (deterministic) protobuf form.
-// A block, its index entries and the latest pointer are written in one synced
-// LevelDB WriteBatch, so a crash leaves either all or none of them.
+//   - (format 2) every block at height >= records_from() has a header record
+//     and one transaction record per transaction, each equal to what the block
+//     implies (VerifyChain checks all; Open checks the latest block's header
+//     record and last transaction record); heights below records_from() (written by
+//     format 1) have none and are read from their blocks.
+// A block, its header record, its transaction records, its index entries and
+// the latest pointer are written in one synced LevelDB WriteBatch, so a crash
+// leaves either all or none of them.
 //
 // Damage is reported, never served: reads verify LevelDB's block checksums
 // (paranoid_checks, verify_checksums) and the record's own checksum, and
@@ -47,6 +53,8 @@ namespace traceledger {
 namespace pb {
 class Attestation;
 class Block;
+class HeaderRecord;
+class TxRecord;
 }  // namespace pb
 
 struct BlockStoreOptions {
@@ -109,6 +117,25 @@ class BlockStore {
 
   // Reads a block. Errors: NOT_FOUND, CORRUPTION.
   Status GetBlock(uint64_t height, pb::Block* block) const;
+  // Format 2 records. The first height that has header and transaction
+  // records: 0 for a store created as format 2, the block count at upgrade
+  // for a format 1 store (constant after Open).
+  uint64_t records_from() const { return records_from_; }
+  // The header of block `height` and its hash, from the header record (the
+  // record's checksum, its height and the hash of its header are checked);
+  // below records_from(), from the block. Errors: NOT_FOUND, CORRUPTION
+  // (including a missing record at or above records_from()).
+  Status GetHeader(uint64_t height, pb::HeaderRecord* out) const;
+  // Transaction `index` of block `height` with its id, receipt and both audit
+  // paths, from its transaction record (checked: checksum; height, index and
+  // tx id match the key and the envelope; the receipt names them; path hashes
+  // are 32 bytes); below records_from(), built from the block (slow: the
+  // block is loaded and its trees hashed). The paths are verified against the
+  // header by VerifyChain, not here. Errors: NOT_FOUND, CORRUPTION.
+  Status GetTxRecord(uint64_t height, uint32_t index, pb::TxRecord* out) const;
+  // The same for the first occurrence of a tx id (FindTransaction).
+  Status GetTxRecordById(std::string_view tx_id, pb::TxRecord* out) const;
+
   // Reads a block by its hash; `height` may be null. Errors: NOT_FOUND, CORRUPTION.
   Status GetBlockByHash(std::string_view hash, pb::Block* block, uint64_t* height) const;
   // The height of the block with this hash. Errors: NOT_FOUND, CORRUPTION.
@@ -161,8 +188,10 @@ class BlockStore {
   HashAlg alg_ = HashAlg::kSha256;
   std::string genesis_hash_;
   bool sync_ = true;
+  uint64_t records_from_ = 0;  // set by Init, constant afterwards (read without mu_)
 
   mutable std::mutex mu_;  // serializes writers; guards the fields below
+  uint32_t format_ = 2;    // meta format_version; Append upgrades 1 to 2
   uint64_t count_ = 0;     // latest + 1
   std::string latest_hash_;
   std::string chain_id_;
@@ -179,6 +208,8 @@ std::string BlockKey(uint64_t height);                                  // "b" +
 std::string HashKey(std::string_view hash);                             // "h" + 32-byte block hash
 std::string TxKey(std::string_view tx_id);                              // "t" + 32-byte tx id
 std::string AttestationKey(uint64_t height, std::string_view node_id);  // "a" + u64 + id
+std::string HeaderKey(uint64_t height);                                 // "H" + u64
+std::string TxRecordKey(uint64_t height, uint32_t index);               // "T" + u64 + u32
 
 // record = 0x01 || crc32c(key || 0x01 || payload) as 4 bytes, little-endian || payload
 std::string EncodeRecord(std::string_view key, std::string_view payload);

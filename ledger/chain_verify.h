@@ -15,6 +15,11 @@
 //     (TX_INDEX_MISMATCH);
 //   - every envelope: payload shape and signature, via ParseEnvelopeParts (its
 //     error codes, e.g. SIGNATURE_INVALID);
+//   - at heights >= records_from() (format 2): the header record and every
+//     transaction record read back (their checks: CORRUPTION, also when one is
+//     missing) and equal what the block implies (HEADER_RECORD_MISMATCH,
+//     TX_RECORD_MISMATCH); each stored audit path leads to the header's
+//     tx_root / receipts_root; no transaction record past the last index;
 //   - every stored attestation's checksum and that it names this block's hash
 //     (ATTESTATION_HASH_MISMATCH). Attestation signatures need the validator
 //     set from genesis and are left to the caller.

@@ -9,6 +9,7 @@
 #include "ledger.pb.h"
 #include "ledger/block.h"
 #include "ledger/hex.h"
+#include "ledger/merkle.h"
 
 namespace traceledger {
 namespace {
@@ -445,13 +446,14 @@ TEST(BlockStore, OnDiskFileCorruptionIsReported) {
     AppendChain(store.get(), 20);
     store->TEST_CompactAll();
   }
-  // Damage the middle of every table file.
+  // Damage every table file up to its index blocks (the small header and
+  // transaction records, keys "H" and "T", sort before the blocks, "b").
   int damaged = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
     if (entry.path().extension() != ".ldb") continue;
     std::fstream f(entry.path(), std::ios::in | std::ios::out | std::ios::binary);
     const auto size = std::filesystem::file_size(entry.path());
-    for (std::streamoff off = 100; off < static_cast<std::streamoff>(size) / 2; off += 512) {
+    for (std::streamoff off = 100; off < static_cast<std::streamoff>(size) - 4096; off += 512) {
       f.seekg(off);
       char c = 0;
       f.read(&c, 1);
@@ -469,6 +471,166 @@ TEST(BlockStore, OnDiskFileCorruptionIsReported) {
   }
   Status s = (*store)->ForEach(0, [](uint64_t, const pb::Block&) { return true; });
   EXPECT_EQ(s.code(), "CORRUPTION") << s.ToString();
+}
+
+// Every transaction record equals its block's transaction and receipt, and
+// its paths prove both against the header record's roots.
+void ExpectRecordsMatchBlocks(const BlockStore& store, const std::vector<pb::Block>& blocks) {
+  for (const pb::Block& b : blocks) {
+    const uint64_t h = b.header().height();
+    pb::HeaderRecord hr;
+    ASSERT_TRUE(store.GetHeader(h, &hr).ok()) << h;
+    EXPECT_EQ(EncodeHeader(hr.header()), EncodeHeader(b.header()));
+    EXPECT_EQ(hr.block_hash(), BlockHash(kAlg, b.header()));
+    for (int i = 0; i < b.transactions_size(); ++i) {
+      pb::TxRecord r;
+      Status s = store.GetTxRecord(h, i, &r);
+      ASSERT_TRUE(s.ok()) << h << ":" << i << " " << s.ToString();
+      EXPECT_EQ(r.tx().SerializeAsString(), b.transactions(i).SerializeAsString());
+      EXPECT_EQ(EncodeReceipt(r.receipt()), EncodeReceipt(b.receipts(i)));
+      EXPECT_EQ(r.tx_id(), TransactionId(kAlg, b.transactions(i)));
+      EXPECT_EQ(r.tree_size(), static_cast<uint32_t>(b.transactions_size()));
+      std::vector<std::string> tp(r.tx_path().begin(), r.tx_path().end());
+      std::vector<std::string> rp(r.receipt_path().begin(), r.receipt_path().end());
+      EXPECT_TRUE(VerifyMerkleInclusion(kAlg, i, r.tree_size(), MerkleLeafHash(kAlg, r.tx_id()), tp,
+                                        hr.header().tx_root())
+                      .ok());
+      EXPECT_TRUE(
+          VerifyMerkleInclusion(kAlg, i, r.tree_size(),
+                                MerkleLeafHash(kAlg, Hash(kAlg, EncodeReceipt(r.receipt()))), rp,
+                                hr.header().receipts_root())
+              .ok());
+    }
+    pb::TxRecord past;
+    EXPECT_EQ(store.GetTxRecord(h, b.transactions_size(), &past).code(), "NOT_FOUND");
+  }
+}
+
+TEST(BlockStore, HeaderAndTransactionRecords) {
+  ScratchDir dir;
+  auto store = OpenOrDie(dir.path(), Options());
+  std::vector<pb::Block> blocks = AppendChain(store.get(), 7);
+  EXPECT_EQ(store->records_from(), 0u);
+  ExpectRecordsMatchBlocks(*store, blocks);
+  pb::HeaderRecord hr;
+  EXPECT_EQ(store->GetHeader(7, &hr).code(), "NOT_FOUND");
+  pb::TxRecord r;
+  EXPECT_EQ(store->GetTxRecord(7, 0, &r).code(), "NOT_FOUND");
+  // By id: the first occurrence.
+  const std::string id = TransactionId(kAlg, blocks[3].transactions(2));
+  ASSERT_TRUE(store->GetTxRecordById(id, &r).ok());
+  EXPECT_EQ(r.height(), 3u);
+  EXPECT_EQ(r.index(), 2u);
+  EXPECT_EQ(store->GetTxRecordById(std::string(32, 'x'), &r).code(), "NOT_FOUND");
+}
+
+TEST(BlockStore, DamagedTransactionAndHeaderRecordsAreNotServed) {
+  ScratchDir dir;
+  auto store = OpenOrDie(dir.path(), Options());
+  AppendChain(store.get(), 5);  // block 4 has 4 transactions
+  pb::TxRecord r;
+  const std::string key = storage::TxRecordKey(4, 1);
+  const std::string good = *store->TEST_GetRaw(key);
+  // Every single-byte change is caught by the record checksum.
+  for (size_t i = 0; i < good.size(); ++i) {
+    std::string bad = good;
+    bad[i] ^= 0x20;
+    ASSERT_TRUE(store->TEST_PutRaw(key, bad).ok());
+    EXPECT_EQ(store->GetTxRecord(4, 1, &r).code(), "CORRUPTION") << i;
+  }
+  // A valid record under another key (index 2's, re-checksummed for index 1).
+  std::string payload;
+  ASSERT_TRUE(storage::DecodeRecord(storage::TxRecordKey(4, 2),
+                                    *store->TEST_GetRaw(storage::TxRecordKey(4, 2)), &payload)
+                  .ok());
+  ASSERT_TRUE(store->TEST_PutRaw(key, storage::EncodeRecord(key, payload)).ok());
+  EXPECT_EQ(store->GetTxRecord(4, 1, &r).code(), "CORRUPTION");
+  // A changed payload with a valid checksum: the tx id no longer matches.
+  pb::TxRecord changed;
+  ASSERT_TRUE(storage::DecodeRecord(key, good, &payload).ok());
+  ASSERT_TRUE(changed.ParseFromString(payload));
+  changed.mutable_tx()->set_payload(changed.tx().payload() + " ");
+  ASSERT_TRUE(store->TEST_PutRaw(key, storage::EncodeRecord(key, EncodeTxRecord(changed))).ok());
+  EXPECT_EQ(store->GetTxRecord(4, 1, &r).code(), "CORRUPTION");
+  // A missing record under an existing block is damage, not absence.
+  ASSERT_TRUE(store->TEST_DeleteRaw(key).ok());
+  EXPECT_EQ(store->GetTxRecord(4, 1, &r).code(), "CORRUPTION");
+  ASSERT_TRUE(store->TEST_PutRaw(key, good).ok());
+  EXPECT_TRUE(store->GetTxRecord(4, 1, &r).ok());
+  // Header record: a changed header whose stored hash no longer matches.
+  const std::string hkey = storage::HeaderKey(3);
+  pb::HeaderRecord hr;
+  ASSERT_TRUE(storage::DecodeRecord(hkey, *store->TEST_GetRaw(hkey), &payload).ok());
+  ASSERT_TRUE(hr.ParseFromString(payload));
+  hr.mutable_header()->set_proposer("evil");
+  ASSERT_TRUE(store->TEST_PutRaw(hkey, storage::EncodeRecord(hkey, EncodeHeaderRecord(hr))).ok());
+  EXPECT_EQ(store->GetHeader(3, &hr).code(), "CORRUPTION");
+  ASSERT_TRUE(store->TEST_DeleteRaw(hkey).ok());
+  EXPECT_EQ(store->GetHeader(3, &hr).code(), "CORRUPTION");
+}
+
+TEST(BlockStore, OpenChecksTheLatestBlocksRecords) {
+  for (const std::string& key : {storage::HeaderKey(4), storage::TxRecordKey(4, 3)}) {
+    ScratchDir dir;
+    {
+      auto store = OpenOrDie(dir.path(), Options());
+      AppendChain(store.get(), 5);  // block 4 has 4 transactions
+      ASSERT_TRUE(store->TEST_DeleteRaw(key).ok());
+    }
+    Result<std::unique_ptr<BlockStore>> store = BlockStore::Open(dir.path(), Options());
+    ASSERT_FALSE(store.ok()) << ToHex(key);
+    EXPECT_EQ(store.status().code(), "CORRUPTION") << store.status().ToString();
+  }
+}
+
+TEST(BlockStore, FormatOneStoreIsReadFromBlocksAndUpgradedByAppend) {
+  ScratchDir dir;
+  std::vector<pb::Block> blocks;
+  {
+    // Make a format 1 store: meta version 1, no header or transaction records.
+    auto store = OpenOrDie(dir.path(), Options());
+    blocks = AppendChain(store.get(), 6);
+    for (const pb::Block& b : blocks) {
+      const uint64_t h = b.header().height();
+      ASSERT_TRUE(store->TEST_DeleteRaw(storage::HeaderKey(h)).ok());
+      for (int i = 0; i < b.transactions_size(); ++i) {
+        ASSERT_TRUE(store->TEST_DeleteRaw(storage::TxRecordKey(h, i)).ok());
+      }
+    }
+    pb::StoreMeta meta;
+    meta.set_format_version(1);
+    meta.set_hash_alg("sha256");
+    meta.set_genesis_hash(GenesisHash(kAlg));
+    ASSERT_TRUE(
+        store
+            ->TEST_PutRaw(storage::MetaKey(),
+                          storage::EncodeRecord(storage::MetaKey(), meta.SerializeAsString()))
+            .ok());
+  }
+  {
+    auto store = OpenOrDie(dir.path(), Options());
+    EXPECT_EQ(store->records_from(), 6u);
+    ExpectRecordsMatchBlocks(*store, blocks);  // built from the blocks
+    std::vector<pb::Block> more = AppendChain(store.get(), 3);
+    EXPECT_EQ(store->records_from(), 6u);
+    EXPECT_TRUE(store->TEST_GetRaw(storage::HeaderKey(6)).ok());
+    EXPECT_TRUE(store->TEST_GetRaw(storage::TxRecordKey(7, 0)).ok());
+    EXPECT_EQ(store->TEST_GetRaw(storage::TxRecordKey(5, 0)).status().code(), "NOT_FOUND");
+    blocks.insert(blocks.end(), more.begin(), more.end());
+    ExpectRecordsMatchBlocks(*store, blocks);
+  }
+  // The upgrade is stored: format 2, records from height 6.
+  auto store = OpenOrDie(dir.path(), Options());
+  EXPECT_EQ(store->records_from(), 6u);
+  std::string payload;
+  ASSERT_TRUE(
+      storage::DecodeRecord(storage::MetaKey(), *store->TEST_GetRaw(storage::MetaKey()), &payload)
+          .ok());
+  pb::StoreMeta meta;
+  ASSERT_TRUE(meta.ParseFromString(payload));
+  EXPECT_EQ(meta.format_version(), 2u);
+  EXPECT_EQ(meta.records_from(), 6u);
+  ExpectRecordsMatchBlocks(*store, blocks);
 }
 
 TEST(BlockStore, ConcurrentReadersDuringAppends) {

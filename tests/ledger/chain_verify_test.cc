@@ -78,6 +78,15 @@ class ChainVerifyTest : public ::testing::TestWithParam<HashAlg> {
     ASSERT_TRUE(store->TEST_PutRaw(key, storage::EncodeRecord(key, EncodeBlock(b))).ok());
   }
 
+  // Rewrites block b's header record to match it, with a valid checksum.
+  void RewriteHeaderRecord(BlockStore* store, const pb::Block& b) {
+    pb::HeaderRecord r;
+    *r.mutable_header() = b.header();
+    r.set_block_hash(BlockHash(alg(), b.header()));
+    const std::string key = storage::HeaderKey(b.header().height());
+    ASSERT_TRUE(store->TEST_PutRaw(key, storage::EncodeRecord(key, EncodeHeaderRecord(r))).ok());
+  }
+
   void ExpectFailure(const BlockStore& store, const char* code, uint64_t height) {
     ChainVerifyReport r = VerifyChain(store);
     EXPECT_FALSE(r.ok());
@@ -272,7 +281,10 @@ TEST_P(ChainVerifyTest, RelinkedChainIsCaught) {
   std::string one(8, '\0');
   one[7] = 1;
   ASSERT_TRUE(store->TEST_PutRaw(hkey, storage::EncodeRecord(hkey, one)).ok());
-  // n1's attestation of block 1 names the original hash...
+  // The header record still holds the original header...
+  ExpectFailure(*store, "HEADER_RECORD_MISMATCH", 1);
+  RewriteHeaderRecord(store.get(), b);
+  // ...n1's attestation of block 1 names the original hash...
   ExpectFailure(*store, "ATTESTATION_HASH_MISMATCH", 1);
   // ...and without it, block 2 still links to the original.
   ASSERT_TRUE(store->TEST_DeleteRaw(storage::AttestationKey(1, "n1")).ok());
@@ -290,6 +302,8 @@ TEST_P(ChainVerifyTest, TamperedTipIsCaughtByLatestPointerAndAttestations) {
   std::string two(8, '\0');
   two[7] = 2;
   ASSERT_TRUE(store->TEST_PutRaw(hkey, storage::EncodeRecord(hkey, two)).ok());
+  ExpectFailure(*store, "HEADER_RECORD_MISMATCH", 2);
+  RewriteHeaderRecord(store.get(), b);
   // The stored attestation still names the original hash.
   ExpectFailure(*store, "ATTESTATION_HASH_MISMATCH", 2);
   // Without attestations, the latest pointer still names the original.
@@ -352,6 +366,77 @@ TEST_P(ChainVerifyTest, IndexAndRecordDamage) {
     ChainVerifyReport r = VerifyChain(dir.path(), alg());
     EXPECT_EQ(r.status.code(), "EXTRA_BLOCK");
     EXPECT_EQ(r.failed_height, 2u);
+  }
+}
+
+TEST_P(ChainVerifyTest, DamagedHeaderAndTransactionRecordsAreReported) {
+  ScratchDir dir;
+  auto store = BuildChain(dir.path(), 4);  // block 3 has 3 transactions
+  ASSERT_TRUE(VerifyChain(*store).ok());
+  const std::string key = storage::TxRecordKey(3, 1);
+  const std::string good = *store->TEST_GetRaw(key);
+  std::string payload;
+  ASSERT_TRUE(storage::DecodeRecord(key, good, &payload).ok());
+  pb::TxRecord rec;
+  ASSERT_TRUE(rec.ParseFromString(payload));
+  auto rewrap = [&](const pb::TxRecord& r) {
+    ASSERT_TRUE(store->TEST_PutRaw(key, storage::EncodeRecord(key, EncodeTxRecord(r))).ok());
+  };
+  {
+    // A flipped byte: the record checksum.
+    std::string bad = good;
+    bad[bad.size() / 2] ^= 0x01;
+    ASSERT_TRUE(store->TEST_PutRaw(key, bad).ok());
+    ExpectFailure(*store, "CORRUPTION", 3);
+  }
+  {
+    // A path hash changed behind a valid checksum.
+    pb::TxRecord r = rec;
+    std::string h = r.tx_path(0);
+    h[0] ^= 0x01;
+    r.set_tx_path(0, h);
+    rewrap(r);
+    ExpectFailure(*store, "TX_RECORD_MISMATCH", 3);
+  }
+  {
+    // A receipt path with one hash too few.
+    pb::TxRecord r = rec;
+    r.mutable_receipt_path()->RemoveLast();
+    rewrap(r);
+    ExpectFailure(*store, "TX_RECORD_MISMATCH", 3);
+  }
+  {
+    // A receipt message changed behind a valid checksum.
+    pb::TxRecord r = rec;
+    r.mutable_receipt()->set_message("all fine");
+    rewrap(r);
+    ExpectFailure(*store, "TX_RECORD_MISMATCH", 3);
+  }
+  ASSERT_TRUE(store->TEST_DeleteRaw(key).ok());
+  ExpectFailure(*store, "CORRUPTION", 3);
+  ASSERT_TRUE(store->TEST_PutRaw(key, good).ok());
+  ASSERT_TRUE(VerifyChain(*store).ok());
+  {
+    // A record past the block's last transaction.
+    const std::string extra = storage::TxRecordKey(3, 3);
+    pb::TxRecord r = rec;
+    r.set_index(3);
+    r.set_tree_size(4);
+    r.mutable_receipt()->set_index(3);
+    ASSERT_TRUE(store->TEST_PutRaw(extra, storage::EncodeRecord(extra, EncodeTxRecord(r))).ok());
+    ExpectFailure(*store, "TX_RECORD_MISMATCH", 3);
+    ASSERT_TRUE(store->TEST_DeleteRaw(extra).ok());
+  }
+  {
+    // A header record re-sealed over a changed state hash.
+    const std::string hkey = storage::HeaderKey(2);
+    ASSERT_TRUE(storage::DecodeRecord(hkey, *store->TEST_GetRaw(hkey), &payload).ok());
+    pb::HeaderRecord hr;
+    ASSERT_TRUE(hr.ParseFromString(payload));
+    hr.mutable_header()->set_state_hash(std::string(32, 's'));
+    hr.set_block_hash(BlockHash(alg(), hr.header()));
+    ASSERT_TRUE(store->TEST_PutRaw(hkey, storage::EncodeRecord(hkey, EncodeHeaderRecord(hr))).ok());
+    ExpectFailure(*store, "HEADER_RECORD_MISMATCH", 2);
   }
 }
 
