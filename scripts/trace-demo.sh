@@ -9,9 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 KEEP=${1:+1}
 DIR=${1:-$(mktemp -d /tmp/trace-demo.XXXXXX)}
-PORT=${2:-$((20000 + $$ % 20000))}
+PORT=${2:-0}  # 0: the system picks a free port; the node logs the one it got
 BIN=${TRACE_BIN:-build/bin}
-URL=http://127.0.0.1:$PORT
 mkdir -p "$DIR"
 $BIN/tracenode --dev --data "$DIR" --http 127.0.0.1:$PORT >"$DIR/node.log" 2>&1 &
 NODE=$!
@@ -21,6 +20,13 @@ cleanup() {
   if [ -z "$KEEP" ]; then rm -rf "$DIR"; fi
 }
 trap cleanup EXIT
+URL=
+for _ in $(seq 100); do
+  URL=$(sed -n 's#.* serving \(http://[0-9.]*:[0-9]*\)/.*#\1#p' "$DIR/node.log" | head -1)
+  [ -n "$URL" ] && break
+  sleep 0.1
+done
+if [ -z "$URL" ]; then echo "trace-demo: the node did not start:" >&2; cat "$DIR/node.log" >&2; exit 1; fi
 for _ in $(seq 100); do curl -sf $URL/v1/status >/dev/null 2>&1 && break; sleep 0.1; done
 for _ in $(seq 100); do curl -s $URL/v1/status | grep -q '"role":"leader"' && break; sleep 0.1; done
 CHAIN=$(curl -s $URL/v1/status | sed 's/.*"chain_id":"\([^"]*\)".*/\1/')
