@@ -194,21 +194,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (head_) return WriteHead(std::move(r), keep_alive, version);
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(r.status), version);
-    res->set(http::field::server, "traceledger");
-    res->set(http::field::content_type, r.content_type);
-    for (const auto& [k, v] : r.headers) res->set(k, v);
+    SetHeaders(r, keep_alive, res.get());
     res->body() = std::move(r.body);
-    res->keep_alive(keep_alive);
     res->prepare_payload();
-    stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
-                        if (ec || !res->keep_alive()) {
-                          self->Close();
-                          return;
-                        }
-                        self->Read();
-                      });
+    Send(std::move(res));
   }
 
   // The answer to a HEAD: the GET answer's status and headers, its body's
@@ -217,11 +206,22 @@ class Session : public std::enable_shared_from_this<Session> {
     head_ = false;
     auto res = std::make_shared<http::response<http::empty_body>>(
         static_cast<http::status>(r.status), version);
+    SetHeaders(r, keep_alive, res.get());
+    res->content_length(r.body.size());
+    Send(std::move(res));
+  }
+
+  template <class Body>
+  static void SetHeaders(const HttpResponse& r, bool keep_alive, http::response<Body>* res) {
     res->set(http::field::server, "traceledger");
     res->set(http::field::content_type, r.content_type);
     for (const auto& [k, v] : r.headers) res->set(k, v);
     res->keep_alive(keep_alive);
-    res->content_length(r.body.size());
+  }
+
+  // Writes the response, then reads the next request (or closes).
+  template <class Body>
+  void Send(std::shared_ptr<http::response<Body>> res) {
     stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
