@@ -118,21 +118,15 @@ class TraceContext {
     }
     return j;
   }
-  // Latest block time (cached across answers per height).
+  // Latest block time, read once per answer (a small header record). 0 when
+  // it cannot be read (then nothing counts as expired by time).
   int64_t LatestTime() {
-    static std::mutex mu;
-    static uint64_t cached_height = UINT64_MAX;
-    static int64_t cached_time = 0;
+    if (latest_time_) return *latest_time_;
+    latest_time_ = 0;
     auto [count, hash] = store_.tip();
-    if (count == 0) return 0;
-    std::lock_guard<std::mutex> l(mu);
-    if (cached_height != count - 1) {
-      pb::HeaderRecord h;
-      if (!store_.GetHeader(count - 1, &h).ok()) return cached_time;
-      cached_height = count - 1;
-      cached_time = h.header().time();
-    }
-    return cached_time;
+    pb::HeaderRecord h;
+    if (count > 0 && store_.GetHeader(count - 1, &h).ok()) latest_time_ = h.header().time();
+    return *latest_time_;
   }
   const Genesis& genesis() const { return node_->genesis(); }
 
@@ -144,6 +138,7 @@ class TraceContext {
   std::map<std::pair<uint64_t, uint32_t>, pb::TxRecord> txs_;
   std::map<uint64_t, pb::HeaderRecord> headers_;
   std::map<std::string, std::optional<EnterpriseRec>> ents_;
+  std::optional<int64_t> latest_time_;
 };
 
 template <typename Path>
