@@ -154,8 +154,8 @@ void ApiService::Route(const HttpRequest& req, Responder respond) {
     return PostTransactions(req, std::move(respond));
   }
   // Reads of ledger data (not pages or metrics) may ask to be linearizable.
-  if (auto c = req.query.find("consistent"); c != req.query.end() && req.method == "GET" &&
-                                             (p.rfind("/v1/", 0) == 0 || p.rfind("/01/", 0) == 0)) {
+  if (auto c = req.query.find("consistent");
+      c != req.query.end() && req.method == "GET" && (p.rfind("/v1/", 0) == 0 || IsTracePath(p))) {
     if (c->second == "true") return ConsistentRead(req, std::move(respond));
     if (c->second != "false") {
       return respond(JsonError(400, "BAD_QUERY", "consistent is \"true\" or \"false\""));
@@ -298,6 +298,8 @@ HttpResponse ApiService::GetTransaction(const std::string& hex_id) {
   Status s = store.GetTxRecord(loc->height, loc->index, &rec);
   if (s.Is("NOT_FOUND"))
     s = Status::Corruption("the tx index points past block " + std::to_string(loc->height));
+  if (s.ok() && rec.tx_id() != *id)
+    s = Status::Corruption("the tx index entry of " + hex_id + " points at another transaction");
   if (!s.ok()) return Error(s);
   pb::HeaderRecord hdr;
   s = store.GetHeader(loc->height, &hdr);

@@ -782,7 +782,16 @@ bool HandleTraceRoute(node::Node* node, TraceAnswerCache* cache, const HttpReque
     if (cache->Get(gen, key, out)) return true;
   }
   TraceContext c(node);
+  const uint64_t read_failures = StateReadFailuresOnThisThread();
   *out = target->kind == TraceTarget::kLot ? TraceLot(c, *target, req) : TraceCode(c, *target, req);
+  if (StateReadFailuresOnThisThread() != read_failures) {
+    // A read answered "absent" or a scan stopped early: the answer may be
+    // wrong. Never served, never cached.
+    *out = JsonError(500, "STATE_READ_FAILED",
+                     "reading the ledger state failed (" + LastStateReadFailureOnThisThread() +
+                         "); retry, and tell the node's operator if it persists");
+    return true;
+  }
   if (cache && out->status == 200) cache->Put(gen, key, *out);
   return true;
 }

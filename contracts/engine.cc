@@ -171,6 +171,7 @@ BlockResult Engine::ExecuteBlock(const StateReader& state, const BlockContext& c
     out.status = rs;  // the state is already known to be damaged
     return out;
   }
+  const uint64_t read_failures = StateReadFailuresOnThisThread();
   Exec x(*this, state, ctx);
 
   // Block-time rules first: every node evaluates them at the same block time.
@@ -233,6 +234,9 @@ BlockResult Engine::ExecuteBlock(const StateReader& state, const BlockContext& c
   x.FinishBlock(&out);
   if (Status rs = state.read_status(); !rs.ok()) {
     out.status = rs;
+  } else if (StateReadFailuresOnThisThread() != read_failures) {
+    out.status = Status::IOError("block " + std::to_string(ctx.height) + ": " +
+                                 LastStateReadFailureOnThisThread());
   } else if (x.corrupt()) {
     out.status = Status::Corruption("a state record of block " + std::to_string(ctx.height) +
                                     " did not decode");

@@ -82,9 +82,24 @@ leveldb::ReadOptions Checked() {
 }
 }  // namespace
 
-void StateStore::NoteReadError(const std::string& what) const {
+namespace {
+thread_local uint64_t tl_read_failures = 0;
+thread_local std::string tl_last_read_failure;
+}  // namespace
+
+uint64_t StateReadFailuresOnThisThread() { return tl_read_failures; }
+const std::string& LastStateReadFailureOnThisThread() { return tl_last_read_failure; }
+
+void StateStore::NoteReadError(const leveldb::Status& s) const {
+  // Whoever reads on this thread sees its own failure (the engine fails the
+  // block, an API answer is not served); a transient I/O error on an API
+  // thread does not touch the engine's. Damaged data is the store's state:
+  // sticky for every reader.
+  ++tl_read_failures;
+  tl_last_read_failure = "state store read failed: " + s.ToString();
+  if (!s.IsCorruption()) return;
   std::lock_guard<std::mutex> l(err_mu_);
-  if (read_status_.ok()) read_status_ = Status::Corruption("state store read failed: " + what);
+  if (read_status_.ok()) read_status_ = Status::Corruption(tl_last_read_failure);
 }
 
 Status StateStore::read_status() const {
@@ -96,7 +111,7 @@ std::optional<std::string> StateStore::Get(std::string_view key) const {
   std::string value;
   leveldb::Status s = db_->Get(Checked(), leveldb::Slice(key.data(), key.size()), &value);
   if (!s.ok()) {
-    if (!s.IsNotFound()) NoteReadError(s.ToString());
+    if (!s.IsNotFound()) NoteReadError(s);
     return std::nullopt;
   }
   return value;
@@ -105,7 +120,7 @@ std::optional<std::string> StateStore::Get(std::string_view key) const {
 bool StateStore::Read(std::string_view key, std::string* scratch, std::string_view* value) const {
   leveldb::Status s = db_->Get(Checked(), leveldb::Slice(key.data(), key.size()), scratch);
   if (!s.ok()) {
-    if (!s.IsNotFound()) NoteReadError(s.ToString());
+    if (!s.IsNotFound()) NoteReadError(s);
     return false;
   }
   *value = *scratch;
@@ -116,11 +131,14 @@ void StateStore::Scan(std::string_view prefix, const ScanFn& fn) const {
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(Checked()));
   leveldb::Slice p(prefix.data(), prefix.size());
   for (it->Seek(p); it->Valid() && it->key().starts_with(p); it->Next()) {
+    // break, not return: LevelDB's iterator steps over a damaged table block
+    // and keeps the error in status(), so it must be looked at however the
+    // scan ends.
     if (!fn(std::string_view(it->key().data(), it->key().size()),
             std::string_view(it->value().data(), it->value().size())))
-      return;
+      break;
   }
-  if (!it->status().ok()) NoteReadError(it->status().ToString());
+  if (!it->status().ok()) NoteReadError(it->status());
 }
 
 Status StateStore::Apply(const std::vector<WriteOp>& writes, bool sync) {

@@ -26,6 +26,7 @@
 namespace leveldb {
 class DB;
 class FilterPolicy;
+class Status;
 }  // namespace leveldb
 
 namespace traceledger {
@@ -50,12 +51,21 @@ class StateReader {
   // Calls fn(key, value) for every key that starts with `prefix`, in ascending
   // byte order, until fn returns false.
   virtual void Scan(std::string_view prefix, const ScanFn& fn) const = 0;
-  // The first read that failed (an I/O error or corrupt data), sticky: that Get
-  // or Read answered "absent" and that Scan stopped early, so anything computed
-  // from this reader since may be wrong. OK if no read ever failed. The engine
-  // fails a block whose execution saw this become an error.
+  // The first read that found damaged data (a checksum mismatch), sticky: the
+  // store cannot be trusted any more. OK if none did. The engine refuses to
+  // execute on such a store; failed reads of the engine's own thread are seen
+  // through StateReadFailuresOnThisThread() below.
   virtual Status read_status() const { return Status::OK(); }
 };
+
+// Reads of any StateStore that failed on the calling thread (an I/O error or
+// damaged data: that Get answered "absent", that Scan stopped early), counting
+// up from 0. A computation compares the count before and after itself: a change
+// means its result may be wrong. Per thread, so that an API thread's failed
+// read never fails the engine's block, nor the other way round.
+uint64_t StateReadFailuresOnThisThread();
+// The message of the latest of those failures ("" if none).
+const std::string& LastStateReadFailureOnThisThread();
 
 class MemState : public StateReader {
  public:
@@ -95,7 +105,7 @@ class StateStore : public StateReader {
   std::unique_ptr<const leveldb::FilterPolicy> filter_;
   leveldb::DB* db_ = nullptr;
   std::atomic<uint64_t> generation_{0};
-  void NoteReadError(const std::string& what) const;
+  void NoteReadError(const leveldb::Status& s) const;
   mutable std::mutex err_mu_;
   mutable Status read_status_;  // guarded by err_mu_
 };

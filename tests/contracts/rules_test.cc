@@ -1,5 +1,10 @@
 // The general rules: identity, nonces, chain, time, body validation, and what a
 // rejection leaves behind.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
 #include "world.h"
 
 namespace traceledger::testing {
@@ -336,6 +341,51 @@ TEST(Rules, StateStoreAppliesAtomically) {
   EXPECT_EQ(n, m);
   ASSERT_TRUE((*store)->Apply({{keys::Enterprise(a.uscc), std::nullopt}}, false).ok());
   EXPECT_FALSE((*store)->Get(keys::Enterprise(a.uscc)).has_value());
+}
+
+// A damaged table block is reported to the reading thread, also when the scan
+// stops before its end (LevelDB's iterator steps over a bad block and keeps the
+// error aside), and only to that thread.
+TEST(Rules, DamagedStateIsReportedToTheReadingThreadOnly) {
+  std::string dir = ::testing::TempDir() + "/tl_state_damaged";
+  std::filesystem::remove_all(dir);
+  {
+    auto store = StateStore::Open(dir);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    std::vector<WriteOp> all;
+    for (int i = 0; i < 6000; ++i) {  // > 4 MiB: flushed into a table file
+      char key[32];
+      std::snprintf(key, sizeof key, "k|%06d", i);
+      all.push_back({key, std::string(1000, static_cast<char>('a' + i % 26))});
+    }
+    ASSERT_TRUE((*store)->Apply(all, true).ok());
+  }
+  // Opening again turns the log into a table file.
+  ASSERT_TRUE(StateStore::Open(dir).ok());
+  // Damage the first data block of every table file.
+  int damaged = 0;
+  for (const auto& f : std::filesystem::directory_iterator(dir)) {
+    if (f.path().extension() != ".ldb") continue;
+    std::fstream io(f.path(), std::ios::in | std::ios::out | std::ios::binary);
+    io.seekp(100);
+    io.write("XXXXXXXX", 8);
+    ++damaged;
+  }
+  ASSERT_GT(damaged, 0);
+  auto store = StateStore::Open(dir);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  uint64_t before = StateReadFailuresOnThisThread();
+  // Another thread's failed read is not this thread's.
+  std::thread other([&] { (void)(*store)->Get("k|000000"); });
+  other.join();
+  EXPECT_EQ(StateReadFailuresOnThisThread(), before);
+  // A scan that stops at its first entry still reports the block it skipped.
+  size_t seen = 0;
+  (*store)->Scan("k|", [&](auto, auto) { return ++seen, false; });
+  EXPECT_GT(StateReadFailuresOnThisThread(), before);
+  EXPECT_NE(LastStateReadFailureOnThisThread().find("state store read failed"), std::string::npos);
+  // Damaged data is sticky for the whole store: the engine refuses it.
+  EXPECT_EQ((*store)->read_status().code(), "CORRUPTION");
 }
 
 }  // namespace
