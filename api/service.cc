@@ -35,6 +35,8 @@ int HttpStatusForCode(const std::string& code) {
   if (code == "MEMPOOL_FULL" || code == "TOO_MANY_READS") return 429;
   if (code == "NO_LEADER" || code == "STOPPED") return 503;
   if (code == "NOT_FOUND") return 404;
+  // The node's own failure, not the client's request.
+  if (code == "CORRUPTION" || code == "IO_ERROR") return 500;
   return 400;
 }
 
