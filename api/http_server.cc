@@ -25,6 +25,30 @@ HttpResponse JsonError(int status, const std::string& code, const std::string& m
   return r;
 }
 
+int HttpStatusForCode(const std::string& code) {
+  if (code == "SIGNATURE_INVALID" || code == "SIGNATURE_HIGH_S" || code == "SIGNATURE_MALFORMED" ||
+      code == "SIGNER_INVALID") {
+    return 401;
+  }
+  if (code == "DUPLICATE") return 409;
+  if (code == "ENVELOPE_TOO_LARGE" || code == "PAYLOAD_TOO_LARGE" || code == "TOO_LARGE" ||
+      code == "BATCH_TOO_LARGE") {
+    return 413;
+  }
+  if (code == "MEMPOOL_FULL" || code == "TOO_MANY_READS") return 429;
+  if (code == "NO_LEADER" || code == "STOPPED") return 503;
+  if (code == "NOT_FOUND") return 404;
+  // The node's own failure, not the client's request.
+  if (code == "CORRUPTION" || code == "IO_ERROR") return 500;
+  return 400;
+}
+
+HttpResponse StatusError(const Status& s) {
+  HttpResponse r = JsonError(HttpStatusForCode(s.code()), s.code(), s.message());
+  if (r.status == 503 || r.status == 429) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
 bool PercentDecode(const std::string& in, std::string* out) {
   out->clear();
   out->reserve(in.size());

@@ -50,6 +50,11 @@ struct HttpResponse {
 
 // {"error":{"code":..., "message":...}} with `status`.
 HttpResponse JsonError(int status, const std::string& code, const std::string& message);
+// The HTTP status for an error code (400 when the code is not listed).
+int HttpStatusForCode(const std::string& code);
+// JsonError for a Status, with the status HttpStatusForCode gives its code and,
+// for the retryable 429 and 503, Retry-After: 1.
+HttpResponse StatusError(const Status& s);
 
 using Responder = std::function<void(HttpResponse)>;
 using Handler = std::function<void(const HttpRequest&, Responder respond)>;

@@ -22,36 +22,12 @@ namespace traceledger::api {
 
 using nlohmann::json;
 
-int HttpStatusForCode(const std::string& code) {
-  if (code == "SIGNATURE_INVALID" || code == "SIGNATURE_HIGH_S" || code == "SIGNATURE_MALFORMED" ||
-      code == "SIGNER_INVALID") {
-    return 401;
-  }
-  if (code == "DUPLICATE") return 409;
-  if (code == "ENVELOPE_TOO_LARGE" || code == "PAYLOAD_TOO_LARGE" || code == "TOO_LARGE" ||
-      code == "BATCH_TOO_LARGE") {
-    return 413;
-  }
-  if (code == "MEMPOOL_FULL" || code == "TOO_MANY_READS") return 429;
-  if (code == "NO_LEADER" || code == "STOPPED") return 503;
-  if (code == "NOT_FOUND") return 404;
-  // The node's own failure, not the client's request.
-  if (code == "CORRUPTION" || code == "IO_ERROR") return 500;
-  return 400;
-}
-
 namespace {
 
 HttpResponse Json(int status, const json& body) {
   HttpResponse r;
   r.status = status;
   r.body = body.dump();
-  return r;
-}
-
-HttpResponse Error(const Status& s) {
-  HttpResponse r = JsonError(HttpStatusForCode(s.code()), s.code(), s.message());
-  if (r.status == 503 || r.status == 429) r.headers.emplace_back("Retry-After", "1");
   return r;
 }
 
@@ -85,7 +61,7 @@ json ItemJson(const Item& it) {
 // The HTTP status and body for a single envelope's outcome.
 HttpResponse SingleResponse(const Item& it) {
   if (!it.status.ok()) {
-    HttpResponse r = Error(it.status);
+    HttpResponse r = StatusError(it.status);
     return r;
   }
   if (it.receipt && it.receipt->ok()) {
@@ -203,7 +179,7 @@ void ApiService::ConsistentRead(const HttpRequest& req, Responder respond) {
   again->query.erase("consistent");
   again->body.clear();  // a GET's
   node_->ReadIndex(timeout, [this, again, respond = std::move(respond)](Status s) {
-    if (!s.ok()) return respond(Error(s));
+    if (!s.ok()) return respond(StatusError(s));
     // Called on the node's loop thread: the read itself runs on an I/O thread.
     auto serve = [this, again, respond] { Route(*again, respond); };
     if (again->post) return again->post(std::move(serve));
@@ -293,7 +269,7 @@ HttpResponse ApiService::GetTransaction(const std::string& hex_id) {
                            " is not in the ledger (yet); if it was just "
                            "accepted, it may still be pending");
     }
-    return Error(loc.status());
+    return StatusError(loc.status());
   }
   // The transaction's record and its block's header record: no block is loaded.
   pb::TxRecord rec;
@@ -302,10 +278,10 @@ HttpResponse ApiService::GetTransaction(const std::string& hex_id) {
     s = Status::Corruption("the tx index points past block " + std::to_string(loc->height));
   if (s.ok() && rec.tx_id() != *id)
     s = Status::Corruption("the tx index entry of " + hex_id + " points at another transaction");
-  if (!s.ok()) return Error(s);
+  if (!s.ok()) return StatusError(s);
   pb::HeaderRecord hdr;
   s = store.GetHeader(loc->height, &hdr);
-  if (!s.ok()) return Error(s);
+  if (!s.ok()) return StatusError(s);
   const std::string& block_hash = hdr.block_hash();
   const auto& tx = rec.tx();
   const auto& rc = rec.receipt();
@@ -345,7 +321,7 @@ HttpResponse ApiService::GetBlock(const std::string& which) {
   }
   pb::Block b;
   Status s = store.GetBlock(height, &b);
-  if (!s.ok()) return Error(s);
+  if (!s.ok()) return StatusError(s);
   HashAlg alg = store.alg();
   std::string block_hash = BlockHash(alg, b.header());
   json j = HeaderJson<json>(b.header(), block_hash);

@@ -56,9 +56,6 @@ class ApiService {
   std::unique_ptr<WorkQueue> trace_work_;
 };
 
-// The HTTP status for an error code (400 when the code is not listed).
-int HttpStatusForCode(const std::string& code);
-
 }  // namespace traceledger::api
 
 #endif  // TRACELEDGER_API_SERVICE_H_

@@ -333,17 +333,6 @@ Result<uint64_t> QueryNumber(const HttpRequest& req, const char* name, uint64_t 
   return n;
 }
 
-HttpResponse ErrorResponse(const Status& s) {
-  int status = 500;
-  if (s.Is("NOT_FOUND"))
-    status = 404;
-  else if (s.Is("CORRUPTION") || s.Is("IO_ERROR"))
-    status = 500;
-  else
-    status = 400;
-  return JsonError(status, s.code(), s.message());
-}
-
 OJson Warning(const char* status, const std::string& en, const std::string& zh) {
   return {{"status", status}, {"message", en}, {"message_zh", zh}};
 }
@@ -409,14 +398,14 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
   if (!Decode(*raw, &item)) return JsonError(500, "CORRUPTION", "item record of " + t.code);
 
   auto from = QueryNumber(req, "events_from", 0, UINT32_MAX);
-  if (!from.ok()) return ErrorResponse(from.status());
+  if (!from.ok()) return StatusError(from.status());
   auto limit = QueryNumber(req, "events_limit", kDefaultTraceEvents, kMaxTraceEvents);
-  if (!limit.ok()) return ErrorResponse(limit.status());
+  if (!limit.ok()) return StatusError(limit.status());
   if (*limit == 0)
-    return ErrorResponse(BadPaging("events_limit must be 1.." + std::to_string(kMaxTraceEvents)));
+    return StatusError(BadPaging("events_limit must be 1.." + std::to_string(kMaxTraceEvents)));
   if (*from > item.event_count) {
-    return ErrorResponse(BadPaging("events_from " + std::to_string(*from) + " is past the " +
-                                   std::to_string(item.event_count) + " events of this code"));
+    return StatusError(BadPaging("events_from " + std::to_string(*from) + " is past the " +
+                                 std::to_string(item.event_count) + " events of this code"));
   }
 
   Range range;
@@ -425,17 +414,15 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
   bool has_lot = !item.product_code.empty() &&
                  LoadRec(c.state(), keys::Lot(item.product_code, item.lot), &lot);
   auto lot_from = QueryNumber(req, "lot_events_from", 0, UINT32_MAX);
-  if (!lot_from.ok()) return ErrorResponse(lot_from.status());
+  if (!lot_from.ok()) return StatusError(lot_from.status());
   auto lot_limit = QueryNumber(req, "lot_events_limit", kDefaultTraceEvents, kMaxTraceEvents);
-  if (!lot_limit.ok()) return ErrorResponse(lot_limit.status());
+  if (!lot_limit.ok()) return StatusError(lot_limit.status());
   if (*lot_limit == 0)
-    return ErrorResponse(
-        BadPaging("lot_events_limit must be 1.." + std::to_string(kMaxTraceEvents)));
+    return StatusError(BadPaging("lot_events_limit must be 1.." + std::to_string(kMaxTraceEvents)));
   uint64_t lot_count = has_lot ? lot.event_count : 0;
   if (*lot_from > lot_count) {
-    return ErrorResponse(BadPaging("lot_events_from " + std::to_string(*lot_from) +
-                                   " is past the " + std::to_string(lot_count) +
-                                   " events of this code's lot"));
+    return StatusError(BadPaging("lot_events_from " + std::to_string(*lot_from) + " is past the " +
+                                 std::to_string(lot_count) + " events of this code's lot"));
   }
   ItemStatus status = item.Status();
   int64_t now = c.LatestTime();
@@ -523,9 +510,9 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
   std::string start_head;
   Status read_status = ReadEvents(c.state(), keys::EventPrefix(item.code),
                                   std::min<uint64_t>(item.event_count, *from + *limit), &evs);
-  if (!read_status.ok()) return ErrorResponse(read_status);
+  if (!read_status.ok()) return StatusError(read_status);
   auto events_or = ChainEvents(c, evs, *from, &range, &start_head);
-  if (!events_or.ok()) return ErrorResponse(events_or.status());
+  if (!events_or.ok()) return StatusError(events_or.status());
   OJson events = std::move(events_or).value();
 
   // The lot's own events (lot documents, lot inspections, recalls naming the
@@ -536,9 +523,9 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
   if (has_lot) {
     read_status = ReadEvents(c.state(), keys::LotEventPrefix(lot.product_code, lot.lot),
                              std::min<uint64_t>(lot.event_count, *lot_from + *lot_limit), &lot_evs);
-    if (!read_status.ok()) return ErrorResponse(read_status);
+    if (!read_status.ok()) return StatusError(read_status);
     auto le = ChainEvents(c, lot_evs, *lot_from, nullptr, &lot_start_head);
-    if (!le.ok()) return ErrorResponse(le.status());
+    if (!le.ok()) return StatusError(le.status());
     lot_events = std::move(le).value();
   }
 
@@ -648,7 +635,7 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
   for (size_t i = *lot_from; i < lot_evs.size(); ++i) used.insert(lot_evs[i].height);
   for (uint64_t height : used) {
     auto hdr = c.Header(height);  // read for its events above
-    if (!hdr.ok()) return ErrorResponse(hdr.status());
+    if (!hdr.ok()) return StatusError(hdr.status());
     OJson h = HeaderJson<OJson>((*hdr)->header(), (*hdr)->block_hash());
     OJson atts = OJson::array();
     std::vector<pb::Attestation> as;
@@ -681,11 +668,11 @@ HttpResponse TraceLot(TraceContext& c, const TraceTarget& t, const HttpRequest& 
                          " is not on this ledger; check the lot and GTIN printed on the pack");
   }
   auto from = QueryNumber(req, "codes_from", 0, UINT32_MAX);
-  if (!from.ok()) return ErrorResponse(from.status());
+  if (!from.ok()) return StatusError(from.status());
   auto limit = QueryNumber(req, "codes_limit", kDefaultLotCodes, kMaxTraceList);
-  if (!limit.ok()) return ErrorResponse(limit.status());
-  if (*limit == 0) return ErrorResponse(BadPaging("codes_limit must be at least 1"));
-  if (*from > lot.count) return ErrorResponse(BadPaging("codes_from is past the lot's codes"));
+  if (!limit.ok()) return StatusError(limit.status());
+  if (*limit == 0) return StatusError(BadPaging("codes_limit must be at least 1"));
+  if (*from > lot.count) return StatusError(BadPaging("codes_from is past the lot's codes"));
   Range range;
   OJson j;
   OJson codes = OJson::array();
