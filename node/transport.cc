@@ -270,15 +270,8 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
 
   // Reads what the socket has (one system call for many small frames) and
   // hands out every complete frame in it.
+  // TakeFrames leaves room after in->end (see there).
   void ReadMore(std::shared_ptr<Inbound> in) {
-    if (in->end == in->buf.size()) {
-      // Keep the partial frame and make room: move it to the front, and grow
-      // the buffer when the frame is larger than it.
-      std::memmove(in->buf.data(), in->buf.data() + in->start, in->end - in->start);
-      in->end -= in->start;
-      in->start = 0;
-      if (in->end == in->buf.size()) in->buf.resize(in->buf.size() * 2);
-    }
     in->socket.async_read_some(net::buffer(in->buf.data() + in->end, in->buf.size() - in->end),
                                [self = shared_from_this(), in](error_code ec, size_t n) {
                                  if (ec) return;
@@ -300,11 +293,9 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
       }
       if (in.end - in.start < 4 + n) {
         // Incomplete: make sure the buffer can hold the whole frame.
-        if (4 + n > in.buf.size()) {
-          std::memmove(in.buf.data(), in.buf.data() + in.start, in.end - in.start);
-          in.end -= in.start;
-          in.start = 0;
-          in.buf.resize(4 + n);
+        if (in.start + 4 + n > in.buf.size()) {
+          MoveToFront(in);
+          if (4 + n > in.buf.size()) in.buf.resize(4 + n);
         }
         break;
       }
@@ -322,8 +313,19 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
         in.buf.resize(kReadChunk);
         in.buf.shrink_to_fit();
       }
+    } else if (in.end == in.buf.size()) {
+      MoveToFront(in);  // part of a length prefix at the very end
     }
+    // Invariant: in.end < in.buf.size() (room for the next read), because a
+    // partial frame now fits in the buffer from in.start on.
     return true;
+  }
+
+  // Moves the unprocessed bytes buf[start, end) to the front of the buffer.
+  static void MoveToFront(Inbound& in) {
+    std::memmove(in.buf.data(), in.buf.data() + in.start, in.end - in.start);
+    in.end -= in.start;
+    in.start = 0;
   }
 };
 
