@@ -7,6 +7,7 @@
 
 #include <string>
 
+#include "api/json_writer.h"
 #include "ledger.pb.h"
 #include "ledger/hex.h"
 #include "ledger/time_util.h"
@@ -29,6 +30,26 @@ J HeaderJson(const pb::BlockHeader& h, const std::string& block_hash) {
           {"receipts_root", ToHex(h.receipts_root())},
           {"state_hash", ToHex(h.state_hash())},
           {"tx_count", h.tx_count()}};
+}
+
+// The same members written with a JsonWriter, inside an object the caller
+// opened (the trace answer adds "attestations" after them). A test keeps the
+// two identical.
+inline void WriteHeaderFields(JsonWriter& w, const pb::BlockHeader& h,
+                              const std::string& block_hash) {
+  w.Field("height", h.height());
+  w.HexField("block_hash", block_hash);
+  w.Field("chain_id", h.chain_id());
+  w.HexField("prev_hash", h.prev_hash());
+  w.Field("time_ms", h.time());
+  w.Field("time", FormatRfc3339Millis(h.time()));
+  w.Field("proposer", h.proposer());
+  w.Field("raft_term", h.raft_term());
+  w.Field("raft_index", h.raft_index());
+  w.HexField("tx_root", h.tx_root());
+  w.HexField("receipts_root", h.receipts_root());
+  w.HexField("state_hash", h.state_hash());
+  w.Field("tx_count", h.tx_count());
 }
 
 }  // namespace traceledger::api

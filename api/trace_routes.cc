@@ -2,11 +2,12 @@
 
 #include <algorithm>
 #include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 
 #include "api/header_json.h"
+#include "api/json_writer.h"
 #include "contracts/engine.h"
 #include "contracts/ids.h"
 #include "contracts/state.h"
@@ -17,14 +18,20 @@
 
 namespace traceledger::api {
 
-using OJson = nlohmann::ordered_json;
+// The answers are written straight to text with a JsonWriter (no document
+// tree): the trace answer is the API's hottest large answer. Only the signed
+// payloads are parsed (nlohmann) to show their members.
+using PJson = nlohmann::ordered_json;
 
 namespace {
 
-HttpResponse JsonAnswer(int status, const OJson& body) {
+// A trace answer is typically 10-40 KB; reserve once.
+constexpr size_t kAnswerReserve = 32 << 10;
+
+HttpResponse TextAnswer(int status, std::string body) {
   HttpResponse r;
   r.status = status;
-  r.body = body.dump();
+  r.body = std::move(body);
   return r;
 }
 
@@ -36,7 +43,54 @@ bool LoadRec(const StateReader& s, const std::string& key, R* r) {
 
 std::string Date(int64_t ms) { return ms == 0 ? "" : FormatRfc3339Millis(ms).substr(0, 10); }
 
-OJson Nullable(const std::string& s) { return s.empty() ? OJson(nullptr) : OJson(s); }
+// A string member of a parsed payload object, or "" (absent or not a string).
+std::string StrMember(const PJson& obj, const char* name) {
+  if (!obj.is_object()) return "";
+  auto it = obj.find(name);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// Writes a parsed JSON value (a payload's body) as compact text.
+void WriteValue(JsonWriter& w, const PJson& v) {
+  switch (v.type()) {
+    case PJson::value_t::object:
+      w.BeginObject();
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        w.Key(it.key());
+        WriteValue(w, it.value());
+      }
+      w.EndObject();
+      break;
+    case PJson::value_t::array:
+      w.BeginArray();
+      for (const auto& e : v) WriteValue(w, e);
+      w.EndArray();
+      break;
+    case PJson::value_t::string:
+      w.String(v.get_ref<const std::string&>());
+      break;
+    case PJson::value_t::boolean:
+      w.Bool(v.get<bool>());
+      break;
+    case PJson::value_t::number_integer:
+      w.Int(v.get<int64_t>());
+      break;
+    case PJson::value_t::number_unsigned:
+      w.Uint(v.get<uint64_t>());
+      break;
+    case PJson::value_t::number_float:
+      w.Double(v.get<double>());
+      break;
+    default:
+      w.Null();
+      break;  // null, or nothing a parser produces
+  }
+}
+
+void InspectionValue(JsonWriter& w, Inspection i) {
+  if (i == Inspection::kNone) return w.Null();
+  w.String(i == Inspection::kPass ? "pass" : "fail");
+}
 
 // Everything one answer reads, with small caches.
 class TraceContext {
@@ -70,53 +124,59 @@ class TraceContext {
   }
   const BlockStore& store() const { return store_; }
 
-  // {uscc, name, region} of an enterprise (name null if not enrolled).
-  OJson Party(const std::string& uscc) {
-    if (uscc.empty()) return nullptr;
-    EnterpriseRec e;
-    OJson j = {{"uscc", uscc}};
-    if (Enterprise(uscc, &e)) {
-      j["name"] = e.name;
-      j["region"] = e.region;
+  // {uscc, name, region} of an enterprise (name null if not enrolled); null
+  // for no USCC.
+  void Party(JsonWriter& w, const std::string& uscc) {
+    if (uscc.empty()) return w.Null();
+    w.BeginObject();
+    w.Field("uscc", uscc);
+    const EnterpriseRec* e = Enterprise(uscc);
+    if (e) {
+      w.Field("name", e->name);
+      w.Field("region", e->region);
     } else {
-      j["name"] = nullptr;
+      w.NullField("name");
     }
-    return j;
+    w.EndObject();
   }
-  bool Enterprise(const std::string& uscc, EnterpriseRec* e) {
+  // The enrolled enterprise `uscc`, or null.
+  const EnterpriseRec* Enterprise(const std::string& uscc) {
     auto it = ents_.find(uscc);
     if (it == ents_.end()) {
       EnterpriseRec r;
       bool ok = LoadRec(state_, keys::Enterprise(uscc), &r);
-      it = ents_.emplace(uscc, ok ? std::optional<EnterpriseRec>(r) : std::nullopt).first;
+      it =
+          ents_.emplace(uscc, ok ? std::optional<EnterpriseRec>(std::move(r)) : std::nullopt).first;
     }
-    if (!it->second) return false;
-    *e = *it->second;
-    return true;
+    return it->second ? &*it->second : nullptr;
   }
   // Who signed: a regulator of genesis or an enrolled enterprise.
-  OJson Actor(const std::string& signer) {
-    OJson j = {{"public_key", ToHex(signer)}};
+  void Actor(JsonWriter& w, const std::string& signer) {
+    w.BeginObject();
+    w.HexField("public_key", signer);
     for (const auto& r : node_->genesis().regulators) {
       if (r.public_key == signer) {
-        j["kind"] = "regulator";
-        j["name"] = r.name;
-        return j;
+        w.Field("kind", "regulator");
+        w.Field("name", r.name);
+        return w.EndObject();
       }
     }
-    auto uscc = state_.Get(keys::SignerKey(signer));
-    EnterpriseRec e;
-    if (uscc && Enterprise(*uscc, &e)) {
-      j["kind"] = "enterprise";
-      j["uscc"] = e.uscc;
-      j["name"] = e.name;
-      j["region"] = e.region;
-      j["roles"] = RolesToString(e.roles);
-    } else {
-      j["kind"] = "unknown";  // e.g. a key since rotated away
-      j["name"] = nullptr;
+    auto uscc = signers_.find(signer);
+    if (uscc == signers_.end()) {
+      uscc = signers_.emplace(signer, state_.Get(keys::SignerKey(signer))).first;
     }
-    return j;
+    const EnterpriseRec* e = uscc->second ? Enterprise(*uscc->second) : nullptr;
+    if (e) {
+      w.Field("kind", "enterprise");
+      w.Field("uscc", e->uscc);
+      w.Field("name", e->name);
+      w.Field("region", e->region);
+      w.Field("roles", RolesToString(e->roles));
+    } else {
+      w.Field("kind", "unknown");  // e.g. a key since rotated away
+      w.NullField("name");
+    }
+    w.EndObject();
   }
   // Latest block time, read once per answer (a small header record). 0 when
   // it cannot be read (then nothing counts as expired by time).
@@ -138,23 +198,36 @@ class TraceContext {
   std::map<std::pair<uint64_t, uint32_t>, pb::TxRecord> txs_;
   std::map<uint64_t, pb::HeaderRecord> headers_;
   std::map<std::string, std::optional<EnterpriseRec>> ents_;
+  std::map<std::string, std::optional<std::string>> signers_;  // key -> USCC
   std::optional<int64_t> latest_time_;
 };
 
 template <typename Path>
-OJson ProofPath(const Path& path) {
-  OJson p = OJson::array();
-  for (const auto& h : path) p.push_back(ToHex(h));
-  return p;
+void ProofPath(JsonWriter& w, const Path& path) {
+  w.BeginArray();
+  for (const auto& h : path) w.Hex(h);
+  w.EndArray();
 }
 
-OJson ReceiptOf(const pb::Receipt& rc) {
-  return {{"tx_id", ToHex(rc.tx_id())},
-          {"status", rc.ok() ? "ok" : "rejected"},
-          {"code", rc.ok() ? "OK" : rc.code()},
-          {"message", rc.message()},
-          {"height", rc.height()},
-          {"index", rc.index()}};
+void ReceiptOf(JsonWriter& w, const pb::Receipt& rc) {
+  w.BeginObject();
+  w.HexField("tx_id", rc.tx_id());
+  w.Field("status", rc.ok() ? "ok" : "rejected");
+  w.Field("code", rc.ok() ? std::string_view("OK") : std::string_view(rc.code()));
+  w.Field("message", rc.message());
+  w.Field("height", rc.height());
+  w.Field("index", rc.index());
+  w.EndObject();
+}
+
+void InclusionOf(JsonWriter& w, uint32_t leaf_index, uint64_t tree_size,
+                 const google::protobuf::RepeatedPtrField<std::string>& path) {
+  w.BeginObject();
+  w.Field("leaf_index", leaf_index);
+  w.Field("tree_size", tree_size);
+  w.Key("path");
+  ProofPath(w, path);
+  w.EndObject();
 }
 
 struct Range {
@@ -164,43 +237,62 @@ struct Range {
 };
 
 // Readings of a trace.reading body: count, min/max, the values (bounded) and
-// whether they left the product's range.
-OJson ReadingsOf(const OJson& body, const Range* range) {
-  const OJson* rs = body.contains("readings") ? &body["readings"] : nullptr;
-  if (!rs || !rs->is_array()) return nullptr;
-  OJson values = OJson::array();
+// whether they left the product's range; null without a readings array.
+void ReadingsOf(JsonWriter& w, const PJson& body, const Range* range) {
+  auto rs = body.is_object() ? body.find("readings") : body.end();
+  if (rs == body.end() || !rs->is_array()) return w.Null();
+  struct Value {
+    std::string time;
+    double c;
+  };
+  std::vector<Value> values;
   double lo = 0, hi = 0;
   size_t n = 0;
   for (const auto& r : *rs) {
-    if (!r.is_object() || !r.contains("celsius") || !r["celsius"].is_number()) continue;
-    double c = r["celsius"].get<double>();
+    if (!r.is_object()) continue;
+    auto c_it = r.find("celsius");
+    if (c_it == r.end() || !c_it->is_number()) continue;
+    double c = c_it->get<double>();
     lo = n == 0 ? c : std::min(lo, c);
     hi = n == 0 ? c : std::max(hi, c);
     ++n;
-    if (values.size() < kMaxReadingValues) {
-      values.push_back({{"time", r.value("time", "")}, {"celsius", c}});
-    }
+    if (values.size() < kMaxReadingValues) values.push_back({StrMember(r, "time"), c});
   }
-  OJson j = {{"device", body.value("device", "")}, {"count", n}};
+  w.BeginObject();
+  w.Field("device", StrMember(body, "device"));
+  w.Field("count", n);
   if (n > 0) {
-    j["min_c"] = lo;
-    j["max_c"] = hi;
+    w.Field("min_c", lo);
+    w.Field("max_c", hi);
   }
   if (range && (range->has_min || range->has_max)) {
-    j["allowed"] = {{"min_c", range->has_min ? OJson(range->min_c) : OJson(nullptr)},
-                    {"max_c", range->has_max ? OJson(range->max_c) : OJson(nullptr)}};
-    j["excursion"] = n > 0 && (!range->Contains(lo) || !range->Contains(hi));
+    w.Key("allowed");
+    w.BeginObject();
+    w.Key("min_c");
+    range->has_min ? w.Double(range->min_c) : w.Null();
+    w.Key("max_c");
+    range->has_max ? w.Double(range->max_c) : w.Null();
+    w.EndObject();
+    w.Field("excursion", n > 0 && (!range->Contains(lo) || !range->Contains(hi)));
   } else {
-    j["excursion"] = false;
+    w.Field("excursion", false);
   }
-  j["values"] = values;
-  if (n > values.size()) j["values_truncated"] = true;
-  return j;
+  w.Key("values");
+  w.BeginArray();
+  for (const auto& v : values) {
+    w.BeginObject();
+    w.Field("time", v.time);
+    w.Field("celsius", v.c);
+    w.EndObject();
+  }
+  w.EndArray();
+  if (n > values.size()) w.Field("values_truncated", true);
+  w.EndObject();
 }
 
 // One event with its proof. `head` is the per-code chain head after it.
-Result<OJson> EventOf(TraceContext& c, const EventRec& ev, uint32_t seq, const std::string& head,
-                      const Range* range) {
+Status EventOf(JsonWriter& w, TraceContext& c, const EventRec& ev, uint32_t seq,
+               const std::string& head, const Range* range) {
   auto rec = c.Tx(ev.height, ev.index);
   if (!rec.ok() && rec.status().Is("NOT_FOUND"))
     return Status::Corruption("event " + std::to_string(seq) + " points past block " +
@@ -210,112 +302,183 @@ Result<OJson> EventOf(TraceContext& c, const EventRec& ev, uint32_t seq, const s
   if (!hdr.ok()) return hdr.status();
   const pb::Transaction& tx = (*rec)->tx();
   const pb::Receipt& rc = (*rec)->receipt();
-  OJson payload = OJson::parse(tx.payload(), nullptr, false);
-  if (!payload.is_object()) payload = OJson::object();
-  OJson body = payload.contains("body") ? payload["body"] : OJson::object();
-  OJson j;
-  j["seq"] = seq;
-  j["type"] = payload.value("type", ev.type);
-  j["tx_id"] = ToHex(ev.tx_id);
-  j["height"] = ev.height;
-  j["index"] = ev.index;
-  j["time"] = payload.value("time", "");
-  j["recorded_at"] = FormatRfc3339Millis((*hdr)->header().time());
-  j["actor"] = c.Actor(tx.signer());
-  if (body.contains("location") && body["location"].is_string()) j["location"] = body["location"];
-  if (j["type"] == "trace.ship") {
-    j["parties"] = {{"to", c.Party(body.value("to", ""))},
-                    {"carrier", c.Party(body.value("carrier", ""))}};
+  PJson payload = PJson::parse(tx.payload(), nullptr, false);
+  if (!payload.is_object()) payload = PJson::object();
+  static const PJson kEmptyObject = PJson::object();
+  auto body_it = payload.find("body");
+  const PJson& body = body_it != payload.end() ? *body_it : kEmptyObject;
+  auto type_it = payload.find("type");
+  const std::string type =
+      type_it != payload.end() && type_it->is_string() ? type_it->get<std::string>() : ev.type;
+  w.BeginObject();
+  w.Field("seq", seq);
+  w.Field("type", type);
+  w.HexField("tx_id", ev.tx_id);
+  w.Field("height", ev.height);
+  w.Field("index", ev.index);
+  w.Field("time", StrMember(payload, "time"));
+  w.Field("recorded_at", FormatRfc3339Millis((*hdr)->header().time()));
+  w.Key("actor");
+  c.Actor(w, tx.signer());
+  if (body.is_object()) {
+    auto loc = body.find("location");
+    if (loc != body.end() && loc->is_string())
+      w.Field("location", loc->get_ref<const std::string&>());
   }
-  if (j["type"] == "trace.reading") j["readings"] = ReadingsOf(body, range);
-  j["body"] = body;
-  j["chain_head"] = ToHex(head);
-  j["proof"] = {{"envelope",
-                 {{"payload", tx.payload()},
-                  {"signer", ToHex(tx.signer())},
-                  {"signature", ToHex(tx.signature())}}},
-                {"receipt", ReceiptOf(rc)},
-                {"inclusion",
-                 {{"leaf_index", ev.index},
-                  {"tree_size", (*rec)->tree_size()},
-                  {"path", ProofPath((*rec)->tx_path())}}},
-                {"receipt_inclusion",
-                 {{"leaf_index", ev.index},
-                  {"tree_size", (*rec)->tree_size()},
-                  {"path", ProofPath((*rec)->receipt_path())}}}};
-  return j;
+  if (type == "trace.ship") {
+    w.Key("parties");
+    w.BeginObject();
+    w.Key("to");
+    c.Party(w, StrMember(body, "to"));
+    w.Key("carrier");
+    c.Party(w, StrMember(body, "carrier"));
+    w.EndObject();
+  }
+  if (type == "trace.reading") {
+    w.Key("readings");
+    ReadingsOf(w, body, range);
+  }
+  w.Key("body");
+  WriteValue(w, body);
+  w.HexField("chain_head", head);
+  w.Key("proof");
+  w.BeginObject();
+  w.Key("envelope");
+  w.BeginObject();
+  w.Field("payload", tx.payload());
+  w.HexField("signer", tx.signer());
+  w.HexField("signature", tx.signature());
+  w.EndObject();
+  w.Key("receipt");
+  ReceiptOf(w, rc);
+  w.Key("inclusion");
+  InclusionOf(w, ev.index, (*rec)->tree_size(), (*rec)->tx_path());
+  w.Key("receipt_inclusion");
+  InclusionOf(w, ev.index, (*rec)->tree_size(), (*rec)->receipt_path());
+  w.EndObject();
+  w.EndObject();
+  return Status::OK();
 }
 
-OJson AlertOf(const AlertRec& a) {
-  return {{"id", a.id},
-          {"type", a.kind},
-          {"status", a.open ? "open" : "closed"},
-          {"subject", a.subject},
-          {"message", a.message},
-          {"raised_at", FormatRfc3339Millis(a.time_ms)},
-          {"height", a.height},
-          {"closed_height", a.open ? OJson(nullptr) : OJson(a.closed_height)},
-          {"tx_id", a.tx_id.empty() ? OJson(nullptr) : OJson(ToHex(a.tx_id))}};
+void AlertOf(JsonWriter& w, const AlertRec& a) {
+  w.BeginObject();
+  w.Field("id", a.id);
+  w.Field("type", a.kind);
+  w.Field("status", a.open ? "open" : "closed");
+  w.Field("subject", a.subject);
+  w.Field("message", a.message);
+  w.Field("raised_at", FormatRfc3339Millis(a.time_ms));
+  w.Field("height", a.height);
+  w.Key("closed_height");
+  a.open ? w.Null() : w.Uint(a.closed_height);
+  w.Key("tx_id");
+  a.tx_id.empty() ? w.Null() : w.Hex(a.tx_id);
+  w.EndObject();
 }
 
-OJson DocumentOf(const DocumentRec& d, const char* scope) {
-  return {{"scope", scope},          {"doc_type", d.doc_type}, {"doc_id", d.doc_id},
-          {"sha256", d.sha256},      {"issuer", d.issuer},     {"attached_by", d.signer},
-          {"tx_id", ToHex(d.tx_id)}, {"height", d.height}};
+void DocumentOf(JsonWriter& w, const DocumentRec& d, const char* scope) {
+  w.BeginObject();
+  w.Field("scope", scope);
+  w.Field("doc_type", d.doc_type);
+  w.Field("doc_id", d.doc_id);
+  w.Field("sha256", d.sha256);
+  w.Field("issuer", d.issuer);
+  w.Field("attached_by", d.signer);
+  w.HexField("tx_id", d.tx_id);
+  w.Field("height", d.height);
+  w.EndObject();
 }
 
-OJson ProductOf(TraceContext& c, const std::string& code, Range* range) {
+// The documents under `prefix` (a code's or a lot's), until *count reaches
+// kMaxTraceList.
+void DocumentsUnder(JsonWriter& w, TraceContext& c, const std::string& prefix, const char* scope,
+                    size_t* count) {
+  if (*count >= kMaxTraceList) return;
+  c.state().Scan(prefix, [&](std::string_view, std::string_view v) {
+    DocumentRec d;
+    if (Decode(v, &d)) {
+      DocumentOf(w, d, scope);
+      ++*count;
+    }
+    return *count < kMaxTraceList;
+  });
+}
+
+// The product `code` (null if not registered); *range gets its temperatures.
+void ProductOf(JsonWriter& w, TraceContext& c, const std::string& code, Range* range) {
   ProductRec p;
-  if (code.empty() || !LoadRec(c.state(), keys::Product(code), &p)) return nullptr;
+  if (code.empty() || !LoadRec(c.state(), keys::Product(code), &p)) return w.Null();
   if (range) *range = Range{p.has_min, p.has_max, p.min_c, p.max_c};
-  return {{"code", p.code},
-          {"name", p.name},
-          {"category", CategoryName(p.category)},
-          {"owner", c.Party(p.owner)},
-          {"temp_min_c", p.has_min ? OJson(p.min_c) : OJson(nullptr)},
-          {"temp_max_c", p.has_max ? OJson(p.max_c) : OJson(nullptr)},
-          {"shelf_life_days", p.shelf_life_days ? OJson(p.shelf_life_days) : OJson(nullptr)},
-          {"requires_inspection", p.requires_inspection}};
+  w.BeginObject();
+  w.Field("code", p.code);
+  w.Field("name", p.name);
+  w.Field("category", CategoryName(p.category));
+  w.Key("owner");
+  c.Party(w, p.owner);
+  w.Key("temp_min_c");
+  p.has_min ? w.Double(p.min_c) : w.Null();
+  w.Key("temp_max_c");
+  p.has_max ? w.Double(p.max_c) : w.Null();
+  w.Key("shelf_life_days");
+  p.shelf_life_days ? w.Uint(p.shelf_life_days) : w.Null();
+  w.Field("requires_inspection", p.requires_inspection);
+  w.EndObject();
 }
 
-OJson TransformOf(TraceContext& c, const std::string& tx_hex) {
+void TransformOf(JsonWriter& w, TraceContext& c, const std::string& tx_hex) {
   TransformRec t;
-  if (tx_hex.empty() || !LoadRec(c.state(), keys::Transform(tx_hex), &t)) return nullptr;
-  auto bounded = [](const std::vector<std::string>& v) {
-    OJson a = OJson::array();
-    for (size_t i = 0; i < v.size() && i < kMaxTraceList; ++i) a.push_back(v[i]);
-    return a;
+  if (tx_hex.empty() || !LoadRec(c.state(), keys::Transform(tx_hex), &t)) return w.Null();
+  auto bounded = [&](const std::vector<std::string>& v) {
+    w.BeginArray();
+    for (size_t i = 0; i < v.size() && i < kMaxTraceList; ++i) w.String(v[i]);
+    w.EndArray();
   };
-  return {{"tx_id", tx_hex},
-          {"inputs", bounded(t.inputs)},
-          {"inputs_total", t.inputs.size()},
-          {"outputs", bounded(t.outputs)},
-          {"outputs_total", t.outputs.size()},
-          {"output_product", t.output_product},
-          {"output_lot", t.output_lot}};
+  w.BeginObject();
+  w.Field("tx_id", tx_hex);
+  w.Key("inputs");
+  bounded(t.inputs);
+  w.Field("inputs_total", t.inputs.size());
+  w.Key("outputs");
+  bounded(t.outputs);
+  w.Field("outputs_total", t.outputs.size());
+  w.Field("output_product", t.output_product);
+  w.Field("output_lot", t.output_lot);
+  w.EndObject();
 }
 
-OJson RecallOf(TraceContext& c, const std::string& id, const std::string& code) {
+// The recall `id` (null if none); with a code, whether that item still owes
+// a response.
+void RecallOf(JsonWriter& w, TraceContext& c, const std::string& id, const std::string& code) {
   RecallRec r;
-  if (id.empty() || !LoadRec(c.state(), keys::Recall(id), &r)) return nullptr;
-  OJson j = {{"id", r.id},
-             {"status", r.open ? "open" : "closed"},
-             {"level", r.level},
-             {"reason", r.reason},
-             {"product_code", r.product_code},
-             {"lots", r.lots},
-             {"issuer", r.issuer},
-             {"issued_height", r.issued_height},
-             {"affected", r.affected},
-             {"outstanding", r.outstanding},
-             {"closed_height", r.open ? OJson(nullptr) : OJson(r.closed_height)},
-             {"close_reason", Nullable(r.close_reason)}};
+  if (id.empty() || !LoadRec(c.state(), keys::Recall(id), &r)) return w.Null();
+  w.BeginObject();
+  w.Field("id", r.id);
+  w.Field("status", r.open ? "open" : "closed");
+  w.Field("level", r.level);
+  w.Field("reason", r.reason);
+  w.Field("product_code", r.product_code);
+  w.Key("lots");
+  w.BeginArray();
+  for (const auto& l : r.lots) w.String(l);
+  w.EndArray();
+  w.Field("issuer", r.issuer);
+  w.Field("issued_height", r.issued_height);
+  w.Field("affected", r.affected);
+  w.Field("outstanding", r.outstanding);
+  w.Key("closed_height");
+  r.open ? w.Null() : w.Uint(r.closed_height);
+  w.Key("close_reason");
+  w.StringOrNull(r.close_reason);
   if (!code.empty()) {
     auto owed = c.state().Get(keys::Obligation(r.id, code));
-    j["this_item"] = {{"response_owed", owed.has_value()},
-                      {"owed_by", owed ? c.Party(*owed) : OJson(nullptr)}};
+    w.Key("this_item");
+    w.BeginObject();
+    w.Field("response_owed", owed.has_value());
+    w.Key("owed_by");
+    owed ? c.Party(w, *owed) : w.Null();
+    w.EndObject();
   }
-  return j;
+  w.EndObject();
 }
 
 Status BadPaging(const std::string& msg) { return Status::Error("BAD_PAGING", msg); }
@@ -333,8 +496,13 @@ Result<uint64_t> QueryNumber(const HttpRequest& req, const char* name, uint64_t 
   return n;
 }
 
-OJson Warning(const char* status, const std::string& en, const std::string& zh) {
-  return {{"status", status}, {"message", en}, {"message_zh", zh}};
+void Warning(JsonWriter& w, const char* status, const std::string& en, const std::string& zh) {
+  w.Key("warning");
+  w.BeginObject();
+  w.Field("status", status);
+  w.Field("message", en);
+  w.Field("message_zh", zh);
+  w.EndObject();
 }
 
 HttpResponse NotFoundCode(TraceContext& c, const TraceTarget& t) {
@@ -371,23 +539,57 @@ Status ReadEvents(const StateReader& s, const std::string& prefix, uint64_t end,
   return st;
 }
 
-// The events from `from` on, each with its proof and the chain head after it;
-// *start_head is the head before event `from`.
-Result<OJson> ChainEvents(TraceContext& c, const std::vector<EventRec>& evs, uint64_t from,
-                          const Range* range, std::string* start_head) {
-  OJson events = OJson::array();
+// Writes the array of events from `from` on, each with its proof and the
+// chain head after it; *start_head is the head before event `from`.
+Status ChainEvents(JsonWriter& w, TraceContext& c, const std::vector<EventRec>& evs, uint64_t from,
+                   const Range* range, std::string* start_head) {
   std::string head = ZeroHead();
   start_head->clear();
+  w.BeginArray();
   for (size_t i = 0; i < evs.size(); ++i) {
     if (i == from) *start_head = head;
     head = NextHead(c.alg(), head, evs[i].tx_id);
     if (i < from) continue;
-    auto ej = EventOf(c, evs[i], static_cast<uint32_t>(i), head, range);
-    if (!ej.ok()) return ej.status();
-    events.push_back(std::move(ej).value());
+    Status s = EventOf(w, c, evs[i], static_cast<uint32_t>(i), head, range);
+    if (!s.ok()) return s;
   }
+  w.EndArray();
   if (start_head->empty()) *start_head = head;
-  return events;
+  return Status::OK();
+}
+
+// The "chain" / "lot_chain" member: how far the answer covers a hash chain.
+struct ChainCover {
+  const char* rule;
+  const std::string* head;  // empty before the first event
+  uint64_t event_count, from, returned, limit;
+  const std::string* start_head;
+  std::string next_param;   // "events" or "lot_events"
+  const std::string* code;  // for the next page's address
+  const LotRec* lot;        // a lot chain's lot, else null
+};
+
+void ChainOf(JsonWriter& w, HashAlg alg, const ChainCover& k) {
+  bool complete = k.from == 0 && k.returned == k.event_count;
+  w.BeginObject();
+  w.Field("hash_alg", HashAlgName(alg));
+  w.Field("rule", k.rule);
+  if (k.lot) {
+    w.Field("product_code", k.lot->product_code);
+    w.Field("lot", k.lot->lot);
+  }
+  w.HexField("head", k.head->empty() ? ZeroHead() : *k.head);
+  w.Field("event_count", k.event_count);
+  w.Field("events_from", k.from);
+  w.Field("events_returned", k.returned);
+  w.HexField("start_head", *k.start_head);
+  w.Field("complete", complete);
+  if (!complete && k.from + k.returned < k.event_count) {
+    w.Field("next", "/v1/trace/" + *k.code + "?" + k.next_param +
+                        "_from=" + std::to_string(k.from + k.returned) + "&" + k.next_param +
+                        "_limit=" + std::to_string(k.limit));
+  }
+  w.EndObject();
 }
 
 // The answer for one code.
@@ -408,8 +610,6 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
                                  std::to_string(item.event_count) + " events of this code"));
   }
 
-  Range range;
-  OJson product = ProductOf(c, item.product_code, &range);
   LotRec lot;
   bool has_lot = !item.product_code.empty() &&
                  LoadRec(c.state(), keys::Lot(item.product_code, item.lot), &lot);
@@ -429,18 +629,20 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
   bool expired = item.expiry_ms != 0 && now >= item.expiry_ms + 86400000LL;
   bool in_circulation = item.terminal == Terminal::kNone;
 
-  OJson j;
+  std::string out;
+  out.reserve(kAnswerReserve);
+  JsonWriter w(&out);
+  w.BeginObject();
   // The plain word first.
   if (status == ItemStatus::kRecalled) {
     RecallRec r;
     bool has = LoadRec(c.state(), keys::Recall(item.recall_id), &r);
     std::string why = has ? " (level " + std::to_string(r.level) + "): " + r.reason : "";
-    j["warning"] =
-        Warning("recalled",
-                "RECALLED - do not use, sell or administer this item. It is under recall " +
-                    item.recall_id + why + ". Return it to where you got it.",
-                "已召回——请勿使用、销售或接种。召回编号 " + item.recall_id +
-                    (has ? "，原因：" + r.reason : "") + "。请退回购买处。");
+    Warning(w, "recalled",
+            "RECALLED - do not use, sell or administer this item. It is under recall " +
+                item.recall_id + why + ". Return it to where you got it.",
+            "已召回——请勿使用、销售或接种。召回编号 " + item.recall_id +
+                (has ? "，原因：" + r.reason : "") + "。请退回购买处。");
   } else if (status == ItemStatus::kQuarantined) {
     std::string reason;
     c.state().Scan(keys::CodeAlertPrefix(item.code), [&](std::string_view k, std::string_view v) {
@@ -451,212 +653,219 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
       return reason.empty();
     });
     if (reason.empty()) reason = "held by a regulator";
-    j["warning"] = Warning("quarantined",
-                           "QUARANTINED - do not use, sell or administer this item until a "
-                           "regulator releases it. Reason: " +
-                               reason,
-                           "已隔离封存——在监管部门解除前请勿使用、销售或接种。原因：" + reason);
+    Warning(w, "quarantined",
+            "QUARANTINED - do not use, sell or administer this item until a "
+            "regulator releases it. Reason: " +
+                reason,
+            "已隔离封存——在监管部门解除前请勿使用、销售或接种。原因：" + reason);
   } else if (expired && in_circulation) {
-    j["warning"] = Warning("expired", "EXPIRED on " + Date(item.expiry_ms) + " - do not use.",
-                           "已过期（" + Date(item.expiry_ms) + "）——请勿使用。");
+    Warning(w, "expired", "EXPIRED on " + Date(item.expiry_ms) + " - do not use.",
+            "已过期（" + Date(item.expiry_ms) + "）——请勿使用。");
   }
-  j["code"] = item.code;
-  j["status"] = ItemStatusName(status);
-  j["kind"] = item.product_code.empty() ? "logistic_unit" : "item";
-  j["product"] = product;
-  j["category"] = CategoryName(item.category);
-  j["lot"] = Nullable(item.lot);
-  j["expiry"] = Nullable(Date(item.expiry_ms));
-  j["expired"] = expired;
-  j["terminal"] = Nullable(TerminalName(item.terminal));
-  j["inspection"] = item.inspection == Inspection::kNone
-                        ? OJson(nullptr)
-                        : OJson(item.inspection == Inspection::kPass ? "pass" : "fail");
-  j["custodian"] = c.Party(item.custodian);
-  if (!item.shipment_id.empty()) {
-    ShipmentRec s;
-    if (LoadRec(c.state(), keys::Shipment(item.shipment_id), &s)) {
-      j["shipment"] = {{"id", s.id},
-                       {"from", c.Party(s.from)},
-                       {"to", c.Party(s.to)},
-                       {"carrier", c.Party(s.carrier)},
-                       {"vehicle", s.vehicle},
-                       {"shipped_at", FormatRfc3339Millis(s.shipped_time_ms)},
-                       {"deadline", FormatRfc3339Millis(s.deadline_ms)},
-                       {"overdue", !s.overdue_alert.empty()}};
-    }
+  w.Field("code", item.code);
+  w.Field("status", ItemStatusName(status));
+  w.Field("kind", item.product_code.empty() ? "logistic_unit" : "item");
+  Range range;
+  w.Key("product");
+  ProductOf(w, c, item.product_code, &range);
+  w.Field("category", CategoryName(item.category));
+  w.Key("lot");
+  w.StringOrNull(item.lot);
+  w.Key("expiry");
+  w.StringOrNull(Date(item.expiry_ms));
+  w.Field("expired", expired);
+  w.Key("terminal");
+  w.StringOrNull(TerminalName(item.terminal));
+  w.Key("inspection");
+  InspectionValue(w, item.inspection);
+  w.Key("custodian");
+  c.Party(w, item.custodian);
+  ShipmentRec shipment;
+  bool has_shipment =
+      !item.shipment_id.empty() && LoadRec(c.state(), keys::Shipment(item.shipment_id), &shipment);
+  if (has_shipment) {
+    const ShipmentRec& s = shipment;
+    w.Key("shipment");
+    w.BeginObject();
+    w.Field("id", s.id);
+    w.Key("from");
+    c.Party(w, s.from);
+    w.Key("to");
+    c.Party(w, s.to);
+    w.Key("carrier");
+    c.Party(w, s.carrier);
+    w.Field("vehicle", s.vehicle);
+    w.Field("shipped_at", FormatRfc3339Millis(s.shipped_time_ms));
+    w.Field("deadline", FormatRfc3339Millis(s.deadline_ms));
+    w.Field("overdue", !s.overdue_alert.empty());
+    w.EndObject();
   }
 
   // Origin: the commissioner and the commission event.
-  OJson origin = {{"commissioner", c.Party(item.commissioner)},
-                  {"imported", item.imported},
-                  {"origin_country", has_lot ? Nullable(lot.origin_country) : OJson(nullptr)}};
+  w.Key("origin");
+  w.BeginObject();
+  w.Key("commissioner");
+  c.Party(w, item.commissioner);
+  w.Field("imported", item.imported);
+  w.Key("origin_country");
+  has_lot ? w.StringOrNull(lot.origin_country) : w.Null();
   EventRec first;
   if (LoadRec(c.state(), keys::Event(item.code, 0), &first)) {
     auto rec = c.Tx(first.height, first.index);
     if (rec.ok()) {
-      OJson p = OJson::parse((*rec)->tx().payload(), nullptr, false);
-      if (p.is_object() && p.contains("body") && p["body"].is_object()) {
-        origin["location"] = p["body"].value("location", "");
+      PJson p = PJson::parse((*rec)->tx().payload(), nullptr, false);
+      if (p.is_object()) {
+        auto body = p.find("body");
+        if (body != p.end() && body->is_object()) w.Field("location", StrMember(*body, "location"));
       }
-      origin["commissioned_at"] = p.is_object() ? p.value("time", "") : "";
-      origin["commissioned_height"] = first.height;
+      w.Field("commissioned_at", StrMember(p, "time"));
+      w.Field("commissioned_height", first.height);
     }
   }
-  j["origin"] = origin;
+  w.EndObject();
+
+  // Alerts that held or concern the item.
+  std::vector<std::string> alert_ids;
+  c.state().Scan(keys::CodeAlertPrefix(item.code), [&](std::string_view k, std::string_view) {
+    alert_ids.emplace_back(k.substr(4 + item.code.size()));
+    return alert_ids.size() < kMaxTraceList;
+  });
+  if (has_shipment && !shipment.overdue_alert.empty()) alert_ids.push_back(shipment.overdue_alert);
+  RecallRec rr;
+  if (!item.recall_id.empty() && LoadRec(c.state(), keys::Recall(item.recall_id), &rr) &&
+      !rr.alert_id.empty())
+    alert_ids.push_back(rr.alert_id);
+  w.Key("alerts");
+  w.BeginArray();
+  for (const auto& id : alert_ids) {
+    AlertRec a;
+    if (LoadRec(c.state(), keys::Alert(id), &a)) AlertOf(w, a);
+  }
+  w.EndArray();
+  w.Key("recall");
+  RecallOf(w, c, item.recall_id, item.code);
+
+  // Lineage.
+  w.Key("lineage");
+  w.BeginObject();
+  w.Key("parent");
+  w.StringOrNull(item.parent);
+  w.Key("children");
+  w.BeginArray();
+  size_t children = 0;
+  c.state().Scan(keys::ChildPrefix(item.code), [&](std::string_view k, std::string_view) {
+    w.String(k.substr(4 + item.code.size()));
+    return ++children < kMaxTraceList;
+  });
+  w.EndArray();
+  w.Field("children_total", item.child_count);
+  w.Key("made_from");
+  TransformOf(w, c, item.made_by);
+  w.Key("transformed_into");
+  TransformOf(w, c, item.transformed_into);
+  w.EndObject();
+
+  // Documents for the code and for its lot.
+  w.Key("documents");
+  w.BeginArray();
+  size_t docs = 0;
+  DocumentsUnder(w, c, keys::CodeDocPrefix(item.code), "code", &docs);
+  if (!item.product_code.empty())
+    DocumentsUnder(w, c, keys::LotDocPrefix(item.product_code, item.lot), "lot", &docs);
+  w.EndArray();
+  if (has_lot) {
+    w.Key("lot_info");
+    w.BeginObject();
+    w.Field("lot", lot.lot);
+    w.Field("count", lot.count);
+    w.Key("inspection");
+    InspectionValue(w, lot.inspection);
+    w.Key("inspection_report");
+    w.StringOrNull(lot.inspection_report);
+    w.EndObject();
+  }
 
   // Events, with the chain head after each.
   std::vector<EventRec> evs;
   std::string start_head;
-  Status read_status = ReadEvents(c.state(), keys::EventPrefix(item.code),
-                                  std::min<uint64_t>(item.event_count, *from + *limit), &evs);
-  if (!read_status.ok()) return StatusError(read_status);
-  auto events_or = ChainEvents(c, evs, *from, &range, &start_head);
-  if (!events_or.ok()) return StatusError(events_or.status());
-  OJson events = std::move(events_or).value();
+  Status st = ReadEvents(c.state(), keys::EventPrefix(item.code),
+                         std::min<uint64_t>(item.event_count, *from + *limit), &evs);
+  if (!st.ok()) return StatusError(st);
+  w.Key("events");
+  st = ChainEvents(w, c, evs, *from, &range, &start_head);
+  if (!st.ok()) return StatusError(st);
+  uint64_t returned = evs.size() > *from ? evs.size() - *from : 0;
+  w.Key("chain");
+  ChainOf(w, c.alg(),
+          {"head = H(prev_head || tx_id) over the events in order, from 32 zero bytes", &item.head,
+           item.event_count, *from, returned, *limit, &start_head, "events", &item.code, nullptr});
 
   // The lot's own events (lot documents, lot inspections, recalls naming the
   // lot), with the same proofs, and the lot chain.
   std::vector<EventRec> lot_evs;
   std::string lot_start_head;
-  OJson lot_events = OJson::array();
+  w.Key("lot_events");
   if (has_lot) {
-    read_status = ReadEvents(c.state(), keys::LotEventPrefix(lot.product_code, lot.lot),
-                             std::min<uint64_t>(lot.event_count, *lot_from + *lot_limit), &lot_evs);
-    if (!read_status.ok()) return StatusError(read_status);
-    auto le = ChainEvents(c, lot_evs, *lot_from, nullptr, &lot_start_head);
-    if (!le.ok()) return StatusError(le.status());
-    lot_events = std::move(le).value();
-  }
-
-  // Alerts that held or concern the item.
-  OJson alerts = OJson::array();
-  std::vector<std::string> alert_ids;
-  c.state().Scan(keys::CodeAlertPrefix(item.code), [&](std::string_view k, std::string_view v) {
-    alert_ids.emplace_back(k.substr(4 + item.code.size()));
-    return alert_ids.size() < kMaxTraceList;
-  });
-  if (!item.shipment_id.empty()) {
-    ShipmentRec s;
-    if (LoadRec(c.state(), keys::Shipment(item.shipment_id), &s) && !s.overdue_alert.empty())
-      alert_ids.push_back(s.overdue_alert);
-  }
-  RecallRec rr;
-  if (!item.recall_id.empty() && LoadRec(c.state(), keys::Recall(item.recall_id), &rr) &&
-      !rr.alert_id.empty())
-    alert_ids.push_back(rr.alert_id);
-  for (const auto& id : alert_ids) {
-    AlertRec a;
-    if (LoadRec(c.state(), keys::Alert(id), &a)) alerts.push_back(AlertOf(a));
-  }
-  j["alerts"] = alerts;
-  j["recall"] = RecallOf(c, item.recall_id, item.code);
-
-  // Lineage.
-  OJson children = OJson::array();
-  c.state().Scan(keys::ChildPrefix(item.code), [&](std::string_view k, std::string_view) {
-    children.push_back(std::string(k.substr(4 + item.code.size())));
-    return children.size() < kMaxTraceList;
-  });
-  j["lineage"] = {{"parent", Nullable(item.parent)},
-                  {"children", children},
-                  {"children_total", item.child_count},
-                  {"made_from", TransformOf(c, item.made_by)},
-                  {"transformed_into", TransformOf(c, item.transformed_into)}};
-
-  // Documents for the code and for its lot.
-  OJson docs = OJson::array();
-  auto add_docs = [&](const std::string& prefix, const char* scope) {
-    c.state().Scan(prefix, [&](std::string_view, std::string_view v) {
-      DocumentRec d;
-      if (Decode(v, &d)) docs.push_back(DocumentOf(d, scope));
-      return docs.size() < kMaxTraceList;
-    });
-  };
-  add_docs(keys::CodeDocPrefix(item.code), "code");
-  if (!item.product_code.empty()) add_docs(keys::LotDocPrefix(item.product_code, item.lot), "lot");
-  j["documents"] = docs;
-  if (has_lot) {
-    j["lot_info"] = {
-        {"lot", lot.lot},
-        {"count", lot.count},
-        {"inspection", lot.inspection == Inspection::kNone
-                           ? OJson(nullptr)
-                           : OJson(lot.inspection == Inspection::kPass ? "pass" : "fail")},
-        {"inspection_report", Nullable(lot.inspection_report)}};
-  }
-
-  j["events"] = events;
-  bool complete = *from == 0 && events.size() == item.event_count;
-  j["chain"] = {
-      {"hash_alg", HashAlgName(c.alg())},
-      {"rule", "head = H(prev_head || tx_id) over the events in order, from 32 zero bytes"},
-      {"head", ToHex(item.head.empty() ? ZeroHead() : item.head)},
-      {"event_count", item.event_count},
-      {"events_from", *from},
-      {"events_returned", events.size()},
-      {"start_head", ToHex(start_head)},
-      {"complete", complete}};
-  if (!complete && *from + events.size() < item.event_count) {
-    j["chain"]["next"] = "/v1/trace/" + item.code +
-                         "?events_from=" + std::to_string(*from + events.size()) +
-                         "&events_limit=" + std::to_string(*limit);
-  }
-  size_t lot_returned = lot_events.size();
-  j["lot_events"] = std::move(lot_events);
-  if (has_lot) {
-    bool lot_complete = *lot_from == 0 && lot_returned == lot.event_count;
-    j["lot_chain"] = {
-        {"hash_alg", HashAlgName(c.alg())},
-        {"rule",
-         "head = H(prev_head || tx_id) over the lot's events (lot documents, lot inspections, "
-         "recalls naming the lot) in order, from 32 zero bytes"},
-        {"product_code", lot.product_code},
-        {"lot", lot.lot},
-        {"head", ToHex(lot.head.empty() ? ZeroHead() : lot.head)},
-        {"event_count", lot.event_count},
-        {"events_from", *lot_from},
-        {"events_returned", lot_returned},
-        {"start_head", ToHex(lot_start_head)},
-        {"complete", lot_complete}};
-    if (!lot_complete && *lot_from + lot_returned < lot.event_count) {
-      j["lot_chain"]["next"] = "/v1/trace/" + item.code +
-                               "?lot_events_from=" + std::to_string(*lot_from + lot_returned) +
-                               "&lot_events_limit=" + std::to_string(*lot_limit);
-    }
+    st = ReadEvents(c.state(), keys::LotEventPrefix(lot.product_code, lot.lot),
+                    std::min<uint64_t>(lot.event_count, *lot_from + *lot_limit), &lot_evs);
+    if (!st.ok()) return StatusError(st);
+    st = ChainEvents(w, c, lot_evs, *lot_from, nullptr, &lot_start_head);
+    if (!st.ok()) return StatusError(st);
   } else {
-    j["lot_chain"] = nullptr;
+    w.BeginArray();
+    w.EndArray();
+  }
+  w.Key("lot_chain");
+  if (has_lot) {
+    uint64_t lot_returned = lot_evs.size() > *lot_from ? lot_evs.size() - *lot_from : 0;
+    ChainOf(w, c.alg(),
+            {"head = H(prev_head || tx_id) over the lot's events (lot documents, lot inspections, "
+             "recalls naming the lot) in order, from 32 zero bytes",
+             &lot.head, lot.event_count, *lot_from, lot_returned, *lot_limit, &lot_start_head,
+             "lot_events", &item.code, &lot});
+  } else {
+    w.Null();
   }
 
   // The blocks the events sit in, with their attestations.
-  OJson blocks = OJson::array();
+  w.Key("proof");
+  w.BeginObject();
+  w.Field("hash_alg", HashAlgName(c.alg()));
+  w.Field("chain_id", c.genesis().chain_id);
+  w.HexField("genesis_hash", c.genesis().hash);
+  w.Field("header_encoding",
+          "block_hash = H(deterministic protobuf encoding of traceledger.pb.BlockHeader, "
+          "proto/ledger.proto; see docs/api.md)");
+  w.Field("attestation_digest", "H(\"traceledger-attestation\" || u64be(height) || block_hash)");
+  w.Key("blocks");
+  w.BeginArray();
   std::set<uint64_t> used;
   for (size_t i = *from; i < evs.size(); ++i) used.insert(evs[i].height);
   for (size_t i = *lot_from; i < lot_evs.size(); ++i) used.insert(lot_evs[i].height);
+  std::vector<pb::Attestation> as;
   for (uint64_t height : used) {
     auto hdr = c.Header(height);  // read for its events above
     if (!hdr.ok()) return StatusError(hdr.status());
-    OJson h = HeaderJson<OJson>((*hdr)->header(), (*hdr)->block_hash());
-    OJson atts = OJson::array();
-    std::vector<pb::Attestation> as;
+    w.BeginObject();
+    WriteHeaderFields(w, (*hdr)->header(), (*hdr)->block_hash());
+    w.Key("attestations");
+    w.BeginArray();
+    as.clear();
     if (c.store().GetAttestations(height, &as).ok()) {
       for (const auto& a : as) {
-        atts.push_back({{"node_id", a.node_id()}, {"signature", ToHex(a.signature())}});
+        w.BeginObject();
+        w.Field("node_id", a.node_id());
+        w.HexField("signature", a.signature());
+        w.EndObject();
       }
     }
-    h["attestations"] = atts;
-    blocks.push_back(std::move(h));
+    w.EndArray();
+    w.EndObject();
   }
-  j["proof"] = {
-      {"hash_alg", HashAlgName(c.alg())},
-      {"chain_id", c.genesis().chain_id},
-      {"genesis_hash", ToHex(c.genesis().hash)},
-      {"header_encoding",
-       "block_hash = H(deterministic protobuf encoding of traceledger.pb.BlockHeader, "
-       "proto/ledger.proto; see docs/api.md)"},
-      {"attestation_digest", "H(\"traceledger-attestation\" || u64be(height) || block_hash)"},
-      {"blocks", blocks}};
-  return JsonAnswer(200, j);
+  w.EndArray();
+  w.EndObject();
+  w.EndObject();
+  return TextAnswer(200, std::move(out));
 }
 
 // The answer for a lot (GTIN + lot, no serial).
@@ -673,10 +882,11 @@ HttpResponse TraceLot(TraceContext& c, const TraceTarget& t, const HttpRequest& 
   if (!limit.ok()) return StatusError(limit.status());
   if (*limit == 0) return StatusError(BadPaging("codes_limit must be at least 1"));
   if (*from > lot.count) return StatusError(BadPaging("codes_from is past the lot's codes"));
-  Range range;
-  OJson j;
-  OJson codes = OJson::array();
-  std::map<std::string, int> by_status;
+  struct CodeStatus {
+    std::string code;
+    const char* status;
+  };
+  std::vector<CodeStatus> codes;
   std::vector<std::string> recalls;
   uint64_t i = 0;
   std::string prefix = keys::LotCodePrefix(t.gtin, t.lot);
@@ -685,46 +895,60 @@ HttpResponse TraceLot(TraceContext& c, const TraceTarget& t, const HttpRequest& 
     std::string code(k.substr(prefix.size()));
     ItemRec it;
     if (LoadRec(c.state(), keys::Item(code), &it)) {
-      codes.push_back({{"code", code}, {"status", ItemStatusName(it.Status())}});
+      codes.push_back({code, ItemStatusName(it.Status())});
       if (!it.recall_id.empty() &&
           std::find(recalls.begin(), recalls.end(), it.recall_id) == recalls.end())
         recalls.push_back(it.recall_id);
     }
     return codes.size() < *limit;
   });
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginObject();
   if (!recalls.empty()) {
-    j["warning"] = Warning(
-        "recalled",
+    Warning(
+        w, "recalled",
         "RECALLED - items of this lot are under recall " + recalls.front() + "; do not use them.",
         "已召回——该批次产品处于召回中（" + recalls.front() + "），请勿使用。");
   }
-  j["kind"] = "lot";
-  j["product"] = ProductOf(c, t.gtin, &range);
-  j["lot"] = lot.lot;
-  j["expiry"] = Nullable(Date(lot.expiry_ms));
-  j["commissioner"] = c.Party(lot.commissioner);
-  j["imported"] = lot.imported;
-  j["origin_country"] = Nullable(lot.origin_country);
-  j["inspection"] = lot.inspection == Inspection::kNone
-                        ? OJson(nullptr)
-                        : OJson(lot.inspection == Inspection::kPass ? "pass" : "fail");
-  OJson docs = OJson::array();
-  c.state().Scan(keys::LotDocPrefix(t.gtin, t.lot), [&](std::string_view, std::string_view v) {
-    DocumentRec d;
-    if (Decode(v, &d)) docs.push_back(DocumentOf(d, "lot"));
-    return docs.size() < kMaxTraceList;
-  });
-  j["documents"] = docs;
-  OJson rj = OJson::array();
-  for (const auto& id : recalls) rj.push_back(RecallOf(c, id, ""));
-  j["recalls"] = rj;
-  j["codes_total"] = lot.count;
-  j["codes_from"] = *from;
-  j["codes"] = codes;
-  j["note"] =
-      "GET /v1/trace/{code} of one of its codes for the proofs: the code's events and the lot's "
-      "own events (lot_events, lot_chain)";
-  return JsonAnswer(200, j);
+  w.Field("kind", "lot");
+  w.Key("product");
+  ProductOf(w, c, t.gtin, nullptr);
+  w.Field("lot", lot.lot);
+  w.Key("expiry");
+  w.StringOrNull(Date(lot.expiry_ms));
+  w.Key("commissioner");
+  c.Party(w, lot.commissioner);
+  w.Field("imported", lot.imported);
+  w.Key("origin_country");
+  w.StringOrNull(lot.origin_country);
+  w.Key("inspection");
+  InspectionValue(w, lot.inspection);
+  w.Key("documents");
+  w.BeginArray();
+  size_t docs = 0;
+  DocumentsUnder(w, c, keys::LotDocPrefix(t.gtin, t.lot), "lot", &docs);
+  w.EndArray();
+  w.Key("recalls");
+  w.BeginArray();
+  for (const auto& id : recalls) RecallOf(w, c, id, "");
+  w.EndArray();
+  w.Field("codes_total", lot.count);
+  w.Field("codes_from", *from);
+  w.Key("codes");
+  w.BeginArray();
+  for (const auto& cs : codes) {
+    w.BeginObject();
+    w.Field("code", cs.code);
+    w.Field("status", cs.status);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Field("note",
+          "GET /v1/trace/{code} of one of its codes for the proofs: the code's events and the "
+          "lot's own events (lot_events, lot_chain)");
+  w.EndObject();
+  return TextAnswer(200, std::move(out));
 }
 
 }  // namespace
