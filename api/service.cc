@@ -81,7 +81,7 @@ HttpResponse SingleResponse(const Item& it) {
 ApiService::ApiService(node::Node* node)
     : node_(node),
       cockpit_(std::make_unique<Cockpit>(node)),
-      trace_cache_(std::make_unique<TraceAnswerCache>()),
+      trace_caches_(std::make_unique<TraceCaches>()),
       trace_work_(std::make_unique<WorkQueue>(kTraceThreads, kMaxQueuedTraces)) {}
 ApiService::~ApiService() = default;
 
@@ -143,12 +143,13 @@ void ApiService::Route(const HttpRequest& req, Responder respond) {
     // A cached answer straight from the I/O thread; building one elsewhere.
     HttpResponse cached;
     if ((req.method == "GET" || req.method == "HEAD") &&
-        trace_cache_->Get(node_->read_generation(), TraceAnswerCache::KeyOf(req), &cached)) {
+        trace_caches_->answers.Get(node_->read_generation(), TraceAnswerCache::KeyOf(req),
+                                   &cached)) {
       return respond(std::move(cached));
     }
     auto job = [this, req, respond]() mutable {
       HttpResponse traced;
-      HandleTraceRoute(node_, trace_cache_.get(), req, &traced);
+      HandleTraceRoute(node_, trace_caches_.get(), req, &traced);
       respond(std::move(traced));
     };
     if (!trace_work_->Post(job)) {

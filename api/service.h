@@ -25,7 +25,7 @@ inline constexpr int kTraceThreads = 2;
 inline constexpr size_t kMaxQueuedTraces = 4096;
 
 class Cockpit;
-class TraceAnswerCache;
+struct TraceCaches;
 class WorkQueue;
 
 class ApiService {
@@ -48,7 +48,7 @@ class ApiService {
 
   node::Node* node_;
   std::unique_ptr<Cockpit> cockpit_;
-  std::unique_ptr<TraceAnswerCache> trace_cache_;  // rendered trace answers
+  std::unique_ptr<TraceCaches> trace_caches_;  // rendered trace answers and proof blocks
   HttpMetrics metrics_;
   // Builds uncached trace answers. Declared last, so destroyed first: the jobs
   // still queued run while the cache and metrics_ (their responders record

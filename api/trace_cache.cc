@@ -78,4 +78,45 @@ size_t TraceAnswerCache::entries() const {
   return map_.size();
 }
 
+bool BlockProofCache::Time(uint64_t height, int64_t* time_ms) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = map_.find(height);
+  if (it == map_.end()) return false;
+  *time_ms = it->second.time_ms;
+  return true;
+}
+
+bool BlockProofCache::WriteEntry(uint64_t height, JsonWriter* w) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = map_.find(height);
+  if (it == map_.end()) {
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  lru_.splice(lru_.begin(), lru_, it->second.pos);
+  w->Raw(it->second.json);
+  hits_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+void BlockProofCache::Put(uint64_t height, int64_t time_ms, std::string json) {
+  const size_t bytes = json.size() + 96;
+  std::lock_guard<std::mutex> l(mu_);
+  if (map_.count(height) || bytes > max_bytes_) return;
+  lru_.push_front(height);
+  map_.emplace(height, Entry{time_ms, std::move(json), lru_.begin()});
+  bytes_ += bytes;
+  while (bytes_ > max_bytes_) {
+    auto victim = map_.find(lru_.back());
+    bytes_ -= victim->second.json.size() + 96;
+    map_.erase(victim);
+    lru_.pop_back();
+  }
+}
+
+size_t BlockProofCache::entries() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return map_.size();
+}
+
 }  // namespace traceledger::api

@@ -1,5 +1,8 @@
-// A bounded cache of rendered trace answers (GET /v1/trace/..., /01/..., /00/...).
+// The trace lookup's caches (GET /v1/trace/..., /01/..., /00/...): whole
+// rendered answers (TraceAnswerCache) and the rendered blocks of their proofs
+// (BlockProofCache).
 //
+// TraceAnswerCache:
 // Exactness: an answer is a function of the node's stores (state, blocks,
 // attestations) and of the request. Every entry is tagged with the node's
 // read generation (Node::read_generation) read *before* the answer was built;
@@ -12,7 +15,14 @@
 // Limits: at most `max_bytes` of keys and bodies (LRU); an answer larger than
 // max_bytes / 8 is not kept.
 //
-// Thread-safety: all methods may be called from many threads at once.
+// BlockProofCache: the proof's entry for one block — every header member plus
+// the validators' attestations, as the answer prints them — and the block's
+// time (an event's recorded_at). It needs no generation: a committed header
+// never changes, and an entry is kept only once every validator of genesis
+// has attested the block, after which its attestations cannot change either.
+// Limits: at most `max_bytes` of entries (LRU).
+//
+// Thread-safety: all methods of both may be called from many threads at once.
 #ifndef TRACELEDGER_API_TRACE_CACHE_H_
 #define TRACELEDGER_API_TRACE_CACHE_H_
 
@@ -25,10 +35,12 @@
 #include <unordered_map>
 
 #include "api/http_server.h"
+#include "api/json_writer.h"
 
 namespace traceledger::api {
 
 inline constexpr size_t kTraceAnswerCacheBytes = 128 << 20;
+inline constexpr size_t kBlockProofCacheBytes = 16 << 20;  // ~15,000 blocks of 3 validators
 
 class TraceAnswerCache {
  public:
@@ -65,6 +77,43 @@ class TraceAnswerCache {
   std::unordered_map<std::string, Entry> map_;
   size_t bytes_ = 0;
   std::atomic<uint64_t> hits_{0}, misses_{0};
+};
+
+class BlockProofCache {
+ public:
+  explicit BlockProofCache(size_t max_bytes = kBlockProofCacheBytes) : max_bytes_(max_bytes) {}
+  BlockProofCache(const BlockProofCache&) = delete;
+  BlockProofCache& operator=(const BlockProofCache&) = delete;
+
+  // The time of block `height` if its entry is kept.
+  bool Time(uint64_t height, int64_t* time_ms);
+  // Writes the entry of block `height` (a JSON object) to *w if kept.
+  bool WriteEntry(uint64_t height, JsonWriter* w);
+  // Keeps the entry of a block every validator has attested.
+  void Put(uint64_t height, int64_t time_ms, std::string json);
+
+  uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
+  uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
+  size_t entries() const;
+
+ private:
+  struct Entry {
+    int64_t time_ms;
+    std::string json;
+    std::list<uint64_t>::iterator pos;
+  };
+  const size_t max_bytes_;
+  mutable std::mutex mu_;
+  std::list<uint64_t> lru_;  // heights, most recent first
+  std::unordered_map<uint64_t, Entry> map_;
+  size_t bytes_ = 0;
+  std::atomic<uint64_t> hits_{0}, misses_{0};
+};
+
+// Both caches of one node's API.
+struct TraceCaches {
+  TraceAnswerCache answers;
+  BlockProofCache blocks;
 };
 
 }  // namespace traceledger::api

@@ -2,12 +2,12 @@
 
 #include <algorithm>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 
 #include "api/header_json.h"
 #include "api/json_writer.h"
+#include "api/payload_view.h"
 #include "contracts/engine.h"
 #include "contracts/ids.h"
 #include "contracts/state.h"
@@ -19,9 +19,8 @@
 namespace traceledger::api {
 
 // The answers are written straight to text with a JsonWriter (no document
-// tree): the trace answer is the API's hottest large answer. Only the signed
-// payloads are parsed (nlohmann) to show their members.
-using PJson = nlohmann::ordered_json;
+// tree): the trace answer is the API's hottest large answer. The signed
+// payloads are read in one pass (api/payload_view.h).
 
 namespace {
 
@@ -43,50 +42,6 @@ bool LoadRec(const StateReader& s, const std::string& key, R* r) {
 
 std::string Date(int64_t ms) { return ms == 0 ? "" : FormatRfc3339Millis(ms).substr(0, 10); }
 
-// A string member of a parsed payload object, or "" (absent or not a string).
-std::string StrMember(const PJson& obj, const char* name) {
-  if (!obj.is_object()) return "";
-  auto it = obj.find(name);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-// Writes a parsed JSON value (a payload's body) as compact text.
-void WriteValue(JsonWriter& w, const PJson& v) {
-  switch (v.type()) {
-    case PJson::value_t::object:
-      w.BeginObject();
-      for (auto it = v.begin(); it != v.end(); ++it) {
-        w.Key(it.key());
-        WriteValue(w, it.value());
-      }
-      w.EndObject();
-      break;
-    case PJson::value_t::array:
-      w.BeginArray();
-      for (const auto& e : v) WriteValue(w, e);
-      w.EndArray();
-      break;
-    case PJson::value_t::string:
-      w.String(v.get_ref<const std::string&>());
-      break;
-    case PJson::value_t::boolean:
-      w.Bool(v.get<bool>());
-      break;
-    case PJson::value_t::number_integer:
-      w.Int(v.get<int64_t>());
-      break;
-    case PJson::value_t::number_unsigned:
-      w.Uint(v.get<uint64_t>());
-      break;
-    case PJson::value_t::number_float:
-      w.Double(v.get<double>());
-      break;
-    default:
-      w.Null();
-      break;  // null, or nothing a parser produces
-  }
-}
-
 void InspectionValue(JsonWriter& w, Inspection i) {
   if (i == Inspection::kNone) return w.Null();
   w.String(i == Inspection::kPass ? "pass" : "fail");
@@ -95,8 +50,13 @@ void InspectionValue(JsonWriter& w, Inspection i) {
 // Everything one answer reads, with small caches.
 class TraceContext {
  public:
-  explicit TraceContext(node::Node* node)
-      : node_(node), state_(node->state()), store_(node->blocks()), alg_(store_.alg()) {}
+  // `blocks` (may be null) keeps rendered proof blocks across answers.
+  TraceContext(node::Node* node, BlockProofCache* blocks)
+      : node_(node),
+        state_(node->state()),
+        store_(node->blocks()),
+        alg_(store_.alg()),
+        block_cache_(blocks) {}
 
   const StateReader& state() const { return state_; }
   HashAlg alg() const { return alg_; }
@@ -123,6 +83,54 @@ class TraceContext {
     return &headers_.emplace(height, std::move(h)).first->second;
   }
   const BlockStore& store() const { return store_; }
+
+  // What the answer shows of the payload of transaction (height, index);
+  // read once per answer.
+  const PayloadView& Payload(uint64_t height, uint32_t index, const std::string& payload) {
+    auto key = std::make_pair(height, index);
+    auto it = payloads_.find(key);
+    if (it == payloads_.end()) it = payloads_.emplace(key, ReadPayload(payload)).first;
+    return it->second;
+  }
+
+  // The time of block `height` (an event's recorded_at).
+  Result<int64_t> BlockTime(uint64_t height) {
+    int64_t t;
+    if (block_cache_ && block_cache_->Time(height, &t)) return t;
+    auto hdr = Header(height);
+    if (!hdr.ok()) return hdr.status();
+    return (*hdr)->header().time();
+  }
+
+  // The proof's entry for block `height`: every header member and the
+  // attestations, from the cache when every validator has attested it.
+  Status WriteBlock(JsonWriter& w, uint64_t height) {
+    if (block_cache_ && block_cache_->WriteEntry(height, &w)) return Status::OK();
+    auto hdr = Header(height);
+    if (!hdr.ok()) return hdr.status();
+    std::string entry;
+    JsonWriter e(&entry);
+    e.BeginObject();
+    WriteHeaderFields(e, (*hdr)->header(), (*hdr)->block_hash());
+    e.Key("attestations");
+    e.BeginArray();
+    std::vector<pb::Attestation> as;
+    if (store_.GetAttestations(height, &as).ok()) {
+      for (const auto& a : as) {
+        e.BeginObject();
+        e.Field("node_id", a.node_id());
+        e.HexField("signature", a.signature());
+        e.EndObject();
+      }
+    }
+    e.EndArray();
+    e.EndObject();
+    w.Raw(entry);
+    if (block_cache_ && as.size() == node_->genesis().validators.size()) {
+      block_cache_->Put(height, (*hdr)->header().time(), std::move(entry));
+    }
+    return Status::OK();
+  }
 
   // {uscc, name, region} of an enterprise (name null if not enrolled); null
   // for no USCC.
@@ -195,8 +203,10 @@ class TraceContext {
   const StateReader& state_;
   const BlockStore& store_;
   HashAlg alg_;
+  BlockProofCache* block_cache_;
   std::map<std::pair<uint64_t, uint32_t>, pb::TxRecord> txs_;
   std::map<uint64_t, pb::HeaderRecord> headers_;
+  std::map<std::pair<uint64_t, uint32_t>, PayloadView> payloads_;
   std::map<std::string, std::optional<EnterpriseRec>> ents_;
   std::map<std::string, std::optional<std::string>> signers_;  // key -> USCC
   std::optional<int64_t> latest_time_;
@@ -238,28 +248,17 @@ struct Range {
 
 // Readings of a trace.reading body: count, min/max, the values (bounded) and
 // whether they left the product's range; null without a readings array.
-void ReadingsOf(JsonWriter& w, const PJson& body, const Range* range) {
-  auto rs = body.is_object() ? body.find("readings") : body.end();
-  if (rs == body.end() || !rs->is_array()) return w.Null();
-  struct Value {
-    std::string time;
-    double c;
-  };
-  std::vector<Value> values;
+void ReadingsOf(JsonWriter& w, const PayloadView& p, const Range* range) {
+  if (!p.has_readings) return w.Null();
   double lo = 0, hi = 0;
-  size_t n = 0;
-  for (const auto& r : *rs) {
-    if (!r.is_object()) continue;
-    auto c_it = r.find("celsius");
-    if (c_it == r.end() || !c_it->is_number()) continue;
-    double c = c_it->get<double>();
-    lo = n == 0 ? c : std::min(lo, c);
-    hi = n == 0 ? c : std::max(hi, c);
-    ++n;
-    if (values.size() < kMaxReadingValues) values.push_back({StrMember(r, "time"), c});
+  const size_t n = p.readings.size();
+  for (size_t i = 0; i < n; ++i) {
+    double c = p.readings[i].celsius;
+    lo = i == 0 ? c : std::min(lo, c);
+    hi = i == 0 ? c : std::max(hi, c);
   }
   w.BeginObject();
-  w.Field("device", StrMember(body, "device"));
+  w.Field("device", p.device);
   w.Field("count", n);
   if (n > 0) {
     w.Field("min_c", lo);
@@ -279,14 +278,14 @@ void ReadingsOf(JsonWriter& w, const PJson& body, const Range* range) {
   }
   w.Key("values");
   w.BeginArray();
-  for (const auto& v : values) {
+  for (size_t i = 0; i < n && i < kMaxReadingValues; ++i) {
     w.BeginObject();
-    w.Field("time", v.time);
-    w.Field("celsius", v.c);
+    w.Field("time", p.readings[i].time);
+    w.Field("celsius", p.readings[i].celsius);
     w.EndObject();
   }
   w.EndArray();
-  if (n > values.size()) w.Field("values_truncated", true);
+  if (n > kMaxReadingValues) w.Field("values_truncated", true);
   w.EndObject();
 }
 
@@ -298,48 +297,38 @@ Status EventOf(JsonWriter& w, TraceContext& c, const EventRec& ev, uint32_t seq,
     return Status::Corruption("event " + std::to_string(seq) + " points past block " +
                               std::to_string(ev.height));
   if (!rec.ok()) return rec.status();
-  auto hdr = c.Header(ev.height);
-  if (!hdr.ok()) return hdr.status();
+  auto recorded = c.BlockTime(ev.height);
+  if (!recorded.ok()) return recorded.status();
   const pb::Transaction& tx = (*rec)->tx();
   const pb::Receipt& rc = (*rec)->receipt();
-  PJson payload = PJson::parse(tx.payload(), nullptr, false);
-  if (!payload.is_object()) payload = PJson::object();
-  static const PJson kEmptyObject = PJson::object();
-  auto body_it = payload.find("body");
-  const PJson& body = body_it != payload.end() ? *body_it : kEmptyObject;
-  auto type_it = payload.find("type");
-  const std::string type =
-      type_it != payload.end() && type_it->is_string() ? type_it->get<std::string>() : ev.type;
+  const PayloadView& p = c.Payload(ev.height, ev.index, tx.payload());
+  const std::string& type = p.type.empty() ? ev.type : p.type;
   w.BeginObject();
   w.Field("seq", seq);
   w.Field("type", type);
   w.HexField("tx_id", ev.tx_id);
   w.Field("height", ev.height);
   w.Field("index", ev.index);
-  w.Field("time", StrMember(payload, "time"));
-  w.Field("recorded_at", FormatRfc3339Millis((*hdr)->header().time()));
+  w.Field("time", p.time);
+  w.Field("recorded_at", FormatRfc3339Millis(*recorded));
   w.Key("actor");
   c.Actor(w, tx.signer());
-  if (body.is_object()) {
-    auto loc = body.find("location");
-    if (loc != body.end() && loc->is_string())
-      w.Field("location", loc->get_ref<const std::string&>());
-  }
+  if (p.has_location) w.Field("location", p.location);
   if (type == "trace.ship") {
     w.Key("parties");
     w.BeginObject();
     w.Key("to");
-    c.Party(w, StrMember(body, "to"));
+    c.Party(w, p.to);
     w.Key("carrier");
-    c.Party(w, StrMember(body, "carrier"));
+    c.Party(w, p.carrier);
     w.EndObject();
   }
   if (type == "trace.reading") {
     w.Key("readings");
-    ReadingsOf(w, body, range);
+    ReadingsOf(w, p, range);
   }
   w.Key("body");
-  WriteValue(w, body);
+  w.Raw(p.body_json);
   w.HexField("chain_head", head);
   w.Key("proof");
   w.BeginObject();
@@ -713,12 +702,9 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
   if (LoadRec(c.state(), keys::Event(item.code, 0), &first)) {
     auto rec = c.Tx(first.height, first.index);
     if (rec.ok()) {
-      PJson p = PJson::parse((*rec)->tx().payload(), nullptr, false);
-      if (p.is_object()) {
-        auto body = p.find("body");
-        if (body != p.end() && body->is_object()) w.Field("location", StrMember(*body, "location"));
-      }
-      w.Field("commissioned_at", StrMember(p, "time"));
+      const PayloadView& p = c.Payload(first.height, first.index, (*rec)->tx().payload());
+      if (p.body_is_object) w.Field("location", p.location);
+      w.Field("commissioned_at", p.time);
       w.Field("commissioned_height", first.height);
     }
   }
@@ -842,25 +828,9 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
   std::set<uint64_t> used;
   for (size_t i = *from; i < evs.size(); ++i) used.insert(evs[i].height);
   for (size_t i = *lot_from; i < lot_evs.size(); ++i) used.insert(lot_evs[i].height);
-  std::vector<pb::Attestation> as;
   for (uint64_t height : used) {
-    auto hdr = c.Header(height);  // read for its events above
-    if (!hdr.ok()) return StatusError(hdr.status());
-    w.BeginObject();
-    WriteHeaderFields(w, (*hdr)->header(), (*hdr)->block_hash());
-    w.Key("attestations");
-    w.BeginArray();
-    as.clear();
-    if (c.store().GetAttestations(height, &as).ok()) {
-      for (const auto& a : as) {
-        w.BeginObject();
-        w.Field("node_id", a.node_id());
-        w.HexField("signature", a.signature());
-        w.EndObject();
-      }
-    }
-    w.EndArray();
-    w.EndObject();
+    st = c.WriteBlock(w, height);
+    if (!st.ok()) return StatusError(st);
   }
   w.EndArray();
   w.EndObject();
@@ -958,8 +928,9 @@ bool IsTracePath(const std::string& p) {
          p == "/v1/trace";
 }
 
-bool HandleTraceRoute(node::Node* node, TraceAnswerCache* cache, const HttpRequest& req,
+bool HandleTraceRoute(node::Node* node, TraceCaches* caches, const HttpRequest& req,
                       HttpResponse* out) {
+  TraceAnswerCache* cache = caches ? &caches->answers : nullptr;
   const std::string& p = req.path;
   Result<TraceTarget> target = Status::Error("X", "");
   if (p.rfind("/v1/trace/", 0) == 0) {
@@ -992,7 +963,7 @@ bool HandleTraceRoute(node::Node* node, TraceAnswerCache* cache, const HttpReque
     key = TraceAnswerCache::KeyOf(req);
     if (cache->Get(gen, key, out)) return true;
   }
-  TraceContext c(node);
+  TraceContext c(node, caches ? &caches->blocks : nullptr);
   const uint64_t read_failures = StateReadFailuresOnThisThread();
   *out = target->kind == TraceTarget::kLot ? TraceLot(c, *target, req) : TraceCode(c, *target, req);
   if (StateReadFailuresOnThisThread() != read_failures) {

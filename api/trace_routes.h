@@ -13,7 +13,8 @@
 // Events are read from the block store's transaction and header records
 // (envelope, receipt and both audit paths per event; no whole block is
 // loaded, docs/storage.md), and whole answers are cached per node
-// (TraceAnswerCache, exact by read generation). Everything is read through
+// (TraceAnswerCache, exact by read generation) and so are the proofs' blocks
+// (BlockProofCache, exact because complete ones never change). Everything is read through
 // indexes (the item, its per-code event list, its alerts, documents,
 // children, the records by height and index); nothing scans the state.
 // Limits: at most kMaxTraceEvents events and as many lot events per answer
@@ -40,10 +41,11 @@ inline constexpr size_t kDefaultLotCodes = 100;
 inline constexpr size_t kMaxReadingValues = 100;  // reading values shown per event
 
 // Answers GET /v1/trace/..., /01/... and /00/... and returns true; returns
-// false (and leaves `out` alone) for any other path. With a cache (may be
-// null), 200 answers are kept and served from it while the node's read
-// generation is unchanged (api/trace_cache.h): byte-identical to a fresh one.
-bool HandleTraceRoute(node::Node* node, TraceAnswerCache* cache, const HttpRequest& req,
+// false (and leaves `out` alone) for any other path. With caches (may be
+// null), 200 answers are kept and served from them while the node's read
+// generation is unchanged, and the proofs' blocks once every validator has
+// attested them (api/trace_cache.h): byte-identical to a fresh answer.
+bool HandleTraceRoute(node::Node* node, TraceCaches* caches, const HttpRequest& req,
                       HttpResponse* out);
 // True for the paths HandleTraceRoute answers.
 bool IsTracePath(const std::string& path);

@@ -63,3 +63,51 @@ TEST(TraceAnswerCacheTest, KeyHoldsPathAndEveryQueryParameter) {
 
 }  // namespace
 }  // namespace traceledger::api
+
+namespace traceledger::api {
+namespace {
+
+// BlockProofCache: entries written in place into an answer, LRU in bytes.
+TEST(BlockProofCacheTest, WritesKeptEntriesIntoTheAnswer) {
+  BlockProofCache c(1 << 20);
+  std::string out;
+  JsonWriter w(&out);
+  int64_t t = 0;
+  w.BeginArray();
+  EXPECT_FALSE(c.WriteEntry(3, &w));
+  EXPECT_FALSE(c.Time(3, &t));
+  c.Put(3, 1767225600123, R"({"height":3})");
+  c.Put(4, 1767225601000, R"({"height":4})");
+  EXPECT_TRUE(c.WriteEntry(3, &w));
+  EXPECT_TRUE(c.WriteEntry(4, &w));
+  w.EndArray();
+  EXPECT_EQ(out, R"([{"height":3},{"height":4}])");  // separators as for any value
+  ASSERT_TRUE(c.Time(3, &t));
+  EXPECT_EQ(t, 1767225600123);
+  c.Put(3, 1, R"({"other":1})");  // an entry is never replaced (blocks never change)
+  ASSERT_TRUE(c.Time(3, &t));
+  EXPECT_EQ(t, 1767225600123);
+  EXPECT_EQ(c.hits(), 2u);
+  EXPECT_EQ(c.misses(), 1u);
+}
+
+TEST(BlockProofCacheTest, BoundedInBytesLeastRecentlyUsedFirst) {
+  BlockProofCache c(4000);
+  std::string entry(900, 'x');
+  for (uint64_t h = 0; h < 4; ++h) c.Put(h, 0, entry);
+  std::string out;
+  JsonWriter w(&out);
+  w.BeginArray();
+  EXPECT_TRUE(c.WriteEntry(0, &w));  // 0 is now the most recently used
+  c.Put(4, 0, entry);                // over 4000 bytes: the least recently used (1) goes
+  EXPECT_LE(c.entries(), 4u);
+  int64_t t;
+  EXPECT_TRUE(c.Time(0, &t));
+  EXPECT_FALSE(c.Time(1, &t));
+  EXPECT_TRUE(c.Time(4, &t));
+  c.Put(9, 0, std::string(5000, 'y'));  // larger than the whole cache: not kept
+  EXPECT_FALSE(c.Time(9, &t));
+}
+
+}  // namespace
+}  // namespace traceledger::api
