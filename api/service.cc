@@ -383,6 +383,7 @@ HttpResponse ApiService::GetMetrics() {
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = metrics_.Render(node_->GetStatus(), cockpit_->Rates(NowMs()));
+  r.body += TraceCacheMetrics(*trace_caches_);
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
 }

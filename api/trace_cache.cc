@@ -19,19 +19,20 @@ std::string TraceAnswerCache::KeyOf(const HttpRequest& req) {
   return k;
 }
 
-bool TraceAnswerCache::Get(uint64_t gen, const std::string& key, HttpResponse* out) {
+bool TraceAnswerCache::Get(uint64_t gen, const std::string& key, HttpResponse* out,
+                           bool count_miss) {
   std::lock_guard<std::mutex> l(mu_);
   if (gen != gen_) {
     if (gen > gen_) {  // the stores moved on: nothing held can be served again
       ClearLocked();
       gen_ = gen;
     }
-    misses_.fetch_add(1, std::memory_order_relaxed);
+    if (count_miss) misses_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
   auto it = map_.find(key);
   if (it == map_.end()) {
-    misses_.fetch_add(1, std::memory_order_relaxed);
+    if (count_miss) misses_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
   lru_.splice(lru_.begin(), lru_, it->second.pos);
@@ -115,6 +116,53 @@ void BlockProofCache::Put(uint64_t height, int64_t time_ms, std::string json) {
 }
 
 size_t BlockProofCache::entries() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return map_.size();
+}
+
+std::string TraceCacheMetrics(const TraceCaches& c) {
+  std::string out;
+  auto metric = [&out](const char* name, const char* type, const char* help, uint64_t v) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+           name + " " + std::to_string(v) + "\n";
+  };
+  metric("traceledger_trace_answer_cache_hits_total", "counter",
+         "Trace answers served from the answer cache.", c.answers.hits());
+  metric("traceledger_trace_answer_cache_misses_total", "counter",
+         "Trace lookups the answer cache could not serve.", c.answers.misses());
+  metric("traceledger_trace_answer_cache_bytes", "gauge", "Bytes held by the trace answer cache.",
+         c.answers.bytes());
+  metric("traceledger_trace_answer_cache_entries", "gauge", "Answers held by the answer cache.",
+         c.answers.entries());
+  metric("traceledger_trace_block_cache_hits_total", "counter",
+         "Proof blocks written from the block proof cache.", c.blocks.hits());
+  metric("traceledger_trace_block_cache_misses_total", "counter",
+         "Proof blocks read and rendered from the stores.", c.blocks.misses());
+  metric("traceledger_trace_block_cache_entries", "gauge", "Blocks held by the block proof cache.",
+         c.blocks.entries());
+  return out;
+}
+
+bool FragmentCache::Write(uint64_t gen, const std::string& key, JsonWriter* w) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (gen != gen_) return false;
+  auto it = map_.find(key);
+  if (it == map_.end()) return false;
+  w->Raw(it->second);
+  return true;
+}
+
+void FragmentCache::Put(uint64_t gen, const std::string& key, std::string json) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (gen < gen_) return;  // rendered from older reads
+  if (gen > gen_ || map_.size() >= kMaxFragments) {
+    map_.clear();
+    gen_ = gen;
+  }
+  map_.emplace(key, std::move(json));
+}
+
+size_t FragmentCache::entries() const {
   std::lock_guard<std::mutex> l(mu_);
   return map_.size();
 }

@@ -22,6 +22,11 @@
 // has attested the block, after which its attestations cannot change either.
 // Limits: at most `max_bytes` of entries (LRU).
 //
+// FragmentCache: small rendered pieces that depend on the state alone — an
+// enterprise shown as a party, a signer shown as an actor — exact by read
+// generation like TraceAnswerCache (one generation at a time). Limits: at most
+// kMaxFragments entries; when full it starts over.
+//
 // Thread-safety: all methods of both may be called from many threads at once.
 #ifndef TRACELEDGER_API_TRACE_CACHE_H_
 #define TRACELEDGER_API_TRACE_CACHE_H_
@@ -52,8 +57,9 @@ class TraceAnswerCache {
   static std::string KeyOf(const HttpRequest& req);
 
   // Fills *out with the answer stored for `key` at generation `gen`; false if
-  // there is none (or it belongs to another generation).
-  bool Get(uint64_t gen, const std::string& key, HttpResponse* out);
+  // there is none (or it belongs to another generation). A second look for
+  // the same request passes count_miss = false (misses counted once).
+  bool Get(uint64_t gen, const std::string& key, HttpResponse* out, bool count_miss = true);
   // Keeps `answer`, built from reads that started at generation `gen`.
   void Put(uint64_t gen, const std::string& key, const HttpResponse& answer);
 
@@ -110,11 +116,36 @@ class BlockProofCache {
   std::atomic<uint64_t> hits_{0}, misses_{0};
 };
 
-// Both caches of one node's API.
+class FragmentCache {
+ public:
+  static constexpr size_t kMaxFragments = 16384;
+
+  FragmentCache() = default;
+  FragmentCache(const FragmentCache&) = delete;
+  FragmentCache& operator=(const FragmentCache&) = delete;
+
+  // Writes the fragment kept for `key` at generation `gen` to *w, if any.
+  bool Write(uint64_t gen, const std::string& key, JsonWriter* w);
+  // Keeps `json` (one JSON value), rendered from reads that started at `gen`.
+  void Put(uint64_t gen, const std::string& key, std::string json);
+  size_t entries() const;
+
+ private:
+  mutable std::mutex mu_;
+  uint64_t gen_ = 0;
+  std::unordered_map<std::string, std::string> map_;
+};
+
+// The caches of one node's trace lookups.
 struct TraceCaches {
   TraceAnswerCache answers;
   BlockProofCache blocks;
+  FragmentCache fragments;
 };
+
+// Prometheus text for /metrics: traceledger_trace_answer_cache_{hits,misses}_total,
+// _bytes, _entries and traceledger_trace_block_cache_{hits,misses}_total, _entries.
+std::string TraceCacheMetrics(const TraceCaches& c);
 
 }  // namespace traceledger::api
 

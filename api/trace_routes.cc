@@ -50,13 +50,16 @@ void InspectionValue(JsonWriter& w, Inspection i) {
 // Everything one answer reads, with small caches.
 class TraceContext {
  public:
-  // `blocks` (may be null) keeps rendered proof blocks across answers.
-  TraceContext(node::Node* node, BlockProofCache* blocks)
+  // `caches` (may be null) keep rendered pieces across answers; `gen` is the
+  // node's read generation before the answer's first read.
+  TraceContext(node::Node* node, TraceCaches* caches, uint64_t gen)
       : node_(node),
         state_(node->state()),
         store_(node->blocks()),
         alg_(store_.alg()),
-        block_cache_(blocks) {}
+        block_cache_(caches ? &caches->blocks : nullptr),
+        fragments_(caches ? &caches->fragments : nullptr),
+        gen_(gen) {}
 
   const StateReader& state() const { return state_; }
   HashAlg alg() const { return alg_; }
@@ -136,6 +139,14 @@ class TraceContext {
   // for no USCC.
   void Party(JsonWriter& w, const std::string& uscc) {
     if (uscc.empty()) return w.Null();
+    Fragment(w, "p" + uscc, [&](JsonWriter& f) { RenderParty(f, uscc); });
+  }
+  // Who signed: a regulator of genesis or an enrolled enterprise.
+  void Actor(JsonWriter& w, const std::string& signer) {
+    Fragment(w, "a" + signer, [&](JsonWriter& f) { RenderActor(f, signer); });
+  }
+  // The two above, rendered from the state.
+  void RenderParty(JsonWriter& w, const std::string& uscc) {
     w.BeginObject();
     w.Field("uscc", uscc);
     const EnterpriseRec* e = Enterprise(uscc);
@@ -158,8 +169,7 @@ class TraceContext {
     }
     return it->second ? &*it->second : nullptr;
   }
-  // Who signed: a regulator of genesis or an enrolled enterprise.
-  void Actor(JsonWriter& w, const std::string& signer) {
+  void RenderActor(JsonWriter& w, const std::string& signer) {
     w.BeginObject();
     w.HexField("public_key", signer);
     for (const auto& r : node_->genesis().regulators) {
@@ -199,11 +209,26 @@ class TraceContext {
   const Genesis& genesis() const { return node_->genesis(); }
 
  private:
+  // Writes the fragment `key` from the cache, or renders it with `render`
+  // (and keeps it).
+  template <typename Render>
+  void Fragment(JsonWriter& w, const std::string& key, Render render) {
+    if (!fragments_) return render(w);
+    if (fragments_->Write(gen_, key, &w)) return;
+    std::string text;
+    JsonWriter f(&text);
+    render(f);
+    w.Raw(text);
+    fragments_->Put(gen_, key, std::move(text));
+  }
+
   node::Node* node_;
   const StateReader& state_;
   const BlockStore& store_;
   HashAlg alg_;
   BlockProofCache* block_cache_;
+  FragmentCache* fragments_;
+  const uint64_t gen_;
   std::map<std::pair<uint64_t, uint32_t>, pb::TxRecord> txs_;
   std::map<uint64_t, pb::HeaderRecord> headers_;
   std::map<std::pair<uint64_t, uint32_t>, PayloadView> payloads_;
@@ -961,9 +986,11 @@ bool HandleTraceRoute(node::Node* node, TraceCaches* caches, const HttpRequest& 
   std::string key;
   if (cache) {
     key = TraceAnswerCache::KeyOf(req);
-    if (cache->Get(gen, key, out)) return true;
+    // A second look (another request may have filled it since the API's first
+    // look at the door, api/service.cc, which counted the miss).
+    if (cache->Get(gen, key, out, /*count_miss=*/false)) return true;
   }
-  TraceContext c(node, caches ? &caches->blocks : nullptr);
+  TraceContext c(node, caches, gen);
   const uint64_t read_failures = StateReadFailuresOnThisThread();
   *out = target->kind == TraceTarget::kLot ? TraceLot(c, *target, req) : TraceCode(c, *target, req);
   if (StateReadFailuresOnThisThread() != read_failures) {

@@ -111,3 +111,28 @@ TEST(BlockProofCacheTest, BoundedInBytesLeastRecentlyUsedFirst) {
 
 }  // namespace
 }  // namespace traceledger::api
+
+namespace traceledger::api {
+namespace {
+
+TEST(FragmentCacheTest, OneGenerationAtATimeAndBounded) {
+  FragmentCache c;
+  auto written = [&](uint64_t gen, const std::string& key) {
+    std::string out;
+    JsonWriter w(&out);
+    return c.Write(gen, key, &w) ? out : std::string("<none>");
+  };
+  c.Put(4, "pX", R"({"uscc":"X"})");
+  EXPECT_EQ(written(4, "pX"), R"({"uscc":"X"})");
+  EXPECT_EQ(written(5, "pX"), "<none>");  // the state moved on
+  c.Put(3, "pY", "1");                    // rendered from older reads: not kept
+  EXPECT_EQ(written(4, "pY"), "<none>");
+  c.Put(5, "pY", "2");  // a newer generation starts over
+  EXPECT_EQ(written(4, "pX"), "<none>");
+  EXPECT_EQ(written(5, "pY"), "2");
+  for (size_t i = 0; i < FragmentCache::kMaxFragments + 10; ++i) c.Put(5, std::to_string(i), "0");
+  EXPECT_LE(c.entries(), FragmentCache::kMaxFragments);
+}
+
+}  // namespace
+}  // namespace traceledger::api

@@ -430,9 +430,23 @@ TEST_F(TraceTest, CachedAnswersFollowEveryChange) {
     return r.body;
   };
   auto fresh = [&] { return w().CallFresh("GET", target).body; };
+  // /metrics counts the caches (other tests of this world may have counted
+  // before: compare with the counts at the start).
+  auto metric = [&](const std::string& name) {
+    std::string m = w().Call("GET", "/metrics").body;
+    size_t at = m.find("\n" + name + " ");
+    EXPECT_NE(at, std::string::npos) << name;
+    return at == std::string::npos ? -1 : std::stoll(m.substr(at + name.size() + 2));
+  };
+  const long long hits = metric("traceledger_trace_answer_cache_hits_total");
+  const long long misses = metric("traceledger_trace_answer_cache_misses_total");
   std::string first = get();
   EXPECT_EQ(get(), first);  // served from the cache
   EXPECT_EQ(first, fresh());
+  EXPECT_EQ(metric("traceledger_trace_answer_cache_hits_total"), hits + 1);
+  EXPECT_EQ(metric("traceledger_trace_answer_cache_misses_total"), misses + 1);
+  // The commission's block, attested by the only validator, is kept rendered.
+  EXPECT_GE(metric("traceledger_trace_block_cache_entries"), 1);
   EXPECT_EQ(json::parse(first)["events"].size(), 1u);
   // Paging parameters are part of the key.
   HttpResponse paged = w().Call("GET", target + "?events_limit=1&events_from=1");
