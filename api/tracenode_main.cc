@@ -2,6 +2,7 @@
 //
 //   tracenode --config FILE
 //   tracenode --dev [--data DIR] [--http HOST:PORT]
+#include <dlfcn.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -25,6 +26,12 @@ void Usage() {
 }
 
 std::mutex log_mu;
+// "jemalloc" when it serves malloc (linked by api/CMakeLists.txt; it exports
+// mallctl), else "glibc" — e.g. a build on a machine without libjemalloc.
+const char* AllocatorName() {
+  return dlsym(RTLD_DEFAULT, "mallctl") != nullptr ? "jemalloc" : "glibc";
+}
+
 void LogLine(const std::string& s) {
   std::lock_guard<std::mutex> l(log_mu);
   std::fprintf(stderr, "%s\n", s.c_str());
@@ -108,7 +115,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   LogLine("tracenode " + cfg->options.node_id + " serving http://" + ho.host + ":" +
-          std::to_string((*server)->port()) + "/ (chain " + cfg->options.genesis.chain_id + ")");
+          std::to_string((*server)->port()) + "/ (chain " + cfg->options.genesis.chain_id +
+          ", memory allocator " + AllocatorName() + ")");
   if (dev) {
     LogLine("dev network in " + data + ": genesis " + data + "/genesis.json, regulator key " +
             data + "/regulator.json");

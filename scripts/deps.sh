@@ -4,7 +4,7 @@
 set -euo pipefail
 TRACELEDGER_PACKAGES=(
   cmake ninja-build g++ pkg-config xxd time
-  libleveldb-dev libsecp256k1-dev libcrypto++-dev
+  libleveldb-dev libsecp256k1-dev libcrypto++-dev libjemalloc-dev
   libboost-dev libboost-system-dev
   libprotobuf-dev protobuf-compiler
   nlohmann-json3-dev libgtest-dev libgmock-dev libssl-dev
