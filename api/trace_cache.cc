@@ -27,12 +27,12 @@ bool TraceAnswerCache::Get(uint64_t gen, const std::string& key, HttpResponse* o
       ClearLocked();
       gen_ = gen;
     }
-    if (count_miss) misses_.fetch_add(1, std::memory_order_relaxed);
+    if (count_miss) CountMissLocked(key);
     return false;
   }
   auto it = map_.find(key);
   if (it == map_.end()) {
-    if (count_miss) misses_.fetch_add(1, std::memory_order_relaxed);
+    if (count_miss) CountMissLocked(key);
     return false;
   }
   lru_.splice(lru_.begin(), lru_, it->second.pos);
@@ -41,11 +41,23 @@ bool TraceAnswerCache::Get(uint64_t gen, const std::string& key, HttpResponse* o
   return true;
 }
 
+void TraceAnswerCache::CountMissLocked(const std::string& key) {
+  misses_.fetch_add(1, std::memory_order_relaxed);
+  if (admit_after_ <= 1) return;
+  if (missed_.size() >= kDoorkeeperKeys) missed_.clear();  // a new window of demand
+  uint8_t& n = missed_[std::hash<std::string>()(key)];
+  if (n < 255) ++n;
+}
+
 void TraceAnswerCache::Put(uint64_t gen, const std::string& key, const HttpResponse& answer) {
   size_t bytes = 2 * key.size() + answer.body.size() + answer.content_type.size() + 128;
   for (const auto& [k, v] : answer.headers) bytes += k.size() + v.size() + 64;
   if (bytes > max_bytes_ / 8) return;
   std::lock_guard<std::mutex> l(mu_);
+  if (admit_after_ > 1) {
+    auto seen = missed_.find(std::hash<std::string>()(key));
+    if (seen == missed_.end() || seen->second < admit_after_) return;  // not asked for enough
+  }
   if (gen < gen_) return;  // built from reads older than what the cache holds
   if (gen > gen_) {
     ClearLocked();

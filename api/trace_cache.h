@@ -15,6 +15,12 @@
 // Limits: at most `max_bytes` of keys and bodies (LRU); an answer larger than
 // max_bytes / 8 is not kept.
 //
+// Admission: an answer is kept only once its key has missed `admit_after`
+// times (2 in the node) among the last kDoorkeeperKeys keys that missed, so
+// codes scanned once — most of a large ledger's — do not push out the ones
+// people keep scanning (a "doorkeeper", as in TinyLFU). The counts survive
+// generations: they are about demand, not content.
+//
 // BlockProofCache: the proof's entry for one block — every header member plus
 // the validators' attestations, as the answer prints them — and the block's
 // time (an event's recorded_at). It needs no generation: a committed header
@@ -49,7 +55,10 @@ inline constexpr size_t kBlockProofCacheBytes = 16 << 20;  // ~15,000 blocks of 
 
 class TraceAnswerCache {
  public:
-  explicit TraceAnswerCache(size_t max_bytes = kTraceAnswerCacheBytes) : max_bytes_(max_bytes) {}
+  static constexpr size_t kDoorkeeperKeys = 1 << 16;
+
+  explicit TraceAnswerCache(size_t max_bytes = kTraceAnswerCacheBytes, int admit_after = 2)
+      : max_bytes_(max_bytes), admit_after_(admit_after) {}
   TraceAnswerCache(const TraceAnswerCache&) = delete;
   TraceAnswerCache& operator=(const TraceAnswerCache&) = delete;
 
@@ -58,9 +67,11 @@ class TraceAnswerCache {
 
   // Fills *out with the answer stored for `key` at generation `gen`; false if
   // there is none (or it belongs to another generation). A second look for
-  // the same request passes count_miss = false (misses counted once).
+  // the same request passes count_miss = false (misses counted once, also
+  // for admission).
   bool Get(uint64_t gen, const std::string& key, HttpResponse* out, bool count_miss = true);
-  // Keeps `answer`, built from reads that started at generation `gen`.
+  // Keeps `answer`, built from reads that started at generation `gen`, if
+  // its key has missed admit_after times.
   void Put(uint64_t gen, const std::string& key, const HttpResponse& answer);
 
   uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
@@ -75,11 +86,14 @@ class TraceAnswerCache {
     std::list<std::string>::iterator pos;
   };
   void ClearLocked();
+  void CountMissLocked(const std::string& key);
 
   const size_t max_bytes_;
+  const int admit_after_;
   mutable std::mutex mu_;
-  uint64_t gen_ = 0;            // the generation of every entry
-  std::list<std::string> lru_;  // keys, most recent first
+  std::unordered_map<size_t, uint8_t> missed_;  // key hash -> misses (saturating)
+  uint64_t gen_ = 0;                            // the generation of every entry
+  std::list<std::string> lru_;                  // keys, most recent first
   std::unordered_map<std::string, Entry> map_;
   size_t bytes_ = 0;
   std::atomic<uint64_t> hits_{0}, misses_{0};

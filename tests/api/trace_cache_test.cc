@@ -14,7 +14,7 @@ HttpResponse Answer(const std::string& body) {
 }
 
 TEST(TraceAnswerCacheTest, ServesOnlyTheGenerationItWasBuiltAt) {
-  TraceAnswerCache c(1 << 20);
+  TraceAnswerCache c(1 << 20, /*admit_after=*/1);
   HttpResponse out;
   EXPECT_FALSE(c.Get(5, "k", &out));
   c.Put(5, "k", Answer("v5"));
@@ -33,7 +33,7 @@ TEST(TraceAnswerCacheTest, ServesOnlyTheGenerationItWasBuiltAt) {
 }
 
 TEST(TraceAnswerCacheTest, BoundedInBytesLeastRecentlyUsedFirst) {
-  TraceAnswerCache c(8000);
+  TraceAnswerCache c(8000, /*admit_after=*/1);
   std::string body(500, 'x');
   HttpResponse out;
   for (int i = 0; i < 8; ++i) c.Put(1, "k" + std::to_string(i), Answer(body));
@@ -66,6 +66,31 @@ TEST(TraceAnswerCacheTest, KeyHoldsPathAndEveryQueryParameter) {
 
 namespace traceledger::api {
 namespace {
+
+TEST(TraceAnswerCacheTest, KeepsAnAnswerOnlyOnceItsKeyMissedTwice) {
+  TraceAnswerCache c(1 << 20);  // the node's policy: admit_after = 2
+  HttpResponse out;
+  EXPECT_FALSE(c.Get(1, "once", &out));
+  c.Put(1, "once", Answer("a"));  // asked for once: not kept
+  EXPECT_FALSE(c.Get(1, "once", &out));
+  EXPECT_EQ(c.entries(), 0u);
+  c.Put(1, "once", Answer("a"));  // the second miss: kept
+  ASSERT_TRUE(c.Get(1, "once", &out));
+  EXPECT_EQ(out.body, "a");
+  c.Put(1, "never-asked", Answer("b"));  // built without a Get: not kept
+  EXPECT_EQ(c.entries(), 1u);
+  // A second look for the same request does not count as demand.
+  EXPECT_FALSE(c.Get(1, "k", &out));
+  EXPECT_FALSE(c.Get(1, "k", &out, /*count_miss=*/false));
+  c.Put(1, "k", Answer("c"));
+  EXPECT_FALSE(c.Get(1, "k", &out, /*count_miss=*/false));
+  // Demand survives a new generation.
+  EXPECT_FALSE(c.Get(2, "once", &out));  // the state moved on
+  c.Put(2, "once", Answer("a2"));
+  ASSERT_TRUE(c.Get(2, "once", &out));
+  EXPECT_EQ(out.body, "a2");
+  EXPECT_EQ(c.misses(), 4u);
+}
 
 // BlockProofCache: entries written in place into an answer, LRU in bytes.
 TEST(BlockProofCacheTest, WritesKeptEntriesIntoTheAnswer) {
