@@ -103,6 +103,11 @@ struct NodeStatus {
   uint64_t apply_verified = 0;      // checked when applying a committed block
   uint64_t apply_reused = 0;        // checked earlier at this node's door; not again
   uint64_t forwarded_verified = 0;  // checked when a follower forwarded it (leader)
+  // Heap bytes LevelDB holds now (memtables and block caches) per database, read
+  // when the status is asked for (docs/operations.md, "Memory").
+  uint64_t block_store_memory = 0;
+  uint64_t state_store_memory = 0;
+  uint64_t raft_log_memory = 0;
   std::vector<PeerStatus> peers;
 };
 

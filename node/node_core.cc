@@ -916,8 +916,16 @@ void NodeCore::WaitForReceipt(const std::string& tx_id, int timeout_ms,
 }
 
 NodeStatus NodeCore::GetStatus() const {
-  std::lock_guard<std::mutex> l(impl_->status_mu);
-  return impl_->status;
+  NodeStatus st;
+  {
+    std::lock_guard<std::mutex> l(impl_->status_mu);
+    st = impl_->status;
+  }
+  // LevelDB's properties are thread-safe; the stores live as long as the core.
+  st.block_store_memory = impl_->blocks->ApproximateMemoryUsage();
+  st.state_store_memory = impl_->state->ApproximateMemoryUsage();
+  st.raft_log_memory = impl_->raft_store->ApproximateMemoryUsage();
+  return st;
 }
 
 const Genesis& NodeCore::genesis() const { return impl_->opt.genesis; }
