@@ -174,14 +174,6 @@ Status ParseCanonicalBlock(std::string_view payload, uint64_t height, pb::Block*
 
 }  // namespace
 
-struct BlockStore::HeaderSlot {
-  bool has_header = false;  // header holds the header record of `height`
-  bool has_atts = false;    // atts holds the attestations of `height`
-  uint64_t height = 0;
-  pb::HeaderRecord header;
-  std::vector<pb::Attestation> atts;
-};
-
 BlockStore::~BlockStore() = default;
 
 Result<std::unique_ptr<BlockStore>> BlockStore::Open(const std::string& dir,
@@ -192,7 +184,6 @@ Result<std::unique_ptr<BlockStore>> BlockStore::Open(const std::string& dir,
     return Status::NotFound("no block store in " + dir + " (no LevelDB CURRENT file)");
   }
   std::unique_ptr<BlockStore> store(new BlockStore());
-  store->header_cache_ = std::make_unique<HeaderSlot[]>(kHeaderCacheSlots);
   store->settings_ = std::make_unique<storage::DbSettings>(storage::BlockStoreLimits());
   leveldb::Options lo;
   store->settings_->Apply(&lo);
@@ -467,28 +458,6 @@ Status BlockStore::GetBlock(uint64_t height, pb::Block* block) const {
 }
 
 Status BlockStore::GetHeader(uint64_t height, pb::HeaderRecord* out) const {
-  HeaderSlot& slot = header_cache_[height % kHeaderCacheSlots];
-  {
-    std::lock_guard<std::mutex> l(cache_mu_);
-    if (slot.has_header && slot.height == height) {
-      *out = slot.header;
-      header_hits_.fetch_add(1, std::memory_order_relaxed);
-      return Status::OK();
-    }
-  }
-  TL_RETURN_IF_ERROR(ReadHeader(height, out));
-  std::lock_guard<std::mutex> l(cache_mu_);
-  if (slot.height != height) {
-    slot.has_atts = false;
-    slot.atts.clear();
-    slot.height = height;
-  }
-  slot.header = *out;
-  slot.has_header = true;
-  return Status::OK();
-}
-
-Status BlockStore::ReadHeader(uint64_t height, pb::HeaderRecord* out) const {
   if (height < records_from_) {
     pb::Block block;
     TL_RETURN_IF_ERROR(GetBlock(height, &block));
@@ -665,23 +634,8 @@ Status BlockStore::PutAttestation(const pb::Attestation& attestation) {
       FromLevelDb(db_->Put(leveldb::WriteOptions(), key, storage::EncodeRecord(key, encoded)));
   if (!s.ok()) return s;
   if (sync_) unsynced_ = true;
-  {
-    std::lock_guard<std::mutex> l(cache_mu_);
-    ++att_epoch_;
-    HeaderSlot& slot = header_cache_[attestation.height() % kHeaderCacheSlots];
-    if (slot.height == attestation.height()) {
-      slot.has_atts = false;
-      slot.atts.clear();
-    }
-  }
   generation_.fetch_add(1, std::memory_order_release);
   return Status::OK();
-}
-
-void BlockStore::ClearHeaderCache() {
-  std::lock_guard<std::mutex> l(cache_mu_);
-  ++att_epoch_;
-  for (size_t i = 0; i < kHeaderCacheSlots; ++i) header_cache_[i] = HeaderSlot();
 }
 
 Status BlockStore::Flush() {
@@ -701,34 +655,6 @@ bool BlockStore::has_unsynced_writes() const {
 }
 
 Status BlockStore::GetAttestations(uint64_t height, std::vector<pb::Attestation>* out) const {
-  HeaderSlot& slot = header_cache_[height % kHeaderCacheSlots];
-  uint64_t epoch;
-  {
-    std::lock_guard<std::mutex> l(cache_mu_);
-    if (slot.has_atts && slot.height == height) {
-      *out = slot.atts;
-      header_hits_.fetch_add(1, std::memory_order_relaxed);
-      return Status::OK();
-    }
-    epoch = att_epoch_;
-  }
-  TL_RETURN_IF_ERROR(ReadAttestations(height, out));
-  // Only heights that have a block: an attestation for a later height cannot
-  // be stored yet (PutAttestation), so an empty answer there could go stale.
-  if (height >= block_count()) return Status::OK();
-  std::lock_guard<std::mutex> l(cache_mu_);
-  if (att_epoch_ != epoch) return Status::OK();  // a PutAttestation ran meanwhile
-  if (slot.height != height) {
-    slot.has_header = false;
-    slot.header.Clear();
-    slot.height = height;
-  }
-  slot.atts = *out;
-  slot.has_atts = true;
-  return Status::OK();
-}
-
-Status BlockStore::ReadAttestations(uint64_t height, std::vector<pb::Attestation>* out) const {
   out->clear();
   const std::string prefix = storage::AttestationKey(height, "");
   std::unique_ptr<leveldb::Iterator> it(db_->NewIterator(Reading()));
@@ -747,14 +673,12 @@ Status BlockStore::ReadAttestations(uint64_t height, std::vector<pb::Attestation
 }
 
 Status BlockStore::TEST_PutRaw(std::string_view key, std::string_view value) {
-  ClearHeaderCache();
   leveldb::WriteOptions wo;
   wo.sync = sync_;
   return FromLevelDb(db_->Put(wo, AsSlice(key), AsSlice(value)));
 }
 
 Status BlockStore::TEST_DeleteRaw(std::string_view key) {
-  ClearHeaderCache();
   leveldb::WriteOptions wo;
   wo.sync = sync_;
   return FromLevelDb(db_->Delete(wo, AsSlice(key)));

@@ -177,12 +177,8 @@ class BlockStore {
   // (ledger/db_options.h).
   uint64_t ApproximateMemoryUsage() const;
 
-  // Reads of GetHeader and GetAttestations answered from the block cache
-  // below (without LevelDB), for tests and metrics.
-  uint64_t header_cache_hits() const { return header_hits_.load(std::memory_order_relaxed); }
-
   // Test hooks: raw access to the LevelDB keyspace and a full compaction (so
-  // tests can corrupt table files). The raw writes empty the header cache.
+  // tests can corrupt table files).
   Status TEST_PutRaw(std::string_view key, std::string_view value);
   Status TEST_DeleteRaw(std::string_view key);
   Result<std::string> TEST_GetRaw(std::string_view key) const;
@@ -193,26 +189,6 @@ class BlockStore {
   Status Init(const BlockStoreOptions& options);
   Status CheckLatest();
   Status ReadRecord(const std::string& key, std::string* payload) const;
-  Status ReadHeader(uint64_t height, pb::HeaderRecord* out) const;
-  Status ReadAttestations(uint64_t height, std::vector<pb::Attestation>* out) const;
-
-  // A trace answer reads the header and the attestations of every block its
-  // events sit in (~6 blocks per code), and all codes share the chain's few
-  // blocks, so those reads repeat far more than any other. This cache keeps
-  // what such reads returned, checked, per height: direct-mapped (slot =
-  // height mod kHeaderCacheSlots, a newer height replaces an older one), so
-  // at most kHeaderCacheSlots heights (~1.5 KB each parsed) are held.
-  // Headers never change once written; a height's attestations are dropped
-  // from its slot by PutAttestation, and a reader that read them from LevelDB
-  // while any PutAttestation ran does not store them (att_epoch_). Guarded by
-  // cache_mu_, which is never held during a LevelDB read.
-  static constexpr size_t kHeaderCacheSlots = 4096;
-  struct HeaderSlot;
-  void ClearHeaderCache();
-  mutable std::mutex cache_mu_;
-  mutable std::unique_ptr<HeaderSlot[]> header_cache_;  // kHeaderCacheSlots, made by Open
-  uint64_t att_epoch_ = 0;                              // guarded by cache_mu_
-  mutable std::atomic<uint64_t> header_hits_{0};
 
   // Declared before db_ so that it outlives the database.
   std::unique_ptr<storage::DbSettings> settings_;

@@ -325,60 +325,6 @@ TEST(BlockStore, Attestations) {
 
 // Attestations are stored unsynced; Flush (or the next Append) syncs them.
 // An older block's hash is checked through the hash index.
-// Headers and attestations are served from the store's cache once read; a new
-// or replaced attestation is seen at once, and a raw write (the damage tests)
-// empties the cache so that damage is still reported.
-TEST(BlockStore, HeaderCacheServesRepeatsAndSeesNewAttestations) {
-  ScratchDir dir;
-  auto store = OpenOrDie(dir.path(), Options());
-  std::vector<pb::Block> blocks = AppendChain(store.get(), 3);
-  const std::string h1 = BlockHash(kAlg, blocks[1].header());
-  auto att = [&](const std::string& node, char sig) {
-    pb::Attestation a;
-    a.set_node_id(node);
-    a.set_height(1);
-    a.set_block_hash(h1);
-    a.set_signature(std::string(64, sig));
-    return a;
-  };
-  pb::HeaderRecord first, again;
-  ASSERT_TRUE(store->GetHeader(1, &first).ok());
-  uint64_t hits = store->header_cache_hits();
-  ASSERT_TRUE(store->GetHeader(1, &again).ok());
-  EXPECT_EQ(store->header_cache_hits(), hits + 1);
-  EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString());
-  EXPECT_EQ(again.block_hash(), h1);
-
-  std::vector<pb::Attestation> got;
-  ASSERT_TRUE(store->GetAttestations(1, &got).ok());
-  EXPECT_TRUE(got.empty());
-  ASSERT_TRUE(store->PutAttestation(att("n1", 'a')).ok());
-  ASSERT_TRUE(store->GetAttestations(1, &got).ok());
-  ASSERT_EQ(got.size(), 1u);
-  hits = store->header_cache_hits();
-  ASSERT_TRUE(store->GetAttestations(1, &got).ok());  // now from the cache
-  EXPECT_EQ(store->header_cache_hits(), hits + 1);
-  ASSERT_EQ(got.size(), 1u);
-  ASSERT_TRUE(store->PutAttestation(att("n2", 'b')).ok());
-  ASSERT_TRUE(store->PutAttestation(att("n1", 'c')).ok());  // replaces n1's
-  ASSERT_TRUE(store->GetAttestations(1, &got).ok());
-  ASSERT_EQ(got.size(), 2u);
-  EXPECT_EQ(got[0].signature(), std::string(64, 'c'));
-  EXPECT_EQ(got[1].node_id(), "n2");
-  // The header of the same height is still served from the cache.
-  hits = store->header_cache_hits();
-  ASSERT_TRUE(store->GetHeader(1, &again).ok());
-  EXPECT_EQ(store->header_cache_hits(), hits + 1);
-
-  // A damaged header record written behind the store's back is reported.
-  std::string raw = *store->TEST_GetRaw(storage::HeaderKey(1));
-  raw.back() ^= 1;
-  ASSERT_TRUE(store->TEST_PutRaw(storage::HeaderKey(1), raw).ok());
-  EXPECT_EQ(store->GetHeader(1, &again).code(), "CORRUPTION");
-  // Heights without a block are not cached.
-  EXPECT_EQ(store->GetHeader(7, &again).code(), "NOT_FOUND");
-}
-
 TEST(BlockStore, AttestationsAreSyncedByFlushOrAppend) {
   ScratchDir dir;
   BlockStoreOptions o = Options();
