@@ -7,16 +7,12 @@
 #include <leveldb/env.h>
 #include <leveldb/filter_policy.h>
 #include <leveldb/options.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstring>
-#include <mutex>
 #include <string>
-#include <unordered_set>
 
 namespace traceledger::storage {
 
@@ -100,109 +96,14 @@ class PreadFile final : public leveldb::RandomAccessFile {
   const int fd_;  // -1: opened per read
 };
 
-class MappedFile;
-
-// The mapped table files and how much of them may be resident. Reads add the
-// bytes they return to `touched_`; once that passes the budget, the next read
-// drops every mapped page from the process (MADV_DONTNEED: the mappings stay
-// valid, a later access faults the page in again from the page cache, since
-// table files never change). So the resident part of all mappings stays below
-// the budget plus the reads under way.
-class MappedTables {
+class PreadEnv final : public leveldb::EnvWrapper {
  public:
-  static constexpr size_t kMaxMaps = 4096;  // then tables are read with pread
-
-  bool Add(MappedFile* f) {
-    std::lock_guard<std::mutex> l(mu_);
-    if (files_.size() >= kMaxMaps) return false;
-    files_.insert(f);
-    return true;
-  }
-  void Remove(MappedFile* f) {
-    std::lock_guard<std::mutex> l(mu_);
-    files_.erase(f);
-  }
-  // A read returned n bytes of a mapping (at most n / 4096 + 2 pages).
-  void Touched(size_t n) {
-    uint64_t t = touched_.fetch_add(n + 4096, std::memory_order_relaxed) + n + 4096;
-    if (t < budget_.load(std::memory_order_relaxed)) return;
-    std::unique_lock<std::mutex> l(mu_, std::try_to_lock);
-    if (!l.owns_lock()) return;  // a table opens or closes, or another read trims
-    if (touched_.load(std::memory_order_relaxed) < budget_.load(std::memory_order_relaxed)) return;
-    touched_.store(0, std::memory_order_relaxed);
-    for (MappedFile* f : files_) Drop(f);
-    trims_.fetch_add(1, std::memory_order_relaxed);
-  }
-  void set_budget(uint64_t b) { budget_.store(b, std::memory_order_relaxed); }
-  uint64_t trims() const { return trims_.load(std::memory_order_relaxed); }
-
- private:
-  static void Drop(MappedFile* f);
-  std::mutex mu_;  // guards files_; held while dropping, so no mapping is unmapped meanwhile
-  std::unordered_set<MappedFile*> files_;
-  std::atomic<uint64_t> touched_{0};
-  std::atomic<uint64_t> budget_{kMappedTableBudgetBytes};
-  std::atomic<uint64_t> trims_{0};
-};
-
-MappedTables& Maps() {
-  static MappedTables* m = new MappedTables();  // never destroyed: tables may close at exit
-  return *m;
-}
-
-// A table file mapped read-only: a read returns a view into the mapping, no
-// copy and no allocation (as LevelDB's own mmap reader).
-class MappedFile final : public leveldb::RandomAccessFile {
- public:
-  MappedFile(std::string name, char* base, size_t length)
-      : name_(std::move(name)), base_(base), length_(length) {}
-  ~MappedFile() override {
-    Maps().Remove(this);
-    ::munmap(base_, length_);
-  }
-  leveldb::Status Read(uint64_t offset, size_t n, leveldb::Slice* result,
-                       char* scratch) const override {
-    if (offset > length_ || n > length_ - offset) {
-      *result = leveldb::Slice();
-      return PosixError(name_, EINVAL);
-    }
-    *result = leveldb::Slice(base_ + offset, n);
-    Maps().Touched(n);
-    return leveldb::Status::OK();
-  }
-  char* base() const { return base_; }
-  size_t length() const { return length_; }
-
- private:
-  const std::string name_;
-  char* const base_;
-  const size_t length_;
-};
-
-void MappedTables::Drop(MappedFile* f) { (void)::madvise(f->base(), f->length(), MADV_DONTNEED); }
-
-class TableEnv final : public leveldb::EnvWrapper {
- public:
-  TableEnv() : EnvWrapper(leveldb::Env::Default()) {}
+  PreadEnv() : EnvWrapper(leveldb::Env::Default()) {}
   leveldb::Status NewRandomAccessFile(const std::string& fname,
                                       leveldb::RandomAccessFile** result) override {
     *result = nullptr;
     int fd = ::open(fname.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return PosixError(fname, errno);
-    struct stat st {};
-    if (::fstat(fd, &st) == 0 && st.st_size > 0) {
-      size_t length = static_cast<size_t>(st.st_size);
-      void* base = ::mmap(nullptr, length, PROT_READ, MAP_SHARED, fd, 0);
-      if (base != MAP_FAILED) {
-        auto* f = new MappedFile(fname, static_cast<char*>(base), length);
-        if (Maps().Add(f)) {
-          ::close(fd);
-          *result = f;
-          return leveldb::Status::OK();
-        }
-        delete f;  // over kMaxMaps (Remove of an absent file is harmless)
-      }
-    }
     if (!Fds().Acquire()) {
       ::close(fd);
       fd = -1;
@@ -280,12 +181,9 @@ uint64_t ApproximateMemoryUsage(leveldb::DB* db) {
 }
 
 leveldb::Env* TableReadEnv() {
-  static leveldb::Env* env = new TableEnv();  // never destroyed, as Env::Default()
+  static leveldb::Env* env = new PreadEnv();  // never destroyed, as Env::Default()
   return env;
 }
-
-uint64_t TableReadEnvTrims() { return Maps().trims(); }
-void SetMappedTableBudgetForTest(uint64_t bytes) { Maps().set_budget(bytes); }
 
 int TableReadEnvOpenFiles() { return Fds().held(); }
 

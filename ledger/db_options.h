@@ -3,11 +3,10 @@
 //
 // LevelDB's defaults leave a database's memory to chance: an 8 MiB block cache
 // made per database, up to 1,000 table files kept open, and table files read
-// through mmap with every page a reader ever touched left mapped, so that the
-// process's resident memory grows by the size of its stores (~820 MB per node
-// after reading a million-event chain). A DbLimits states the budget instead,
-// DbSettings holds what the leveldb::Options point to, and TableReadEnv()
-// bounds the mapped pages.
+// through mmap, so that every page of a table a reader ever touched counts in
+// the process's resident memory (~1 GB per node after reading a million-event
+// chain). A DbLimits states the budget instead, and DbSettings holds what the
+// leveldb::Options point to.
 //
 // Thread-safety: DbSettings is immutable after construction; the cache and the
 // filter policy it owns are thread-safe (LevelDB's). TableReadEnv() is a
@@ -85,27 +84,16 @@ class DbSettings {
 // cache (not the open tables' index and filter blocks). 0 if not available.
 uint64_t ApproximateMemoryUsage(leveldb::DB* db);
 
-// Bytes of mapped table files that may stay resident in the process.
-inline constexpr uint64_t kMappedTableBudgetBytes = 64 << 20;
-
-// The Env every database of the node uses: LevelDB's default, except for how
-// table files are read. Each table is mapped read-only (reads return views
-// into the mapping: no copy, no allocation, no system call), and once the
-// reads of all mappings together returned kMappedTableBudgetBytes, every mapped
-// page is dropped from the process (madvise MADV_DONTNEED; later reads fault
-// pages in again from the kernel's page cache). So the mapped tables add at
-// most that budget to the resident memory, plus the pages of the open tables'
-// index and filter blocks (which lookups use in place: ~16 KiB per table),
-// whatever the size of the stores. Past 4,096 mapped tables, or if mmap fails, a table
-// is read with pread(2) instead, holding a descriptor while fewer than a
-// quarter of RLIMIT_NOFILE are held this way (else opening the file per read).
+// The Env every database of the node uses: LevelDB's default, except that
+// table files are read with pread(2) into LevelDB's buffers (then the block
+// cache) instead of being mapped. Data read from disk then sits in the
+// kernel's page cache, shared and reclaimable, and not in the process's
+// resident memory. File descriptors: each open table holds one while fewer
+// than a quarter of RLIMIT_NOFILE are held this way; beyond that a read opens
+// and closes the file itself.
 leveldb::Env* TableReadEnv();
-// Table files read with pread that hold a descriptor now (for tests).
+// Table files currently held open by TableReadEnv (for tests and metrics).
 int TableReadEnvOpenFiles();
-// How often the mapped pages were dropped (for tests).
-uint64_t TableReadEnvTrims();
-// Tests only: another budget for the mapped pages (process-wide).
-void SetMappedTableBudgetForTest(uint64_t bytes);
 
 }  // namespace traceledger::storage
 

@@ -6,9 +6,6 @@
 #include <leveldb/options.h>
 #include <leveldb/write_batch.h>
 
-#include <algorithm>
-#include <cctype>
-#include <cstdlib>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -38,24 +35,15 @@ std::string KeyOf(int i) {
   return k;
 }
 
-// Resident bytes of this process's mappings of files under `dir` (the Rss
-// lines of /proc/self/smaps), and how many such mappings there are.
-uint64_t MappedResidentUnder(const std::string& dir, int* mappings) {
-  std::ifstream smaps("/proc/self/smaps");
+// How many lines of /proc/self/maps name a file under `dir`.
+int MappedFilesUnder(const std::string& dir) {
+  std::ifstream maps("/proc/self/maps");
   std::string line;
-  bool in_dir = false;
-  uint64_t kb = 0;
-  *mappings = 0;
-  while (std::getline(smaps, line)) {
-    if (!line.empty() && std::isxdigit(static_cast<unsigned char>(line[0])) &&
-        line.find('-') != std::string::npos && line.find(' ') > line.find('-')) {
-      in_dir = line.find(dir) != std::string::npos;  // a mapping's first line
-      if (in_dir) ++*mappings;
-    } else if (in_dir && line.rfind("Rss:", 0) == 0) {
-      kb += std::strtoull(line.c_str() + 4, nullptr, 10);
-    }
+  int n = 0;
+  while (std::getline(maps, line)) {
+    if (line.find(dir) != std::string::npos) ++n;
   }
-  return kb * 1024;
+  return n;
 }
 
 std::unique_ptr<leveldb::DB> OpenDb(const std::string& dir, const DbSettings& settings) {
@@ -69,18 +57,18 @@ std::unique_ptr<leveldb::DB> OpenDb(const std::string& dir, const DbSettings& se
   return std::unique_ptr<leveldb::DB>(db);
 }
 
-// Tables are mapped, but their pages do not pile up in the process: once the
-// reads returned the budget's worth of bytes, the mapped pages are dropped,
-// and every value still reads back. The block cache fills within its limit.
-TEST(DbOptions, MappedTablesStayWithinTheirBudget) {
+// Tables are read with pread into the block cache, never mapped: every value
+// reads back, no table file appears in the process's mappings, the block cache
+// fills but stays within its limit, and the open tables' descriptors are given
+// back when the database closes.
+TEST(DbOptions, TablesAreReadWithoutMmapThroughABoundedCache) {
   ScratchDir dir;
   DbLimits limits;
   limits.block_cache_bytes = 256 << 10;
   limits.write_buffer_bytes = 256 << 10;  // several tables from 6 MB of values
   DbSettings settings(limits);
   const int kKeys = 6000;
-  const uint64_t kBudget = 512 << 10;
-  SetMappedTableBudgetForTest(kBudget);
+  int fds_before = TableReadEnvOpenFiles();
   {
     std::unique_ptr<leveldb::DB> db = OpenDb(dir.path(), settings);
     ASSERT_TRUE(db);
@@ -90,39 +78,27 @@ TEST(DbOptions, MappedTablesStayWithinTheirBudget) {
       ASSERT_TRUE(db->Write(leveldb::WriteOptions(), &b).ok());
     }
     db->CompactRange(nullptr, nullptr);
-    uint64_t trims = TableReadEnvTrims();
+    std::string files;
+    ASSERT_TRUE(db->GetProperty("leveldb.num-files-at-level1", &files));
     leveldb::ReadOptions ro;
     ro.verify_checksums = true;
-    ro.fill_cache = false;  // every read goes to the table file
-    uint64_t most = 0;
-    int mappings = 0;
-    for (int round = 0; round < 2; ++round) {
-      for (int i = 0; i < kKeys; ++i) {
-        std::string v;
-        ASSERT_TRUE(db->Get(ro, KeyOf(i), &v).ok()) << i;
-        ASSERT_EQ(v, ValueOf(i)) << i;
-        if (i % 500 == 0) most = std::max(most, MappedResidentUnder(dir.path(), &mappings));
-      }
+    for (int i = 0; i < kKeys; ++i) {
+      std::string v;
+      ASSERT_TRUE(db->Get(ro, KeyOf(i), &v).ok()) << i;
+      ASSERT_EQ(v, ValueOf(i)) << i;
     }
-    EXPECT_GT(mappings, 1);  // the tables are mapped
-    EXPECT_GT(TableReadEnvTrims(), trims + 4);
-    // The budget, plus the pages of the tables' index and filter blocks (read
-    // in place by every lookup, not counted as reads): ~24 tables here.
-    EXPECT_LE(most, kBudget + (512 << 10));
     std::string absent;
     EXPECT_TRUE(db->Get(ro, "k99999999", &absent).IsNotFound());
-    ASSERT_TRUE(db->Get(leveldb::ReadOptions(), KeyOf(7), &absent).ok());
+    EXPECT_EQ(MappedFilesUnder(dir.path()), 0);
     EXPECT_GT(settings.block_cache_usage(), 0u);
     EXPECT_LE(settings.block_cache_usage(), limits.block_cache_bytes);
+    EXPECT_GT(TableReadEnvOpenFiles(), fds_before);
     EXPECT_GT(ApproximateMemoryUsage(db.get()), 0u);
   }
-  int mappings = 0;
-  MappedResidentUnder(dir.path(), &mappings);
-  EXPECT_EQ(mappings, 0);  // closed tables are unmapped
-  SetMappedTableBudgetForTest(kMappedTableBudgetBytes);
+  EXPECT_EQ(TableReadEnvOpenFiles(), fds_before);
 }
 
-TEST(DbOptions, TableFilesReadRangesAndReportMissingFiles) {
+TEST(DbOptions, PreadFileReadsRangesAndReportsMissingFiles) {
   ScratchDir dir;
   std::string path = dir.path() + "/f";
   {
@@ -136,16 +112,9 @@ TEST(DbOptions, TableFilesReadRangesAndReportMissingFiles) {
   leveldb::Slice got;
   ASSERT_TRUE(file->Read(3, 4, &got, scratch).ok());
   EXPECT_EQ(got.ToString(), "3456");
-  ASSERT_TRUE(file->Read(8, 2, &got, scratch).ok());
+  ASSERT_TRUE(file->Read(8, 10, &got, scratch).ok());  // short at the end of the file
   EXPECT_EQ(got.ToString(), "89");
-  EXPECT_FALSE(file->Read(8, 10, &got, scratch).ok());  // past the end of a mapped file
-  // An empty file cannot be mapped: read with pread, a read past the end is empty.
-  std::string empty = dir.path() + "/empty";
-  { std::ofstream f(empty, std::ios::binary); }
-  raw = nullptr;
-  ASSERT_TRUE(TableReadEnv()->NewRandomAccessFile(empty, &raw).ok());
-  std::unique_ptr<leveldb::RandomAccessFile> efile(raw);
-  ASSERT_TRUE(efile->Read(0, 4, &got, scratch).ok());
+  ASSERT_TRUE(file->Read(20, 4, &got, scratch).ok());
   EXPECT_EQ(got.size(), 0u);
   leveldb::RandomAccessFile* none = nullptr;
   EXPECT_TRUE(TableReadEnv()->NewRandomAccessFile(dir.path() + "/absent", &none).IsNotFound());
