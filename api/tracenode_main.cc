@@ -28,11 +28,11 @@ void Usage() {
                "  ./tracenode-dev), writing DIR/genesis.json and DIR/regulator.json.\n");
 }
 
-// Sockets, and table files read with pread (ledger/db_options.h: past 4,096
-// mapped tables, using up to a quarter of the soft limit) hold descriptors.
-// Raise the soft limit to the hard one, at most 65,536, so that a default soft
-// limit of 1,024 does not limit connections or make pread tables reopen their
-// file on every read.
+// Each open table file of the node's databases holds a descriptor (tables are
+// read with pread, not mapped: ledger/db_options.h, which uses up to a quarter
+// of the soft limit for them). Raise the soft limit to the hard one, at most
+// 65,536, so that a default soft limit of 1,024 does not make large stores
+// reopen table files on every read.
 void RaiseOpenFileLimit() {
   rlimit r{};
   if (getrlimit(RLIMIT_NOFILE, &r) != 0) return;
