@@ -4,7 +4,7 @@
 // LevelDB's defaults leave a database's memory to chance: an 8 MiB block cache
 // made per database, up to 1,000 table files kept open, and table files read
 // through mmap, so that every page of a table a reader ever touched counts in
-// the process's resident memory (~1 GB per node after reading a million-event
+// the process's resident memory (~820 MB per node after reading a million-event
 // chain). A DbLimits states the budget instead, and DbSettings holds what the
 // leveldb::Options point to.
 //
@@ -90,7 +90,9 @@ uint64_t ApproximateMemoryUsage(leveldb::DB* db);
 // kernel's page cache, shared and reclaimable, and not in the process's
 // resident memory. File descriptors: each open table holds one while fewer
 // than a quarter of RLIMIT_NOFILE are held this way; beyond that a read opens
-// and closes the file itself.
+// and closes the file itself. Cost: a system call, a copy and an allocation
+// per block read that misses the block cache (~7 % of the CPU of an uncached
+// trace answer against mmap; docs/performance.md, "Memory").
 leveldb::Env* TableReadEnv();
 // Table files currently held open by TableReadEnv (for tests and metrics).
 int TableReadEnvOpenFiles();
