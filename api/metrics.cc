@@ -1,8 +1,14 @@
 #include "api/metrics.h"
 
+#include <dlfcn.h>
+#include <malloc.h>
+
 #include <algorithm>
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 
 namespace traceledger::api {
 namespace {
@@ -41,6 +47,61 @@ std::string Esc(std::string_view v) {
 }
 
 }  // namespace
+
+ProcessMemory ParseProcStatus(std::string_view status) {
+  ProcessMemory m;
+  auto field = [&](std::string_view name) -> uint64_t {
+    // "Name:\t   1234 kB" at the start of a line.
+    size_t at = 0;
+    while (at < status.size()) {
+      size_t end = status.find('\n', at);
+      if (end == std::string_view::npos) end = status.size();
+      std::string_view line = status.substr(at, end - at);
+      if (line.size() > name.size() && StartsWith(line, name) && line[name.size()] == ':') {
+        std::string v(line.substr(name.size() + 1));
+        return std::strtoull(v.c_str(), nullptr, 10) * 1024;  // kB
+      }
+      at = end + 1;
+    }
+    return 0;
+  };
+  m.resident_bytes = field("VmRSS");
+  m.resident_peak_bytes = field("VmHWM");
+  m.resident_anon_bytes = field("RssAnon");
+  m.resident_file_bytes = field("RssFile");
+  return m;
+}
+
+ProcessMemory ReadProcessMemory() {
+  std::ifstream f("/proc/self/status");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  ProcessMemory m = ParseProcStatus(ss.str());
+  // jemalloc serves malloc in tracenode (api/CMakeLists.txt); glibc's
+  // mallinfo2 would then describe an unused heap. Found at run time, so a
+  // program without jemalloc (the tests) reports glibc's numbers.
+  using Mallctl = int (*)(const char*, void*, size_t*, void*, size_t);
+  static const auto mallctl = reinterpret_cast<Mallctl>(dlsym(RTLD_DEFAULT, "mallctl"));
+  if (mallctl) {
+    uint64_t epoch = 1;
+    size_t len = sizeof epoch;
+    mallctl("epoch", &epoch, &len, &epoch, len);  // refresh the statistics
+    size_t allocated = 0, resident = 0;
+    len = sizeof allocated;
+    bool ok = mallctl("stats.allocated", &allocated, &len, nullptr, 0) == 0;
+    len = sizeof resident;
+    ok = ok && mallctl("stats.resident", &resident, &len, nullptr, 0) == 0;
+    if (ok) {
+      m.malloc_in_use_bytes = allocated;
+      m.malloc_free_bytes = resident > allocated ? resident - allocated : 0;
+      return m;
+    }
+  }
+  struct mallinfo2 mi = mallinfo2();
+  m.malloc_in_use_bytes = mi.uordblks + mi.hblkhd;
+  m.malloc_free_bytes = mi.fordblks;
+  return m;
+}
 
 std::string RouteOf(std::string_view p) {
   static const char* kExact[] = {"/",          "/v1/transactions", "/v1/status",   "/v1/cockpit",
@@ -170,6 +231,33 @@ std::string HttpMetrics::Render(const node::NodeStatus& st, const LedgerRates& r
         static_cast<double>(st.peers.size()));
   gauge("traceledger_peers_connected", "Peers with a live connection.",
         static_cast<double>(connected));
+
+  // Memory (docs/operations.md, "Memory").
+  ProcessMemory pm = ReadProcessMemory();
+  gauge("traceledger_process_resident_bytes", "Resident set size of the node process (VmRSS).",
+        static_cast<double>(pm.resident_bytes));
+  gauge("traceledger_process_resident_peak_bytes",
+        "Peak resident set size since the process started (VmHWM).",
+        static_cast<double>(pm.resident_peak_bytes));
+  Header(&out, "traceledger_process_resident_kind_bytes", "gauge",
+         "Resident memory by kind: anonymous (heap, stacks) or file-backed (mapped files).");
+  Line(&out, "traceledger_process_resident_kind_bytes{kind=\"anon\"} %llu",
+       static_cast<unsigned long long>(pm.resident_anon_bytes));
+  Line(&out, "traceledger_process_resident_kind_bytes{kind=\"file\"} %llu",
+       static_cast<unsigned long long>(pm.resident_file_bytes));
+  gauge("traceledger_malloc_in_use_bytes", "Bytes allocated with malloc and not yet freed.",
+        static_cast<double>(pm.malloc_in_use_bytes));
+  gauge("traceledger_malloc_free_bytes",
+        "Bytes freed but kept by malloc in its arenas (not returned to the system).",
+        static_cast<double>(pm.malloc_free_bytes));
+  Header(&out, "traceledger_leveldb_memory_bytes", "gauge",
+         "LevelDB's approximate memory (memtables and block cache) per database.");
+  Line(&out, "traceledger_leveldb_memory_bytes{db=\"blocks\"} %llu",
+       static_cast<unsigned long long>(st.block_store_memory));
+  Line(&out, "traceledger_leveldb_memory_bytes{db=\"state\"} %llu",
+       static_cast<unsigned long long>(st.state_store_memory));
+  Line(&out, "traceledger_leveldb_memory_bytes{db=\"raft\"} %llu",
+       static_cast<unsigned long long>(st.raft_log_memory));
   return out;
 }
 

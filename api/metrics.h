@@ -2,7 +2,8 @@
 // counts by route, method and status, a request latency histogram by route,
 // and gauges read at scrape time from the node (Raft term, commit and applied
 // index, role, mempool, height, peers) and the ledger (block interval, apply
-// rate), rendered in the Prometheus text exposition format 0.0.4.
+// rate) and the process's memory (resident set, malloc's heap, LevelDB's
+// caches per database), rendered in the Prometheus text exposition format 0.0.4.
 //
 // Routes are templates ("/v1/blocks/{height}"), never raw paths, so the number
 // of series is bounded whatever clients send.
@@ -34,6 +35,20 @@ struct LedgerRates {
   double blocks_per_second = 0;       // applied blocks, last 60 s
   uint64_t transactions_total = 0;    // committed transactions (ok + rejected)
 };
+
+// The process's memory as the kernel and malloc see it, read at scrape time
+// (a read of /proc/self/status and mallinfo2(): microseconds).
+struct ProcessMemory {
+  uint64_t resident_bytes = 0;       // VmRSS
+  uint64_t resident_peak_bytes = 0;  // VmHWM
+  uint64_t resident_anon_bytes = 0;  // RssAnon: the heap and stacks
+  uint64_t resident_file_bytes = 0;  // RssFile: mapped files (the program, libraries)
+  uint64_t malloc_in_use_bytes = 0;  // allocated and not freed (all arenas and mmaps)
+  uint64_t malloc_free_bytes = 0;    // freed, kept by malloc in its arenas
+};
+ProcessMemory ReadProcessMemory();
+// Parses the text of /proc/PID/status (the fields above from it; the rest 0).
+ProcessMemory ParseProcStatus(std::string_view status);
 
 class HttpMetrics {
  public:

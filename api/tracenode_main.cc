@@ -4,7 +4,9 @@
 //   tracenode --dev [--data DIR] [--http HOST:PORT]
 #include <dlfcn.h>
 #include <signal.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -25,9 +27,26 @@ void Usage() {
                "  ./tracenode-dev), writing DIR/genesis.json and DIR/regulator.json.\n");
 }
 
+// Each open table file of the node's databases holds a descriptor (tables are
+// read with pread, not mapped: ledger/db_options.h, which uses up to a quarter
+// of the soft limit for them). Raise the soft limit to the hard one, at most
+// 65,536, so that a default soft limit of 1,024 does not make large stores
+// reopen table files on every read.
+void RaiseOpenFileLimit() {
+  rlimit r{};
+  if (getrlimit(RLIMIT_NOFILE, &r) != 0) return;
+  rlim_t want = r.rlim_max == RLIM_INFINITY ? 65536 : std::min<rlim_t>(r.rlim_max, 65536);
+  if (r.rlim_cur != RLIM_INFINITY && r.rlim_cur < want) {
+    r.rlim_cur = want;
+    (void)setrlimit(RLIMIT_NOFILE, &r);
+  }
+}
+
 std::mutex log_mu;
-// "jemalloc" when it serves malloc (linked by api/CMakeLists.txt; it exports
-// mallctl), else "glibc" — e.g. a build on a machine without libjemalloc.
+// "jemalloc" when it serves malloc (api/CMakeLists.txt links it: glibc's malloc
+// cost ~25 % of a node's CPU under trace reads and kept freed memory in
+// per-thread arenas, docs/performance.md), else "glibc" (e.g. under a tool that
+// preloads its own allocator).
 const char* AllocatorName() {
   return dlsym(RTLD_DEFAULT, "mallctl") != nullptr ? "jemalloc" : "glibc";
 }
@@ -79,6 +98,7 @@ int main(int argc, char** argv) {
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  RaiseOpenFileLimit();  // before any database is opened
 
   auto cfg = dev ? traceledger::node::PrepareDevNode(data, http)
                  : traceledger::node::LoadNodeConfig(config);

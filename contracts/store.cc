@@ -1,8 +1,9 @@
 #include "contracts/store.h"
 
 #include <leveldb/db.h>
-#include <leveldb/filter_policy.h>
 #include <leveldb/write_batch.h>
+
+#include "ledger/db_options.h"
 
 namespace traceledger {
 
@@ -65,10 +66,10 @@ StateStore::~StateStore() { delete db_; }
 
 Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
   std::unique_ptr<StateStore> store(new StateStore());
-  store->filter_.reset(leveldb::NewBloomFilterPolicy(10));
+  store->settings_ = std::make_unique<storage::DbSettings>(storage::StateStoreLimits());
   leveldb::Options options;
+  store->settings_->Apply(&options);
   options.create_if_missing = true;
-  options.filter_policy = store->filter_.get();
   leveldb::Status s = leveldb::DB::Open(options, path, &store->db_);
   if (!s.ok()) return Status::IOError("open state store " + path + ": " + s.ToString());
   return store;
@@ -101,6 +102,8 @@ void StateStore::NoteReadError(const leveldb::Status& s) const {
   std::lock_guard<std::mutex> l(err_mu_);
   if (read_status_.ok()) read_status_ = Status::Corruption(tl_last_read_failure);
 }
+
+uint64_t StateStore::ApproximateMemoryUsage() const { return storage::ApproximateMemoryUsage(db_); }
 
 Status StateStore::read_status() const {
   std::lock_guard<std::mutex> l(err_mu_);

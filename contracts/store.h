@@ -25,11 +25,13 @@
 
 namespace leveldb {
 class DB;
-class FilterPolicy;
 class Status;
 }  // namespace leveldb
 
 namespace traceledger {
+namespace storage {
+class DbSettings;
+}
 
 // One state write: a put (value set) or a delete (value empty optional).
 struct WriteOp {
@@ -84,9 +86,11 @@ class MemState : public StateReader {
 class StateStore : public StateReader {
  public:
   ~StateStore() override;
-  // Opens (creating if missing) the LevelDB database at `path`, with a bloom
-  // filter (10 bits per key) so that reads of absent keys (new codes, unused
-  // nonces: most of the engine's point reads) rarely touch a table block.
+  // Opens (creating if missing) the LevelDB database at `path` with the limits
+  // of storage::StateStoreLimits() (ledger/db_options.h): a Bloom filter (10
+  // bits per key) so that reads of absent keys (new codes, unused nonces: most
+  // of the engine's point reads) rarely touch a table block, and a bounded
+  // block cache.
   static Result<std::unique_ptr<StateStore>> Open(const std::string& path);
   std::optional<std::string> Get(std::string_view key) const override;
   bool Read(std::string_view key, std::string* scratch, std::string_view* value) const override;
@@ -98,11 +102,13 @@ class StateStore : public StateReader {
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
   // Reads verify LevelDB's block checksums; a failed read is remembered here.
   Status read_status() const override;
+  // Heap bytes LevelDB holds for this store now (memtables and block cache).
+  uint64_t ApproximateMemoryUsage() const;
 
  private:
   StateStore() = default;
   // Declared before db_ so that it outlives the database.
-  std::unique_ptr<const leveldb::FilterPolicy> filter_;
+  std::unique_ptr<storage::DbSettings> settings_;
   leveldb::DB* db_ = nullptr;
   std::atomic<uint64_t> generation_{0};
   void NoteReadError(const leveldb::Status& s) const;

@@ -2,7 +2,6 @@
 
 #include <cryptopp/crc.h>
 #include <leveldb/db.h>
-#include <leveldb/filter_policy.h>
 #include <leveldb/write_batch.h>
 #include <unistd.h>
 
@@ -10,6 +9,7 @@
 
 #include "ledger.pb.h"
 #include "ledger/block.h"
+#include "ledger/db_options.h"
 #include "ledger/hex.h"
 
 namespace traceledger {
@@ -184,11 +184,11 @@ Result<std::unique_ptr<BlockStore>> BlockStore::Open(const std::string& dir,
     return Status::NotFound("no block store in " + dir + " (no LevelDB CURRENT file)");
   }
   std::unique_ptr<BlockStore> store(new BlockStore());
-  store->filter_.reset(leveldb::NewBloomFilterPolicy(10));
+  store->settings_ = std::make_unique<storage::DbSettings>(storage::BlockStoreLimits());
   leveldb::Options lo;
+  store->settings_->Apply(&lo);
   lo.create_if_missing = options.create_if_missing;
   lo.paranoid_checks = true;
-  lo.filter_policy = store->filter_.get();
   leveldb::DB* db = nullptr;
   leveldb::Status s = leveldb::DB::Open(lo, dir, &db);
   if (!s.ok()) {
@@ -200,6 +200,10 @@ Result<std::unique_ptr<BlockStore>> BlockStore::Open(const std::string& dir,
   store->db_.reset(db);
   TL_RETURN_IF_ERROR(store->Init(options));
   return store;
+}
+
+uint64_t BlockStore::ApproximateMemoryUsage() const {
+  return storage::ApproximateMemoryUsage(db_.get());
 }
 
 Status BlockStore::ReadRecord(const std::string& key, std::string* payload) const {

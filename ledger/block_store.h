@@ -46,10 +46,12 @@
 
 namespace leveldb {
 class DB;
-class FilterPolicy;
 }  // namespace leveldb
 
 namespace traceledger {
+namespace storage {
+class DbSettings;
+}
 namespace pb {
 class Attestation;
 class Block;
@@ -170,6 +172,11 @@ class BlockStore {
   // still g afterwards, nothing was written since (answer caches, api/).
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
+  // Heap bytes LevelDB holds for this store now (memtables and block cache,
+  // "leveldb.approximate-memory-usage"); its limits are storage::BlockStoreLimits()
+  // (ledger/db_options.h).
+  uint64_t ApproximateMemoryUsage() const;
+
   // Test hooks: raw access to the LevelDB keyspace and a full compaction (so
   // tests can corrupt table files).
   Status TEST_PutRaw(std::string_view key, std::string_view value);
@@ -183,7 +190,8 @@ class BlockStore {
   Status CheckLatest();
   Status ReadRecord(const std::string& key, std::string* payload) const;
 
-  std::unique_ptr<const leveldb::FilterPolicy> filter_;
+  // Declared before db_ so that it outlives the database.
+  std::unique_ptr<storage::DbSettings> settings_;
   std::unique_ptr<leveldb::DB> db_;
   HashAlg alg_ = HashAlg::kSha256;
   std::string genesis_hash_;

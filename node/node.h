@@ -57,8 +57,14 @@ struct NodeOptions {
   // off: its crashes destroy the node object, not the machine, so written data
   // survives either way and the model stays faithful.
   bool sync = true;
-  // Compact the Raft log (take a snapshot) every this many applied entries.
+  // Compact the Raft log (take a snapshot) every this many applied entries, or
+  // sooner, once the entries applied since the last snapshot hold this many
+  // bytes: every entry is a whole block proposal (up to the block's max_bytes)
+  // and the in-memory log keeps each one until the next snapshot, so without the
+  // byte bound a node held every block of its first 10,000 in memory (~450 MB
+  // per node at a million events). 0 turns the byte bound off.
   uint64_t compact_every_entries = 10000;
+  uint64_t compact_every_bytes = 64 << 20;
   LogFn log;  // where the node tells the operator what it is doing
 };
 
@@ -97,6 +103,11 @@ struct NodeStatus {
   uint64_t apply_verified = 0;      // checked when applying a committed block
   uint64_t apply_reused = 0;        // checked earlier at this node's door; not again
   uint64_t forwarded_verified = 0;  // checked when a follower forwarded it (leader)
+  // Heap bytes LevelDB holds now (memtables and block caches) per database, read
+  // when the status is asked for (docs/operations.md, "Memory").
+  uint64_t block_store_memory = 0;
+  uint64_t state_store_memory = 0;
+  uint64_t raft_log_memory = 0;
   std::vector<PeerStatus> peers;
 };
 

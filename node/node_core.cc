@@ -113,6 +113,9 @@ struct NodeCore::Impl {
   raft::StateType last_role = raft::StateType::kFollower;
   std::map<std::pair<uint64_t, std::string>, pb::Attestation> pending_attestations;
   uint64_t snapshot_index = 0;  // the Raft log on disk starts after it
+  // Bytes of entry data applied (or restored at start) since snapshot_index:
+  // what the in-memory Raft log holds that the next snapshot lets it drop.
+  uint64_t log_bytes_since_snapshot = 0;
   bool storage_failed = false;  // a sync failed: Process() stops the node
   uint64_t apply_verified = 0;
   uint64_t apply_reused = 0;
@@ -277,6 +280,7 @@ struct NodeCore::Impl {
     c.applied = std::min<uint64_t>(tip.header().raft_index(), restart->hard_state.commit);
     if (restart->snapshot) c.applied = std::max(c.applied, restart->snapshot->meta.index);
     size_t n_entries = restart->entries.size();
+    for (const auto& e : restart->entries) log_bytes_since_snapshot += e.data.size();
     if (restart->snapshot) {
       snapshot_index = restart->snapshot->meta.index;
       TL_RETURN_IF_ERROR(StartCatchUp(*restart->snapshot));
@@ -352,7 +356,10 @@ struct NodeCore::Impl {
   // block", so the snapshot carries that block's height and hash.
   bool MaybeCompact() {
     uint64_t applied = raft->log().applied();
-    if (catching_up || applied < snapshot_index + opt.compact_every_entries) return true;
+    if (catching_up || applied <= snapshot_index) return true;
+    bool by_bytes =
+        opt.compact_every_bytes > 0 && log_bytes_since_snapshot >= opt.compact_every_bytes;
+    if (!by_bytes && applied < snapshot_index + opt.compact_every_entries) return true;
     auto term = raft->log().Term(applied);
     if (!term) return true;
     pb::AppSnapshot app;
@@ -375,6 +382,7 @@ struct NodeCore::Impl {
       return true;
     }
     snapshot_index = applied;
+    log_bytes_since_snapshot = 0;
     Log("snapshot at raft index " + std::to_string(applied) + " (height " +
         std::to_string(count - 1) + "); raft log compacted");
     return true;
@@ -485,6 +493,7 @@ struct NodeCore::Impl {
     while (!deferred.empty()) {
       raft::Entry e = std::move(deferred.front());
       deferred.pop_front();
+      log_bytes_since_snapshot += e.data.size();
       Status s = Apply(e);
       if (!s.ok()) {
         Log("FATAL: cannot apply raft entry " + std::to_string(e.index) + ": " + s.ToString());
@@ -598,6 +607,7 @@ struct NodeCore::Impl {
     if (rd.snapshot) {
       Log("installing the raft snapshot at index " + std::to_string(rd.snapshot->meta.index));
       snapshot_index = rd.snapshot->meta.index;
+      log_bytes_since_snapshot = 0;
       deferred.clear();  // the snapshot covers whatever was waiting
       s = StartCatchUp(*rd.snapshot);
       if (!s.ok()) {
@@ -611,6 +621,7 @@ struct NodeCore::Impl {
         deferred.push_back(e);
         continue;
       }
+      log_bytes_since_snapshot += e.data.size();
       s = Apply(e);
       if (!s.ok()) {
         Log("FATAL: cannot apply raft entry " + std::to_string(e.index) + ": " + s.ToString() +
@@ -905,8 +916,16 @@ void NodeCore::WaitForReceipt(const std::string& tx_id, int timeout_ms,
 }
 
 NodeStatus NodeCore::GetStatus() const {
-  std::lock_guard<std::mutex> l(impl_->status_mu);
-  return impl_->status;
+  NodeStatus st;
+  {
+    std::lock_guard<std::mutex> l(impl_->status_mu);
+    st = impl_->status;
+  }
+  // LevelDB's properties are thread-safe; the stores live as long as the core.
+  st.block_store_memory = impl_->blocks->ApproximateMemoryUsage();
+  st.state_store_memory = impl_->state->ApproximateMemoryUsage();
+  st.raft_log_memory = impl_->raft_store->ApproximateMemoryUsage();
+  return st;
 }
 
 const Genesis& NodeCore::genesis() const { return impl_->opt.genesis; }

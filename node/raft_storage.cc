@@ -4,6 +4,7 @@
 #include <leveldb/write_batch.h>
 
 #include "consensus/codec.h"
+#include "ledger/db_options.h"
 
 namespace traceledger::node {
 namespace {
@@ -33,13 +34,19 @@ Status FromLevelDb(const leveldb::Status& s, const std::string& what) {
 
 RaftStorage::~RaftStorage() = default;
 
+uint64_t RaftStorage::ApproximateMemoryUsage() const {
+  return storage::ApproximateMemoryUsage(db_.get());
+}
+
 Result<std::unique_ptr<RaftStorage>> RaftStorage::Open(const std::string& dir, bool sync) {
+  std::unique_ptr<RaftStorage> s(new RaftStorage());
+  s->settings_ = std::make_unique<storage::DbSettings>(storage::RaftLogLimits());
   leveldb::Options o;
+  s->settings_->Apply(&o);
   o.create_if_missing = true;
   o.paranoid_checks = true;
   leveldb::DB* db = nullptr;
   TL_RETURN_IF_ERROR(FromLevelDb(leveldb::DB::Open(o, dir, &db), "open " + dir));
-  std::unique_ptr<RaftStorage> s(new RaftStorage());
   s->db_.reset(db);
   s->sync_ = sync;
   return s;

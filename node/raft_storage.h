@@ -22,6 +22,9 @@
 namespace leveldb {
 class DB;
 }
+namespace traceledger::storage {
+class DbSettings;
+}
 
 namespace traceledger::node {
 
@@ -40,9 +43,14 @@ class RaftStorage {
 
   uint64_t last_index() const { return last_index_; }
   uint64_t syncs() const { return syncs_; }
+  // Heap bytes LevelDB holds for the log now (memtables and block cache). The
+  // one method any thread may call (LevelDB's properties are thread-safe).
+  uint64_t ApproximateMemoryUsage() const;
 
  private:
   RaftStorage() = default;
+  // Declared before db_ so that it outlives the database.
+  std::unique_ptr<storage::DbSettings> settings_;
   std::unique_ptr<leveldb::DB> db_;
   uint64_t first_index_ = 1;  // first stored entry index
   uint64_t last_index_ = 0;   // last stored entry index (0: none)

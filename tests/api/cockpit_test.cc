@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "api/metrics.h"
 #include "test_node.h"
 
 namespace traceledger::api {
@@ -257,6 +258,36 @@ TEST(MetricsApi, PrometheusTextAndCountersIncrease) {
   }
   EXPECT_EQ(prev, 10);
   EXPECT_EQ(n.Call("POST", "/metrics", "").status, 405);
+
+  // Memory: the process's resident set by kind, malloc's heap, LevelDB's caches.
+  double rss = Find(second, "traceledger_process_resident_bytes");
+  EXPECT_GT(rss, 1 << 20);
+  EXPECT_GE(Find(second, "traceledger_process_resident_peak_bytes"), rss);
+  double anon = Find(second, "traceledger_process_resident_kind_bytes", {{"kind", "anon"}});
+  double file = Find(second, "traceledger_process_resident_kind_bytes", {{"kind", "file"}});
+  EXPECT_GT(anon, 0);
+  EXPECT_GT(file, 0);                       // the program itself is a mapped file
+  EXPECT_LE(anon + file, rss + (4 << 20));  // read a moment apart
+  EXPECT_GT(Find(second, "traceledger_malloc_in_use_bytes"), 0);
+  EXPECT_GE(Find(second, "traceledger_malloc_free_bytes"), 0);
+  // Every database was written (its memtable holds data) and read.
+  for (const char* db : {"blocks", "state", "raft"}) {
+    EXPECT_GT(Find(second, "traceledger_leveldb_memory_bytes", {{"db", db}}), 0) << db;
+  }
+}
+
+TEST(MetricsApi, ParsesProcStatus) {
+  ProcessMemory m = ParseProcStatus(
+      "Name:\ttracenode\nVmPeak:\t  999 kB\nVmHWM:\t    2048 kB\nVmRSS:\t    1536 kB\n"
+      "RssAnon:\t    1024 kB\nRssFile:\t     512 kB\nRssShmem:\t       0 kB\n");
+  EXPECT_EQ(m.resident_peak_bytes, 2048u * 1024);
+  EXPECT_EQ(m.resident_bytes, 1536u * 1024);
+  EXPECT_EQ(m.resident_anon_bytes, 1024u * 1024);
+  EXPECT_EQ(m.resident_file_bytes, 512u * 1024);
+  // A prefix of a field's name is not that field; missing fields are 0.
+  m = ParseProcStatus("VmRSSx:\t5 kB\nVmRSS:\t7 kB");
+  EXPECT_EQ(m.resident_bytes, 7u * 1024);
+  EXPECT_EQ(m.resident_peak_bytes, 0u);
 }
 
 // ---- /openapi.json -------------------------------------------------------------

@@ -77,6 +77,12 @@ class ClusterTest : public ::testing::Test {
     o.tick_ms = 20;
     o.election_ticks = 5;
     o.compact_every_entries = 4;
+    // Tests named *LogBytes* compact by the byte bound alone (or not at all).
+    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    if (name.find("LogBytes") != std::string::npos) {
+      o.compact_every_entries = 1000000;
+      o.compact_every_bytes = name.find("NoLogBytes") != std::string::npos ? 0 : 1;
+    }
     if (getenv("CLUSTER_TEST_LOG"))
       o.log = [](const std::string& s) { fprintf(stderr, "%s\n", s.c_str()); };
     auto n = Node::Open(o);
@@ -262,6 +268,40 @@ TEST_F(ClusterTest, DownNodeCatchesUpFromSnapshot) {
   TxReceipt after = Commit(down, Enroll(81));
   WaitForHeight(leader, after.height);
   ExpectSameBlocks(leader, down);
+}
+
+// Every entry is a whole block proposal: a node compacts its Raft log once the
+// entries applied since its last snapshot hold compact_every_bytes, however few
+// they are (here 1 byte: after every non-empty entry).
+TEST_F(ClusterTest, CompactsByLogBytes) {
+  int leader = WaitForLeader();
+  TxReceipt r = Commit(leader, Enroll(1));
+  for (int i = 0; i < kNodes; ++i) WaitForHeight(i, r.height);
+  auto deadline = Clock::now() + std::chrono::seconds(10);
+  auto all_compacted = [&] {
+    for (int i = 0; i < kNodes; ++i)
+      if (nodes_[i]->GetStatus().snapshot_index == 0) return false;
+    return true;
+  };
+  while (Clock::now() < deadline && !all_compacted()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  for (int i = 0; i < kNodes; ++i) EXPECT_GT(nodes_[i]->GetStatus().snapshot_index, 0u) << i;
+  // The compacted network goes on.
+  TxReceipt after = Commit(leader, Enroll(2));
+  for (int i = 0; i < kNodes; ++i) WaitForHeight(i, after.height);
+  ExpectSameBlocks(0, 1);
+  ExpectSameBlocks(0, 2);
+}
+
+// The same commits with the byte bound off and a large entry count: no snapshot.
+TEST_F(ClusterTest, KeepsTheLogWithNoLogBytesBound) {
+  int leader = WaitForLeader();
+  TxReceipt r = Commit(leader, Enroll(1));
+  Commit(leader, Enroll(2));
+  for (int i = 0; i < kNodes; ++i) WaitForHeight(i, r.height);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a few loop steps
+  for (int i = 0; i < kNodes; ++i) EXPECT_EQ(nodes_[i]->GetStatus().snapshot_index, 0u) << i;
 }
 
 TEST_F(ClusterTest, NewNodeStartsEmptyAndCatchesUp) {
