@@ -1,9 +1,11 @@
 #include "api/cockpit.h"
 
 #include <algorithm>
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "api/work_queue.h"
 #include "contracts/cockpit_query.h"
 #include "ledger.pb.h"
 #include "ledger/time_util.h"
@@ -27,10 +29,13 @@ const char* ProgrammeName(int p) {
 
 struct Cockpit::Window {
   std::map<int64_t, std::array<uint64_t, kProgCount>> minutes;  // minute -> ok events
-  std::deque<std::pair<int64_t, uint32_t>> recent;              // (block time, tx count)
+  std::deque<std::pair<int64_t, uint32_t>> recent;              // (block time, tx count), by time
   int64_t last_time = 0, prev_time = 0;                         // the two latest blocks
-  uint64_t blocks_seen = 0;
-  bool complete = true;  // false if the backfill stopped at kMaxBackfillBlocks
+  uint64_t blocks_seen = 0;    // blocks merged; also the window's version
+  bool has_newest = false;     // newest_height is set
+  uint64_t newest_height = 0;  // the newest block merged
+  bool backfill_done = false;  // the walk back over older blocks has ended
+  bool truncated = false;      // ... at kMaxBackfillBlocks, before 24 h of block time
 };
 
 namespace {
@@ -121,91 +126,187 @@ json MapJson(const std::map<std::string, int64_t>& m) {
 
 }  // namespace
 
-Cockpit::Cockpit(node::Node* node) : node_(node), window_(std::make_unique<Window>()) {}
-Cockpit::~Cockpit() = default;
+namespace {
 
-void Cockpit::FollowLocked(int64_t now_ms) {
-  const BlockStore& store = node_->blocks();
-  const StateReader& st = node_->state();
-  auto latest = store.latest_height();
-  if (!latest) return;
-  Window& w = *window_;
-  auto add = [&](const pb::Block& b, bool* deferred) {
-    int64_t t = b.header().time();
-    std::array<uint64_t, kProgCount> counts{};
-    for (int i = 0; i < b.transactions_size() && i < b.receipts_size(); ++i) {
-      if (!b.receipts(i).ok()) continue;
-      auto p = Classify(st, b.transactions(i).payload());
-      if (!p) {
-        if (deferred && b.header().height() == *latest && deferred_height_ != b.header().height()) {
-          *deferred = true;  // its state may not be applied yet: retry next call
-          return;
-        }
-        p = kOtherProg;
-      }
-      ++counts[*p];
+int64_t WallNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// What one block adds to the windows.
+struct BlockCounts {
+  uint64_t height = 0;
+  int64_t time = 0;
+  uint32_t txs = 0;
+  std::array<uint64_t, kProgCount> events{};  // ok transactions by programme
+};
+
+// Classifies the ok transactions of `b`. With may_defer, nullopt when one
+// names something the state does not know: the block's state may not be
+// applied yet (the caller retries once); otherwise such a transaction counts
+// as "other".
+std::optional<BlockCounts> CountBlock(const StateReader& st, const pb::Block& b, bool may_defer) {
+  BlockCounts c;
+  c.height = b.header().height();
+  c.time = b.header().time();
+  c.txs = static_cast<uint32_t>(b.transactions_size());
+  for (int i = 0; i < b.transactions_size() && i < b.receipts_size(); ++i) {
+    if (!b.receipts(i).ok()) continue;
+    auto p = Classify(st, b.transactions(i).payload());
+    if (!p) {
+      if (may_defer) return std::nullopt;
+      p = kOtherProg;
     }
-    auto& bucket = w.minutes[t / kMinuteMs];
-    for (int p = 0; p < kProgCount; ++p) bucket[p] += counts[p];
-    w.recent.emplace_back(t, static_cast<uint32_t>(b.transactions_size()));
-    ++w.blocks_seen;
-    if (t >= w.last_time) {
-      w.prev_time = w.last_time;
-      w.last_time = t;
-    } else if (t > w.prev_time) {
-      w.prev_time = t;
-    }
-  };
-  pb::Block b;
-  if (!backfilled_) {
-    // Walk back over the last 24 hours of block time (bounded), newest first.
-    backfilled_ = true;
-    uint64_t h = *latest;
-    uint64_t read = 0;
-    for (;; --h) {
-      if (read == kMaxBackfillBlocks) {
-        w.complete = false;
-        break;
-      }
-      if (!store.GetBlock(h, &b).ok()) break;
-      ++read;
-      if (b.header().time() < now_ms - kWindowMs) break;
-      add(b, nullptr);
-      if (h == 0) break;
-    }
-    std::sort(w.recent.begin(), w.recent.end());
-    next_height_ = *latest + 1;
+    ++c.events[*p];
   }
-  uint64_t stop = std::min(*latest + 1, next_height_ + kMaxBlocksPerCall);
-  for (; next_height_ < stop; ++next_height_) {
-    if (!store.GetBlock(next_height_, &b).ok()) break;
-    bool deferred = false;
-    add(b, &deferred);
-    if (deferred) {
-      deferred_height_ = next_height_;
-      break;
-    }
+  return c;
+}
+
+// Drops what fell out of the windows at now_ms.
+void Prune(Cockpit::Window* w, int64_t now_ms) {
+  int64_t first_minute = (now_ms - Cockpit::kWindowMs) / kMinuteMs;
+  while (!w->minutes.empty() && w->minutes.begin()->first < first_minute) {
+    w->minutes.erase(w->minutes.begin());
   }
-  // Drop what fell out of the windows.
-  int64_t first_minute = (now_ms - kWindowMs) / kMinuteMs;
-  while (!w.minutes.empty() && w.minutes.begin()->first < first_minute) {
-    w.minutes.erase(w.minutes.begin());
-  }
-  while (!w.recent.empty() && w.recent.front().first < now_ms - kRateWindowMs) {
-    w.recent.pop_front();
+  while (!w->recent.empty() && w->recent.front().first < now_ms - kRateWindowMs) {
+    w->recent.pop_front();
   }
 }
 
+// Adds a block to the windows: a new one (older == false) or one of the
+// backfill, which walks back from the newest block and so is older than every
+// block merged before it.
+void Merge(Cockpit::Window* w, const BlockCounts& c, bool older) {
+  auto& bucket = w->minutes[c.time / kMinuteMs];
+  for (int p = 0; p < kProgCount; ++p) bucket[p] += c.events[p];
+  if (older) {
+    w->recent.emplace_front(c.time, c.txs);
+  } else {
+    w->recent.emplace_back(c.time, c.txs);
+  }
+  ++w->blocks_seen;
+  if (!w->has_newest || c.height > w->newest_height) w->newest_height = c.height;
+  w->has_newest = true;
+  if (c.time >= w->last_time) {
+    w->prev_time = w->last_time;
+    w->last_time = c.time;
+  } else if (c.time > w->prev_time) {
+    w->prev_time = c.time;
+  }
+}
+
+}  // namespace
+
+Cockpit::Cockpit(node::Node* node) : node_(node), window_(std::make_unique<Window>()) {}
+
+Cockpit::~Cockpit() {
+  {
+    std::lock_guard<std::mutex> l(stop_mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  if (follower_.joinable()) follower_.join();
+}
+
+void Cockpit::Start(int nice_increment) {
+  if (follower_.joinable()) return;
+  follower_ = std::thread([this, nice_increment] {
+    LowerThreadPriority(nice_increment);
+    FollowLoop();
+  });
+}
+
+void Cockpit::FollowLoop() {
+  for (;;) {
+    bool more = FollowStep(WallNowMs());
+    std::unique_lock<std::mutex> l(stop_mu_);
+    if (!more) {
+      stop_cv_.wait_for(l, std::chrono::milliseconds(kFollowIntervalMs),
+                        [this] { return stopping_; });
+    }
+    if (stopping_) return;
+  }
+}
+
+bool Cockpit::FollowStep(int64_t now_ms) {
+  const BlockStore& store = node_->blocks();
+  const StateReader& st = node_->state();
+  auto latest = store.latest_height();
+  if (!latest) return false;
+  if (!started_) {
+    // New blocks from here on; the backfill covers this one and older ones.
+    started_ = true;
+    next_height_ = *latest + 1;
+    backfilling_ = true;
+    back_height_ = *latest;
+  }
+  pb::Block b;
+  if (next_height_ <= *latest) {
+    // New blocks first, so the numbers stay current during a long backfill.
+    if (!store.GetBlock(next_height_, &b).ok()) return false;  // retried next interval
+    bool may_defer = next_height_ == *latest && deferred_height_ != next_height_;
+    auto c = CountBlock(st, b, may_defer);
+    if (!c) {
+      deferred_height_ = next_height_;  // retried once, next interval
+      return false;
+    }
+    std::lock_guard<std::mutex> l(window_mu_);
+    Merge(window_.get(), *c, /*older=*/false);
+    Prune(window_.get(), now_ms);
+    ++next_height_;
+    return true;
+  }
+  if (backfilling_) {
+    // Walk back over the last 24 hours of block time (bounded), newest first.
+    bool end = false, truncated = false;
+    std::optional<BlockCounts> c;
+    if (back_read_ == kMaxBackfillBlocks) {
+      end = truncated = true;
+    } else if (!store.GetBlock(back_height_, &b).ok()) {
+      end = true;
+    } else {
+      ++back_read_;
+      if (b.header().time() < now_ms - kWindowMs) {
+        end = true;
+      } else {
+        c = CountBlock(st, b, /*may_defer=*/false);
+        if (back_height_ == 0)
+          end = true;
+        else
+          --back_height_;
+      }
+    }
+    std::lock_guard<std::mutex> l(window_mu_);
+    if (c) Merge(window_.get(), *c, /*older=*/true);
+    if (end) {
+      backfilling_ = false;
+      window_->backfill_done = true;
+      window_->truncated = truncated;
+    }
+    Prune(window_.get(), now_ms);
+    return backfilling_;
+  }
+  std::lock_guard<std::mutex> l(window_mu_);
+  Prune(window_.get(), now_ms);
+  return false;
+}
+
 LedgerRates Cockpit::Rates(int64_t now_ms) {
-  std::lock_guard<std::mutex> l(mu_);
-  FollowLocked(now_ms);
   LedgerRates r;
-  const Window& w = *window_;
-  if (w.prev_time > 0) r.block_interval_seconds = (w.last_time - w.prev_time) / 1000.0;
-  uint64_t txs = 0;
-  for (const auto& [t, n] : w.recent) txs += n;
+  uint64_t txs = 0, blocks = 0;
+  {
+    std::lock_guard<std::mutex> l(window_mu_);
+    const Window& w = *window_;
+    if (w.prev_time > 0) r.block_interval_seconds = (w.last_time - w.prev_time) / 1000.0;
+    for (const auto& [t, n] : w.recent) {
+      if (t < now_ms - kRateWindowMs) continue;
+      txs += n;
+      ++blocks;
+    }
+  }
   r.tx_per_second = static_cast<double>(txs) / (kRateWindowMs / 1000.0);
-  r.blocks_per_second = static_cast<double>(w.recent.size()) / (kRateWindowMs / 1000.0);
+  r.blocks_per_second = static_cast<double>(blocks) / (kRateWindowMs / 1000.0);
   auto counters = ReadCounters(node_->state());
   r.transactions_total =
       static_cast<uint64_t>(Get(counters, "tx|ok") + Get(counters, "tx|rejected"));
@@ -213,29 +314,50 @@ LedgerRates Cockpit::Rates(int64_t now_ms) {
 }
 
 std::string Cockpit::Json(int64_t now_ms) {
-  std::lock_guard<std::mutex> l(mu_);
-  FollowLocked(now_ms);
+  std::lock_guard<std::mutex> l(answer_mu_);
   const StateReader& st = node_->state();
   const auto counters = ReadCounters(st);
   // Every block holds at least one transaction, so the applied-transaction
   // counters identify the state exactly (the node's status may trail it).
   uint64_t applied = static_cast<uint64_t>(Get(counters, "tx|ok") + Get(counters, "tx|rejected"));
-  if (cache_applied_ == applied && cache_second_ == now_ms / 1000) return cache_;
-  node::NodeStatus ns = node_->GetStatus();
-  const Window& w = *window_;
 
-  // Event windows from the per-minute buckets.
+  // Event windows from the per-minute buckets, and the rates: copied out
+  // under window_mu_, which the follower holds only to merge a block.
   std::array<uint64_t, kProgCount> hour{}, day{};
   int64_t now_minute = now_ms / kMinuteMs;
-  json per_minute = json::array();  // the last 60 minutes, oldest first
+  int64_t first_minute = (now_ms - kWindowMs) / kMinuteMs;
   std::map<int64_t, std::array<uint64_t, kProgCount>> last60;
-  for (const auto& [m, c] : w.minutes) {
-    for (int p = 0; p < kProgCount; ++p) {
-      day[p] += c[p];
-      if (m > now_minute - 60) hour[p] += c[p];
+  double interval = 0;
+  uint64_t txs = 0;
+  bool complete = false;
+  json window_height = nullptr;
+  uint64_t window_version = 0;
+  {
+    std::lock_guard<std::mutex> wl(window_mu_);
+    const Window& w = *window_;
+    if (cache_applied_ == applied && cache_window_ == w.blocks_seen &&
+        cache_second_ == now_ms / 1000) {
+      return cache_;
     }
-    if (m > now_minute - 60 && m <= now_minute) last60[m] = c;
+    window_version = w.blocks_seen;
+    for (const auto& [m, c] : w.minutes) {
+      if (m < first_minute || m > now_minute) continue;
+      for (int p = 0; p < kProgCount; ++p) {
+        day[p] += c[p];
+        if (m > now_minute - 60) hour[p] += c[p];
+      }
+      if (m > now_minute - 60) last60[m] = c;
+    }
+    if (w.prev_time > 0) interval = (w.last_time - w.prev_time) / 1000.0;
+    for (const auto& [t, n] : w.recent) {
+      if (t >= now_ms - kRateWindowMs) txs += n;
+    }
+    complete = w.backfill_done && !w.truncated;
+    if (w.has_newest) window_height = w.newest_height;
   }
+  node::NodeStatus ns = node_->GetStatus();
+
+  json per_minute = json::array();  // the last 60 minutes, oldest first
   for (int64_t m = now_minute - 59; m <= now_minute; ++m) {
     auto it = last60.find(m);
     json row = {{"minute", FormatRfc3339Millis(m * kMinuteMs)}};
@@ -308,9 +430,6 @@ std::string Cockpit::Json(int64_t now_ms) {
   }
 
   // Ledger health.
-  double interval = w.prev_time > 0 ? (w.last_time - w.prev_time) / 1000.0 : 0;
-  uint64_t txs = 0;
-  for (const auto& [t, n] : w.recent) txs += n;
   json nodes = json::array();
   nodes.push_back({{"id", ns.node_id},
                    {"self", true},
@@ -346,7 +465,8 @@ std::string Cockpit::Json(int64_t now_ms) {
               {"rejected", Get(counters, "tx|rejected")},
               {"last_hour", hour_total},
               {"last_day", day_total},
-              {"window_complete", w.complete},
+              {"window_complete", complete},
+              {"window_height", window_height},
               {"by_type", PrefixMap(counters, "type|")},
               {"rejected_by_code", PrefixMap(counters, "rejected|")},
               {"per_minute", per_minute},
@@ -389,6 +509,7 @@ std::string Cockpit::Json(int64_t now_ms) {
               {"nodes", nodes}}}};
   cache_ = j.dump();
   cache_applied_ = applied;
+  cache_window_ = window_version;
   cache_second_ = now_ms / 1000;
   return cache_;
 }

@@ -8,23 +8,38 @@
 //    registry (e|, recounted only when an enterprise counter changes);
 //  - a follower of the block store kept here: per-minute event counts by
 //    programme for the last 24 hours of block time, and the recent blocks for
-//    transactions/s and block interval. On the first request it reads back at
-//    most kMaxBackfillBlocks blocks (24 h of block time), then only new blocks.
+//    transactions/s and block interval.
 //
-// Answers are cached per (applied state, wall-clock second): a wall of screens
-// refreshing every few seconds costs one computation per new block.
+// The follower runs on a thread of its own (Start), never on a request: every
+// kFollowIntervalMs it reads the blocks appended since, one block per step,
+// then walks back over at most kMaxBackfillBlocks older blocks (24 h of block
+// time) the same way, newest first. A step reads and classifies its block
+// without any lock the requests take, then merges the block's counts into the
+// window under window_mu_ (a few map updates). So a request never waits for
+// a catch-up: at most for one merge, or for another request computing the
+// same second's answer. The windows trail the applied blocks by at most
+// about one interval while the follower keeps up; `events.window_height` says
+// which block they include, `events.window_complete` whether the backfill has
+// finished (and was not cut short by its bound).
 //
-// Thread-safety: all methods may be called from any thread (one mutex).
+// Answers are cached per (applied state, window, wall-clock second): a wall of
+// screens refreshing every few seconds costs one computation per new block.
+//
+// Thread-safety: Json and Rates may be called from any thread. Start and
+// FollowStep are called from one thread at a time (the follower thread, or a
+// test that has not started it); the destructor stops the follower.
 #ifndef TRACELEDGER_API_COCKPIT_H_
 #define TRACELEDGER_API_COCKPIT_H_
 
 #include <array>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "api/metrics.h"
@@ -39,7 +54,7 @@ const char* ProgrammeName(int p);  // "vaccine", "cold_chain", "food", "other"
 class Cockpit {
  public:
   static constexpr uint64_t kMaxBackfillBlocks = 20000;
-  static constexpr uint64_t kMaxBlocksPerCall = 5000;
+  static constexpr int kFollowIntervalMs = 250;
   static constexpr size_t kMaxOpenAlertsScanned = 100000;
   static constexpr size_t kMaxEnterprisesScanned = 100000;
   static constexpr size_t kMaxRecalls = 500;
@@ -47,31 +62,64 @@ class Cockpit {
   static constexpr int64_t kWindowMs = 24 * 3600 * 1000;
 
   explicit Cockpit(node::Node* node);
-  ~Cockpit();
+  ~Cockpit();  // Stops the follower (waits for its current step).
+  Cockpit(const Cockpit&) = delete;
+  Cockpit& operator=(const Cockpit&) = delete;
 
-  // The /v1/cockpit document as JSON text at wall-clock time now_ms.
+  // Starts the follower thread, `nice_increment` below the caller's priority
+  // (LowerThreadPriority in api/work_queue.h). Once.
+  void Start(int nice_increment);
+
+  // The /v1/cockpit document as JSON text at wall-clock time now_ms. Never
+  // reads a block.
   std::string Json(int64_t now_ms);
-  // Rates for /metrics (follows new blocks first).
+  // Rates for /metrics. Never reads a block.
   LedgerRates Rates(int64_t now_ms);
+
+  // One step of the follower at wall-clock time now_ms: reads at most one
+  // block (the next new one, else the next older one of the backfill) and
+  // merges it into the windows. True if there is more to read right now.
+  // Exposed for tests that drive the follower without its thread.
+  bool FollowStep(int64_t now_ms);
 
   struct Window;  // per-minute buckets (cockpit.cc)
 
  private:
-  void FollowLocked(int64_t now_ms);
+  void FollowLoop();
 
   node::Node* node_;
-  std::mutex mu_;
-  std::unique_ptr<Window> window_;
-  bool backfilled_ = false;
-  uint64_t next_height_ = 0;
+
+  // The follower's cursor: touched only by the thread running FollowStep.
+  bool started_ = false;
+  uint64_t next_height_ = 0;  // the next new block to read
+  bool backfilling_ = false;  // walking back over older blocks
+  uint64_t back_height_ = 0;  // the next older block to read
+  uint64_t back_read_ = 0;    // blocks the backfill has read
   uint64_t deferred_height_ = UINT64_MAX;
+
+  // The windows (per-minute counts, recent blocks) and the follower's
+  // progress as the answers report it.
+  std::mutex window_mu_;
+  std::unique_ptr<Window> window_;  // guarded by window_mu_
+
+  // The answer cache and the enterprise tally; held while an answer is built
+  // (before window_mu_, never the other way round).
+  std::mutex answer_mu_;
   // Enterprise tally cache, keyed by the enterprise counters it was taken at.
   std::pair<int64_t, int64_t> ent_key_{-1, -1};
   std::string ent_json_;
-  // Answer cache, keyed by the transactions applied and the wall-clock second.
+  // Answer cache, keyed by the transactions applied, the window's version and
+  // the wall-clock second.
   uint64_t cache_applied_ = UINT64_MAX;
+  uint64_t cache_window_ = UINT64_MAX;
   int64_t cache_second_ = -1;
   std::string cache_;
+
+  // The follower thread.
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;  // guarded by stop_mu_
+  std::thread follower_;
 };
 
 }  // namespace traceledger::api
