@@ -198,7 +198,10 @@ void Merge(Cockpit::Window* w, const BlockCounts& c, bool older) {
 
 }  // namespace
 
-Cockpit::Cockpit(node::Node* node) : node_(node), window_(std::make_unique<Window>()) {}
+Cockpit::Cockpit(node::Node* node)
+    : node_(node), window_(std::make_unique<Window>()), published_(std::make_shared<Window>()) {}
+
+void Cockpit::Publish() { published_.store(std::make_shared<const Window>(*window_)); }
 
 Cockpit::~Cockpit() {
   {
@@ -251,9 +254,9 @@ bool Cockpit::FollowStep(int64_t now_ms) {
       deferred_height_ = next_height_;  // retried once, next interval
       return false;
     }
-    std::lock_guard<std::mutex> l(window_mu_);
     Merge(window_.get(), *c, /*older=*/false);
     Prune(window_.get(), now_ms);
+    Publish();  // new blocks are shown at once
     ++next_height_;
     return true;
   }
@@ -277,7 +280,6 @@ bool Cockpit::FollowStep(int64_t now_ms) {
           --back_height_;
       }
     }
-    std::lock_guard<std::mutex> l(window_mu_);
     if (c) Merge(window_.get(), *c, /*older=*/true);
     if (end) {
       backfilling_ = false;
@@ -285,10 +287,13 @@ bool Cockpit::FollowStep(int64_t now_ms) {
       window_->truncated = truncated;
     }
     Prune(window_.get(), now_ms);
+    // The walk back is shown after 1, 2, 4, ... 64 blocks, then every 64.
+    if (end || (back_read_ & (back_read_ - 1)) == 0 || back_read_ % kPublishEvery == 0) Publish();
     return backfilling_;
   }
-  std::lock_guard<std::mutex> l(window_mu_);
+  size_t before = window_->minutes.size() + window_->recent.size();
   Prune(window_.get(), now_ms);
+  if (window_->minutes.size() + window_->recent.size() != before) Publish();
   return false;
 }
 
@@ -296,8 +301,8 @@ LedgerRates Cockpit::Rates(int64_t now_ms) {
   LedgerRates r;
   uint64_t txs = 0, blocks = 0;
   {
-    std::lock_guard<std::mutex> l(window_mu_);
-    const Window& w = *window_;
+    std::shared_ptr<const Window> published = published_.load();
+    const Window& w = *published;
     if (w.prev_time > 0) r.block_interval_seconds = (w.last_time - w.prev_time) / 1000.0;
     for (const auto& [t, n] : w.recent) {
       if (t < now_ms - kRateWindowMs) continue;
@@ -322,7 +327,7 @@ std::string Cockpit::Json(int64_t now_ms) {
   uint64_t applied = static_cast<uint64_t>(Get(counters, "tx|ok") + Get(counters, "tx|rejected"));
 
   // Event windows from the per-minute buckets, and the rates: copied out
-  // under window_mu_, which the follower holds only to merge a block.
+  // of the follower's latest published copy: no lock the follower takes.
   std::array<uint64_t, kProgCount> hour{}, day{};
   int64_t now_minute = now_ms / kMinuteMs;
   int64_t first_minute = (now_ms - kWindowMs) / kMinuteMs;
@@ -333,8 +338,8 @@ std::string Cockpit::Json(int64_t now_ms) {
   json window_height = nullptr;
   uint64_t window_version = 0;
   {
-    std::lock_guard<std::mutex> wl(window_mu_);
-    const Window& w = *window_;
+    std::shared_ptr<const Window> published = published_.load();
+    const Window& w = *published;
     if (cache_applied_ == applied && cache_window_ == w.blocks_seen &&
         cache_second_ == now_ms / 1000) {
       return cache_;

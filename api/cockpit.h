@@ -13,12 +13,14 @@
 // The follower runs on a thread of its own (Start), never on a request: every
 // kFollowIntervalMs it reads the blocks appended since, one block per step,
 // then walks back over at most kMaxBackfillBlocks older blocks (24 h of block
-// time) the same way, newest first. A step reads and classifies its block
-// without any lock the requests take, then merges the block's counts into the
-// window under window_mu_ (a few map updates). So a request never waits for
-// a catch-up: at most for one merge, or for another request computing the
-// same second's answer. The windows trail the applied blocks by at most
-// about one interval while the follower keeps up; `events.window_height` says
+// time) the same way, newest first. The follower alone owns the windows it
+// builds; it publishes an immutable copy (an atomic shared_ptr) after every
+// new block and every kPublishEvery blocks of the walk back, and requests read
+// that copy. So a request never waits for a catch-up, nor for a lock the
+// follower holds (it may run at a lower priority and be preempted): at most
+// for another request computing the same second's answer. The windows trail
+// the applied blocks by about one interval while the follower keeps up;
+// `events.window_height` says
 // which block they include, `events.window_complete` whether the backfill has
 // finished (and was not cut short by its bound).
 //
@@ -32,6 +34,7 @@
 #define TRACELEDGER_API_COCKPIT_H_
 
 #include <array>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -55,6 +58,7 @@ class Cockpit {
  public:
   static constexpr uint64_t kMaxBackfillBlocks = 20000;
   static constexpr int kFollowIntervalMs = 250;
+  static constexpr uint64_t kPublishEvery = 64;  // blocks of the walk back
   static constexpr size_t kMaxOpenAlertsScanned = 100000;
   static constexpr size_t kMaxEnterprisesScanned = 100000;
   static constexpr size_t kMaxRecalls = 500;
@@ -86,6 +90,7 @@ class Cockpit {
 
  private:
   void FollowLoop();
+  void Publish();  // a copy of window_ for the requests
 
   node::Node* node_;
 
@@ -98,12 +103,12 @@ class Cockpit {
   uint64_t deferred_height_ = UINT64_MAX;
 
   // The windows (per-minute counts, recent blocks) and the follower's
-  // progress as the answers report it.
-  std::mutex window_mu_;
-  std::unique_ptr<Window> window_;  // guarded by window_mu_
+  // progress: built by the follower thread alone, read by requests through
+  // the copy it last published.
+  std::unique_ptr<Window> window_;
+  std::atomic<std::shared_ptr<const Window>> published_;
 
-  // The answer cache and the enterprise tally; held while an answer is built
-  // (before window_mu_, never the other way round).
+  // The answer cache and the enterprise tally; held while an answer is built.
   std::mutex answer_mu_;
   // Enterprise tally cache, keyed by the enterprise counters it was taken at.
   std::pair<int64_t, int64_t> ent_key_{-1, -1};
