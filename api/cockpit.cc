@@ -4,6 +4,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <unordered_map>
 
 #include "api/work_queue.h"
 #include "contracts/cockpit_query.h"
@@ -67,9 +68,39 @@ const std::string* First(const json& body, const char* key) {
   return (*it)[0].get_ptr<const std::string*>();
 }
 
+}  // namespace
+
+// A category never changes once its record exists (a product's at its
+// registration, an item's at its commissioning, a shipment's with its first
+// code, a recall's with its product), so the follower remembers the ones it
+// looked up: a code's six events cost one state read, not six. Bounded: it
+// starts over when kMaxEntries are held. Used by the follower thread only.
+struct Cockpit::Memo {
+  static constexpr size_t kMaxEntries = 100000;
+
+  template <typename Lookup>
+  std::optional<Category> Get(char kind, const std::string& id, Lookup lookup) {
+    key.assign(1, kind);
+    key += id;
+    if (auto it = map.find(key); it != map.end()) return it->second;
+    std::optional<Category> c = lookup();
+    if (c) {
+      if (map.size() >= kMaxEntries) map.clear();
+      map.emplace(key, *c);
+    }
+    return c;
+  }
+
+  std::string key;
+  std::unordered_map<std::string, Category> map;
+};
+
+namespace {
+
 // The programme a transaction belongs to, from what it names. nullopt when it
 // names something the state does not know (yet).
-std::optional<int> Classify(const StateReader& st, const std::string& payload) {
+std::optional<int> Classify(const StateReader& st, const std::string& payload,
+                            Cockpit::Memo* memo) {
   json doc = json::parse(payload, nullptr, /*allow_exceptions=*/false);
   if (!doc.is_object()) return kOtherProg;
   const std::string* type = Str(doc, "type");
@@ -83,20 +114,26 @@ std::optional<int> Classify(const StateReader& st, const std::string& payload) {
     const std::string* cat = Str(body, "category");
     return cat && ParseCategory(*cat, &parsed) ? ProgrammeOf(parsed) : kOtherProg;
   }
+  auto item = [&](const std::string& code) {
+    return memo->Get('i', code, [&] { return ItemCategory(st, code); });
+  };
   if (const std::string* s = Str(body, "product_code")) {
-    c = ProductCategory(st, *s);
+    c = memo->Get('p', *s, [&] { return ProductCategory(st, *s); });
   } else if (const std::string* s = First(body, "codes")) {
-    c = ItemCategory(st, *s);
+    c = item(*s);
   } else if (const std::string* s = Str(body, "shipment_id")) {
-    c = ShipmentCategory(st, *s);
+    c = memo->Get('s', *s, [&] { return ShipmentCategory(st, *s); });
   } else if (const std::string* s = Str(body, "parent")) {
-    c = ItemCategory(st, *s);
+    c = item(*s);
   } else if (const std::string* s = First(body, "inputs")) {
-    c = ItemCategory(st, *s);
+    c = item(*s);
   } else if (const std::string* s = Str(body, "recall_id")) {
-    auto v = st.Get(keys::Recall(*s));
-    RecallRec r;
-    if (v && Decode(*v, &r)) c = ProductCategory(st, r.product_code);
+    c = memo->Get('r', *s, [&]() -> std::optional<Category> {
+      auto v = st.Get(keys::Recall(*s));
+      RecallRec r;
+      if (v && Decode(*v, &r)) return ProductCategory(st, r.product_code);
+      return std::nullopt;
+    });
   } else {
     return kOtherProg;
   }
@@ -146,14 +183,15 @@ struct BlockCounts {
 // names something the state does not know: the block's state may not be
 // applied yet (the caller retries once); otherwise such a transaction counts
 // as "other".
-std::optional<BlockCounts> CountBlock(const StateReader& st, const pb::Block& b, bool may_defer) {
+std::optional<BlockCounts> CountBlock(const StateReader& st, const pb::Block& b, bool may_defer,
+                                      Cockpit::Memo* memo) {
   BlockCounts c;
   c.height = b.header().height();
   c.time = b.header().time();
   c.txs = static_cast<uint32_t>(b.transactions_size());
   for (int i = 0; i < b.transactions_size() && i < b.receipts_size(); ++i) {
     if (!b.receipts(i).ok()) continue;
-    auto p = Classify(st, b.transactions(i).payload());
+    auto p = Classify(st, b.transactions(i).payload(), memo);
     if (!p) {
       if (may_defer) return std::nullopt;
       p = kOtherProg;
@@ -199,7 +237,10 @@ void Merge(Cockpit::Window* w, const BlockCounts& c, bool older) {
 }  // namespace
 
 Cockpit::Cockpit(node::Node* node)
-    : node_(node), window_(std::make_unique<Window>()), published_(std::make_shared<Window>()) {}
+    : node_(node),
+      memo_(std::make_unique<Memo>()),
+      window_(std::make_unique<Window>()),
+      published_(std::make_shared<Window>()) {}
 
 void Cockpit::Publish() { published_.store(std::make_shared<const Window>(*window_)); }
 
@@ -215,6 +256,7 @@ Cockpit::~Cockpit() {
 void Cockpit::Start(int nice_increment) {
   if (follower_.joinable()) return;
   follower_ = std::thread([this, nice_increment] {
+    NameThread("cockpit-follow");
     LowerThreadPriority(nice_increment);
     FollowLoop();
   });
@@ -249,7 +291,7 @@ bool Cockpit::FollowStep(int64_t now_ms) {
     // New blocks first, so the numbers stay current during a long backfill.
     if (!store.GetBlock(next_height_, &b).ok()) return false;  // retried next interval
     bool may_defer = next_height_ == *latest && deferred_height_ != next_height_;
-    auto c = CountBlock(st, b, may_defer);
+    auto c = CountBlock(st, b, may_defer, memo_.get());
     if (!c) {
       deferred_height_ = next_height_;  // retried once, next interval
       return false;
@@ -273,7 +315,7 @@ bool Cockpit::FollowStep(int64_t now_ms) {
       if (b.header().time() < now_ms - kWindowMs) {
         end = true;
       } else {
-        c = CountBlock(st, b, /*may_defer=*/false);
+        c = CountBlock(st, b, /*may_defer=*/false, memo_.get());
         if (back_height_ == 0)
           end = true;
         else

@@ -87,6 +87,7 @@ class Cockpit {
   bool FollowStep(int64_t now_ms);
 
   struct Window;  // per-minute buckets (cockpit.cc)
+  struct Memo;    // categories looked up (cockpit.cc)
 
  private:
   void FollowLoop();
@@ -101,6 +102,7 @@ class Cockpit {
   uint64_t back_height_ = 0;  // the next older block to read
   uint64_t back_read_ = 0;    // blocks the backfill has read
   uint64_t deferred_height_ = UINT64_MAX;
+  std::unique_ptr<Memo> memo_;
 
   // The windows (per-minute counts, recent blocks) and the follower's
   // progress: built by the follower thread alone, read by requests through

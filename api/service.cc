@@ -82,7 +82,8 @@ ApiService::ApiService(node::Node* node)
     : node_(node),
       cockpit_(std::make_unique<Cockpit>(node)),
       trace_cache_(std::make_unique<TraceAnswerCache>()),
-      trace_work_(std::make_unique<WorkQueue>(kTraceThreads, kMaxQueuedTraces, kBackgroundNice)) {
+      trace_work_(std::make_unique<WorkQueue>(kTraceThreads, kMaxQueuedTraces, kBackgroundNice,
+                                              "trace-answers")) {
   cockpit_->Start(kBackgroundNice);
 }
 ApiService::~ApiService() = default;

@@ -1,11 +1,13 @@
 #include "api/work_queue.h"
 
+#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 
 namespace traceledger::api {
 
@@ -27,8 +29,14 @@ bool LowerThreadPriority(int increment) {
   return ::setpriority(PRIO_PROCESS, ThreadId(), target) == 0;
 }
 
-WorkQueue::WorkQueue(int threads, size_t max_queued, int nice_increment)
-    : max_queued_(max_queued), nice_increment_(nice_increment) {
+void NameThread(const char* name) {
+  char n[16];
+  std::snprintf(n, sizeof n, "%s", name);
+  ::pthread_setname_np(::pthread_self(), n);
+}
+
+WorkQueue::WorkQueue(int threads, size_t max_queued, int nice_increment, const char* name)
+    : max_queued_(max_queued), nice_increment_(nice_increment), name_(name) {
   for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] { Run(); });
 }
 
@@ -53,6 +61,7 @@ bool WorkQueue::Post(std::function<void()> job) {
 
 void WorkQueue::Run() {
   // A new thread starts with its creator's nice value; lower it from there.
+  NameThread(name_);
   LowerThreadPriority(nice_increment_);
   for (;;) {
     std::function<void()> job;

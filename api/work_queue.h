@@ -29,12 +29,17 @@ int ThreadNice();
 // its own priority, so this only fails on a non-Linux kernel; it returns
 // false then and the thread runs on unchanged.
 bool LowerThreadPriority(int increment);
+// Names the calling thread (at most 15 characters are kept) for top -H, ps -L
+// and debuggers.
+void NameThread(const char* name);
 
 class WorkQueue {
  public:
   // `nice_increment` > 0 runs the threads that much below the priority of the
-  // thread that constructs the queue (LowerThreadPriority).
-  WorkQueue(int threads, size_t max_queued, int nice_increment = 0);
+  // thread that constructs the queue (LowerThreadPriority); they are named
+  // `name` (NameThread).
+  WorkQueue(int threads, size_t max_queued, int nice_increment = 0,
+            const char* name = "work-queue");
   ~WorkQueue();
   WorkQueue(const WorkQueue&) = delete;
   WorkQueue& operator=(const WorkQueue&) = delete;
@@ -47,6 +52,7 @@ class WorkQueue {
 
   const size_t max_queued_;
   const int nice_increment_;
+  const char* const name_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> jobs_;

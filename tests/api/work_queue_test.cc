@@ -52,23 +52,29 @@ TEST(WorkQueue, BoundedQueueRunsWhatItAcceptedBeforeStopping) {
   EXPECT_EQ(ran.load(), 3);
 }
 
-// The nice value of each thread of this process (/proc/self/task/*/stat).
-std::vector<int> ThreadNices() {
-  std::vector<int> out;
+struct ThreadInfo {
+  std::string name;
+  int nice;
+};
+
+// Each thread of this process: its name and nice value (/proc/self/task).
+std::vector<ThreadInfo> Threads() {
+  std::vector<ThreadInfo> out;
   DIR* d = opendir("/proc/self/task");
   if (!d) return out;
   while (dirent* e = readdir(d)) {
     if (e->d_name[0] == '.') continue;
-    std::ifstream f(std::string("/proc/self/task/") + e->d_name + "/stat");
+    std::string dir = std::string("/proc/self/task/") + e->d_name;
+    std::ifstream f(dir + "/stat");
     std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    // Fields after the command (which may hold spaces) start after the last ')'.
-    auto close = stat.rfind(')');
-    if (close == std::string::npos) continue;
+    // The fields after the name (which may hold spaces) start after the last ')'.
+    auto open = stat.find('('), close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
     std::istringstream rest(stat.substr(close + 2));
     std::string field;
     // Field 3 is the state; nice is field 19.
     for (int i = 3; i <= 19 && rest >> field; ++i) {
-      if (i == 19) out.push_back(std::stoi(field));
+      if (i == 19) out.push_back({stat.substr(open + 1, close - open - 1), std::stoi(field)});
     }
   }
   closedir(d);
@@ -79,25 +85,28 @@ TEST(WorkQueue, TheServicesBackgroundThreadsRunBelowItsIoThreads) {
   int base = ThreadNice();
   int low = std::min(19, base + kBackgroundNice);
   if (low == base) GTEST_SKIP() << "already at the lowest priority";
-  auto count_low = [low] {
+  auto count = [](const std::string& name, int nice) {
     int n = 0;
-    for (int v : ThreadNices()) n += v == low;
+    for (const auto& t : Threads()) n += t.name == name && t.nice == nice;
     return n;
   };
-  int before = count_low();
   testing::TestNode n("workqueue-nice");
   ASSERT_TRUE(n.ok()) << n.error();
-  // The trace workers and the cockpit's follower lower their own priority as
-  // they start; wait for them (bounded).
-  int want = before + kTraceThreads + 1;
+  // The trace workers and the cockpit's follower name themselves and lower
+  // their own priority as they start; wait for them (bounded).
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (count_low() < want && std::chrono::steady_clock::now() < deadline) {
+  while ((count("trace-answers", low) < kTraceThreads || count("cockpit-follow", low) < 1) &&
+         std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  EXPECT_EQ(count_low(), want);
-  // And nothing else did: the node's own threads (its loop, transport,
-  // verifiers) run at the caller's priority.
-  EXPECT_GT(static_cast<int>(ThreadNices().size()), want);
+  EXPECT_EQ(count("trace-answers", low), kTraceThreads);
+  EXPECT_EQ(count("cockpit-follow", low), 1);
+  // Nothing else runs that low: the node's own threads (its loop, transport,
+  // verifiers) and this one keep the caller's priority.
+  int low_threads = 0;
+  for (const auto& t : Threads()) low_threads += t.nice == low;
+  EXPECT_EQ(low_threads, kTraceThreads + 1);
+  EXPECT_GT(Threads().size(), static_cast<size_t>(kTraceThreads + 1));
   EXPECT_EQ(ThreadNice(), base);
 }
 
