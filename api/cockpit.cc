@@ -70,6 +70,14 @@ const std::string* First(const json& body, const char* key) {
 
 }  // namespace
 
+// What one block adds to the windows.
+struct Cockpit::Counts {
+  uint64_t height = 0;
+  int64_t time = 0;
+  uint32_t txs = 0;
+  std::array<uint64_t, kProgCount> events{};  // ok transactions by programme
+};
+
 // A category never changes once its record exists (a product's at its
 // registration, an item's at its commissioning, a shipment's with its first
 // code, a recall's with its product), so the follower remembers the ones it
@@ -171,21 +179,13 @@ int64_t WallNowMs() {
       .count();
 }
 
-// What one block adds to the windows.
-struct BlockCounts {
-  uint64_t height = 0;
-  int64_t time = 0;
-  uint32_t txs = 0;
-  std::array<uint64_t, kProgCount> events{};  // ok transactions by programme
-};
-
 // Classifies the ok transactions of `b`. With may_defer, nullopt when one
 // names something the state does not know: the block's state may not be
 // applied yet (the caller retries once); otherwise such a transaction counts
 // as "other".
-std::optional<BlockCounts> CountBlock(const StateReader& st, const pb::Block& b, bool may_defer,
-                                      Cockpit::Memo* memo) {
-  BlockCounts c;
+std::optional<Cockpit::Counts> CountBlock(const StateReader& st, const pb::Block& b, bool may_defer,
+                                          Cockpit::Memo* memo) {
+  Cockpit::Counts c;
   c.height = b.header().height();
   c.time = b.header().time();
   c.txs = static_cast<uint32_t>(b.transactions_size());
@@ -215,7 +215,7 @@ void Prune(Cockpit::Window* w, int64_t now_ms) {
 // Adds a block to the windows: a new one (older == false) or one of the
 // backfill, which walks back from the newest block and so is older than every
 // block merged before it.
-void Merge(Cockpit::Window* w, const BlockCounts& c, bool older) {
+void Merge(Cockpit::Window* w, const Cockpit::Counts& c, bool older) {
   auto& bucket = w->minutes[c.time / kMinuteMs];
   for (int p = 0; p < kProgCount; ++p) bucket[p] += c.events[p];
   if (older) {
@@ -239,6 +239,7 @@ void Merge(Cockpit::Window* w, const BlockCounts& c, bool older) {
 Cockpit::Cockpit(node::Node* node)
     : node_(node),
       memo_(std::make_unique<Memo>()),
+      back_memo_(std::make_unique<Memo>()),
       window_(std::make_unique<Window>()),
       published_(std::make_shared<Window>()) {}
 
@@ -250,15 +251,41 @@ Cockpit::~Cockpit() {
     stopping_ = true;
   }
   stop_cv_.notify_all();
+  {
+    std::lock_guard<std::mutex> l(back_mu_);
+    back_stopping_ = true;
+  }
+  back_cv_.notify_all();
   if (follower_.joinable()) follower_.join();
+  if (backfiller_.joinable()) backfiller_.join();
 }
 
-void Cockpit::Start(int nice_increment) {
-  if (follower_.joinable()) return;
+void Cockpit::Init() {
+  started_ = true;
+  auto latest = node_->blocks().latest_height();
+  // New blocks from here on; the walk back covers this one and older ones.
+  next_height_ = latest ? *latest + 1 : 0;
+  back_height_ = latest ? *latest : 0;
+  back_active_ = latest.has_value();
+  if (!back_active_) {
+    std::lock_guard<std::mutex> l(back_mu_);
+    back_ended_ = true;
+  }
+}
+
+void Cockpit::Start(int nice_increment, int backfill_nice_increment) {
+  if (started_) return;
+  Init();
+  backfill_threaded_ = true;
   follower_ = std::thread([this, nice_increment] {
     NameThread("cockpit-follow");
     LowerThreadPriority(nice_increment);
     FollowLoop();
+  });
+  backfiller_ = std::thread([this, backfill_nice_increment] {
+    NameThread("cockpit-back");
+    LowerThreadPriority(backfill_nice_increment);
+    BackfillLoop();
   });
 }
 
@@ -274,69 +301,103 @@ void Cockpit::FollowLoop() {
   }
 }
 
-bool Cockpit::FollowStep(int64_t now_ms) {
-  const BlockStore& store = node_->blocks();
-  const StateReader& st = node_->state();
-  auto latest = store.latest_height();
-  if (!latest) return false;
-  if (!started_) {
-    // New blocks from here on; the backfill covers this one and older ones.
-    started_ = true;
-    next_height_ = *latest + 1;
-    backfilling_ = true;
-    back_height_ = *latest;
-  }
-  pb::Block b;
-  if (next_height_ <= *latest) {
-    // New blocks first, so the numbers stay current during a long backfill.
-    if (!store.GetBlock(next_height_, &b).ok()) return false;  // retried next interval
-    bool may_defer = next_height_ == *latest && deferred_height_ != next_height_;
-    auto c = CountBlock(st, b, may_defer, memo_.get());
-    if (!c) {
-      deferred_height_ = next_height_;  // retried once, next interval
-      return false;
+void Cockpit::BackfillLoop() {
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> l(back_mu_);
+      back_cv_.wait(l,
+                    [this] { return back_stopping_ || back_queue_.size() < kMaxBackfillQueued; });
+      if (back_stopping_) return;
     }
-    Merge(window_.get(), *c, /*older=*/false);
-    Prune(window_.get(), now_ms);
-    Publish();  // new blocks are shown at once
-    ++next_height_;
-    return true;
+    if (!BackfillStep(WallNowMs())) return;  // the walk back has ended
   }
-  if (backfilling_) {
-    // Walk back over the last 24 hours of block time (bounded), newest first.
-    bool end = false, truncated = false;
-    std::optional<BlockCounts> c;
-    if (back_read_ == kMaxBackfillBlocks) {
-      end = truncated = true;
-    } else if (!store.GetBlock(back_height_, &b).ok()) {
+}
+
+bool Cockpit::BackfillStep(int64_t now_ms) {
+  if (!back_active_) return false;
+  // Walk back over the last 24 hours of block time (bounded), newest first.
+  const BlockStore& store = node_->blocks();
+  pb::Block b;
+  bool end = false, truncated = false;
+  std::optional<Counts> c;
+  if (back_read_ == kMaxBackfillBlocks) {
+    end = truncated = true;
+  } else if (!store.GetBlock(back_height_, &b).ok()) {
+    end = true;
+  } else {
+    ++back_read_;
+    if (b.header().time() < now_ms - kWindowMs) {
       end = true;
     } else {
-      ++back_read_;
-      if (b.header().time() < now_ms - kWindowMs) {
+      c = CountBlock(node_->state(), b, /*may_defer=*/false, back_memo_.get());
+      if (back_height_ == 0) {
         end = true;
       } else {
-        c = CountBlock(st, b, /*may_defer=*/false, memo_.get());
-        if (back_height_ == 0)
-          end = true;
-        else
-          --back_height_;
+        --back_height_;
       }
     }
-    if (c) Merge(window_.get(), *c, /*older=*/true);
-    if (end) {
-      backfilling_ = false;
-      window_->backfill_done = true;
-      window_->truncated = truncated;
-    }
-    Prune(window_.get(), now_ms);
-    // The walk back is shown after 1, 2, 4, ... 64 blocks, then every 64.
-    if (end || (back_read_ & (back_read_ - 1)) == 0 || back_read_ % kPublishEvery == 0) Publish();
-    return backfilling_;
   }
-  size_t before = window_->minutes.size() + window_->recent.size();
+  {
+    std::lock_guard<std::mutex> l(back_mu_);
+    if (c) back_queue_.push_back(*c);
+    if (end) {
+      back_ended_ = true;
+      back_truncated_ = truncated;
+    }
+  }
+  if (end) back_active_ = false;
+  return !end;
+}
+
+bool Cockpit::MergeBackfill() {
+  std::vector<Counts> got;
+  bool ended, truncated;
+  {
+    std::lock_guard<std::mutex> l(back_mu_);
+    got.swap(back_queue_);
+    ended = back_ended_;
+    truncated = back_truncated_;
+  }
+  back_cv_.notify_all();
+  for (const Counts& c : got) Merge(window_.get(), c, /*older=*/true);
+  bool changed = !got.empty();
+  if (ended && !window_->backfill_done) {
+    window_->backfill_done = true;
+    window_->truncated = truncated;
+    changed = true;
+  }
+  return changed;
+}
+
+bool Cockpit::FollowStep(int64_t now_ms) {
+  if (!started_) Init();
+  bool changed = MergeBackfill();
+  const BlockStore& store = node_->blocks();
+  auto latest = store.latest_height();
+  pb::Block b;
+  bool more = false;
+  if (latest && next_height_ <= *latest) {
+    // A new block (the walk back never holds it up).
+    if (store.GetBlock(next_height_, &b).ok()) {
+      bool may_defer = next_height_ == *latest && deferred_height_ != next_height_;
+      auto c = CountBlock(node_->state(), b, may_defer, memo_.get());
+      if (c) {
+        Merge(window_.get(), *c, /*older=*/false);
+        ++next_height_;
+        changed = more = true;
+      } else {
+        deferred_height_ = next_height_;  // retried once, next interval
+      }
+    }
+  } else if (!backfill_threaded_ && back_active_) {
+    // No walk-back thread (a test drives this by hand): one of its blocks.
+    more = BackfillStep(now_ms);
+    changed |= MergeBackfill();
+  }
+  size_t held = window_->minutes.size() + window_->recent.size();
   Prune(window_.get(), now_ms);
-  if (window_->minutes.size() + window_->recent.size() != before) Publish();
-  return false;
+  if (changed || window_->minutes.size() + window_->recent.size() != held) Publish();
+  return more;
 }
 
 LedgerRates Cockpit::Rates(int64_t now_ms) {

@@ -10,15 +10,19 @@
 //    programme for the last 24 hours of block time, and the recent blocks for
 //    transactions/s and block interval.
 //
-// The follower runs on a thread of its own (Start), never on a request: every
-// kFollowIntervalMs it reads the blocks appended since, one block per step,
-// then walks back over at most kMaxBackfillBlocks older blocks (24 h of block
-// time) the same way, newest first. The follower alone owns the windows it
-// builds; it publishes an immutable copy (an atomic shared_ptr) after every
-// new block and every kPublishEvery blocks of the walk back, and requests read
-// that copy. So a request never waits for a catch-up, nor for a lock the
-// follower holds (it may run at a lower priority and be preempted): at most
-// for another request computing the same second's answer. The windows trail
+// The follower runs on threads of its own (Start), never on a request:
+//  - the follower thread, every kFollowIntervalMs, reads the blocks appended
+//    since, one block per step, and merges what the walk back found;
+//  - the walk-back thread, at the lowest priority, reads back over at most
+//    kMaxBackfillBlocks blocks from the one that was newest at Start (24 h of
+//    block time), newest first, and queues each block's counts (at most
+//    kMaxBackfillQueued waiting); it ends when done. A restart on a long chain
+//    thus costs its CPU only when the machine has some to spare.
+// The follower thread alone owns the windows; it publishes an immutable copy
+// (an atomic shared_ptr) after every step that changed them, and requests
+// read that copy. So a request never waits for a catch-up, nor for a lock a
+// low-priority thread may hold while preempted: at most for another request
+// computing the same second's answer. The windows trail
 // the applied blocks by about one interval while the follower keeps up;
 // `events.window_height` says
 // which block they include, `events.window_complete` whether the backfill has
@@ -44,6 +48,7 @@
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "api/metrics.h"
 #include "node/node.h"
@@ -58,7 +63,7 @@ class Cockpit {
  public:
   static constexpr uint64_t kMaxBackfillBlocks = 20000;
   static constexpr int kFollowIntervalMs = 250;
-  static constexpr uint64_t kPublishEvery = 64;  // blocks of the walk back
+  static constexpr size_t kMaxBackfillQueued = 1024;  // blocks' counts
   static constexpr size_t kMaxOpenAlertsScanned = 100000;
   static constexpr size_t kMaxEnterprisesScanned = 100000;
   static constexpr size_t kMaxRecalls = 500;
@@ -70,9 +75,10 @@ class Cockpit {
   Cockpit(const Cockpit&) = delete;
   Cockpit& operator=(const Cockpit&) = delete;
 
-  // Starts the follower thread, `nice_increment` below the caller's priority
-  // (LowerThreadPriority in api/work_queue.h). Once.
-  void Start(int nice_increment);
+  // Starts the follower thread `nice_increment` below the caller's priority
+  // and the walk-back thread `backfill_nice_increment` below it
+  // (LowerThreadPriority in api/work_queue.h). Once, before any FollowStep.
+  void Start(int nice_increment, int backfill_nice_increment);
 
   // The /v1/cockpit document as JSON text at wall-clock time now_ms. Never
   // reads a block.
@@ -80,29 +86,51 @@ class Cockpit {
   // Rates for /metrics. Never reads a block.
   LedgerRates Rates(int64_t now_ms);
 
-  // One step of the follower at wall-clock time now_ms: reads at most one
-  // block (the next new one, else the next older one of the backfill) and
-  // merges it into the windows. True if there is more to read right now.
-  // Exposed for tests that drive the follower without its thread.
+  // One step of the follower at wall-clock time now_ms: merges what the walk
+  // back queued, then reads at most one block — the next new one, or, when
+  // Start was not called, the next older one of the walk back — and
+  // publishes the windows. True if there is more to read right now. Exposed
+  // for tests that drive the follower without its threads.
   bool FollowStep(int64_t now_ms);
 
   struct Window;  // per-minute buckets (cockpit.cc)
   struct Memo;    // categories looked up (cockpit.cc)
+  struct Counts;  // what one block adds (cockpit.cc)
 
  private:
+  void Init();  // the cursors, from the newest block
   void FollowLoop();
+  void BackfillLoop();
+  // One block of the walk back, queued; false once the walk has ended.
+  bool BackfillStep(int64_t now_ms);
+  // Merges what the walk back queued; true if the windows changed.
+  bool MergeBackfill();
   void Publish();  // a copy of window_ for the requests
 
   node::Node* node_;
 
-  // The follower's cursor: touched only by the thread running FollowStep.
+  // The follower's cursor: touched only by the thread running FollowStep
+  // (and Start, before it starts that thread).
   bool started_ = false;
-  uint64_t next_height_ = 0;  // the next new block to read
-  bool backfilling_ = false;  // walking back over older blocks
-  uint64_t back_height_ = 0;  // the next older block to read
-  uint64_t back_read_ = 0;    // blocks the backfill has read
+  bool backfill_threaded_ = false;  // the walk back has a thread of its own
+  uint64_t next_height_ = 0;        // the next new block to read
   uint64_t deferred_height_ = UINT64_MAX;
   std::unique_ptr<Memo> memo_;
+
+  // The walk back's cursor: touched only by the thread running BackfillStep
+  // (and Init, before it starts).
+  bool back_active_ = false;
+  uint64_t back_height_ = 0;  // the next older block to read
+  uint64_t back_read_ = 0;    // blocks read
+  std::unique_ptr<Memo> back_memo_;
+
+  // What the walk back found, for the follower to merge.
+  std::mutex back_mu_;
+  std::condition_variable back_cv_;  // the queue has room, or stopping
+  std::vector<Counts> back_queue_;   // guarded by back_mu_
+  bool back_ended_ = false;          // guarded by back_mu_
+  bool back_truncated_ = false;      // guarded by back_mu_
+  bool back_stopping_ = false;       // guarded by back_mu_
 
   // The windows (per-minute counts, recent blocks) and the follower's
   // progress: built by the follower thread alone, read by requests through
@@ -127,6 +155,7 @@ class Cockpit {
   std::condition_variable stop_cv_;
   bool stopping_ = false;  // guarded by stop_mu_
   std::thread follower_;
+  std::thread backfiller_;
 };
 
 }  // namespace traceledger::api

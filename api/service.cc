@@ -84,7 +84,7 @@ ApiService::ApiService(node::Node* node)
       trace_cache_(std::make_unique<TraceAnswerCache>()),
       trace_work_(std::make_unique<WorkQueue>(kTraceThreads, kMaxQueuedTraces, kBackgroundNice,
                                               "trace-answers")) {
-  cockpit_->Start(kBackgroundNice);
+  cockpit_->Start(kBackgroundNice, kBackfillNice);
 }
 ApiService::~ApiService() = default;
 

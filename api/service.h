@@ -28,6 +28,9 @@ inline constexpr size_t kMaxQueuedTraces = 4096;
 // that the HTTP I/O threads — the cockpit, status, metrics, cached answers —
 // get a core first when uncached answers keep every core busy.
 inline constexpr int kBackgroundNice = 10;
+// The cockpit's walk back over older blocks after a start runs lowest (nice
+// +19): it is a one-off catch-up that may wait for spare CPU.
+inline constexpr int kBackfillNice = 19;
 
 class Cockpit;
 class TraceAnswerCache;
