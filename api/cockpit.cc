@@ -292,6 +292,7 @@ void Cockpit::Start(int nice_increment, int backfill_nice_increment) {
 void Cockpit::FollowLoop() {
   for (;;) {
     bool more = FollowStep(WallNowMs());
+    if (!more) Refresh(WallNowMs());
     std::unique_lock<std::mutex> l(stop_mu_);
     if (!more) {
       stop_cv_.wait_for(l, std::chrono::milliseconds(kFollowIntervalMs),
@@ -421,13 +422,58 @@ LedgerRates Cockpit::Rates(int64_t now_ms) {
   return r;
 }
 
+// A built answer: exact while the node's read generation and the window
+// are those it was built at; the node status in it ages with at_ms.
+struct Cockpit::Answer {
+  std::string body;
+  uint64_t generation = 0;
+  uint64_t window = 0;
+  int64_t at_ms = 0;
+};
+
+namespace {
+// Whether `a` may be served at now_ms for these generation and window.
+bool Fresh(const std::shared_ptr<const Cockpit::Answer>& a, uint64_t generation, uint64_t window,
+           int64_t now_ms, int64_t max_age_ms) {
+  return a && a->generation == generation && a->window == window && now_ms >= a->at_ms &&
+         now_ms - a->at_ms < max_age_ms;
+}
+}  // namespace
+
 std::string Cockpit::Json(int64_t now_ms) {
+  asked_ms_.store(now_ms, std::memory_order_relaxed);
+  // Read before anything the answer is built from.
+  uint64_t generation = node_->read_generation();
+  uint64_t window = published_.load()->blocks_seen;
+  std::shared_ptr<const Answer> a = answer_.load();
+  if (Fresh(a, generation, window, now_ms, kMaxAnswerAgeMs)) return a->body;
+  std::unique_lock<std::mutex> l(answer_mu_, std::try_to_lock);
+  if (!l.owns_lock()) {
+    // Another thread builds one (perhaps the follower, at a lower priority):
+    // an exact answer a little older serves rather than waiting on it.
+    if (Fresh(a, generation, window, now_ms, 2 * kMaxAnswerAgeMs)) return a->body;
+    l.lock();
+  }
+  return BuildLocked(now_ms, generation)->body;
+}
+
+void Cockpit::Refresh(int64_t now_ms) {
+  if (now_ms - asked_ms_.load(std::memory_order_relaxed) > kWatchedMs) return;
+  uint64_t generation = node_->read_generation();
+  uint64_t window = published_.load()->blocks_seen;
+  if (Fresh(answer_.load(), generation, window, now_ms, kRefreshAgeMs)) return;
   std::lock_guard<std::mutex> l(answer_mu_);
+  BuildLocked(now_ms, generation);
+}
+
+std::shared_ptr<const Cockpit::Answer> Cockpit::BuildLocked(int64_t now_ms, uint64_t generation) {
+  {
+    // Built by another thread while this one waited?
+    std::shared_ptr<const Answer> a = answer_.load();
+    if (Fresh(a, generation, published_.load()->blocks_seen, now_ms, kRefreshAgeMs)) return a;
+  }
   const StateReader& st = node_->state();
   const auto counters = ReadCounters(st);
-  // Every block holds at least one transaction, so the applied-transaction
-  // counters identify the state exactly (the node's status may trail it).
-  uint64_t applied = static_cast<uint64_t>(Get(counters, "tx|ok") + Get(counters, "tx|rejected"));
 
   // Event windows from the per-minute buckets, and the rates: copied out
   // of the follower's latest published copy: no lock the follower takes.
@@ -443,10 +489,6 @@ std::string Cockpit::Json(int64_t now_ms) {
   {
     std::shared_ptr<const Window> published = published_.load();
     const Window& w = *published;
-    if (cache_applied_ == applied && cache_window_ == w.blocks_seen &&
-        cache_second_ == now_ms / 1000) {
-      return cache_;
-    }
     window_version = w.blocks_seen;
     for (const auto& [m, c] : w.minutes) {
       if (m < first_minute || m > now_minute) continue;
@@ -615,11 +657,13 @@ std::string Cockpit::Json(int64_t now_ms) {
               {"block_interval_seconds", interval},
               {"validators", node_->genesis().validators.size()},
               {"nodes", nodes}}}};
-  cache_ = j.dump();
-  cache_applied_ = applied;
-  cache_window_ = window_version;
-  cache_second_ = now_ms / 1000;
-  return cache_;
+  auto built = std::make_shared<Answer>();
+  built->body = j.dump();
+  built->generation = generation;
+  built->window = window_version;
+  built->at_ms = now_ms;
+  answer_.store(built);
+  return built;
 }
 
 }  // namespace traceledger::api

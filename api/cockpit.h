@@ -28,8 +28,15 @@
 // which block they include, `events.window_complete` whether the backfill has
 // finished (and was not cut short by its bound).
 //
-// Answers are cached per (applied state, window, wall-clock second): a wall of
-// screens refreshing every few seconds costs one computation per new block.
+// Answers are built off the request path too: while someone asked in the last
+// kWatchedMs, the follower thread rebuilds the answer once it is kRefreshAgeMs
+// old or the node's stores (Node::read_generation) or the windows changed. A
+// request serves the last answer built while the stores and the windows are
+// unchanged and it is younger than kMaxAnswerAgeMs (its node status — role,
+// peers, mempool — may be that old); otherwise it builds one itself, unless
+// another thread is building one and the last is younger than twice that.
+// So under read load a request reads no store at all: a few atomic loads and
+// a copy.
 //
 // Thread-safety: Json and Rates may be called from any thread. Start and
 // FollowStep are called from one thread at a time (the follower thread, or a
@@ -64,6 +71,9 @@ class Cockpit {
   static constexpr uint64_t kMaxBackfillBlocks = 20000;
   static constexpr int kFollowIntervalMs = 250;
   static constexpr size_t kMaxBackfillQueued = 1024;  // blocks' counts
+  static constexpr int64_t kMaxAnswerAgeMs = 1000;
+  static constexpr int64_t kRefreshAgeMs = 500;
+  static constexpr int64_t kWatchedMs = 10000;
   static constexpr size_t kMaxOpenAlertsScanned = 100000;
   static constexpr size_t kMaxEnterprisesScanned = 100000;
   static constexpr size_t kMaxRecalls = 500;
@@ -96,6 +106,7 @@ class Cockpit {
   struct Window;  // per-minute buckets (cockpit.cc)
   struct Memo;    // categories looked up (cockpit.cc)
   struct Counts;  // what one block adds (cockpit.cc)
+  struct Answer;  // a built answer (cockpit.cc)
 
  private:
   void Init();  // the cursors, from the newest block
@@ -105,6 +116,10 @@ class Cockpit {
   bool BackfillStep(int64_t now_ms);
   // Merges what the walk back queued; true if the windows changed.
   bool MergeBackfill();
+  // Rebuilds the answer if it is watched and stale (the follower thread).
+  void Refresh(int64_t now_ms);
+  // Builds, publishes and returns the answer; answer_mu_ held.
+  std::shared_ptr<const Answer> BuildLocked(int64_t now_ms, uint64_t generation);
   void Publish();  // a copy of window_ for the requests
 
   node::Node* node_;
@@ -138,17 +153,14 @@ class Cockpit {
   std::unique_ptr<Window> window_;
   std::atomic<std::shared_ptr<const Window>> published_;
 
-  // The answer cache and the enterprise tally; held while an answer is built.
+  // Held while an answer is built; guards the enterprise tally.
   std::mutex answer_mu_;
   // Enterprise tally cache, keyed by the enterprise counters it was taken at.
   std::pair<int64_t, int64_t> ent_key_{-1, -1};
   std::string ent_json_;
-  // Answer cache, keyed by the transactions applied, the window's version and
-  // the wall-clock second.
-  uint64_t cache_applied_ = UINT64_MAX;
-  uint64_t cache_window_ = UINT64_MAX;
-  int64_t cache_second_ = -1;
-  std::string cache_;
+  // The last answer built, and when a request last asked.
+  std::atomic<std::shared_ptr<const Answer>> answer_;
+  std::atomic<int64_t> asked_ms_{INT64_MIN / 2};
 
   // The follower thread.
   std::mutex stop_mu_;

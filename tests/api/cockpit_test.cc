@@ -208,6 +208,33 @@ TEST(CockpitFollower, RequestsNeverCatchUpTheFollowerDoes) {
   EXPECT_EQ(fresh["programmes"]["vaccine"]["events_last_hour"], 8);
 }
 
+// A built answer is served again while the stores and the windows are
+// unchanged and it is younger than kMaxAnswerAgeMs; then it is rebuilt.
+TEST(CockpitFollower, AnswersAreReusedWhileExactAndYoung) {
+  TestNode n("cockpit-reuse");
+  ASSERT_TRUE(n.ok()) << n.error();
+  ASSERT_EQ(n.VaccineJourney(), "");
+  traceledger::api::Cockpit c(n.node());
+  while (c.FollowStep(testing::NowMs())) {
+  }
+  int64_t t0 = testing::NowMs();
+  std::string first = c.Json(t0);
+  EXPECT_EQ(c.Json(t0 + traceledger::api::Cockpit::kMaxAnswerAgeMs - 1), first);
+  std::string later = c.Json(t0 + traceledger::api::Cockpit::kMaxAnswerAgeMs);
+  EXPECT_NE(later, first);
+  EXPECT_NE(json::parse(later)["generated_at"], json::parse(first)["generated_at"]);
+  // A write: the next answer is rebuilt at once, whatever its age.
+  std::string why;
+  ASSERT_TRUE(n.Must(n.regulator(), "regulator.release",
+                     {{"codes", {TestNode::Dose(4), TestNode::Dose(5), TestNode::Dose(6)}},
+                      {"reason", "稳定性数据已审核"}},
+                     &why))
+      << why;
+  json fresh = json::parse(c.Json(t0 + traceledger::api::Cockpit::kMaxAnswerAgeMs + 1));
+  EXPECT_EQ(fresh["quarantined_items"], 0);
+  EXPECT_EQ(fresh["alerts"]["open"], 0);
+}
+
 // The service's follower thread catches up on blocks applied before the
 // first request with no request's help.
 TEST(CockpitFollower, TheServiceFollowsInTheBackground) {
