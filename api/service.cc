@@ -82,7 +82,10 @@ ApiService::ApiService(node::Node* node)
     : node_(node),
       cockpit_(std::make_unique<Cockpit>(node)),
       trace_caches_(std::make_unique<TraceCaches>()),
-      trace_work_(std::make_unique<WorkQueue>(kTraceThreads, kMaxQueuedTraces)) {}
+      trace_work_(std::make_unique<WorkQueue>(kTraceThreads, kMaxQueuedTraces, kBackgroundNice,
+                                              "trace-answers")) {
+  cockpit_->Start(kBackgroundNice, kBackfillNice);
+}
 ApiService::~ApiService() = default;
 
 void ApiService::Handle(const HttpRequest& req, Responder respond) {

@@ -23,6 +23,14 @@ inline constexpr int kDefaultReadWaitMs = 5000;  // ?consistent=true bound (time
 // at most this many waiting; beyond that a trace request gets 503 BUSY.
 inline constexpr int kTraceThreads = 2;
 inline constexpr size_t kMaxQueuedTraces = 4096;
+// The trace workers and the cockpit's block follower run this much below the
+// priority of the thread that creates the service (Linux per-thread nice), so
+// that the HTTP I/O threads — the cockpit, status, metrics, cached answers —
+// get a core first when uncached answers keep every core busy.
+inline constexpr int kBackgroundNice = 10;
+// The cockpit's walk back over older blocks after a start runs lowest (nice
+// +19): it is a one-off catch-up that may wait for spare CPU.
+inline constexpr int kBackfillNice = 19;
 
 class Cockpit;
 struct TraceCaches;
@@ -34,6 +42,8 @@ class ApiService {
   ~ApiService();
   // Routes the request and records its count and latency (GET /metrics).
   void Handle(const HttpRequest& req, Responder respond);
+  // The cockpit behind GET /v1/cockpit (its follower thread is running).
+  Cockpit* cockpit() { return cockpit_.get(); }
 
  private:
   void Route(const HttpRequest& req, Responder respond);

@@ -1,10 +1,42 @@
 #include "api/work_queue.h"
 
+#include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 
 namespace traceledger::api {
 
-WorkQueue::WorkQueue(int threads, size_t max_queued) : max_queued_(max_queued) {
+namespace {
+// On Linux a nice value belongs to a thread: PRIO_PROCESS with a thread id
+// reads or sets that thread's alone (setpriority(2), "BUGS").
+id_t ThreadId() { return static_cast<id_t>(::syscall(SYS_gettid)); }
+}  // namespace
+
+int ThreadNice() {
+  errno = 0;
+  int n = ::getpriority(PRIO_PROCESS, ThreadId());
+  return errno == 0 ? n : 0;
+}
+
+bool LowerThreadPriority(int increment) {
+  if (increment <= 0) return true;
+  int target = std::min(19, ThreadNice() + increment);
+  return ::setpriority(PRIO_PROCESS, ThreadId(), target) == 0;
+}
+
+void NameThread(const char* name) {
+  char n[16];
+  std::snprintf(n, sizeof n, "%s", name);
+  ::pthread_setname_np(::pthread_self(), n);
+}
+
+WorkQueue::WorkQueue(int threads, size_t max_queued, int nice_increment, const char* name)
+    : max_queued_(max_queued), nice_increment_(nice_increment), name_(name) {
   for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] { Run(); });
 }
 
@@ -28,6 +60,9 @@ bool WorkQueue::Post(std::function<void()> job) {
 }
 
 void WorkQueue::Run() {
+  // A new thread starts with its creator's nice value; lower it from there.
+  NameThread(name_);
+  LowerThreadPriority(nice_increment_);
   for (;;) {
     std::function<void()> job;
     {

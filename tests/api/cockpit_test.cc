@@ -1,5 +1,7 @@
 // GET /v1/cockpit, /metrics, /openapi.json and the pages over a real
 // in-process dev node.
+#include "api/cockpit.h"
+
 #include <gtest/gtest.h>
 
 #include <regex>
@@ -24,6 +26,26 @@ json Cockpit(TestNode& n) {
   return j;
 }
 
+// The cockpit once its follower (a thread of the service) has merged every
+// block up to the answer's height. Fails after 10 s (a bound, not a timing
+// assertion: the follower wakes every Cockpit::kFollowIntervalMs).
+json CaughtUp(TestNode& n) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    json j = Cockpit(n);
+    const json& wh = j["events"]["window_height"];
+    if (wh.is_number() && wh.get<uint64_t>() >= j["height"].get<uint64_t>() &&
+        j["events"]["window_complete"].get<bool>()) {
+      return j;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      ADD_FAILURE() << "the cockpit's follower did not catch up: " << j["events"].dump();
+      return j;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 TEST(CockpitApi, NumbersFollowAVaccineJourneyWithAnExcursion) {
   TestNode n("cockpit");
   ASSERT_TRUE(n.ok()) << n.error();
@@ -38,7 +60,7 @@ TEST(CockpitApi, NumbersFollowAVaccineJourneyWithAnExcursion) {
 
   std::string why = n.VaccineJourney();
   ASSERT_EQ(why, "");
-  json after = Cockpit(n);
+  json after = CaughtUp(n);
   // 6 doses commissioned, all vaccine.
   EXPECT_EQ(after["items"]["total"], 6);
   EXPECT_EQ(after["programmes"]["vaccine"]["items"], 6);
@@ -84,7 +106,7 @@ TEST(CockpitApi, NumbersFollowAVaccineJourneyWithAnExcursion) {
                       {"reason", "稳定性数据已审核"}},
                      &why))
       << why;
-  json released = Cockpit(n);
+  json released = CaughtUp(n);
   EXPECT_EQ(released["quarantined_items"], 0);
   EXPECT_EQ(released["alerts"]["open"], 0);
   EXPECT_EQ(released["alerts"]["open_by_type"].size(), 0u);
@@ -96,7 +118,7 @@ TEST(CockpitApi, RecallsAndProgrammes) {
   TestNode n("cockpit-recall");
   ASSERT_TRUE(n.ok()) << n.error();
   ASSERT_EQ(n.MoreDemo(), "");
-  json c = Cockpit(n);
+  json c = CaughtUp(n);
   EXPECT_EQ(c["programmes"]["cold_chain"]["items"], 8);
   EXPECT_EQ(c["programmes"]["food"]["items"], 5);
   EXPECT_GT(c["programmes"]["cold_chain"]["events_last_hour"].get<int>(), 0);
@@ -121,6 +143,117 @@ TEST(CockpitApi, MethodAndCaching) {
   EXPECT_EQ(json::parse(r.body)["error"]["code"], "METHOD_NOT_ALLOWED");
   // Two requests in the same second at the same height give the same answer.
   EXPECT_EQ(n.Call("GET", "/v1/cockpit").body.size() > 0, true);
+}
+
+// The follower, driven by hand: a request reads no block, so blocks applied
+// before the first request are in its answer only once the follower (not the
+// request) has read them, one block per step.
+TEST(CockpitFollower, RequestsNeverCatchUpTheFollowerDoes) {
+  TestNode n("cockpit-follow");
+  ASSERT_TRUE(n.ok()) << n.error();
+  ASSERT_EQ(n.VaccineJourney(), "");
+  uint64_t latest = *n.node()->blocks().latest_height();
+  ASSERT_GE(latest, 10u);  // one block per committed request at least
+
+  api::Cockpit c(n.node());  // its follower thread is not started
+  json first = json::parse(c.Json(testing::NowMs()));
+  // The counters are current; the windows have not read a block.
+  EXPECT_EQ(first["items"]["total"], 6);
+  EXPECT_EQ(first["events"]["total"], 10);
+  EXPECT_EQ(first["events"]["last_hour"], 0);
+  EXPECT_TRUE(first["events"]["window_height"].is_null());
+  EXPECT_FALSE(first["events"]["window_complete"].get<bool>());
+  EXPECT_EQ(c.Rates(testing::NowMs()).tx_per_second, 0);
+
+  // One step reads one block: the newest first (the backfill walks back).
+  EXPECT_TRUE(c.FollowStep(testing::NowMs()));
+  json one = json::parse(c.Json(testing::NowMs()));
+  EXPECT_EQ(one["events"]["window_height"], latest);
+  EXPECT_LE(one["events"]["last_hour"].get<uint64_t>(), 1u);
+  EXPECT_FALSE(one["events"]["window_complete"].get<bool>());
+
+  // The rest of the backfill: a step per block, genesis included, then done.
+  uint64_t steps = 1;
+  while (c.FollowStep(testing::NowMs())) {
+    ASSERT_LT(++steps, 10 * (latest + 1)) << "the follower does not finish";
+  }
+  EXPECT_EQ(steps, latest);  // blocks latest..1 said "more", block 0 ended the walk
+  json full = json::parse(c.Json(testing::NowMs()));
+  EXPECT_EQ(full["events"]["last_hour"], 10);
+  EXPECT_EQ(full["programmes"]["vaccine"]["events_last_hour"], 7);
+  EXPECT_EQ(full["programmes"]["other"]["events_last_day"], 3);
+  EXPECT_TRUE(full["events"]["window_complete"].get<bool>());
+  EXPECT_EQ(full["events"]["window_height"], latest);
+  EXPECT_GT(c.Rates(testing::NowMs()).tx_per_second, 0);
+  EXPECT_FALSE(c.FollowStep(testing::NowMs()));  // nothing new
+
+  // A new block: the counters see it at once, the windows after a step.
+  std::string why;
+  ASSERT_TRUE(n.Must(n.regulator(), "regulator.release",
+                     {{"codes", {TestNode::Dose(4), TestNode::Dose(5), TestNode::Dose(6)}},
+                      {"reason", "稳定性数据已审核"}},
+                     &why))
+      << why;
+  uint64_t now_latest = *n.node()->blocks().latest_height();
+  ASSERT_GT(now_latest, latest);
+  json stale = json::parse(c.Json(testing::NowMs()));
+  EXPECT_EQ(stale["quarantined_items"], 0);
+  EXPECT_EQ(stale["events"]["last_hour"], 10);
+  EXPECT_EQ(stale["events"]["window_height"], latest);
+  for (uint64_t h = latest + 1; h <= now_latest; ++h) {
+    c.FollowStep(testing::NowMs());
+    EXPECT_EQ(json::parse(c.Json(testing::NowMs()))["events"]["window_height"], h);
+  }
+  json fresh = json::parse(c.Json(testing::NowMs()));
+  EXPECT_EQ(fresh["events"]["last_hour"], 11);
+  EXPECT_EQ(fresh["programmes"]["vaccine"]["events_last_hour"], 8);
+}
+
+// A built answer is served again while the stores and the windows are
+// unchanged and it is younger than kMaxAnswerAgeMs; then it is rebuilt.
+TEST(CockpitFollower, AnswersAreReusedWhileExactAndYoung) {
+  TestNode n("cockpit-reuse");
+  ASSERT_TRUE(n.ok()) << n.error();
+  ASSERT_EQ(n.VaccineJourney(), "");
+  traceledger::api::Cockpit c(n.node());
+  while (c.FollowStep(testing::NowMs())) {
+  }
+  int64_t t0 = testing::NowMs();
+  std::string first = c.Json(t0);
+  EXPECT_EQ(c.Json(t0 + traceledger::api::Cockpit::kMaxAnswerAgeMs - 1), first);
+  std::string later = c.Json(t0 + traceledger::api::Cockpit::kMaxAnswerAgeMs);
+  EXPECT_NE(later, first);
+  EXPECT_NE(json::parse(later)["generated_at"], json::parse(first)["generated_at"]);
+  // A write: the next answer is rebuilt at once, whatever its age.
+  std::string why;
+  ASSERT_TRUE(n.Must(n.regulator(), "regulator.release",
+                     {{"codes", {TestNode::Dose(4), TestNode::Dose(5), TestNode::Dose(6)}},
+                      {"reason", "稳定性数据已审核"}},
+                     &why))
+      << why;
+  json fresh = json::parse(c.Json(t0 + traceledger::api::Cockpit::kMaxAnswerAgeMs + 1));
+  EXPECT_EQ(fresh["quarantined_items"], 0);
+  EXPECT_EQ(fresh["alerts"]["open"], 0);
+}
+
+// The service's follower thread catches up on blocks applied before the
+// first request with no request's help.
+TEST(CockpitFollower, TheServiceFollowsInTheBackground) {
+  TestNode n("cockpit-bg");
+  ASSERT_TRUE(n.ok()) << n.error();
+  ASSERT_EQ(n.VaccineJourney(), "");
+  uint64_t latest = *n.node()->blocks().latest_height();
+  // No request touches the follower's windows: they fill on their own.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  LedgerRates r;
+  while ((r = n.service()->cockpit()->Rates(testing::NowMs())).tx_per_second == 0 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GT(r.tx_per_second, 0);
+  json c = CaughtUp(n);
+  EXPECT_GE(c["events"]["window_height"].get<uint64_t>(), latest);
+  EXPECT_EQ(c["events"]["last_hour"], 10);
 }
 
 // ---- /metrics ----------------------------------------------------------------
@@ -229,6 +362,7 @@ TEST(MetricsApi, PrometheusTextAndCountersIncrease) {
 
   std::string why = n.VaccineJourney();
   ASSERT_EQ(why, "");
+  CaughtUp(n);  // the apply rate comes from the cockpit's follower
   n.Call("GET", "/v1/status");
   n.Call("GET", "/no/such/thing");
   r = n.Call("GET", "/metrics");
