@@ -21,22 +21,27 @@ std::string TraceAnswerCache::KeyOf(const HttpRequest& req) {
 
 bool TraceAnswerCache::Get(uint64_t gen, const std::string& key, HttpResponse* out,
                            bool count_miss) {
-  std::lock_guard<std::mutex> l(mu_);
-  if (gen != gen_) {
-    if (gen > gen_) {  // the stores moved on: nothing held can be served again
-      ClearLocked();
-      gen_ = gen;
+  std::shared_ptr<const HttpResponse> found;
+  std::unordered_map<std::string, Entry> dropped;  // freed after the lock
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (gen != gen_) {
+      if (gen > gen_) {  // the stores moved on: nothing held can be served again
+        dropped = ClearLocked();
+        gen_ = gen;
+      }
+      if (count_miss) CountMissLocked(key);
+      return false;
     }
-    if (count_miss) CountMissLocked(key);
-    return false;
+    auto it = map_.find(key);
+    if (it == map_.end()) {
+      if (count_miss) CountMissLocked(key);
+      return false;
+    }
+    lru_.splice(lru_.begin(), lru_, it->second.pos);
+    found = it->second.answer;
   }
-  auto it = map_.find(key);
-  if (it == map_.end()) {
-    if (count_miss) CountMissLocked(key);
-    return false;
-  }
-  lru_.splice(lru_.begin(), lru_, it->second.pos);
-  *out = it->second.answer;
+  *out = *found;  // the copy outside the lock
   hits_.fetch_add(1, std::memory_order_relaxed);
   return true;
 }
@@ -49,36 +54,51 @@ void TraceAnswerCache::CountMissLocked(const std::string& key) {
   if (n < 255) ++n;
 }
 
+bool TraceAnswerCache::AdmitsLocked(uint64_t gen, const std::string& key) const {
+  if (gen < gen_) return false;  // built from reads older than what the cache holds
+  if (gen == gen_ && map_.count(key)) return false;
+  if (admit_after_ <= 1) return true;
+  auto seen = missed_.find(std::hash<std::string>()(key));
+  return seen != missed_.end() && seen->second >= admit_after_;  // asked for enough
+}
+
 void TraceAnswerCache::Put(uint64_t gen, const std::string& key, const HttpResponse& answer) {
   size_t bytes = 2 * key.size() + answer.body.size() + answer.content_type.size() + 128;
   for (const auto& [k, v] : answer.headers) bytes += k.size() + v.size() + 64;
   if (bytes > max_bytes_ / 8) return;
-  std::lock_guard<std::mutex> l(mu_);
-  if (admit_after_ > 1) {
-    auto seen = missed_.find(std::hash<std::string>()(key));
-    if (seen == missed_.end() || seen->second < admit_after_) return;  // not asked for enough
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!AdmitsLocked(gen, key)) return;
   }
-  if (gen < gen_) return;  // built from reads older than what the cache holds
+  // Copied, and evicted entries freed, outside the lock: the I/O threads'
+  // Get takes it, and the trace workers that Put run at a lower priority.
+  auto copy = std::make_shared<const HttpResponse>(answer);
+  std::unordered_map<std::string, Entry> dropped;
+  std::vector<std::shared_ptr<const HttpResponse>> evicted;
+  std::lock_guard<std::mutex> l(mu_);
+  if (!AdmitsLocked(gen, key)) return;  // checked again: the lock was let go
   if (gen > gen_) {
-    ClearLocked();
+    dropped = ClearLocked();
     gen_ = gen;
   }
-  if (map_.count(key)) return;
   lru_.push_front(key);
-  map_.emplace(key, Entry{answer, bytes, lru_.begin()});
+  map_.emplace(key, Entry{std::move(copy), bytes, lru_.begin()});
   bytes_ += bytes;
   while (bytes_ > max_bytes_ && !lru_.empty()) {
     auto victim = map_.find(lru_.back());
     bytes_ -= victim->second.bytes;
+    evicted.push_back(std::move(victim->second.answer));
     map_.erase(victim);
     lru_.pop_back();
   }
 }
 
-void TraceAnswerCache::ClearLocked() {
-  map_.clear();
+std::unordered_map<std::string, TraceAnswerCache::Entry> TraceAnswerCache::ClearLocked() {
+  std::unordered_map<std::string, Entry> old;
+  old.swap(map_);
   lru_.clear();
   bytes_ = 0;
+  return old;
 }
 
 size_t TraceAnswerCache::bytes() const {

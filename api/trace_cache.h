@@ -33,7 +33,8 @@
 // generation like TraceAnswerCache (one generation at a time). Limits: at most
 // kMaxFragments entries; when full it starts over.
 //
-// Thread-safety: all methods of both may be called from many threads at once.
+// Thread-safety: all methods of all three may be called from many threads at
+// once; answers are copied and freed outside the answer cache's lock.
 #ifndef TRACELEDGER_API_TRACE_CACHE_H_
 #define TRACELEDGER_API_TRACE_CACHE_H_
 
@@ -41,9 +42,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <list>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "api/http_server.h"
 #include "api/json_writer.h"
@@ -81,12 +84,14 @@ class TraceAnswerCache {
 
  private:
   struct Entry {
-    HttpResponse answer;
+    std::shared_ptr<const HttpResponse> answer;  // copied out of the lock by Get
     size_t bytes;
     std::list<std::string>::iterator pos;
   };
-  void ClearLocked();
+  // Empties the cache; returns the entries, to be freed after the lock.
+  std::unordered_map<std::string, Entry> ClearLocked();
   void CountMissLocked(const std::string& key);
+  bool AdmitsLocked(uint64_t gen, const std::string& key) const;
 
   const size_t max_bytes_;
   const int admit_after_;
