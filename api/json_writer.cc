@@ -3,6 +3,7 @@
 #include <cassert>
 #include <charconv>
 #include <cmath>
+#include <nlohmann/json.hpp>
 
 namespace traceledger::api {
 
@@ -38,57 +39,12 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
 }  // namespace
 
 void AppendJsonDouble(double v, std::string* out) {
-  if (std::signbit(v)) {
-    out->push_back('-');
-    v = -v;
-  }
-  if (v == 0) {
-    out->append("0.0");
-    return;
-  }
-  // The shortest digits that read back as v, and the decimal exponent of the
-  // first one: v = d.ddd * 10^exp10.
-  char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
-  std::string_view sci(buf, r.ptr - buf);
-  size_t e = sci.find('e');
-  char digits[24];
-  int k = 0;
-  for (size_t i = 0; i < e; ++i)
-    if (sci[i] != '.') digits[k++] = sci[i];
-  int exp10 = 0;
-  std::from_chars(sci.data() + e + (sci[e + 1] == '+' ? 2 : 1), sci.data() + sci.size(), exp10);
-  // nlohmann's layout (dtoa_impl::format_buffer with min_exp -4, max_exp 15):
-  // n is where the decimal point goes relative to the digits.
-  const int n = exp10 + 1;
-  const std::string_view d(digits, k);
-  if (k <= n && n <= 15) {  // digits[000].0
-    out->append(d);
-    out->append(n - k, '0');
-    out->append(".0");
-  } else if (0 < n && n <= 15) {  // dig.its
-    out->append(d.substr(0, n));
-    out->push_back('.');
-    out->append(d.substr(n));
-  } else if (-4 < n && n <= 0) {  // 0.[000]digits
-    out->append("0.");
-    out->append(-n, '0');
-    out->append(d);
-  } else {  // d[.igits]e+XX
-    out->push_back(d[0]);
-    if (k > 1) {
-      out->push_back('.');
-      out->append(d.substr(1));
-    }
-    int x = n - 1;
-    out->push_back('e');
-    out->push_back(x < 0 ? '-' : '+');
-    if (x < 0) x = -x;
-    if (x < 10) out->push_back('0');
-    char xb[8];
-    auto xr = std::to_chars(xb, xb + sizeof xb, x);
-    out->append(xb, xr.ptr);
-  }
+  // nlohmann's own conversion (Grisu2 and its layout), so that numbers print
+  // exactly as dump() printed them in the answers before this writer. It is in
+  // nlohmann's detail namespace; tests/api/json_writer_test.cc compares the two.
+  char buf[64];
+  char* end = nlohmann::detail::to_chars(buf, buf + sizeof buf, v);
+  out->append(buf, end);
 }
 
 void AppendJsonString(std::string_view s, std::string* out) {

@@ -3,10 +3,8 @@
 //
 // Output is what nlohmann::json::dump() prints for the same values: no
 // whitespace, strings with `"` `\` and control characters escaped (\b \f \n
-// \r \t, others \u00XX), UTF-8 kept as it is, doubles in nlohmann's layout of
-// the shortest digits that read back to the same value (AppendJsonDouble; the
-// digits come from std::to_chars, which may pick another shortest string than
-// nlohmann's Grisu2 in rare cases: the value is the same). Invalid
+// \r \t, others \u00XX), UTF-8 kept as it is, doubles exactly as dump()
+// prints them (nlohmann's own conversion, AppendJsonDouble). Invalid
 // UTF-8 in a string is written as U+FFFD (a dump() would throw instead), and
 // a NaN or infinite double as null (as dump() does).
 //
@@ -106,9 +104,9 @@ class JsonWriter {
 
 // Appends `s` as a JSON string literal (quotes included) to *out.
 void AppendJsonString(std::string_view s, std::string* out);
-// Appends a finite double as nlohmann's dump() prints it: the shortest digits
-// that read back exactly, fixed-point while the decimal point falls within 15
-// digits (whole numbers get ".0"), else d.ddde+XX.
+// Appends a finite double exactly as nlohmann's dump() prints it (Grisu2
+// digits that read back to the same value; fixed-point while the decimal point
+// falls within 15 digits, whole numbers with ".0", else d.ddde+XX).
 void AppendJsonDouble(double v, std::string* out);
 
 }  // namespace traceledger::api

@@ -87,7 +87,10 @@ class PayloadSax {
   bool key(std::string& k) {
     stack_.back().key = k;
     if (stack_.size() >= 2 && InBodyContainer()) body_.Key(k);
-    if (stack_.size() == 1 && top_object_ && k == "body") saw_body_ = true;
+    if (stack_.size() == 1 && top_object_ && k == "body") {
+      if (saw_body_) return false;  // a second body (never accepted): read as {}
+      saw_body_ = true;
+    }
     return true;
   }
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) {

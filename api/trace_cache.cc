@@ -22,14 +22,12 @@ std::string TraceAnswerCache::KeyOf(const HttpRequest& req) {
 bool TraceAnswerCache::Get(uint64_t gen, const std::string& key, HttpResponse* out,
                            bool count_miss) {
   std::shared_ptr<const HttpResponse> found;
-  std::unordered_map<std::string, Entry> dropped;  // freed after the lock
   {
     std::lock_guard<std::mutex> l(mu_);
     if (gen != gen_) {
-      if (gen > gen_) {  // the stores moved on: nothing held can be served again
-        dropped = ClearLocked();
-        gen_ = gen;
-      }
+      // The stores moved on (or this look is older): nothing held can be
+      // served. The next Put, on a trace worker, drops the old entries; the
+      // I/O threads that call Get never free them.
       if (count_miss) CountMissLocked(key);
       return false;
     }
@@ -73,7 +71,7 @@ void TraceAnswerCache::Put(uint64_t gen, const std::string& key, const HttpRespo
   // Copied, and evicted entries freed, outside the lock: the I/O threads'
   // Get takes it, and the trace workers that Put run at a lower priority.
   auto copy = std::make_shared<const HttpResponse>(answer);
-  std::unordered_map<std::string, Entry> dropped;
+  Dropped dropped;
   std::vector<std::shared_ptr<const HttpResponse>> evicted;
   std::lock_guard<std::mutex> l(mu_);
   if (!AdmitsLocked(gen, key)) return;  // checked again: the lock was let go
@@ -93,10 +91,10 @@ void TraceAnswerCache::Put(uint64_t gen, const std::string& key, const HttpRespo
   }
 }
 
-std::unordered_map<std::string, TraceAnswerCache::Entry> TraceAnswerCache::ClearLocked() {
-  std::unordered_map<std::string, Entry> old;
-  old.swap(map_);
-  lru_.clear();
+TraceAnswerCache::Dropped TraceAnswerCache::ClearLocked() {
+  Dropped old;
+  old.first.swap(map_);
+  old.second.swap(lru_);
   bytes_ = 0;
   return old;
 }

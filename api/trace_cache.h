@@ -46,6 +46,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "api/http_server.h"
@@ -88,8 +89,9 @@ class TraceAnswerCache {
     size_t bytes;
     std::list<std::string>::iterator pos;
   };
-  // Empties the cache; returns the entries, to be freed after the lock.
-  std::unordered_map<std::string, Entry> ClearLocked();
+  // Empties the cache; returns the entries and keys, to be freed after the lock.
+  using Dropped = std::pair<std::unordered_map<std::string, Entry>, std::list<std::string>>;
+  Dropped ClearLocked();
   void CountMissLocked(const std::string& key);
   bool AdmitsLocked(uint64_t gen, const std::string& key) const;
 

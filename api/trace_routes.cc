@@ -118,13 +118,14 @@ class TraceContext {
     e.Key("attestations");
     e.BeginArray();
     std::vector<pb::Attestation> as;
-    if (store_.GetAttestations(height, &as).ok()) {
-      for (const auto& a : as) {
-        e.BeginObject();
-        e.Field("node_id", a.node_id());
-        e.HexField("signature", a.signature());
-        e.EndObject();
-      }
+    // An attestation that cannot be read fails the answer: a proof is never
+    // served, or kept, with attestations missing because of damage.
+    TL_RETURN_IF_ERROR(store_.GetAttestations(height, &as));
+    for (const auto& a : as) {
+      e.BeginObject();
+      e.Field("node_id", a.node_id());
+      e.HexField("signature", a.signature());
+      e.EndObject();
     }
     e.EndArray();
     e.EndObject();
@@ -217,9 +218,12 @@ class TraceContext {
     if (fragments_->Write(gen_, key, &w)) return;
     std::string text;
     JsonWriter f(&text);
+    const uint64_t failures = StateReadFailuresOnThisThread();
     render(f);
     w.Raw(text);
-    fragments_->Put(gen_, key, std::move(text));
+    // A read that failed answers "absent": this answer becomes a 500
+    // (HandleTraceRoute), and the fragment must not outlive it.
+    if (StateReadFailuresOnThisThread() == failures) fragments_->Put(gen_, key, std::move(text));
   }
 
   node::Node* node_;

@@ -92,8 +92,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   node::Node* n = opened->get();
-  // The answer cache is left out (every code is drawn anew); the cache of
-  // proof blocks is kept, as in the node (`--no-block-cache` leaves it out too).
+  // The caches as in the node, except that no whole answer is kept: the API
+  // counts a lookup's miss at its door (api/service.cc) and HandleTraceRoute
+  // never does, so the answer cache admits nothing here. Proof blocks and
+  // parties/actors are cached as in the node (`--no-block-cache`: no caches).
   auto caches = std::make_unique<api::TraceCaches>();
   std::mt19937_64 rng(seed);
   std::uniform_int_distribution<size_t> pick(0, codes.size() - 1);
