@@ -6,8 +6,6 @@
 // Generates the whole stream first (not timed), then times ExecuteBlock plus
 // applying each block's writes to the state (in memory, or LevelDB with
 // --leveldb). Prints tx/s, the accept ratio and the peak resident memory.
-#include <sys/resource.h>
-#include <time.h>
 
 #include <chrono>
 #include <cstdio>
@@ -16,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "bench_clock.h"
 #include "contracts/engine.h"
 #include "contracts/store.h"
 #include "contracts/workload.h"
@@ -25,21 +24,8 @@
 
 using namespace traceledger;
 
-namespace {
-// CPU time of this thread: the machine may be shared, so wall time overstates
-// the cost of execution; both are printed.
-double ThreadCpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-long PeakRssKb() {
-  struct rusage ru;
-  getrusage(RUSAGE_SELF, &ru);
-  return ru.ru_maxrss;
-}
-}  // namespace
+using bench::PeakRssKb;
+using bench::ThreadCpuSeconds;
 
 int main(int argc, char** argv) {
   size_t txs = 200000, block = 1000;

@@ -11,7 +11,6 @@
 // builds N answers. Prints answers/s of thread CPU time, per-answer CPU
 // percentiles and the mean answer size. Run a first pass to warm the OS page
 // cache: the numbers are for a node whose files are cached in memory.
-#include <time.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -25,17 +24,12 @@
 
 #include "api/trace_cache.h"
 #include "api/trace_routes.h"
+#include "bench_clock.h"
 #include "node/config.h"
 
 using namespace traceledger;
 
-namespace {
-double ThreadCpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-}  // namespace
+using bench::ThreadCpuSeconds;
 
 int main(int argc, char** argv) {
   std::string config_path, codes_path;
