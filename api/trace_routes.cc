@@ -1,6 +1,7 @@
 #include "api/trace_routes.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <optional>
 #include <set>
@@ -582,9 +583,9 @@ struct ChainCover {
   const std::string* head;  // empty before the first event
   uint64_t event_count, from, returned, limit;
   const std::string* start_head;
-  std::string next_param;   // "events" or "lot_events"
-  const std::string* code;  // for the next page's address
-  const LotRec* lot;        // a lot chain's lot, else null
+  std::string next_param;  // "events" or "lot_events"
+  std::string next_base;   // the answer's address, for the next page's
+  const LotRec* lot;       // a lot chain's lot, else null
 };
 
 void ChainOf(JsonWriter& w, HashAlg alg, const ChainCover& k) {
@@ -603,11 +604,46 @@ void ChainOf(JsonWriter& w, HashAlg alg, const ChainCover& k) {
   w.HexField("start_head", *k.start_head);
   w.Field("complete", complete);
   if (!complete && k.from + k.returned < k.event_count) {
-    w.Field("next", "/v1/trace/" + *k.code + "?" + k.next_param +
+    w.Field("next", k.next_base + "?" + k.next_param +
                         "_from=" + std::to_string(k.from + k.returned) + "&" + k.next_param +
                         "_limit=" + std::to_string(k.limit));
   }
   w.EndObject();
+}
+
+// The "proof" member: the chain, and the blocks `heights` with their
+// attestations.
+Status ProofOf(JsonWriter& w, TraceContext& c, const std::set<uint64_t>& heights) {
+  w.Key("proof");
+  w.BeginObject();
+  w.Field("hash_alg", HashAlgName(c.alg()));
+  w.Field("chain_id", c.genesis().chain_id);
+  w.HexField("genesis_hash", c.genesis().hash);
+  w.Field("header_encoding",
+          "block_hash = H(deterministic protobuf encoding of traceledger.pb.BlockHeader, "
+          "proto/ledger.proto; see docs/api.md)");
+  w.Field("attestation_digest", "H(\"traceledger-attestation\" || u64be(height) || block_hash)");
+  w.Key("blocks");
+  w.BeginArray();
+  for (uint64_t height : heights) TL_RETURN_IF_ERROR(c.WriteBlock(w, height));
+  w.EndArray();
+  w.EndObject();
+  return Status::OK();
+}
+
+// A path segment with everything but RFC 3986's unreserved characters
+// percent-encoded (a lot may hold '/', '%', ...).
+std::string PathSegment(std::string_view v) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char ch : v) {
+    if (std::isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+      out.push_back(static_cast<char>(ch));
+    } else {
+      out += {'%', kHex[ch >> 4], kHex[ch & 15]};
+    }
+  }
+  return out;
 }
 
 // The answer for one code.
@@ -813,7 +849,8 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
   w.Key("chain");
   ChainOf(w, c.alg(),
           {"head = H(prev_head || tx_id) over the events in order, from 32 zero bytes", &item.head,
-           item.event_count, *from, returned, *limit, &start_head, "events", &item.code, nullptr});
+           item.event_count, *from, returned, *limit, &start_head, "events",
+           "/v1/trace/" + item.code, nullptr});
 
   // The lot's own events (lot documents, lot inspections, recalls naming the
   // lot), with the same proofs, and the lot chain.
@@ -837,32 +874,17 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
             {"head = H(prev_head || tx_id) over the lot's events (lot documents, lot inspections, "
              "recalls naming the lot) in order, from 32 zero bytes",
              &lot.head, lot.event_count, *lot_from, lot_returned, *lot_limit, &lot_start_head,
-             "lot_events", &item.code, &lot});
+             "lot_events", "/v1/trace/" + item.code, &lot});
   } else {
     w.Null();
   }
 
   // The blocks the events sit in, with their attestations.
-  w.Key("proof");
-  w.BeginObject();
-  w.Field("hash_alg", HashAlgName(c.alg()));
-  w.Field("chain_id", c.genesis().chain_id);
-  w.HexField("genesis_hash", c.genesis().hash);
-  w.Field("header_encoding",
-          "block_hash = H(deterministic protobuf encoding of traceledger.pb.BlockHeader, "
-          "proto/ledger.proto; see docs/api.md)");
-  w.Field("attestation_digest", "H(\"traceledger-attestation\" || u64be(height) || block_hash)");
-  w.Key("blocks");
-  w.BeginArray();
   std::set<uint64_t> used;
   for (size_t i = *from; i < evs.size(); ++i) used.insert(evs[i].height);
   for (size_t i = *lot_from; i < lot_evs.size(); ++i) used.insert(lot_evs[i].height);
-  for (uint64_t height : used) {
-    st = c.WriteBlock(w, height);
-    if (!st.ok()) return StatusError(st);
-  }
-  w.EndArray();
-  w.EndObject();
+  st = ProofOf(w, c, used);
+  if (!st.ok()) return StatusError(st);
   w.EndObject();
   return TextAnswer(200, std::move(out));
 }
@@ -881,6 +903,16 @@ HttpResponse TraceLot(TraceContext& c, const TraceTarget& t, const HttpRequest& 
   if (!limit.ok()) return StatusError(limit.status());
   if (*limit == 0) return StatusError(BadPaging("codes_limit must be at least 1"));
   if (*from > lot.count) return StatusError(BadPaging("codes_from is past the lot's codes"));
+  auto lot_from = QueryNumber(req, "lot_events_from", 0, UINT32_MAX);
+  if (!lot_from.ok()) return StatusError(lot_from.status());
+  auto lot_limit = QueryNumber(req, "lot_events_limit", kDefaultTraceEvents, kMaxTraceEvents);
+  if (!lot_limit.ok()) return StatusError(lot_limit.status());
+  if (*lot_limit == 0)
+    return StatusError(BadPaging("lot_events_limit must be 1.." + std::to_string(kMaxTraceEvents)));
+  if (*lot_from > lot.event_count) {
+    return StatusError(BadPaging("lot_events_from " + std::to_string(*lot_from) + " is past the " +
+                                 std::to_string(lot.event_count) + " events of this lot"));
+  }
   struct CodeStatus {
     std::string code;
     const char* status;
@@ -943,9 +975,29 @@ HttpResponse TraceLot(TraceContext& c, const TraceTarget& t, const HttpRequest& 
     w.EndObject();
   }
   w.EndArray();
+  // The lot's own events (lot documents, lot inspections, recalls naming the
+  // lot) with their proofs, as in a code's answer.
+  std::vector<EventRec> lot_evs;
+  std::string lot_start_head;
+  Status st = ReadEvents(c.state(), keys::LotEventPrefix(lot.product_code, lot.lot),
+                         std::min<uint64_t>(lot.event_count, *lot_from + *lot_limit), &lot_evs);
+  if (!st.ok()) return StatusError(st);
+  w.Key("lot_events");
+  st = ChainEvents(w, c, lot_evs, *lot_from, nullptr, &lot_start_head);
+  if (!st.ok()) return StatusError(st);
+  uint64_t lot_returned = lot_evs.size() > *lot_from ? lot_evs.size() - *lot_from : 0;
+  w.Key("lot_chain");
+  ChainOf(w, c.alg(),
+          {"head = H(prev_head || tx_id) over the lot's events (lot documents, lot inspections, "
+           "recalls naming the lot) in order, from 32 zero bytes",
+           &lot.head, lot.event_count, *lot_from, lot_returned, *lot_limit, &lot_start_head,
+           "lot_events", "/01/" + PathSegment(t.gtin) + "/10/" + PathSegment(t.lot), &lot});
+  std::set<uint64_t> used;
+  for (size_t i = *lot_from; i < lot_evs.size(); ++i) used.insert(lot_evs[i].height);
+  st = ProofOf(w, c, used);
+  if (!st.ok()) return StatusError(st);
   w.Field("note",
-          "GET /v1/trace/{code} of one of its codes for the proofs: the code's events and the "
-          "lot's own events (lot_events, lot_chain)");
+          "each code's own events, with their proofs: GET /v1/trace/{code} of one of the codes");
   w.EndObject();
   return TextAnswer(200, std::move(out));
 }

@@ -23,15 +23,21 @@ int CmdVerifyTrace(int argc, char** argv) {
     std::fprintf(stderr, "verify-trace: FAILED: %s\n", rep.status.ToString().c_str());
     return kExitFailed;
   }
-  std::printf("verify-trace: ok: code %s on chain %s (%s)\n", rep.code.c_str(), g->chain_id.c_str(),
-              HashAlgName(g->hash_alg));
-  std::printf(
-      "  events: %llu of %llu%s: each signed by its actor, included in its block's "
-      "tx_root, with an \"ok\" receipt in receipts_root\n",
-      static_cast<unsigned long long>(rep.events), static_cast<unsigned long long>(rep.event_count),
-      rep.complete ? " (complete)" : " (a page: earlier/later events not checked)");
-  std::printf("  per-code chain head: %s%s\n", rep.head.c_str(),
-              rep.complete ? " (recomputed over every event)" : "");
+  if (rep.lot_answer) {
+    std::printf("verify-trace: ok: lot %s on chain %s (%s)\n", rep.lot.c_str(), g->chain_id.c_str(),
+                HashAlgName(g->hash_alg));
+  } else {
+    std::printf("verify-trace: ok: code %s on chain %s (%s)\n", rep.code.c_str(),
+                g->chain_id.c_str(), HashAlgName(g->hash_alg));
+    std::printf(
+        "  events: %llu of %llu%s: each signed by its actor, included in its block's "
+        "tx_root, with an \"ok\" receipt in receipts_root\n",
+        static_cast<unsigned long long>(rep.events),
+        static_cast<unsigned long long>(rep.event_count),
+        rep.complete ? " (complete)" : " (a page: earlier/later events not checked)");
+    std::printf("  per-code chain head: %s%s\n", rep.head.c_str(),
+                rep.complete ? " (recomputed over every event)" : "");
+  }
   if (rep.has_lot) {
     std::printf("  lot %s events: %llu of %llu%s; lot chain head: %s\n", rep.lot.c_str(),
                 static_cast<unsigned long long>(rep.lot_events),
@@ -47,10 +53,16 @@ int CmdVerifyTrace(int argc, char** argv) {
                   g->validators.size(), who.c_str());
     }
   }
-  std::printf(
-      "  status \"%s\" and the other summary fields are the node's reading of these "
-      "events (not checked offline)\n",
-      rep.item_status.c_str());
+  if (rep.lot_answer) {
+    std::printf(
+        "  the codes' statuses and the other summary fields are the node's reading (not "
+        "checked offline); each code's own events: verify its GET /v1/trace/{code}\n");
+  } else {
+    std::printf(
+        "  status \"%s\" and the other summary fields are the node's reading of these "
+        "events (not checked offline)\n",
+        rep.item_status.c_str());
+  }
   return kExitOk;
 }
 

@@ -391,11 +391,18 @@ Status Verify(const Genesis& g, const json& a, TraceVerifyReport* rep) {
   if (!a.is_object()) return Fail("ANSWER_MALFORMED", "the answer is not a JSON object");
   if (a.contains("error"))
     return Fail("ANSWER_IS_ERROR", "the answer is an error: " + a["error"].dump());
-  rep->code = d.Str(a, "code", "$");
-  rep->item_status = d.Str(a, "status", "$");
+  // A lot's answer (GET /01/{gtin}/10/{lot}) proves the lot's own events; a
+  // code's answer its events and, when it has a lot, its lot's.
+  rep->lot_answer = a.contains("kind") && a["kind"] == "lot";
+  const json* events = nullptr;
+  const json* chain = nullptr;
+  if (!rep->lot_answer) {
+    rep->code = d.Str(a, "code", "$");
+    rep->item_status = d.Str(a, "status", "$");
+    events = d.Array(a, "events", "$");
+    chain = d.Object(a, "chain", "$");
+  }
   const json* proof = d.Object(a, "proof", "$");
-  const json* events = d.Array(a, "events", "$");
-  const json* chain = d.Object(a, "chain", "$");
   TL_RETURN_IF_ERROR(d.status);
   // The chain.
   std::string alg_name = d.Str(*proof, "hash_alg", "$.proof");
@@ -419,15 +426,19 @@ Status Verify(const Genesis& g, const json& a, TraceVerifyReport* rep) {
     by_height[b.header.height()] = std::move(b);
   }
   ChainCheck item;
-  TL_RETURN_IF_ERROR(CheckChain(g, d, *events, *chain, "$.events", "$.chain", "event",
-                                "per-code chain", by_height, &item));
-  rep->events = item.events;
-  rep->event_count = item.event_count;
-  rep->complete = item.complete;
-  rep->head = item.head;
+  if (!rep->lot_answer) {
+    TL_RETURN_IF_ERROR(CheckChain(g, d, *events, *chain, "$.events", "$.chain", "event",
+                                  "per-code chain", by_height, &item));
+    rep->events = item.events;
+    rep->event_count = item.event_count;
+    rep->complete = item.complete;
+    rep->head = item.head;
+  }
   // The lot's chain: lot-level events (lot documents, lot inspections, recalls
   // naming the lot) with the same proofs.
   const json& lot = a.contains("lot") ? a["lot"] : json();
+  if (rep->lot_answer && !lot.is_string())
+    return Fail("ANSWER_MALFORMED", "$.lot: a lot's answer names its lot");
   if (lot.is_string()) {
     const json* lot_events = d.Array(a, "lot_events", "$");
     const json* lot_chain = d.Object(a, "lot_chain", "$");

@@ -50,7 +50,8 @@ namespace traceledger::cli {
 
 struct TraceVerifyReport {
   Status status;             // OK or the first failure
-  std::string code;          // the item's code
+  bool lot_answer = false;   // a lot's answer (kind "lot"): only the lot chain
+  std::string code;          // the item's code (empty for a lot's answer)
   std::string item_status;   // as the node states it (not provable offline)
   uint64_t events = 0;       // events checked
   uint64_t event_count = 0;  // events the code has

@@ -926,5 +926,60 @@ TEST(TraceVerifyTest, AttestationDigestMatchesTheNodes) {
   }
 }
 
+// A lot's answer (GS1 Digital Link /01/{gtin}/10/{lot}) proves the lot's own
+// events, and verify-trace checks it like a code's answer.
+TEST_F(TraceTest, LotAnswerProvesTheLotsOwnEvents) {
+  const std::string addr = "/01/06901234567892/10/HB2026A";
+  HttpResponse r = w().Call("GET", addr);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = json::parse(r.body);
+  EXPECT_EQ(j["kind"], "lot");
+  ASSERT_EQ(j["lot_events"].size(), 2u) << j["lot_events"].dump();
+  EXPECT_EQ(j["lot_events"][0]["type"], "trace.document");
+  EXPECT_EQ(j["lot_events"][1]["type"], "trace.inspect");
+  EXPECT_EQ(j["lot_chain"]["lot"], "HB2026A");
+  EXPECT_EQ(j["lot_chain"]["head"], Trace(Dose(1))["lot_chain"]["head"]);  // the same chain
+  EXPECT_FALSE(j["proof"]["blocks"].empty());
+  auto rep = cli::VerifyTraceAnswer(w().genesis(), r.body);
+  ASSERT_TRUE(rep.ok()) << rep.status.ToString();
+  EXPECT_TRUE(rep.lot_answer);
+  EXPECT_EQ(rep.lot, "HB2026A");
+  EXPECT_EQ(rep.lot_events, 2u);
+  EXPECT_TRUE(rep.lot_complete);
+  for (const auto& b : rep.blocks) EXPECT_EQ(b.attested_by, std::vector<std::string>{"dev"});
+
+  // Tampered lot answers are caught.
+  json dropped = j;
+  KeepLotEvents(dropped, {1});  // the release certificate dropped, the chain restated
+  EXPECT_FALSE(cli::VerifyTraceAnswer(w().genesis(), dropped.dump()).ok());
+  json edited = j;
+  edited["lot_events"][0]["body"]["doc_id"] = "FORGED-1";
+  EXPECT_FALSE(cli::VerifyTraceAnswer(w().genesis(), edited.dump()).ok());
+  json other = j;
+  other["lot"] = "HB2026B";  // the events are not about that lot
+  auto mismatch = cli::VerifyTraceAnswer(w().genesis(), other.dump());
+  EXPECT_EQ(mismatch.status.code(), "LOT_EVENT_MISMATCH") << mismatch.status.ToString();
+  json no_proof = j;
+  no_proof.erase("proof");
+  EXPECT_FALSE(cli::VerifyTraceAnswer(w().genesis(), no_proof.dump()).ok());
+
+  // Pages, with the address of the next one.
+  HttpResponse first = w().Call("GET", addr + "?lot_events_limit=1");
+  ASSERT_EQ(first.status, 200) << first.body;
+  json p = json::parse(first.body);
+  ASSERT_EQ(p["lot_events"].size(), 1u);
+  EXPECT_EQ(p["lot_chain"]["complete"], false);
+  ASSERT_EQ(p["lot_chain"]["next"], addr + "?lot_events_from=1&lot_events_limit=1");
+  HttpResponse second = w().Call("GET", p["lot_chain"]["next"].get<std::string>());
+  ASSERT_EQ(second.status, 200) << second.body;
+  json q = json::parse(second.body);
+  ASSERT_EQ(q["lot_events"].size(), 1u);
+  EXPECT_EQ(q["lot_events"][0]["seq"], 1);
+  EXPECT_TRUE(cli::VerifyTraceAnswer(w().genesis(), second.body).ok());
+  HttpResponse bad = w().Call("GET", addr + "?lot_events_from=3");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(ErrorCode(bad), "BAD_PAGING");
+}
+
 }  // namespace
 }  // namespace traceledger::api
