@@ -52,10 +52,13 @@ void TraceAnswerCache::CountMissLocked(const std::string& key) {
   if (n < 255) ++n;
 }
 
-bool TraceAnswerCache::AdmitsLocked(uint64_t gen, const std::string& key) const {
+bool TraceAnswerCache::AdmitsLocked(uint64_t gen, const std::string& key, size_t bytes) const {
   if (gen < gen_) return false;  // built from reads older than what the cache holds
   if (gen == gen_ && map_.count(key)) return false;
   if (admit_after_ <= 1) return true;
+  // While there is room (or the entries held are about to be dropped for a
+  // newer generation) nothing is pushed out: keep it.
+  if (gen > gen_ || bytes_ + bytes <= max_bytes_) return true;
   auto seen = missed_.find(std::hash<std::string>()(key));
   return seen != missed_.end() && seen->second >= admit_after_;  // asked for enough
 }
@@ -66,7 +69,7 @@ void TraceAnswerCache::Put(uint64_t gen, const std::string& key, const HttpRespo
   if (bytes > max_bytes_ / 8) return;
   {
     std::lock_guard<std::mutex> l(mu_);
-    if (!AdmitsLocked(gen, key)) return;
+    if (!AdmitsLocked(gen, key, bytes)) return;
   }
   // Copied, and evicted entries freed, outside the lock: the I/O threads'
   // Get takes it, and the trace workers that Put run at a lower priority.
@@ -74,7 +77,7 @@ void TraceAnswerCache::Put(uint64_t gen, const std::string& key, const HttpRespo
   Dropped dropped;
   std::vector<std::shared_ptr<const HttpResponse>> evicted;
   std::lock_guard<std::mutex> l(mu_);
-  if (!AdmitsLocked(gen, key)) return;  // checked again: the lock was let go
+  if (!AdmitsLocked(gen, key, bytes)) return;  // checked again: the lock was let go
   if (gen > gen_) {
     dropped = ClearLocked();
     gen_ = gen;

@@ -15,7 +15,8 @@
 // Limits: at most `max_bytes` of keys and bodies (LRU); an answer larger than
 // max_bytes / 8 is not kept.
 //
-// Admission: an answer is kept only once its key has missed `admit_after`
+// Admission: while the cache has room every answer is kept; once keeping one
+// would push others out, it is kept only if its key has missed `admit_after`
 // times (2 in the node) among the last kDoorkeeperKeys keys that missed, so
 // codes scanned once — most of a large ledger's — do not push out the ones
 // people keep scanning (a "doorkeeper", as in TinyLFU). The counts survive
@@ -75,7 +76,7 @@ class TraceAnswerCache {
   // for admission).
   bool Get(uint64_t gen, const std::string& key, HttpResponse* out, bool count_miss = true);
   // Keeps `answer`, built from reads that started at generation `gen`, if
-  // its key has missed admit_after times.
+  // there is room or its key has missed admit_after times.
   void Put(uint64_t gen, const std::string& key, const HttpResponse& answer);
 
   uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
@@ -93,7 +94,7 @@ class TraceAnswerCache {
   using Dropped = std::pair<std::unordered_map<std::string, Entry>, std::list<std::string>>;
   Dropped ClearLocked();
   void CountMissLocked(const std::string& key);
-  bool AdmitsLocked(uint64_t gen, const std::string& key) const;
+  bool AdmitsLocked(uint64_t gen, const std::string& key, size_t bytes) const;
 
   const size_t max_bytes_;
   const int admit_after_;

@@ -68,29 +68,35 @@ TEST(TraceAnswerCacheTest, KeyHoldsPathAndEveryQueryParameter) {
 namespace traceledger::api {
 namespace {
 
-TEST(TraceAnswerCacheTest, KeepsAnAnswerOnlyOnceItsKeyMissedTwice) {
-  TraceAnswerCache c(1 << 20);  // the node's policy: admit_after = 2
+TEST(TraceAnswerCacheTest, WhenFullKeepsAnAnswerOnlyOnceItsKeyMissedTwice) {
+  TraceAnswerCache c(8000);  // the node's policy: admit_after = 2
   HttpResponse out;
+  const std::string body(800, 'x');  // ~940 bytes an entry: eight fit
+  for (int i = 0; i < 9; ++i) {      // room: kept from the first miss
+    std::string k = "k" + std::to_string(i);
+    EXPECT_FALSE(c.Get(1, k, &out));
+    c.Put(1, k, Answer(body));
+  }
+  EXPECT_EQ(c.entries(), 8u);  // the ninth did not fit: not asked for twice yet
   EXPECT_FALSE(c.Get(1, "once", &out));
-  c.Put(1, "once", Answer("a"));  // asked for once: not kept
+  c.Put(1, "once", Answer(body));  // full, asked for once: not kept, nothing pushed out
   EXPECT_FALSE(c.Get(1, "once", &out));
-  EXPECT_EQ(c.entries(), 0u);
-  c.Put(1, "once", Answer("a"));  // the second miss: kept
+  EXPECT_EQ(c.entries(), 8u);
+  ASSERT_TRUE(c.Get(1, "k0", &out));
+  c.Put(1, "once", Answer(body));  // the second miss: kept, the least recently used goes
   ASSERT_TRUE(c.Get(1, "once", &out));
-  EXPECT_EQ(out.body, "a");
-  c.Put(1, "never-asked", Answer("b"));  // built without a Get: not kept
-  EXPECT_EQ(c.entries(), 1u);
+  EXPECT_TRUE(c.Get(1, "k0", &out));
+  EXPECT_FALSE(c.Get(1, "k1", &out));
+  c.Put(1, "never-asked", Answer(body));  // built without a Get while full: not kept
+  EXPECT_FALSE(c.Get(1, "never-asked", &out, /*count_miss=*/false));
   // A second look for the same request does not count as demand.
-  EXPECT_FALSE(c.Get(1, "k", &out));
-  EXPECT_FALSE(c.Get(1, "k", &out, /*count_miss=*/false));
-  c.Put(1, "k", Answer("c"));
-  EXPECT_FALSE(c.Get(1, "k", &out, /*count_miss=*/false));
-  // Demand survives a new generation.
-  EXPECT_FALSE(c.Get(2, "once", &out));  // the state moved on
-  c.Put(2, "once", Answer("a2"));
-  ASSERT_TRUE(c.Get(2, "once", &out));
-  EXPECT_EQ(out.body, "a2");
-  EXPECT_EQ(c.misses(), 4u);
+  EXPECT_FALSE(c.Get(1, "k9", &out));
+  EXPECT_FALSE(c.Get(1, "k9", &out, /*count_miss=*/false));
+  c.Put(1, "k9", Answer(body));
+  EXPECT_FALSE(c.Get(1, "k9", &out, /*count_miss=*/false));
+  // A newer generation drops everything held: room again.
+  c.Put(2, "k9", Answer(body));
+  ASSERT_TRUE(c.Get(2, "k9", &out));
 }
 
 // BlockProofCache: entries written in place into an answer, LRU in bytes.
