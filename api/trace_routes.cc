@@ -577,21 +577,68 @@ Status ChainEvents(JsonWriter& w, TraceContext& c, const std::vector<EventRec>& 
   return Status::OK();
 }
 
-// The "chain" / "lot_chain" member: how far the answer covers a hash chain.
-struct ChainCover {
-  const char* rule;
-  const std::string* head;  // empty before the first event
-  uint64_t event_count, from, returned, limit;
-  const std::string* start_head;
-  std::string next_param;  // "events" or "lot_events"
-  std::string next_base;   // the answer's address, for the next page's
-  const LotRec* lot;       // a lot chain's lot, else null
+constexpr char kCodeChainRule[] =
+    "head = H(prev_head || tx_id) over the events in order, from 32 zero bytes";
+constexpr char kLotChainRule[] =
+    "head = H(prev_head || tx_id) over the lot's events (lot documents, lot inspections, "
+    "recalls naming the lot) in order, from 32 zero bytes";
+
+// Which events of a chain an answer shows: ?{name}_from and ?{name}_limit.
+struct Page {
+  uint64_t from = 0, limit = 0;
 };
 
-void ChainOf(JsonWriter& w, HashAlg alg, const ChainCover& k) {
-  bool complete = k.from == 0 && k.returned == k.event_count;
+// Reads the page parameters `name`_from / `name`_limit ("events" or
+// "lot_events") for a chain of `count` events; `of_what` names the chain in
+// messages ("this code", "this code's lot", "this lot").
+Result<Page> PageOf(const HttpRequest& req, const std::string& name, uint64_t count,
+                    const char* of_what) {
+  Page p;
+  auto from = QueryNumber(req, (name + "_from").c_str(), 0, UINT32_MAX);
+  if (!from.ok()) return from.status();
+  auto limit = QueryNumber(req, (name + "_limit").c_str(), kDefaultTraceEvents, kMaxTraceEvents);
+  if (!limit.ok()) return limit.status();
+  if (*limit == 0) return BadPaging(name + "_limit must be 1.." + std::to_string(kMaxTraceEvents));
+  if (*from > count) {
+    return BadPaging(name + "_from " + std::to_string(*from) + " is past the " +
+                     std::to_string(count) + " events of " + of_what);
+  }
+  p.from = *from;
+  p.limit = *limit;
+  return p;
+}
+
+// One hash chain (a code's or a lot's) as an answer shows it: a page of its
+// events and the member that says how far the page covers the chain.
+struct ChainPage {
+  const char* events_member;  // "events" or "lot_events" (also the page parameters' name)
+  const char* chain_member;   // "chain" or "lot_chain"
+  const char* rule;
+  std::string prefix;       // state key prefix of the chain's event list
+  const std::string* head;  // empty before the first event
+  uint64_t event_count;
+  Page page;
+  const Range* range;   // the product's temperatures, for readings (null: none)
+  std::string address;  // the answer's own address, for the next page's
+  const LotRec* lot;    // a lot chain's lot, else null
+};
+
+// Writes the page's events, each with its proof, and the chain member; *evs
+// gets the event records read (from the first: the chain head before the
+// page is recomputed from them).
+Status WriteChainPage(JsonWriter& w, TraceContext& c, const ChainPage& k,
+                      std::vector<EventRec>* evs) {
+  const Page& p = k.page;
+  TL_RETURN_IF_ERROR(
+      ReadEvents(c.state(), k.prefix, std::min<uint64_t>(k.event_count, p.from + p.limit), evs));
+  std::string start_head;
+  w.Key(k.events_member);
+  TL_RETURN_IF_ERROR(ChainEvents(w, c, *evs, p.from, k.range, &start_head));
+  const uint64_t returned = evs->size() > p.from ? evs->size() - p.from : 0;
+  const bool complete = p.from == 0 && returned == k.event_count;
+  w.Key(k.chain_member);
   w.BeginObject();
-  w.Field("hash_alg", HashAlgName(alg));
+  w.Field("hash_alg", HashAlgName(c.alg()));
   w.Field("rule", k.rule);
   if (k.lot) {
     w.Field("product_code", k.lot->product_code);
@@ -599,16 +646,22 @@ void ChainOf(JsonWriter& w, HashAlg alg, const ChainCover& k) {
   }
   w.HexField("head", k.head->empty() ? ZeroHead() : *k.head);
   w.Field("event_count", k.event_count);
-  w.Field("events_from", k.from);
-  w.Field("events_returned", k.returned);
-  w.HexField("start_head", *k.start_head);
+  w.Field("events_from", p.from);
+  w.Field("events_returned", returned);
+  w.HexField("start_head", start_head);
   w.Field("complete", complete);
-  if (!complete && k.from + k.returned < k.event_count) {
-    w.Field("next", k.next_base + "?" + k.next_param +
-                        "_from=" + std::to_string(k.from + k.returned) + "&" + k.next_param +
-                        "_limit=" + std::to_string(k.limit));
+  if (!complete && p.from + returned < k.event_count) {
+    const std::string name = k.events_member;
+    w.Field("next", k.address + "?" + name + "_from=" + std::to_string(p.from + returned) + "&" +
+                        name + "_limit=" + std::to_string(p.limit));
   }
   w.EndObject();
+  return Status::OK();
+}
+
+// The heights of the blocks that hold evs[from...].
+void AddHeights(const std::vector<EventRec>& evs, uint64_t from, std::set<uint64_t>* heights) {
+  for (size_t i = from; i < evs.size(); ++i) heights->insert(evs[i].height);
 }
 
 // The "proof" member: the chain, and the blocks `heights` with their
@@ -653,31 +706,14 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
   if (!raw) return NotFoundCode(c, t);
   if (!Decode(*raw, &item)) return JsonError(500, "CORRUPTION", "item record of " + t.code);
 
-  auto from = QueryNumber(req, "events_from", 0, UINT32_MAX);
-  if (!from.ok()) return StatusError(from.status());
-  auto limit = QueryNumber(req, "events_limit", kDefaultTraceEvents, kMaxTraceEvents);
-  if (!limit.ok()) return StatusError(limit.status());
-  if (*limit == 0)
-    return StatusError(BadPaging("events_limit must be 1.." + std::to_string(kMaxTraceEvents)));
-  if (*from > item.event_count) {
-    return StatusError(BadPaging("events_from " + std::to_string(*from) + " is past the " +
-                                 std::to_string(item.event_count) + " events of this code"));
-  }
+  auto page = PageOf(req, "events", item.event_count, "this code");
+  if (!page.ok()) return StatusError(page.status());
 
   LotRec lot;
   bool has_lot = !item.product_code.empty() &&
                  LoadRec(c.state(), keys::Lot(item.product_code, item.lot), &lot);
-  auto lot_from = QueryNumber(req, "lot_events_from", 0, UINT32_MAX);
-  if (!lot_from.ok()) return StatusError(lot_from.status());
-  auto lot_limit = QueryNumber(req, "lot_events_limit", kDefaultTraceEvents, kMaxTraceEvents);
-  if (!lot_limit.ok()) return StatusError(lot_limit.status());
-  if (*lot_limit == 0)
-    return StatusError(BadPaging("lot_events_limit must be 1.." + std::to_string(kMaxTraceEvents)));
-  uint64_t lot_count = has_lot ? lot.event_count : 0;
-  if (*lot_from > lot_count) {
-    return StatusError(BadPaging("lot_events_from " + std::to_string(*lot_from) + " is past the " +
-                                 std::to_string(lot_count) + " events of this code's lot"));
-  }
+  auto lot_page = PageOf(req, "lot_events", has_lot ? lot.event_count : 0, "this code's lot");
+  if (!lot_page.ok()) return StatusError(lot_page.status());
   ItemStatus status = item.Status();
   int64_t now = c.LatestTime();
   bool expired = item.expiry_ms != 0 && now >= item.expiry_ms + 86400000LL;
@@ -837,52 +873,35 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
   }
 
   // Events, with the chain head after each.
+  const std::string address = "/v1/trace/" + item.code;
   std::vector<EventRec> evs;
-  std::string start_head;
-  Status st = ReadEvents(c.state(), keys::EventPrefix(item.code),
-                         std::min<uint64_t>(item.event_count, *from + *limit), &evs);
+  Status st = WriteChainPage(w, c,
+                             {"events", "chain", kCodeChainRule, keys::EventPrefix(item.code),
+                              &item.head, item.event_count, *page, &range, address, nullptr},
+                             &evs);
   if (!st.ok()) return StatusError(st);
-  w.Key("events");
-  st = ChainEvents(w, c, evs, *from, &range, &start_head);
-  if (!st.ok()) return StatusError(st);
-  uint64_t returned = evs.size() > *from ? evs.size() - *from : 0;
-  w.Key("chain");
-  ChainOf(w, c.alg(),
-          {"head = H(prev_head || tx_id) over the events in order, from 32 zero bytes", &item.head,
-           item.event_count, *from, returned, *limit, &start_head, "events",
-           "/v1/trace/" + item.code, nullptr});
 
   // The lot's own events (lot documents, lot inspections, recalls naming the
   // lot), with the same proofs, and the lot chain.
   std::vector<EventRec> lot_evs;
-  std::string lot_start_head;
-  w.Key("lot_events");
   if (has_lot) {
-    st = ReadEvents(c.state(), keys::LotEventPrefix(lot.product_code, lot.lot),
-                    std::min<uint64_t>(lot.event_count, *lot_from + *lot_limit), &lot_evs);
-    if (!st.ok()) return StatusError(st);
-    st = ChainEvents(w, c, lot_evs, *lot_from, nullptr, &lot_start_head);
+    st = WriteChainPage(
+        w, c,
+        {"lot_events", "lot_chain", kLotChainRule, keys::LotEventPrefix(lot.product_code, lot.lot),
+         &lot.head, lot.event_count, *lot_page, nullptr, address, &lot},
+        &lot_evs);
     if (!st.ok()) return StatusError(st);
   } else {
+    w.Key("lot_events");
     w.BeginArray();
     w.EndArray();
-  }
-  w.Key("lot_chain");
-  if (has_lot) {
-    uint64_t lot_returned = lot_evs.size() > *lot_from ? lot_evs.size() - *lot_from : 0;
-    ChainOf(w, c.alg(),
-            {"head = H(prev_head || tx_id) over the lot's events (lot documents, lot inspections, "
-             "recalls naming the lot) in order, from 32 zero bytes",
-             &lot.head, lot.event_count, *lot_from, lot_returned, *lot_limit, &lot_start_head,
-             "lot_events", "/v1/trace/" + item.code, &lot});
-  } else {
-    w.Null();
+    w.NullField("lot_chain");
   }
 
   // The blocks the events sit in, with their attestations.
   std::set<uint64_t> used;
-  for (size_t i = *from; i < evs.size(); ++i) used.insert(evs[i].height);
-  for (size_t i = *lot_from; i < lot_evs.size(); ++i) used.insert(lot_evs[i].height);
+  AddHeights(evs, page->from, &used);
+  AddHeights(lot_evs, lot_page->from, &used);
   st = ProofOf(w, c, used);
   if (!st.ok()) return StatusError(st);
   w.EndObject();
@@ -903,16 +922,8 @@ HttpResponse TraceLot(TraceContext& c, const TraceTarget& t, const HttpRequest& 
   if (!limit.ok()) return StatusError(limit.status());
   if (*limit == 0) return StatusError(BadPaging("codes_limit must be at least 1"));
   if (*from > lot.count) return StatusError(BadPaging("codes_from is past the lot's codes"));
-  auto lot_from = QueryNumber(req, "lot_events_from", 0, UINT32_MAX);
-  if (!lot_from.ok()) return StatusError(lot_from.status());
-  auto lot_limit = QueryNumber(req, "lot_events_limit", kDefaultTraceEvents, kMaxTraceEvents);
-  if (!lot_limit.ok()) return StatusError(lot_limit.status());
-  if (*lot_limit == 0)
-    return StatusError(BadPaging("lot_events_limit must be 1.." + std::to_string(kMaxTraceEvents)));
-  if (*lot_from > lot.event_count) {
-    return StatusError(BadPaging("lot_events_from " + std::to_string(*lot_from) + " is past the " +
-                                 std::to_string(lot.event_count) + " events of this lot"));
-  }
+  auto lot_page = PageOf(req, "lot_events", lot.event_count, "this lot");
+  if (!lot_page.ok()) return StatusError(lot_page.status());
   struct CodeStatus {
     std::string code;
     const char* status;
@@ -978,22 +989,15 @@ HttpResponse TraceLot(TraceContext& c, const TraceTarget& t, const HttpRequest& 
   // The lot's own events (lot documents, lot inspections, recalls naming the
   // lot) with their proofs, as in a code's answer.
   std::vector<EventRec> lot_evs;
-  std::string lot_start_head;
-  Status st = ReadEvents(c.state(), keys::LotEventPrefix(lot.product_code, lot.lot),
-                         std::min<uint64_t>(lot.event_count, *lot_from + *lot_limit), &lot_evs);
+  Status st = WriteChainPage(
+      w, c,
+      {"lot_events", "lot_chain", kLotChainRule, keys::LotEventPrefix(lot.product_code, lot.lot),
+       &lot.head, lot.event_count, *lot_page, nullptr,
+       "/01/" + PathSegment(t.gtin) + "/10/" + PathSegment(t.lot), &lot},
+      &lot_evs);
   if (!st.ok()) return StatusError(st);
-  w.Key("lot_events");
-  st = ChainEvents(w, c, lot_evs, *lot_from, nullptr, &lot_start_head);
-  if (!st.ok()) return StatusError(st);
-  uint64_t lot_returned = lot_evs.size() > *lot_from ? lot_evs.size() - *lot_from : 0;
-  w.Key("lot_chain");
-  ChainOf(w, c.alg(),
-          {"head = H(prev_head || tx_id) over the lot's events (lot documents, lot inspections, "
-           "recalls naming the lot) in order, from 32 zero bytes",
-           &lot.head, lot.event_count, *lot_from, lot_returned, *lot_limit, &lot_start_head,
-           "lot_events", "/01/" + PathSegment(t.gtin) + "/10/" + PathSegment(t.lot), &lot});
   std::set<uint64_t> used;
-  for (size_t i = *lot_from; i < lot_evs.size(); ++i) used.insert(lot_evs[i].height);
+  AddHeights(lot_evs, lot_page->from, &used);
   st = ProofOf(w, c, used);
   if (!st.ok()) return StatusError(st);
   w.Field("note",
