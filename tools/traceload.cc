@@ -65,33 +65,17 @@ int main(int argc, char** argv) {
 }
 
 int RunWrites(int argc, char** argv) {
-  std::string nodes_arg, regulator_path;
-  size_t events = 20000, connections = 32, batch = 100, codes = 1000;
-  double rate = 0;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-    if (a == "--node")
-      nodes_arg = next();
-    else if (a == "--regulator")
-      regulator_path = next();
-    else if (a == "--events")
-      events = std::stoul(next());
-    else if (a == "--connections")
-      connections = std::stoul(next());
-    else if (a == "--batch")
-      batch = std::stoul(next());
-    else if (a == "--rate")
-      rate = std::stod(next());
-    else if (a == "--codes")
-      codes = std::stoul(next());
-    else {
-      std::fprintf(stderr,
-                   "usage: traceload --node URL[,URL...] --regulator FILE [--events N] "
-                   "[--connections C] [--batch B] [--rate EVENTS/S] [--codes K]\n");
-      return 2;
-    }
-  }
+  auto args = ParseFlags(
+      argc, argv, {"node", "regulator", "events", "connections", "batch", "rate", "codes"}, "",
+      "usage: traceload --node URL[,URL...] --regulator FILE [--events N] "
+      "[--connections C] [--batch B] [--rate EVENTS/S] [--codes K]\n");
+  if (!args) return 2;
+  const std::string nodes_arg = args->Get("node"), regulator_path = args->Get("regulator");
+  NumberFlags n(*args);
+  const size_t events = n.Count("events", 20000), connections = n.Count("connections", 32),
+               batch = n.Count("batch", 100), codes = n.Count("codes", 1000);
+  const double rate = n.Real("rate", 0);
+  if (!n.status().ok()) return Fail(n.status().message());
   if (nodes_arg.empty() || regulator_path.empty())
     return Fail("--node and --regulator are required");
   if (events == 0 || events > 2000000 || connections == 0 || connections > 512 || batch == 0 ||

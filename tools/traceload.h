@@ -16,12 +16,15 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "ledger/status.h"
+#include "tools/cli.h"
 #include "tools/http_client.h"
 
 namespace traceledger::traceload {
@@ -156,6 +159,62 @@ inline int Fail(const std::string& s) {
   std::fprintf(stderr, "traceload: %s\n", s.c_str());
   return 1;
 }
+
+// The flags of one traceload mode (cli::ParseArgs: "--name value" or
+// "--name=value"; `mode` is the switch that chose the mode, "" for writes).
+// Prints `usage` and returns nothing on an unknown flag or a missing value.
+inline std::optional<cli::Args> ParseFlags(int argc, char** argv,
+                                           const std::vector<std::string>& with_value,
+                                           const char* mode, const char* usage) {
+  std::vector<std::string> switches;
+  if (*mode) switches.push_back(mode);
+  auto args = cli::ParseArgs(argc - 1, argv + 1, with_value, switches);
+  if (!args.ok() || !args->positional.empty()) {
+    if (!args.ok()) std::fprintf(stderr, "traceload: %s\n", args.status().message().c_str());
+    std::fprintf(stderr, "%s", usage);
+    return std::nullopt;
+  }
+  return *args;
+}
+
+// Reads a mode's number flags (`def` when absent), keeping the first error,
+// which names the flag.
+class NumberFlags {
+ public:
+  explicit NumberFlags(const cli::Args& a) : a_(a) {}
+  // A whole number.
+  uint64_t Count(const char* name, uint64_t def) {
+    if (!a_.Has(name)) return def;
+    const std::string v = a_.Get(name);
+    if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) {
+      Bad(name, "a whole number", v);
+      return def;
+    }
+    return std::strtoull(v.c_str(), nullptr, 10);
+  }
+  // A decimal number.
+  double Real(const char* name, double def) {
+    if (!a_.Has(name)) return def;
+    const std::string v = a_.Get(name);
+    char* end = nullptr;
+    double d = v.empty() ? 0 : std::strtod(v.c_str(), &end);
+    if (v.empty() || end != v.c_str() + v.size() || !std::isfinite(d)) {
+      Bad(name, "a number", v);
+      return def;
+    }
+    return d;
+  }
+  const Status& status() const { return status_; }
+
+ private:
+  void Bad(const char* name, const char* what, const std::string& v) {
+    if (status_.ok())
+      status_ =
+          Status::InvalidArgument(std::string("--") + name + " is " + what + "; got \"" + v + "\"");
+  }
+  const cli::Args& a_;
+  Status status_;
+};
 
 inline Result<std::vector<Target>> ParseTargets(const std::string& nodes_arg) {
   std::vector<Target> targets;

@@ -69,29 +69,16 @@ std::string Batch(const std::vector<std::string>& envs, size_t from, size_t to) 
 }  // namespace
 
 int RunJourneys(int argc, char** argv) {
-  std::string nodes_arg, regulator_path, codes_out;
-  size_t events = 1000000, connections = 32;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-    if (a == "--journeys") continue;
-    if (a == "--node")
-      nodes_arg = next();
-    else if (a == "--regulator")
-      regulator_path = next();
-    else if (a == "--events")
-      events = std::stoul(next());
-    else if (a == "--connections")
-      connections = std::stoul(next());
-    else if (a == "--codes-out")
-      codes_out = next();
-    else {
-      std::fprintf(stderr,
-                   "usage: traceload --journeys --node URL[,URL...] --regulator FILE "
-                   "[--events N] [--connections C] [--codes-out FILE]\n");
-      return 2;
-    }
-  }
+  auto args = ParseFlags(argc, argv, {"node", "regulator", "events", "connections", "codes-out"},
+                         "journeys",
+                         "usage: traceload --journeys --node URL[,URL...] --regulator FILE "
+                         "[--events N] [--connections C] [--codes-out FILE]\n");
+  if (!args) return 2;
+  const std::string nodes_arg = args->Get("node"), regulator_path = args->Get("regulator"),
+                    codes_out = args->Get("codes-out");
+  NumberFlags n(*args);
+  const size_t events = n.Count("events", 1000000), connections = n.Count("connections", 32);
+  if (!n.status().ok()) return Fail(n.status().message());
   if (nodes_arg.empty() || regulator_path.empty())
     return Fail("--node and --regulator are required");
   if (events == 0 || events > 5000000 || connections == 0 || connections > 512)

@@ -52,45 +52,30 @@ void PrintLatencies(const char* what, const std::vector<double>& v) {
 }  // namespace
 
 int RunReads(int argc, char** argv) {
-  std::string nodes_arg, codes_path;
-  size_t requests = 1000000, connections = 64, max_codes = 10000000;
-  double seconds = 30, zipf = 0;
-  int cockpit_every_ms = 100;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-    if (a == "--read") continue;
-    if (a == "--node")
-      nodes_arg = next();
-    else if (a == "--codes-file")
-      codes_path = next();
-    else if (a == "--requests")
-      requests = std::stoul(next());
-    else if (a == "--seconds")
-      seconds = std::stod(next());
-    else if (a == "--connections")
-      connections = std::stoul(next());
-    else if (a == "--zipf")
-      zipf = std::stod(next());
-    else if (a == "--cockpit-every")
-      cockpit_every_ms = std::stoi(next());
-    else if (a == "--max-codes")
-      max_codes = std::stoul(next());
-    else {
-      std::fprintf(stderr,
-                   "usage: traceload --read --node URL[,URL...] --codes-file FILE [--requests R] "
-                   "[--seconds S] [--connections C] [--zipf S] [--cockpit-every MS] "
-                   "[--max-codes K]\n");
-      return 2;
-    }
-  }
+  auto args = ParseFlags(
+      argc, argv,
+      {"node", "codes-file", "requests", "seconds", "connections", "zipf", "cockpit-every",
+       "max-codes"},
+      "read",
+      "usage: traceload --read --node URL[,URL...] --codes-file FILE [--requests R] "
+      "[--seconds S] [--connections C] [--zipf S] [--cockpit-every MS] [--max-codes K]\n");
+  if (!args) return 2;
+  const std::string nodes_arg = args->Get("node"), codes_path = args->Get("codes-file");
+  NumberFlags n(*args);
+  const size_t requests = n.Count("requests", 1000000), connections = n.Count("connections", 64),
+               max_codes = n.Count("max-codes", 10000000);
+  const double seconds = n.Real("seconds", 30), zipf = n.Real("zipf", 0);
+  const uint64_t cockpit_every = n.Count("cockpit-every", 100);
+  if (!n.status().ok()) return Fail(n.status().message());
   if (nodes_arg.empty() || codes_path.empty()) return Fail("--node and --codes-file are required");
   if (requests == 0 || requests > 100000000 || seconds <= 0 || seconds > 600 || connections == 0 ||
-      connections > 512 || zipf < 0 || zipf > 3 || cockpit_every_ms < 10 || max_codes == 0) {
+      connections > 512 || zipf < 0 || zipf > 3 || cockpit_every < 10 || cockpit_every > 60000 ||
+      max_codes == 0) {
     return Fail(
         "limits: 1 <= requests <= 100,000,000; 0 < seconds <= 600; 1 <= connections <= "
-        "512; 0 <= zipf <= 3; cockpit-every >= 10 ms");
+        "512; 0 <= zipf <= 3; 10 <= cockpit-every <= 60,000 ms");
   }
+  const int cockpit_every_ms = static_cast<int>(cockpit_every);
   auto targets = ParseTargets(nodes_arg);
   if (!targets.ok()) return Fail(targets.status().ToString());
   std::vector<std::string> paths;
@@ -121,8 +106,7 @@ int RunReads(int argc, char** argv) {
     std::string out;
     auto t0 = Clock::now();
     int s = warm.Get("/v1/cockpit", &out);
-    std::printf("first /v1/cockpit on %s: %d in %.1f ms\n",
-                tg.url.c_str(), s,
+    std::printf("first /v1/cockpit on %s: %d in %.1f ms\n", tg.url.c_str(), s,
                 std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
   }
   std::fflush(stdout);
