@@ -81,7 +81,7 @@ HttpResponse SingleResponse(const Item& it) {
 ApiService::ApiService(node::Node* node)
     : node_(node),
       cockpit_(std::make_unique<Cockpit>(node)),
-      trace_caches_(std::make_unique<TraceCaches>()),
+      trace_caches_(std::make_unique<TraceCaches>(node_)),
       trace_work_(std::make_unique<WorkQueue>(kTraceThreads, kMaxQueuedTraces, kBackgroundNice,
                                               "trace-answers")) {
   cockpit_->Start(kBackgroundNice, kBackfillNice);
@@ -146,8 +146,7 @@ void ApiService::Route(const HttpRequest& req, Responder respond) {
     // A cached answer straight from the I/O thread; building one elsewhere.
     HttpResponse cached;
     if ((req.method == "GET" || req.method == "HEAD") &&
-        trace_caches_->answers.Get(node_->read_generation(), TraceAnswerCache::KeyOf(req),
-                                   &cached)) {
+        trace_caches_->answers.Get(TraceAnswerCache::KeyOf(req), &cached)) {
       return respond(std::move(cached));
     }
     auto job = [this, req, respond]() mutable {

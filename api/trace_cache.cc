@@ -1,5 +1,7 @@
 #include "api/trace_cache.h"
 
+#include <algorithm>
+
 namespace traceledger::api {
 
 std::string TraceAnswerCache::KeyOf(const HttpRequest& req) {
@@ -19,29 +21,144 @@ std::string TraceAnswerCache::KeyOf(const HttpRequest& req) {
   return k;
 }
 
-bool TraceAnswerCache::Get(uint64_t gen, const std::string& key, HttpResponse* out,
-                           bool count_miss) {
-  std::shared_ptr<const HttpResponse> found;
+void AnswerDeps::Normalize() {
+  auto unique = [](auto& v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+  };
+  unique(keys);
+  unique(prefixes);
+  unique(attested);
+}
+
+size_t AnswerDeps::bytes() const {
+  size_t n = sizeof(AnswerDeps) + attested.size() * 8;
+  for (const auto& k : keys) n += k.size() + 48;  // a string, and its index entry
+  for (const auto& p : prefixes) n += p.size() + 48;
+  return n;
+}
+
+std::optional<std::string> RecordingStateReader::Get(std::string_view key) const {
+  deps_->keys.emplace_back(key);
+  return inner_.Get(key);
+}
+
+bool RecordingStateReader::Read(std::string_view key, std::string* scratch,
+                                std::string_view* value) const {
+  deps_->keys.emplace_back(key);
+  return inner_.Read(key, scratch, value);
+}
+
+void RecordingStateReader::Scan(std::string_view prefix, const ScanFn& fn) const {
+  deps_->prefixes.emplace_back(prefix);
+  inner_.Scan(prefix, fn);
+}
+
+namespace {
+uint64_t HashOf(std::string_view s) { return std::hash<std::string_view>()(s); }
+}  // namespace
+
+bool TraceAnswerCache::Get(const std::string& key, HttpResponse* out, bool count_miss) {
+  std::shared_ptr<const Stored> found;
   {
     std::lock_guard<std::mutex> l(mu_);
-    if (gen != gen_) {
-      // The stores moved on (or this look is older): nothing held can be
-      // served. The next Put, on a trace worker, drops the old entries; the
-      // I/O threads that call Get never free them.
-      if (count_miss) CountMissLocked(key);
-      return false;
-    }
+    SyncLocked();
     auto it = map_.find(key);
+    if (it != map_.end() && it->second.stored->deps.valid_before_time <= latest_time_) {
+      // The item became expired since: the answer would say so now.
+      DropLocked(&it->second);
+      invalidated_.fetch_add(1, std::memory_order_relaxed);
+      it = map_.end();
+    }
     if (it == map_.end()) {
       if (count_miss) CountMissLocked(key);
       return false;
     }
     lru_.splice(lru_.begin(), lru_, it->second.pos);
-    found = it->second.answer;
+    found = it->second.stored;
   }
-  *out = *found;  // the copy outside the lock
+  *out = found->answer;  // the copy outside the lock
   hits_.fetch_add(1, std::memory_order_relaxed);
   return true;
+}
+
+void TraceAnswerCache::SyncLocked() {
+  const node::ReadPoint now = changes_->read_point();
+  const node::ReadPoint to{std::max(now.blocks, synced_.blocks),
+                           std::max(now.state, synced_.state)};
+  if (to == synced_) return;
+  // Drops only remove lengths: those of now are enough for the whole look.
+  std::vector<size_t> odd_lengths;
+  for (const auto& [len, n] : odd_prefix_lengths_) odd_lengths.push_back(len);
+  const bool ok = changes_->Between(
+      synced_, to,
+      [this, &odd_lengths](std::string_view k) {
+        if (map_.empty()) return;
+        DropMatchesLocked(by_key_, HashOf(k));
+        // The prefixes this key falls under: its cuts after each '|', and
+        // the odd lengths some entry scanned.
+        for (size_t at = k.find('|'); at != std::string_view::npos; at = k.find('|', at + 1)) {
+          DropMatchesLocked(by_prefix_, HashOf(k.substr(0, at + 1)));
+        }
+        for (size_t len : odd_lengths) {
+          if (len > k.size()) break;
+          DropMatchesLocked(by_prefix_, HashOf(k.substr(0, len)));
+        }
+      },
+      [this](uint64_t height) {
+        if (!map_.empty()) DropMatchesLocked(by_height_, height);
+      });
+  if (!ok) {
+    if (!map_.empty()) cleared_.fetch_add(1, std::memory_order_relaxed);
+    DropAllLocked();
+  }
+  synced_ = to;
+  latest_time_ = changes_->latest_block_time();
+}
+
+void TraceAnswerCache::DropMatchesLocked(Index& index, uint64_t hash) {
+  auto [b, e] = index.equal_range(hash);
+  if (b == e) return;
+  std::vector<Entry*> hit;
+  for (auto it = b; it != e; ++it) hit.push_back(it->second);
+  // An entry may sit twice in one range (two of its keys with one hash).
+  std::sort(hit.begin(), hit.end());
+  hit.erase(std::unique(hit.begin(), hit.end()), hit.end());
+  for (Entry* x : hit) DropLocked(x);
+  invalidated_.fetch_add(hit.size(), std::memory_order_relaxed);
+}
+
+void TraceAnswerCache::DropLocked(Entry* e) {
+  auto unindex = [e](Index& index, uint64_t hash) {
+    auto [b, end] = index.equal_range(hash);
+    for (auto it = b; it != end;) it = it->second == e ? index.erase(it) : std::next(it);
+  };
+  const AnswerDeps& d = e->stored->deps;
+  for (const auto& k : d.keys) unindex(by_key_, HashOf(k));
+  for (const auto& p : d.prefixes) {
+    unindex(by_prefix_, HashOf(p));
+    if (p.empty() || p.back() != '|') {
+      auto n = odd_prefix_lengths_.find(p.size());
+      if (n != odd_prefix_lengths_.end() && --n->second == 0) odd_prefix_lengths_.erase(n);
+    }
+  }
+  for (uint64_t h : d.attested) unindex(by_height_, h);
+  bytes_ -= e->bytes;
+  dropped_.push_back(std::move(e->stored));
+  auto pos = e->pos;
+  map_.erase(*pos);  // e is gone from here on
+  lru_.erase(pos);
+}
+
+void TraceAnswerCache::DropAllLocked() {
+  for (auto& [key, e] : map_) dropped_.push_back(std::move(e.stored));
+  map_.clear();
+  lru_.clear();
+  by_key_.clear();
+  by_prefix_.clear();
+  by_height_.clear();
+  odd_prefix_lengths_.clear();
+  bytes_ = 0;
 }
 
 void TraceAnswerCache::CountMissLocked(const std::string& key) {
@@ -52,54 +169,48 @@ void TraceAnswerCache::CountMissLocked(const std::string& key) {
   if (n < 255) ++n;
 }
 
-bool TraceAnswerCache::AdmitsLocked(uint64_t gen, const std::string& key, size_t bytes) const {
-  if (gen < gen_) return false;  // built from reads older than what the cache holds
-  if (gen == gen_ && map_.count(key)) return false;
+bool TraceAnswerCache::AdmitsLocked(const std::string& key, size_t bytes) const {
+  if (map_.count(key)) return false;
   if (admit_after_ <= 1) return true;
-  // While there is room (or the entries held are about to be dropped for a
-  // newer generation) nothing is pushed out: keep it.
-  if (gen > gen_ || bytes_ + bytes <= max_bytes_) return true;
+  // While there is room nothing is pushed out: keep it.
+  if (bytes_ + bytes <= max_bytes_) return true;
   auto seen = missed_.find(std::hash<std::string>()(key));
   return seen != missed_.end() && seen->second >= admit_after_;  // asked for enough
 }
 
-void TraceAnswerCache::Put(uint64_t gen, const std::string& key, const HttpResponse& answer) {
+void TraceAnswerCache::Put(const node::ReadPoint& start, const std::string& key,
+                           const HttpResponse& answer, AnswerDeps deps) {
+  deps.Normalize();
   size_t bytes = 2 * key.size() + answer.body.size() + answer.content_type.size() + 128;
   for (const auto& [k, v] : answer.headers) bytes += k.size() + v.size() + 64;
+  bytes += deps.bytes();
   if (bytes > max_bytes_ / 8) return;
+  std::vector<std::shared_ptr<const Stored>> to_free;
   {
     std::lock_guard<std::mutex> l(mu_);
-    if (!AdmitsLocked(gen, key, bytes)) return;
+    to_free.swap(dropped_);
+    // Kept only if no write after `start` has been checked yet (then the
+    // next look at the changes checks them all against this answer).
+    if (!Covers(start, synced_) || !AdmitsLocked(key, bytes)) return;
   }
-  // Copied, and evicted entries freed, outside the lock: the I/O threads'
+  // Copied, and dropped answers freed, outside the lock: the I/O threads'
   // Get takes it, and the trace workers that Put run at a lower priority.
-  auto copy = std::make_shared<const HttpResponse>(answer);
-  Dropped dropped;
-  std::vector<std::shared_ptr<const HttpResponse>> evicted;
+  to_free.clear();
+  auto stored = std::make_shared<const Stored>(Stored{answer, std::move(deps)});
   std::lock_guard<std::mutex> l(mu_);
-  if (!AdmitsLocked(gen, key, bytes)) return;  // checked again: the lock was let go
-  if (gen > gen_) {
-    dropped = ClearLocked();
-    gen_ = gen;
-  }
+  // Checked again: the lock was let go.
+  if (!Covers(start, synced_) || !AdmitsLocked(key, bytes)) return;
   lru_.push_front(key);
-  map_.emplace(key, Entry{std::move(copy), bytes, lru_.begin()});
-  bytes_ += bytes;
-  while (bytes_ > max_bytes_ && !lru_.empty()) {
-    auto victim = map_.find(lru_.back());
-    bytes_ -= victim->second.bytes;
-    evicted.push_back(std::move(victim->second.answer));
-    map_.erase(victim);
-    lru_.pop_back();
+  Entry* e = &map_.emplace(key, Entry{stored, bytes, lru_.begin()}).first->second;
+  const AnswerDeps& d = stored->deps;
+  for (const auto& k : d.keys) by_key_.emplace(HashOf(k), e);
+  for (const auto& p : d.prefixes) {
+    by_prefix_.emplace(HashOf(p), e);
+    if (p.empty() || p.back() != '|') ++odd_prefix_lengths_[p.size()];
   }
-}
-
-TraceAnswerCache::Dropped TraceAnswerCache::ClearLocked() {
-  Dropped old;
-  old.first.swap(map_);
-  old.second.swap(lru_);
-  bytes_ = 0;
-  return old;
+  for (uint64_t h : d.attested) by_height_.emplace(h, e);
+  bytes_ += bytes;
+  while (bytes_ > max_bytes_ && lru_.size() > 1) DropLocked(&map_.find(lru_.back())->second);
 }
 
 size_t TraceAnswerCache::bytes() const {
@@ -163,6 +274,13 @@ std::string TraceCacheMetrics(const TraceCaches& c) {
          "Trace answers served from the answer cache.", c.answers.hits());
   metric("traceledger_trace_answer_cache_misses_total", "counter",
          "Trace lookups the answer cache could not serve.", c.answers.misses());
+  metric("traceledger_trace_answer_cache_invalidated_total", "counter",
+         "Cached trace answers dropped because a block wrote something they depend on.",
+         c.answers.invalidated());
+  metric("traceledger_trace_answer_cache_cleared_total", "counter",
+         "Times the answer cache dropped every answer (the node no longer remembered the "
+         "writes since it last looked).",
+         c.answers.cleared());
   metric("traceledger_trace_answer_cache_bytes", "gauge", "Bytes held by the trace answer cache.",
          c.answers.bytes());
   metric("traceledger_trace_answer_cache_entries", "gauge", "Answers held by the answer cache.",
@@ -176,23 +294,25 @@ std::string TraceCacheMetrics(const TraceCaches& c) {
   return out;
 }
 
-bool FragmentCache::Write(uint64_t gen, const std::string& key, JsonWriter* w) {
+bool FragmentCache::Write(uint64_t gen, const std::string& key, JsonWriter* w, AnswerDeps* deps) {
   std::lock_guard<std::mutex> l(mu_);
   if (gen != gen_) return false;
   auto it = map_.find(key);
   if (it == map_.end()) return false;
-  w->Raw(it->second);
+  w->Raw(it->second.json);
+  deps->keys.insert(deps->keys.end(), it->second.keys.begin(), it->second.keys.end());
   return true;
 }
 
-void FragmentCache::Put(uint64_t gen, const std::string& key, std::string json) {
+void FragmentCache::Put(uint64_t gen, const std::string& key, std::string json,
+                        std::vector<std::string> keys) {
   std::lock_guard<std::mutex> l(mu_);
   if (gen < gen_) return;  // rendered from older reads
   if (gen > gen_ || map_.size() >= kMaxFragments) {
     map_.clear();
     gen_ = gen;
   }
-  map_.emplace(key, std::move(json));
+  map_.emplace(key, Fragment{std::move(json), std::move(keys)});
 }
 
 size_t FragmentCache::entries() const {

@@ -3,24 +3,34 @@
 // (BlockProofCache).
 //
 // TraceAnswerCache:
-// Exactness: an answer is a function of the node's stores (state, blocks,
-// attestations) and of the request. Every entry is tagged with the node's
-// read generation (Node::read_generation) read *before* the answer was built;
-// an entry is served only while the generation is still the same, so any
-// write the answer could depend on — a new event for the code, an attestation
-// of one of its blocks, a recall or quarantine of its lot, a newer block that
-// makes it expired — makes it unservable. The cache holds one generation at a
-// time: when the generation moves on, every older entry is dropped at once.
+// Exactness: an answer is a function of the request and of what it read from
+// the node's stores. Committed transactions and headers never change; what
+// can is recorded while the answer is built, in its AnswerDeps: the state keys
+// it read, the state prefixes it scanned, the blocks whose attestations it
+// showed before every validator had attested, and the block time from which
+// it would say "expired". The cache follows the node's writes through
+// StoreChanges (the state keys each block wrote, the blocks attested since)
+// and drops exactly the answers that depended on something written: a new
+// event for a code drops that code's answers (and its lot's, if the lot's
+// record changed), not the other codes'. An answer is kept only if the cache
+// has not yet looked past the point its reads started from, so every write
+// after that point is checked against it. When the node no longer remembers
+// the writes since the cache last looked (a reader-free stretch of more than
+// StateStore::kKeyLogApplies blocks), everything is dropped.
 //
-// Limits: at most `max_bytes` of keys and bodies (LRU); an answer larger than
-// max_bytes / 8 is not kept.
+// Looking at the changes happens on the thread that calls Get or Put next,
+// under the cache's lock; it costs a few hash lookups per written key.
+// Answers it drops are freed by the next Put (a trace worker), never by the
+// I/O threads that call Get.
+//
+// Limits: at most `max_bytes` of keys, bodies and dependencies (LRU); an
+// answer larger than max_bytes / 8 is not kept.
 //
 // Admission: while the cache has room every answer is kept; once keeping one
 // would push others out, it is kept only if its key has missed `admit_after`
 // times (2 in the node) among the last kDoorkeeperKeys keys that missed, so
 // codes scanned once — most of a large ledger's — do not push out the ones
-// people keep scanning (a "doorkeeper", as in TinyLFU). The counts survive
-// generations: they are about demand, not content.
+// people keep scanning (a "doorkeeper", as in TinyLFU).
 //
 // BlockProofCache: the proof's entry for one block — every header member plus
 // the validators' attestations, as the answer prints them — and the block's
@@ -30,9 +40,11 @@
 // Limits: at most `max_bytes` of entries (LRU).
 //
 // FragmentCache: small rendered pieces that depend on the state alone — an
-// enterprise shown as a party, a signer shown as an actor — exact by read
-// generation like TraceAnswerCache (one generation at a time). Limits: at most
-// kMaxFragments entries; when full it starts over.
+// enterprise shown as a party, a signer shown as an actor — exact by the
+// node's read generation (one generation at a time: any write drops them
+// all). Each keeps the state keys it was rendered from, which an answer
+// that uses it adds to its own dependencies. Limits: at most kMaxFragments
+// entries; when full it starts over.
 //
 // Thread-safety: all methods of all three may be called from many threads at
 // once; answers are copied and freed outside the answer cache's lock.
@@ -42,7 +54,9 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <list>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -52,59 +66,144 @@
 
 #include "api/http_server.h"
 #include "api/json_writer.h"
+#include "contracts/store.h"
+#include "node/node.h"
 
 namespace traceledger::api {
 
 inline constexpr size_t kTraceAnswerCacheBytes = 128 << 20;
 inline constexpr size_t kBlockProofCacheBytes = 16 << 20;  // ~15,000 blocks of 3 validators
 
+// What a trace answer depends on that can change (see TraceAnswerCache).
+struct AnswerDeps {
+  std::vector<std::string> keys;      // state keys read
+  std::vector<std::string> prefixes;  // state prefixes scanned
+  std::vector<uint64_t> attested;     // blocks shown with attestations still missing
+  // The answer changes once the latest block's time reaches this (an item
+  // becomes expired); INT64_MAX if never.
+  int64_t valid_before_time = INT64_MAX;
+
+  // Sorts and removes repeated keys, prefixes and heights.
+  void Normalize();
+  size_t bytes() const;
+};
+
+// A StateReader that notes what it reads in an AnswerDeps. Not thread-safe
+// (one answer's reads).
+class RecordingStateReader : public StateReader {
+ public:
+  RecordingStateReader(const StateReader& inner, AnswerDeps* deps) : inner_(inner), deps_(deps) {}
+  std::optional<std::string> Get(std::string_view key) const override;
+  bool Read(std::string_view key, std::string* scratch, std::string_view* value) const override;
+  void Scan(std::string_view prefix, const ScanFn& fn) const override;
+  Status read_status() const override { return inner_.read_status(); }
+
+ private:
+  const StateReader& inner_;
+  AnswerDeps* deps_;
+};
+
+// Where the node's stores stand and what the writes between two points
+// changed: NodeStoreChanges in the node, a fake in tests.
+class StoreChanges {
+ public:
+  virtual ~StoreChanges() = default;
+  virtual node::ReadPoint read_point() const = 0;
+  // As node::Node::ChangesBetween.
+  virtual bool Between(const node::ReadPoint& from, const node::ReadPoint& to,
+                       const std::function<void(std::string_view key)>& on_key,
+                       const std::function<void(uint64_t height)>& on_attested) const = 0;
+  virtual int64_t latest_block_time() const = 0;
+};
+
+class NodeStoreChanges : public StoreChanges {
+ public:
+  explicit NodeStoreChanges(const node::Node* node) : node_(node) {}
+  node::ReadPoint read_point() const override { return node_->read_point(); }
+  bool Between(const node::ReadPoint& from, const node::ReadPoint& to,
+               const std::function<void(std::string_view key)>& on_key,
+               const std::function<void(uint64_t height)>& on_attested) const override {
+    return node_->ChangesBetween(from, to, on_key, on_attested);
+  }
+  int64_t latest_block_time() const override { return node_->latest_block_time(); }
+
+ private:
+  const node::Node* node_;
+};
+
 class TraceAnswerCache {
  public:
   static constexpr size_t kDoorkeeperKeys = 1 << 16;
 
-  explicit TraceAnswerCache(size_t max_bytes = kTraceAnswerCacheBytes, int admit_after = 2)
-      : max_bytes_(max_bytes), admit_after_(admit_after) {}
+  // `changes` must outlive the cache.
+  explicit TraceAnswerCache(const StoreChanges* changes, size_t max_bytes = kTraceAnswerCacheBytes,
+                            int admit_after = 2)
+      : changes_(changes), max_bytes_(max_bytes), admit_after_(admit_after) {}
   TraceAnswerCache(const TraceAnswerCache&) = delete;
   TraceAnswerCache& operator=(const TraceAnswerCache&) = delete;
 
   // The key of a request: its decoded path and its decoded query parameters.
   static std::string KeyOf(const HttpRequest& req);
 
-  // Fills *out with the answer stored for `key` at generation `gen`; false if
-  // there is none (or it belongs to another generation). A second look for
-  // the same request passes count_miss = false (misses counted once, also
-  // for admission).
-  bool Get(uint64_t gen, const std::string& key, HttpResponse* out, bool count_miss = true);
-  // Keeps `answer`, built from reads that started at generation `gen`, if
-  // there is room or its key has missed admit_after times.
-  void Put(uint64_t gen, const std::string& key, const HttpResponse& answer);
+  // Fills *out with the answer kept for `key`, exact for the stores as they
+  // are now; false if there is none. A second look for the same request
+  // passes count_miss = false (misses counted once, also for admission).
+  bool Get(const std::string& key, HttpResponse* out, bool count_miss = true);
+  // Keeps `answer`, built from reads that started at read point `start`
+  // (read before the first of them) and depend on `deps`, if there is room
+  // or its key has missed admit_after times.
+  void Put(const node::ReadPoint& start, const std::string& key, const HttpResponse& answer,
+           AnswerDeps deps);
 
   uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
   uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
+  // Answers dropped because something they depend on was written (each
+  // counted once), and times the cache had to drop everything.
+  uint64_t invalidated() const { return invalidated_.load(std::memory_order_relaxed); }
+  uint64_t cleared() const { return cleared_.load(std::memory_order_relaxed); }
   size_t bytes() const;
   size_t entries() const;
 
  private:
-  struct Entry {
-    std::shared_ptr<const HttpResponse> answer;  // copied out of the lock by Get
-    size_t bytes;
-    std::list<std::string>::iterator pos;
+  struct Stored {
+    HttpResponse answer;
+    AnswerDeps deps;
   };
-  // Empties the cache; returns the entries and keys, to be freed after the lock.
-  using Dropped = std::pair<std::unordered_map<std::string, Entry>, std::list<std::string>>;
-  Dropped ClearLocked();
+  struct Entry {
+    std::shared_ptr<const Stored> stored;  // copied out of the lock by Get
+    size_t bytes;
+    std::list<std::string>::iterator pos;  // in lru_; *pos is the key
+  };
+  using Index = std::unordered_multimap<uint64_t, Entry*>;
+  // Brings the entries up to date with the stores (now).
+  void SyncLocked();
+  void DropLocked(Entry* e);
+  void DropAllLocked();
+  void DropMatchesLocked(Index& index, uint64_t hash);
   void CountMissLocked(const std::string& key);
-  bool AdmitsLocked(uint64_t gen, const std::string& key, size_t bytes) const;
+  bool AdmitsLocked(const std::string& key, size_t bytes) const;
+  static bool Covers(const node::ReadPoint& a, const node::ReadPoint& b) {
+    return a.blocks >= b.blocks && a.state >= b.state;
+  }
 
+  const StoreChanges* const changes_;
   const size_t max_bytes_;
   const int admit_after_;
   mutable std::mutex mu_;
   std::unordered_map<size_t, uint8_t> missed_;  // key hash -> misses (saturating)
-  uint64_t gen_ = 0;                            // the generation of every entry
+  node::ReadPoint synced_;                      // every write up to here has been checked
+  int64_t latest_time_ = 0;                     // the latest block's time as of synced_ (or later)
   std::list<std::string> lru_;                  // keys, most recent first
   std::unordered_map<std::string, Entry> map_;
+  // Entries by what they depend on (hashes; a collision only drops more).
+  Index by_key_, by_prefix_, by_height_;
+  // Lengths of the scanned prefixes that do not end in '|' (the separator of
+  // the contracts' keys), with how many entries scanned each: a written key
+  // is matched against its cuts after each '|' and at these lengths.
+  std::map<size_t, size_t> odd_prefix_lengths_;
+  std::vector<std::shared_ptr<const Stored>> dropped_;  // freed by the next Put
   size_t bytes_ = 0;
-  std::atomic<uint64_t> hits_{0}, misses_{0};
+  std::atomic<uint64_t> hits_{0}, misses_{0}, invalidated_{0}, cleared_{0};
 };
 
 class BlockProofCache {
@@ -146,20 +245,28 @@ class FragmentCache {
   FragmentCache(const FragmentCache&) = delete;
   FragmentCache& operator=(const FragmentCache&) = delete;
 
-  // Writes the fragment kept for `key` at generation `gen` to *w, if any.
-  bool Write(uint64_t gen, const std::string& key, JsonWriter* w);
-  // Keeps `json` (one JSON value), rendered from reads that started at `gen`.
-  void Put(uint64_t gen, const std::string& key, std::string json);
+  // Writes the fragment kept for `key` at generation `gen` to *w, if any, and
+  // adds the state keys it was rendered from to *deps.
+  bool Write(uint64_t gen, const std::string& key, JsonWriter* w, AnswerDeps* deps);
+  // Keeps `json` (one JSON value), rendered from reads of the state `keys`
+  // that started at `gen`.
+  void Put(uint64_t gen, const std::string& key, std::string json, std::vector<std::string> keys);
   size_t entries() const;
 
  private:
+  struct Fragment {
+    std::string json;
+    std::vector<std::string> keys;
+  };
   mutable std::mutex mu_;
   uint64_t gen_ = 0;
-  std::unordered_map<std::string, std::string> map_;
+  std::unordered_map<std::string, Fragment> map_;
 };
 
 // The caches of one node's trace lookups.
 struct TraceCaches {
+  explicit TraceCaches(const node::Node* node) : changes(node), answers(&changes) {}
+  NodeStoreChanges changes;
   TraceAnswerCache answers;
   BlockProofCache blocks;
   FragmentCache fragments;

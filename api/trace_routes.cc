@@ -55,15 +55,22 @@ class TraceContext {
   // node's read generation before the answer's first read.
   TraceContext(node::Node* node, TraceCaches* caches, uint64_t gen)
       : node_(node),
-        state_(node->state()),
+        state_(node->state(), &deps_),
         store_(node->blocks()),
         alg_(store_.alg()),
         block_cache_(caches ? &caches->blocks : nullptr),
         fragments_(caches ? &caches->fragments : nullptr),
         gen_(gen) {}
 
+  // Every state read of the answer goes through here and is noted in deps().
   const StateReader& state() const { return state_; }
   HashAlg alg() const { return alg_; }
+  // What the answer read that can change (api/trace_cache.h).
+  AnswerDeps TakeDeps() { return std::move(deps_); }
+  // The answer changes once the latest block's time reaches `time_ms`.
+  void ChangesAtBlockTime(int64_t time_ms) {
+    deps_.valid_before_time = std::min(deps_.valid_before_time, time_ms);
+  }
 
   // Transaction `index` of block `height` with its receipt and both audit
   // paths, from the block store's transaction record (no block is loaded);
@@ -122,6 +129,7 @@ class TraceContext {
     // An attestation that cannot be read fails the answer: a proof is never
     // served, or kept, with attestations missing because of damage.
     TL_RETURN_IF_ERROR(store_.GetAttestations(height, &as));
+    deps_.attested.push_back(height);  // another may arrive
     for (const auto& a : as) {
       e.BeginObject();
       e.Field("node_id", a.node_id());
@@ -163,6 +171,8 @@ class TraceContext {
   // The enrolled enterprise `uscc`, or null.
   const EnterpriseRec* Enterprise(const std::string& uscc) {
     auto it = ents_.find(uscc);
+    // Noted again when remembered: a fragment rendered now depends on it.
+    if (it != ents_.end()) deps_.keys.push_back(keys::Enterprise(uscc));
     if (it == ents_.end()) {
       EnterpriseRec r;
       bool ok = LoadRec(state_, keys::Enterprise(uscc), &r);
@@ -182,6 +192,7 @@ class TraceContext {
       }
     }
     auto uscc = signers_.find(signer);
+    if (uscc != signers_.end()) deps_.keys.push_back(keys::SignerKey(signer));  // as above
     if (uscc == signers_.end()) {
       uscc = signers_.emplace(signer, state_.Get(keys::SignerKey(signer))).first;
     }
@@ -216,19 +227,26 @@ class TraceContext {
   template <typename Render>
   void Fragment(JsonWriter& w, const std::string& key, Render render) {
     if (!fragments_) return render(w);
-    if (fragments_->Write(gen_, key, &w)) return;
+    if (fragments_->Write(gen_, key, &w, &deps_)) return;
     std::string text;
     JsonWriter f(&text);
     const uint64_t failures = StateReadFailuresOnThisThread();
+    const size_t keys_before = deps_.keys.size();
     render(f);
     w.Raw(text);
     // A read that failed answers "absent": this answer becomes a 500
     // (HandleTraceRoute), and the fragment must not outlive it.
-    if (StateReadFailuresOnThisThread() == failures) fragments_->Put(gen_, key, std::move(text));
+    if (StateReadFailuresOnThisThread() == failures) {
+      // The fragment's own reads (Enterprise and the signers' map note a
+      // remembered read again), which an answer using it depends on.
+      fragments_->Put(gen_, key, std::move(text),
+                      std::vector<std::string>(deps_.keys.begin() + keys_before, deps_.keys.end()));
+    }
   }
 
   node::Node* node_;
-  const StateReader& state_;
+  AnswerDeps deps_;  // before state_, which notes into it
+  RecordingStateReader state_;
   const BlockStore& store_;
   HashAlg alg_;
   BlockProofCache* block_cache_;
@@ -717,6 +735,7 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
   ItemStatus status = item.Status();
   int64_t now = c.LatestTime();
   bool expired = item.expiry_ms != 0 && now >= item.expiry_ms + 86400000LL;
+  if (item.expiry_ms != 0 && !expired) c.ChangesAtBlockTime(item.expiry_ms + 86400000LL);
   bool in_circulation = item.terminal == Terminal::kNone;
 
   std::string out;
@@ -1040,17 +1059,17 @@ bool HandleTraceRoute(node::Node* node, TraceCaches* caches, const HttpRequest& 
     *out = JsonError(400, target.status().code(), target.status().message());
     return true;
   }
-  // The generation is read before anything else, so the answer reflects at
+  // The read point is read before anything else, so the answer reflects at
   // least every write before it (trace_cache.h).
-  uint64_t gen = node->read_generation();
+  const node::ReadPoint start = node->read_point();
   std::string key;
   if (cache) {
     key = TraceAnswerCache::KeyOf(req);
     // A second look (another request may have filled it since the API's first
     // look at the door, api/service.cc, which counted the miss).
-    if (cache->Get(gen, key, out, /*count_miss=*/false)) return true;
+    if (cache->Get(key, out, /*count_miss=*/false)) return true;
   }
-  TraceContext c(node, caches, gen);
+  TraceContext c(node, caches, start.blocks + start.state);
   const uint64_t read_failures = StateReadFailuresOnThisThread();
   *out = target->kind == TraceTarget::kLot ? TraceLot(c, *target, req) : TraceCode(c, *target, req);
   if (StateReadFailuresOnThisThread() != read_failures) {
@@ -1061,7 +1080,7 @@ bool HandleTraceRoute(node::Node* node, TraceCaches* caches, const HttpRequest& 
                          "); retry, and tell the node's operator if it persists");
     return true;
   }
-  if (cache && out->status == 200) cache->Put(gen, key, *out);
+  if (cache && out->status == 200) cache->Put(start, key, *out, c.TakeDeps());
   return true;
 }
 

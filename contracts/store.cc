@@ -146,18 +146,61 @@ void StateStore::Scan(std::string_view prefix, const ScanFn& fn) const {
 
 Status StateStore::Apply(const std::vector<WriteOp>& writes, bool sync) {
   leveldb::WriteBatch batch;
+  auto applied = std::make_shared<AppliedKeys>();
+  applied->ends.reserve(writes.size());
   for (const auto& w : writes) {
     if (w.value)
       batch.Put(w.key, *w.value);
     else
       batch.Delete(w.key);
+    applied->keys += w.key;
+    applied->ends.push_back(static_cast<uint32_t>(applied->keys.size()));
   }
   leveldb::WriteOptions options;
   options.sync = sync;
   leveldb::Status s = db_->Write(options, &batch);
   if (!s.ok()) return Status::IOError("apply state writes: " + s.ToString());
+  {
+    // Logged before the generation moves: a reader that sees generation g
+    // finds every Apply up to g in the log (or learns it was dropped).
+    std::lock_guard<std::mutex> l(log_mu_);
+    applied->generation = generation_.load(std::memory_order_relaxed) + 1;
+    key_log_bytes_ += applied->keys.size();
+    key_log_.push_back(std::move(applied));
+    while (key_log_.size() > kKeyLogApplies ||
+           (key_log_bytes_ > kKeyLogBytes && key_log_.size() > 1)) {
+      key_log_from_ = key_log_.front()->generation;
+      key_log_bytes_ -= key_log_.front()->keys.size();
+      key_log_.pop_front();
+    }
+  }
   generation_.fetch_add(1, std::memory_order_release);
   return Status::OK();
+}
+
+bool StateStore::KeysWrittenBetween(uint64_t from, uint64_t to,
+                                    const std::function<void(std::string_view key)>& fn) const {
+  if (from >= to) return true;
+  std::vector<std::shared_ptr<const AppliedKeys>> applies;
+  {
+    std::lock_guard<std::mutex> l(log_mu_);
+    if (from < key_log_from_) return false;
+    // Generations in the log are consecutive: the Apply that made g sits at
+    // index g - (key_log_from_ + 1).
+    for (uint64_t g = from + 1; g <= to; ++g) {
+      const uint64_t at = g - (key_log_from_ + 1);
+      if (at >= key_log_.size()) return false;  // `to` is not a generation yet
+      applies.push_back(key_log_[at]);
+    }
+  }
+  for (const auto& a : applies) {
+    uint32_t begin = 0;
+    for (uint32_t end : a->ends) {
+      fn(std::string_view(a->keys).substr(begin, end - begin));
+      begin = end;
+    }
+  }
+  return true;
 }
 
 }  // namespace traceledger

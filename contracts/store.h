@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -100,6 +101,18 @@ class StateStore : public StateReader {
   // Bumped after every successful Apply, once its writes are visible: equal
   // generations before and after a read mean no Apply happened in between.
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  // The keys of the latest Applies, kept for readers that keep answers
+  // derived from the state (the API's trace answer cache): at most
+  // kKeyLogApplies Applies and kKeyLogBytes of keys, oldest dropped first.
+  static constexpr size_t kKeyLogApplies = 4096;
+  static constexpr size_t kKeyLogBytes = 16 << 20;
+  // Calls fn(key) for every key written (put or deleted) by the Applies that
+  // took the generation from `from` to `to` (from < g <= to, both read from
+  // generation()), possibly more than once; false, calling nothing, if the
+  // log no longer holds all of them. Never blocks Apply for longer than a
+  // few pointer copies.
+  bool KeysWrittenBetween(uint64_t from, uint64_t to,
+                          const std::function<void(std::string_view key)>& fn) const;
   // Reads verify LevelDB's block checksums; a failed read is remembered here.
   Status read_status() const override;
   // Heap bytes LevelDB holds for this store now (memtables and block cache).
@@ -111,6 +124,16 @@ class StateStore : public StateReader {
   std::unique_ptr<storage::DbSettings> settings_;
   leveldb::DB* db_ = nullptr;
   std::atomic<uint64_t> generation_{0};
+  // The keys of one Apply, packed: key i is keys[ends[i-1], ends[i]).
+  struct AppliedKeys {
+    uint64_t generation;  // the generation this Apply made
+    std::string keys;
+    std::vector<uint32_t> ends;
+  };
+  mutable std::mutex log_mu_;                               // guards the three below
+  std::deque<std::shared_ptr<const AppliedKeys>> key_log_;  // oldest first
+  size_t key_log_bytes_ = 0;
+  uint64_t key_log_from_ = 0;  // the log holds every Apply after this generation
   void NoteReadError(const leveldb::Status& s) const;
   mutable std::mutex err_mu_;
   mutable Status read_status_;  // guarded by err_mu_

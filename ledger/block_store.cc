@@ -445,8 +445,38 @@ Status BlockStore::Append(const pb::Block& block) {
   chain_id_ = header.chain_id();
   latest_time_ = header.time();
   if (sync_) unsynced_ = false;  // the synced batch carried earlier writes too
+  LogWriteLocked(kAppendedBlock);
   generation_.fetch_add(1, std::memory_order_release);
   return Status::OK();
+}
+
+void BlockStore::LogWriteLocked(uint64_t attested_height) {
+  write_log_.push_back(attested_height);
+  if (write_log_.size() > kWriteLogEntries) {
+    write_log_.pop_front();
+    ++write_log_from_;
+  }
+}
+
+bool BlockStore::AttestedBetween(uint64_t from, uint64_t to,
+                                 const std::function<void(uint64_t height)>& fn) const {
+  if (from >= to) return true;
+  std::vector<uint64_t> heights;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (from < write_log_from_ || to - write_log_from_ > write_log_.size()) return false;
+    for (uint64_t g = from + 1; g <= to; ++g) {
+      uint64_t h = write_log_[g - (write_log_from_ + 1)];
+      if (h != kAppendedBlock) heights.push_back(h);
+    }
+  }
+  for (uint64_t h : heights) fn(h);
+  return true;
+}
+
+int64_t BlockStore::latest_time() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return latest_time_;
 }
 
 Status BlockStore::GetBlock(uint64_t height, pb::Block* block) const {
@@ -634,6 +664,7 @@ Status BlockStore::PutAttestation(const pb::Attestation& attestation) {
       FromLevelDb(db_->Put(leveldb::WriteOptions(), key, storage::EncodeRecord(key, encoded)));
   if (!s.ok()) return s;
   if (sync_) unsynced_ = true;
+  LogWriteLocked(attestation.height());
   generation_.fetch_add(1, std::memory_order_release);
   return Status::OK();
 }

@@ -32,6 +32,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -171,6 +172,18 @@ class BlockStore {
   // reads the store, saw everything written before g; if generation() is
   // still g afterwards, nothing was written since (answer caches, api/).
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+  // What the latest writes were, kept for readers that keep answers derived
+  // from the store (the API's trace answer cache): one entry per generation,
+  // at most kWriteLogEntries, oldest dropped first.
+  static constexpr size_t kWriteLogEntries = 1 << 16;
+  // Calls fn(height) for the block of every attestation stored by the writes
+  // that took the generation from `from` to `to` (from < g <= to, both read
+  // from generation()); Appends call nothing. False, calling nothing, if the
+  // log no longer holds all of them.
+  bool AttestedBetween(uint64_t from, uint64_t to,
+                       const std::function<void(uint64_t height)>& fn) const;
+  // The time of the latest block (0 if there is none).
+  int64_t latest_time() const;
 
   // Heap bytes LevelDB holds for this store now (memtables and block cache,
   // "leveldb.approximate-memory-usage"); its limits are storage::BlockStoreLimits()
@@ -205,6 +218,12 @@ class BlockStore {
   std::string chain_id_;
   int64_t latest_time_ = 0;
   bool unsynced_ = false;  // an attestation was written after the latest synced write
+  // Per generation after write_log_from_: the attested height, or
+  // kAppendedBlock for an Append.
+  static constexpr uint64_t kAppendedBlock = ~uint64_t{0};
+  std::deque<uint64_t> write_log_;
+  uint64_t write_log_from_ = 0;
+  void LogWriteLocked(uint64_t attested_height);
   std::atomic<uint64_t> generation_{0};
 };
 

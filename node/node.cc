@@ -207,5 +207,12 @@ const Genesis& Node::genesis() const { return impl_->core->genesis(); }
 const BlockStore& Node::blocks() const { return impl_->core->blocks(); }
 const StateReader& Node::state() const { return impl_->core->state(); }
 uint64_t Node::read_generation() const { return impl_->core->read_generation(); }
+ReadPoint Node::read_point() const { return impl_->core->read_point(); }
+bool Node::ChangesBetween(const ReadPoint& from, const ReadPoint& to,
+                          const std::function<void(std::string_view key)>& on_key,
+                          const std::function<void(uint64_t height)>& on_attested) const {
+  return impl_->core->ChangesBetween(from, to, on_key, on_attested);
+}
+int64_t Node::latest_block_time() const { return impl_->core->latest_block_time(); }
 
 }  // namespace traceledger::node

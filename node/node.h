@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "genesis/genesis.h"
@@ -111,6 +112,14 @@ struct NodeStatus {
   std::vector<PeerStatus> peers;
 };
 
+// Where the node's stores stood when read: the block store's and the state
+// store's generations (BlockStore::generation, StateStore::generation).
+struct ReadPoint {
+  uint64_t blocks = 0;
+  uint64_t state = 0;
+  bool operator==(const ReadPoint&) const = default;
+};
+
 class Node {
  public:
   static Result<std::unique_ptr<Node>> Open(NodeOptions options);
@@ -153,7 +162,23 @@ class Node {
   // Changes (grows) after every write readers can see: a block appended, an
   // attestation stored, a block's state applied. Read it before reading the
   // stores; an answer built from those reads stays exact while it is unchanged.
+  // It is read_point().blocks + read_point().state.
   uint64_t read_generation() const;
+  // The same, per store: each member only grows.
+  ReadPoint read_point() const;
+  // What the writes between two read points changed, for readers that keep
+  // answers derived from the stores: on_key(key) for every state key written,
+  // on_attested(height) for every block that gained an attestation (appended
+  // blocks change nothing already written; their time is
+  // latest_block_time()). Covers every write after `from` up to `to` per
+  // store (a member of `to` at or below `from`'s covers none of that store).
+  // False if the node no longer remembers all of them: treat everything as
+  // changed. Calls happen on the calling thread, outside the stores' locks.
+  bool ChangesBetween(const ReadPoint& from, const ReadPoint& to,
+                      const std::function<void(std::string_view key)>& on_key,
+                      const std::function<void(uint64_t height)>& on_attested) const;
+  // The time of the latest block (0 before the first).
+  int64_t latest_block_time() const;
 
   struct Impl;
 

@@ -935,6 +935,16 @@ const StateReader& NodeCore::state() const { return *impl_->state; }
 uint64_t NodeCore::read_generation() const {
   return impl_->blocks->generation() + impl_->state->generation();
 }
+ReadPoint NodeCore::read_point() const {
+  return ReadPoint{impl_->blocks->generation(), impl_->state->generation()};
+}
+bool NodeCore::ChangesBetween(const ReadPoint& from, const ReadPoint& to,
+                              const std::function<void(std::string_view key)>& on_key,
+                              const std::function<void(uint64_t height)>& on_attested) const {
+  return impl_->state->KeysWrittenBetween(from.state, to.state, on_key) &&
+         impl_->blocks->AttestedBetween(from.blocks, to.blocks, on_attested);
+}
+int64_t NodeCore::latest_block_time() const { return impl_->blocks->latest_time(); }
 uint64_t NodeCore::raft_id() const { return impl_->self_id; }
 void NodeCore::Log(const std::string& line) const { impl_->Log(line); }
 

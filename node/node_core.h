@@ -69,6 +69,11 @@ class NodeCore {
   const BlockStore& blocks() const;
   const StateReader& state() const;
   uint64_t read_generation() const;  // see Node::read_generation
+  ReadPoint read_point() const;      // the same three: see node/node.h
+  bool ChangesBetween(const ReadPoint& from, const ReadPoint& to,
+                      const std::function<void(std::string_view key)>& on_key,
+                      const std::function<void(uint64_t height)>& on_attested) const;
+  int64_t latest_block_time() const;
   uint64_t raft_id() const;
   void Log(const std::string& line) const;
 

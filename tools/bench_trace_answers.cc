@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
   // counts a lookup's miss at its door (api/service.cc) and HandleTraceRoute
   // never does, so the answer cache admits nothing here. Proof blocks and
   // parties/actors are cached as in the node (`--no-block-cache`: no caches).
-  auto caches = std::make_unique<api::TraceCaches>();
+  auto caches = std::make_unique<api::TraceCaches>(n);
   std::mt19937_64 rng(seed);
   std::uniform_int_distribution<size_t> pick(0, codes.size() - 1);
   std::vector<double> took;

@@ -1,5 +1,6 @@
-// TraceAnswerCache (api/trace_cache.h): one generation at a time, LRU within
-// its byte bound, keys from path and query.
+// TraceAnswerCache (api/trace_cache.h): answers dropped exactly when
+// something they read is written, LRU within its byte bound, keys from path
+// and query; BlockProofCache and FragmentCache.
 #include "api/trace_cache.h"
 
 #include <gtest/gtest.h>
@@ -13,40 +14,157 @@ HttpResponse Answer(const std::string& body) {
   return r;
 }
 
-TEST(TraceAnswerCacheTest, ServesOnlyTheGenerationItWasBuiltAt) {
-  TraceAnswerCache c(1 << 20, /*admit_after=*/1);
+// The node's stores as the cache sees them: state applies (the keys each
+// wrote) and block-store writes (an append, or an attestation of a height).
+class FakeChanges : public StoreChanges {
+ public:
+  static constexpr uint64_t kAppend = ~uint64_t{0};
+  node::ReadPoint read_point() const override { return {block_writes.size(), applies.size()}; }
+  bool Between(const node::ReadPoint& from, const node::ReadPoint& to,
+               const std::function<void(std::string_view key)>& on_key,
+               const std::function<void(uint64_t height)>& on_attested) const override {
+    if (from.state < forgotten_before) return false;
+    for (uint64_t g = from.state; g < to.state; ++g)
+      for (const auto& k : applies[g]) on_key(k);
+    for (uint64_t g = from.blocks; g < to.blocks; ++g)
+      if (block_writes[g] != kAppend) on_attested(block_writes[g]);
+    return true;
+  }
+  int64_t latest_block_time() const override { return time; }
+
+  void Write(std::vector<std::string> keys) { applies.push_back(std::move(keys)); }
+  void Attest(uint64_t height) { block_writes.push_back(height); }
+  void Append(int64_t t) {
+    block_writes.push_back(kAppend);
+    time = t;
+  }
+
+  std::vector<std::vector<std::string>> applies;  // [g]: the apply that made generation g + 1
+  std::vector<uint64_t> block_writes;
+  uint64_t forgotten_before = 0;
+  int64_t time = 0;
+};
+
+AnswerDeps Reads(std::vector<std::string> keys, std::vector<std::string> prefixes = {}) {
+  AnswerDeps d;
+  d.keys = std::move(keys);
+  d.prefixes = std::move(prefixes);
+  return d;
+}
+
+TEST(TraceAnswerCacheTest, DropsOnlyTheAnswersThatReadAWrittenKey) {
+  FakeChanges f;
+  TraceAnswerCache c(&f, 1 << 20, /*admit_after=*/1);
   HttpResponse out;
-  EXPECT_FALSE(c.Get(5, "k", &out));
-  c.Put(5, "k", Answer("v5"));
-  ASSERT_TRUE(c.Get(5, "k", &out));
-  EXPECT_EQ(out.body, "v5");
-  EXPECT_FALSE(c.Get(6, "k", &out));  // the stores moved on: not served
-  c.Put(6, "other", Answer("v6"));    // the next Put drops the older entries
-  EXPECT_EQ(c.entries(), 1u);
-  c.Put(5, "k", Answer("late"));  // built from older reads: not kept
-  EXPECT_FALSE(c.Get(6, "k", &out));
-  EXPECT_EQ(c.entries(), 1u);
-  c.Put(7, "k", Answer("v7"));  // a newer generation replaces the cache
-  EXPECT_FALSE(c.Get(6, "k", &out));
-  ASSERT_TRUE(c.Get(7, "k", &out));
-  EXPECT_EQ(out.body, "v7");
+  EXPECT_FALSE(c.Get("A", &out));
+  c.Put(f.read_point(), "A", Answer("a1"), Reads({"c|A", "p|P", "c|A"}));
+  c.Put(f.read_point(), "B", Answer("b1"), Reads({"c|B", "p|P"}));
+  ASSERT_TRUE(c.Get("A", &out));
+  EXPECT_EQ(out.body, "a1");
+  f.Write({"c|A", "ce|A|0000000001", "x|events"});  // a new event for A
+  EXPECT_FALSE(c.Get("A", &out));
+  ASSERT_TRUE(c.Get("B", &out));  // B read nothing that was written
+  EXPECT_EQ(out.body, "b1");
+  EXPECT_EQ(c.invalidated(), 1u);
+  f.Write({"p|P"});  // the product both read: B goes too
+  EXPECT_FALSE(c.Get("B", &out));
+  EXPECT_EQ(c.entries(), 0u);
+  EXPECT_EQ(c.bytes(), 0u);
   EXPECT_EQ(c.hits(), 2u);
 }
 
+TEST(TraceAnswerCacheTest, ScansAttestationsAndExpiryAreDependenciesToo) {
+  FakeChanges f;
+  TraceAnswerCache c(&f, 1 << 20, /*admit_after=*/1);
+  HttpResponse out;
+  c.Put(f.read_point(), "events", Answer("1"), Reads({}, {"ce|A|"}));
+  c.Put(f.read_point(), "odd", Answer("2"), Reads({}, {"ce|B"}));  // not cut at a '|'
+  AnswerDeps attested;
+  attested.attested = {7};
+  c.Put(f.read_point(), "attested", Answer("3"), attested);
+  AnswerDeps expiring;
+  expiring.valid_before_time = 1000;
+  c.Put(f.read_point(), "expiring", Answer("4"), expiring);
+  EXPECT_EQ(c.entries(), 4u);
+
+  f.Write({"ce|AB|0000000001", "ce|", "c|A"});  // under neither prefix
+  f.Attest(8);
+  f.Append(999);
+  for (const char* k : {"events", "odd", "attested", "expiring"}) EXPECT_TRUE(c.Get(k, &out)) << k;
+  f.Write({"ce|A|0000000002"});
+  EXPECT_FALSE(c.Get("events", &out));
+  EXPECT_TRUE(c.Get("odd", &out));
+  f.Write({"ce|BX|0000000001"});  // "ce|B" is a prefix of it
+  EXPECT_FALSE(c.Get("odd", &out));
+  f.Attest(7);  // another validator attested block 7
+  EXPECT_FALSE(c.Get("attested", &out));
+  EXPECT_TRUE(c.Get("expiring", &out));
+  f.Append(1000);  // the item is expired now: the answer would say so
+  EXPECT_FALSE(c.Get("expiring", &out));
+  EXPECT_EQ(c.entries(), 0u);
+  EXPECT_EQ(c.invalidated(), 4u);
+
+  c.Put(f.read_point(), "all", Answer("5"), Reads({}, {""}));  // a scan of everything
+  f.Write({"zzz"});
+  EXPECT_FALSE(c.Get("all", &out));
+}
+
+TEST(TraceAnswerCacheTest, KeepsOnlyAnswersWhoseLaterWritesItWillStillCheck) {
+  FakeChanges f;
+  TraceAnswerCache c(&f, 1 << 20, /*admit_after=*/1);
+  HttpResponse out;
+  const node::ReadPoint start = f.read_point();
+  // A write lands while the answer is built; the cache has not looked yet:
+  // kept, and checked against that write at the next look.
+  f.Write({"c|A"});
+  c.Put(start, "A", Answer("stale"), Reads({"c|A"}));
+  c.Put(start, "B", Answer("b"), Reads({"c|B"}));
+  EXPECT_FALSE(c.Get("A", &out));
+  EXPECT_TRUE(c.Get("B", &out));
+  // Now the cache has looked past `start`: an answer from reads that began
+  // there is not kept (a write it missed was already checked).
+  c.Put(start, "C", Answer("c"), Reads({"c|C"}));
+  EXPECT_FALSE(c.Get("C", &out));
+  c.Put(f.read_point(), "C", Answer("c"), Reads({"c|C"}));
+  EXPECT_TRUE(c.Get("C", &out));
+}
+
+TEST(TraceAnswerCacheTest, ForgottenChangesDropEverything) {
+  FakeChanges f;
+  TraceAnswerCache c(&f, 1 << 20, /*admit_after=*/1);
+  HttpResponse out;
+  c.Put(f.read_point(), "A", Answer("a"), Reads({"c|A"}));
+  ASSERT_TRUE(c.Get("A", &out));
+  f.Write({"c|B"});
+  f.forgotten_before = 1;  // the node's log no longer reaches back to the cache's point
+  EXPECT_FALSE(c.Get("A", &out));
+  EXPECT_EQ(c.cleared(), 1u);
+  c.Put(f.read_point(), "A", Answer("a"), Reads({"c|A"}));
+  EXPECT_TRUE(c.Get("A", &out));
+}
+
 TEST(TraceAnswerCacheTest, BoundedInBytesLeastRecentlyUsedFirst) {
-  TraceAnswerCache c(8000, /*admit_after=*/1);
+  FakeChanges f;
+  TraceAnswerCache c(&f, 8000, /*admit_after=*/1);
   std::string body(500, 'x');
   HttpResponse out;
-  for (int i = 0; i < 8; ++i) c.Put(1, "k" + std::to_string(i), Answer(body));
+  for (int i = 0; i < 8; ++i) c.Put({}, "k" + std::to_string(i), Answer(body), Reads({"c|k"}));
   EXPECT_LE(c.bytes(), 8000u);
-  EXPECT_TRUE(c.Get(1, "k0", &out));  // k0 becomes the most recent
-  for (int i = 8; i < 30; ++i) c.Put(1, "k" + std::to_string(i), Answer(body));
+  EXPECT_TRUE(c.Get("k0", &out));  // k0 becomes the most recent
+  for (int i = 8; i < 30; ++i) c.Put({}, "k" + std::to_string(i), Answer(body), Reads({"c|k"}));
   EXPECT_LE(c.bytes(), 8000u);
   EXPECT_LT(c.entries(), 30u);
-  EXPECT_FALSE(c.Get(1, "k1", &out));               // evicted
-  EXPECT_TRUE(c.Get(1, "k29", &out));               // the newest stays
-  c.Put(1, "big", Answer(std::string(2000, 'y')));  // over max_bytes / 8
-  EXPECT_FALSE(c.Get(1, "big", &out));
+  EXPECT_FALSE(c.Get("k1", &out));                       // evicted
+  EXPECT_TRUE(c.Get("k29", &out));                       // the newest stays
+  c.Put({}, "big", Answer(std::string(2000, 'y')), {});  // over max_bytes / 8
+  EXPECT_FALSE(c.Get("big", &out));
+  // Evicted entries left the dependency index: a write of the key they all
+  // read drops exactly the ones still held.
+  const size_t held = c.entries();
+  f.Write({"c|k"});
+  EXPECT_FALSE(c.Get("k29", &out));
+  EXPECT_EQ(c.entries(), 0u);
+  EXPECT_EQ(c.invalidated(), held);
 }
 
 TEST(TraceAnswerCacheTest, KeyHoldsPathAndEveryQueryParameter) {
@@ -69,34 +187,33 @@ namespace traceledger::api {
 namespace {
 
 TEST(TraceAnswerCacheTest, WhenFullKeepsAnAnswerOnlyOnceItsKeyMissedTwice) {
-  TraceAnswerCache c(8000);  // the node's policy: admit_after = 2
+  FakeChanges f;
+  TraceAnswerCache c(&f, 8000);  // the node's policy: admit_after = 2
   HttpResponse out;
-  const std::string body(800, 'x');  // ~940 bytes an entry: eight fit
-  for (int i = 0; i < 9; ++i) {      // room: kept from the first miss
+  const std::string body(700, 'x');  // ~920 bytes an entry: eight fit
+  auto put = [&](const std::string& k) { c.Put(f.read_point(), k, Answer(body), AnswerDeps{}); };
+  for (int i = 0; i < 9; ++i) {  // room: kept from the first miss
     std::string k = "k" + std::to_string(i);
-    EXPECT_FALSE(c.Get(1, k, &out));
-    c.Put(1, k, Answer(body));
+    EXPECT_FALSE(c.Get(k, &out));
+    put(k);
   }
   EXPECT_EQ(c.entries(), 8u);  // the ninth did not fit: not asked for twice yet
-  EXPECT_FALSE(c.Get(1, "once", &out));
-  c.Put(1, "once", Answer(body));  // full, asked for once: not kept, nothing pushed out
-  EXPECT_FALSE(c.Get(1, "once", &out));
+  EXPECT_FALSE(c.Get("once", &out));
+  put("once");  // full, asked for once: not kept, nothing pushed out
+  EXPECT_FALSE(c.Get("once", &out));
   EXPECT_EQ(c.entries(), 8u);
-  ASSERT_TRUE(c.Get(1, "k0", &out));
-  c.Put(1, "once", Answer(body));  // the second miss: kept, the least recently used goes
-  ASSERT_TRUE(c.Get(1, "once", &out));
-  EXPECT_TRUE(c.Get(1, "k0", &out));
-  EXPECT_FALSE(c.Get(1, "k1", &out));
-  c.Put(1, "never-asked", Answer(body));  // built without a Get while full: not kept
-  EXPECT_FALSE(c.Get(1, "never-asked", &out, /*count_miss=*/false));
+  ASSERT_TRUE(c.Get("k0", &out));
+  put("once");  // the second miss: kept, the least recently used goes
+  ASSERT_TRUE(c.Get("once", &out));
+  EXPECT_TRUE(c.Get("k0", &out));
+  EXPECT_FALSE(c.Get("k1", &out));
+  put("never-asked");  // built without a Get while full: not kept
+  EXPECT_FALSE(c.Get("never-asked", &out, /*count_miss=*/false));
   // A second look for the same request does not count as demand.
-  EXPECT_FALSE(c.Get(1, "k9", &out));
-  EXPECT_FALSE(c.Get(1, "k9", &out, /*count_miss=*/false));
-  c.Put(1, "k9", Answer(body));
-  EXPECT_FALSE(c.Get(1, "k9", &out, /*count_miss=*/false));
-  // A newer generation drops everything held: room again.
-  c.Put(2, "k9", Answer(body));
-  ASSERT_TRUE(c.Get(2, "k9", &out));
+  EXPECT_FALSE(c.Get("k9", &out));
+  EXPECT_FALSE(c.Get("k9", &out, /*count_miss=*/false));
+  put("k9");
+  EXPECT_FALSE(c.Get("k9", &out, /*count_miss=*/false));
 }
 
 // BlockProofCache: entries written in place into an answer, LRU in bytes.
@@ -149,20 +266,23 @@ namespace {
 
 TEST(FragmentCacheTest, OneGenerationAtATimeAndBounded) {
   FragmentCache c;
+  AnswerDeps deps;
   auto written = [&](uint64_t gen, const std::string& key) {
     std::string out;
     JsonWriter w(&out);
-    return c.Write(gen, key, &w) ? out : std::string("<none>");
+    return c.Write(gen, key, &w, &deps) ? out : std::string("<none>");
   };
-  c.Put(4, "pX", R"({"uscc":"X"})");
+  c.Put(4, "pX", R"({"uscc":"X"})", {"e|X"});
   EXPECT_EQ(written(4, "pX"), R"({"uscc":"X"})");
-  EXPECT_EQ(written(5, "pX"), "<none>");  // the state moved on
-  c.Put(3, "pY", "1");                    // rendered from older reads: not kept
+  EXPECT_EQ(deps.keys, std::vector<std::string>{"e|X"});  // the answer depends on its reads
+  EXPECT_EQ(written(5, "pX"), "<none>");                  // the state moved on
+  c.Put(3, "pY", "1", {});                                // rendered from older reads: not kept
   EXPECT_EQ(written(4, "pY"), "<none>");
-  c.Put(5, "pY", "2");  // a newer generation starts over
+  c.Put(5, "pY", "2", {});  // a newer generation starts over
   EXPECT_EQ(written(4, "pX"), "<none>");
   EXPECT_EQ(written(5, "pY"), "2");
-  for (size_t i = 0; i < FragmentCache::kMaxFragments + 10; ++i) c.Put(5, std::to_string(i), "0");
+  for (size_t i = 0; i < FragmentCache::kMaxFragments + 10; ++i)
+    c.Put(5, std::to_string(i), "0", {});
   EXPECT_LE(c.entries(), FragmentCache::kMaxFragments);
 }
 

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -480,6 +481,131 @@ TEST_F(TraceTest, CachedAnswersFollowEveryChange) {
   std::string released = get();
   EXPECT_EQ(json::parse(released)["status"], "active");
   EXPECT_EQ(released, fresh());
+}
+
+// The answer cache drops exactly the answers a write touches: after every
+// kind of write, every cached answer (code, lot, paging variants) is
+// byte-identical to one built without the cache, and an answer the writes
+// did not touch is still served from the cache.
+TEST(TraceCacheTest, CachedAnswersEqualFreshOnesAfterEveryKindOfWrite) {
+  TraceWorld world;  // its own: the writes below would change the shared world's views
+  auto w = [&world]() -> TraceWorld& { return world; };
+  Party carrier = w().Enroll("缓存测试物流 Cache Test Logistics", {"logistics"});
+  Party shop = w().Enroll("缓存测试药房 Cache Test Pharmacy", {"pharmacy"});
+  w().Run(w().maker.key, "trace.commission",
+          {{"product_code", kGtin},
+           {"lot", "HB2026E"},
+           {"expiry", "2027-10-31"},
+           {"codes", {Dose(20), Dose(21), Dose(22)}},
+           {"location", "Hangzhou plant"}});
+  w().Run(w().maker.key, "trace.ship",
+          {{"shipment_id", "SH-E1"},
+           {"codes", {Dose(20), Dose(21)}},
+           {"to", shop.uscc},
+           {"carrier", carrier.uscc},
+           {"vehicle", "浙A99999"}});
+  std::vector<std::string> targets;
+  for (int d : {20, 21, 22}) {
+    const std::string t = "/v1/trace/" + UrlEncode(Dose(d));
+    for (const char* q :
+         {"", "?events_limit=1", "?events_from=1&events_limit=1", "?lot_events_limit=1"})
+      targets.push_back(t + q);
+  }
+  targets.push_back("/01/06901234567892/21/D0020");
+  targets.push_back("/01/06901234567892/10/HB2026E");
+  targets.push_back("/01/06901234567892/10/HB2026E?codes_limit=2");
+  const std::string untouched = "/v1/trace/" + UrlEncode(Dose(4));
+  targets.push_back(untouched);
+  auto check = [&](const std::string& after) {
+    for (const auto& t : targets) {
+      HttpResponse cached = w().Call("GET", t);
+      HttpResponse fresh = w().CallFresh("GET", t);
+      EXPECT_EQ(cached.status, fresh.status) << "after " << after << ": " << t;
+      EXPECT_EQ(cached.body, fresh.body) << "after " << after << ": " << t;
+    }
+  };
+  auto metric = [&](const std::string& name) {
+    std::string m = w().Call("GET", "/metrics").body;
+    size_t at = m.find("\n" + name + " ");
+    EXPECT_NE(at, std::string::npos) << name;
+    return at == std::string::npos ? -1 : std::stoll(m.substr(at + name.size() + 2));
+  };
+  check("the shipment");  // every target is now cached
+  const long long invalidated = metric("traceledger_trace_answer_cache_invalidated_total");
+  const std::string t = FormatRfc3339Millis(NowMs() - 1000);
+  const std::vector<std::pair<std::string, std::function<void()>>> writes = {
+      {"a reading in transit",
+       [&] {
+         w().Run(carrier.key, "trace.reading",
+                 {{"shipment_id", "SH-E1"},
+                  {"device", "logger-E"},
+                  {"readings", {{{"time", t}, {"celsius", 4.0}}}}});
+       }},
+      {"the receipt",
+       [&] {
+         w().Run(shop.key, "trace.receive", {{"shipment_id", "SH-E1"}, {"condition", "good"}});
+       }},
+      {"an excursion at the pharmacy",
+       [&] {
+         w().Run(shop.key, "trace.reading",
+                 {{"codes", {Dose(21)}},
+                  {"device", "fridge-E"},
+                  {"readings", {{{"time", t}, {"celsius", 15.0}}}}});
+       }},
+      {"a lot document",
+       [&] {
+         w().Run(w().maker.key, "trace.document",
+                 {{"product_code", kGtin},
+                  {"lot", "HB2026E"},
+                  {"doc_type", "lot_release_certificate"},
+                  {"doc_id", "NIFDC-2026-0999"},
+                  {"sha256", std::string(64, 'e')},
+                  {"issuer", "NIFDC"}});
+       }},
+      {"a case packed",
+       [&] {
+         w().Run(w().maker.key, "trace.aggregate",
+                 {{"parent", "(00)106141411234567880"}, {"children", {Dose(22)}}});
+       }},
+      {"a quarantine",
+       [&] {
+         w().Run(w().regulator(), "regulator.quarantine",
+                 {{"codes", {Dose(22)}}, {"reason", "cache test hold"}});
+       }},
+      {"the carrier suspended",
+       [&] {
+         w().Run(w().regulator(), "registry.suspend",
+                 {{"uscc", carrier.uscc}, {"reason", "cache test"}});
+       }},
+      {"the carrier reinstated",
+       [&] {
+         w().Run(w().regulator(), "registry.reinstate",
+                 {{"uscc", carrier.uscc}, {"reason", "cache test done"}});
+       }},
+      {"the carrier's key rotated",  // its readings' signer becomes "unknown"
+       [&] {
+         w().Run(carrier.key, "registry.rotate_key",
+                 {{"new_public_key", ToHex(GenerateKeyPair()->public_key)}});
+       }},
+      {"a recall of the lot",
+       [&] {
+         w().Run(w().regulator(), "recall.issue",
+                 {{"recall_id", "RC-2026-0E"},
+                  {"product_code", kGtin},
+                  {"lots", {"HB2026E"}},
+                  {"level", 3},
+                  {"reason", "cache test recall"}});
+       }},
+  };
+  for (const auto& [what, write] : writes) {
+    write();
+    const long long hits = metric("traceledger_trace_answer_cache_hits_total");
+    EXPECT_EQ(w().Call("GET", untouched).status, 200);
+    EXPECT_EQ(metric("traceledger_trace_answer_cache_hits_total"), hits + 1)
+        << "after " << what << ": Dose(4)'s answer read nothing written, yet was dropped";
+    check(what);
+  }
+  EXPECT_GT(metric("traceledger_trace_answer_cache_invalidated_total"), invalidated);
 }
 
 TEST_F(TraceTest, VerifyTraceAcceptsTheRealAnswer) {

@@ -343,6 +343,36 @@ TEST(Rules, StateStoreAppliesAtomically) {
   EXPECT_FALSE((*store)->Get(keys::Enterprise(a.uscc)).has_value());
 }
 
+// The keys of each Apply stay readable by generation, for the API's answer
+// cache, until the log's bound drops the oldest.
+TEST(Rules, StateStoreRemembersTheKeysEachApplyWrote) {
+  std::string dir = ::testing::TempDir() + "/tl_state_key_log";
+  std::filesystem::remove_all(dir);
+  auto opened = StateStore::Open(dir);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  StateStore& store = **opened;
+  auto between = [&](uint64_t from, uint64_t to) {
+    std::vector<std::string> keys;
+    bool ok = store.KeysWrittenBetween(from, to, [&](std::string_view k) { keys.emplace_back(k); });
+    return ok ? keys : std::vector<std::string>{"<forgotten>"};
+  };
+  ASSERT_TRUE(store.Apply({{"c|A", "1"}, {"ce|A|1", "e"}}, false).ok());
+  ASSERT_TRUE(store.Apply({{"c|B", "1"}, {"c|A", std::nullopt}}, false).ok());  // a delete too
+  EXPECT_EQ(store.generation(), 2u);
+  EXPECT_EQ(between(0, 1), (std::vector<std::string>{"c|A", "ce|A|1"}));
+  EXPECT_EQ(between(1, 2), (std::vector<std::string>{"c|B", "c|A"}));
+  EXPECT_EQ(between(0, 2).size(), 4u);
+  EXPECT_TRUE(between(2, 2).empty());
+  EXPECT_EQ(between(1, 3), std::vector<std::string>{"<forgotten>"});  // 3 is not a generation yet
+  for (size_t i = 0; i < StateStore::kKeyLogApplies; ++i) {
+    ASSERT_TRUE(store.Apply({{"x|" + std::to_string(i), "1"}}, false).ok());
+  }
+  EXPECT_EQ(between(0, 3), std::vector<std::string>{"<forgotten>"});  // dropped by the bound
+  const uint64_t g = store.generation();
+  EXPECT_EQ(between(g - 1, g),
+            std::vector<std::string>{"x|" + std::to_string(StateStore::kKeyLogApplies - 1)});
+}
+
 // A damaged table block is reported to the reading thread, also when the scan
 // stops before its end (LevelDB's iterator steps over a bad block and keeps the
 // error aside), and only to that thread.

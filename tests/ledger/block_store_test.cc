@@ -314,6 +314,17 @@ TEST(BlockStore, Attestations) {
   ASSERT_TRUE(store->GetAttestations(2, &got).ok());
   EXPECT_EQ(got.size(), 1u);
 
+  // The write log names the attested blocks by generation (Appends none).
+  std::vector<uint64_t> heights;
+  const uint64_t gen = store->generation();
+  ASSERT_TRUE(store->AttestedBetween(gen - 4, gen, [&](uint64_t h) { heights.push_back(h); }));
+  EXPECT_EQ(heights, (std::vector<uint64_t>{1, 1, 1, 2}));
+  heights.clear();
+  ASSERT_TRUE(store->AttestedBetween(0, 3, [&](uint64_t h) { heights.push_back(h); }));
+  EXPECT_TRUE(heights.empty());                                         // the three Appends
+  EXPECT_FALSE(store->AttestedBetween(gen, gen + 1, [](uint64_t) {}));  // not written yet
+  EXPECT_EQ(store->latest_time(), blocks[2].header().time());
+
   // Replacing a node's attestation keeps one per node.
   pb::Attestation again = att("n2", 1, h1);
   again.set_signature(std::string(64, 'z'));
