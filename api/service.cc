@@ -146,7 +146,8 @@ void ApiService::Route(const HttpRequest& req, Responder respond) {
     // A cached answer straight from the I/O thread; building one elsewhere.
     HttpResponse cached;
     if ((req.method == "GET" || req.method == "HEAD") &&
-        trace_caches_->answers.Get(TraceAnswerCache::KeyOf(req), &cached)) {
+        trace_caches_->answers.Get(TraceAnswerCache::KeyOf(req), &cached, /*count_miss=*/true,
+                                   /*may_catch_up=*/false)) {
       return respond(std::move(cached));
     }
     auto job = [this, req, respond]() mutable {

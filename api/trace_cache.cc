@@ -58,23 +58,28 @@ namespace {
 uint64_t HashOf(std::string_view s) { return std::hash<std::string_view>()(s); }
 }  // namespace
 
-bool TraceAnswerCache::Get(const std::string& key, HttpResponse* out, bool count_miss) {
+bool TraceAnswerCache::Get(const std::string& key, HttpResponse* out, bool count_miss,
+                           bool may_catch_up) {
   std::shared_ptr<const Stored> found;
   {
     std::lock_guard<std::mutex> l(mu_);
-    SyncLocked();
-    auto it = map_.find(key);
-    if (it != map_.end() && it->second.stored->deps.valid_before_time <= latest_time_) {
+    if (!SyncLocked(may_catch_up ? UINT64_MAX : kMaxWritesOnDoor)) {
+      if (count_miss) CountMissLocked(key);
+      return false;  // too far behind for this thread: a trace worker catches up
+    }
+    auto& map = held_->map;
+    auto it = map.find(key);
+    if (it != map.end() && it->second.stored->deps.valid_before_time <= latest_time_) {
       // The item became expired since: the answer would say so now.
       DropLocked(&it->second);
       invalidated_.fetch_add(1, std::memory_order_relaxed);
-      it = map_.end();
+      it = map.end();
     }
-    if (it == map_.end()) {
+    if (it == map.end()) {
       if (count_miss) CountMissLocked(key);
       return false;
     }
-    lru_.splice(lru_.begin(), lru_, it->second.pos);
+    held_->lru.splice(held_->lru.begin(), held_->lru, it->second.pos);
     found = it->second.stored;
   }
   *out = found->answer;  // the copy outside the lock
@@ -82,81 +87,84 @@ bool TraceAnswerCache::Get(const std::string& key, HttpResponse* out, bool count
   return true;
 }
 
-void TraceAnswerCache::SyncLocked() {
+bool TraceAnswerCache::SyncLocked(uint64_t max_writes) {
   const node::ReadPoint now = changes_->read_point();
   const node::ReadPoint to{std::max(now.blocks, synced_.blocks),
                            std::max(now.state, synced_.state)};
-  if (to == synced_) return;
+  if (to == synced_) return true;
+  if (held_->map.empty()) {  // nothing to drop: no need to look
+    synced_ = to;
+    latest_time_ = changes_->latest_block_time();
+    return true;
+  }
+  if ((to.blocks - synced_.blocks) + (to.state - synced_.state) > max_writes) return false;
   // Drops only remove lengths: those of now are enough for the whole look.
   std::vector<size_t> odd_lengths;
   for (const auto& [len, n] : odd_prefix_lengths_) odd_lengths.push_back(len);
   const bool ok = changes_->Between(
       synced_, to,
       [this, &odd_lengths](std::string_view k) {
-        if (map_.empty()) return;
-        DropMatchesLocked(by_key_, HashOf(k));
+        if (held_->map.empty()) return;
+        DropMatchesLocked(held_->by_key, HashOf(k));
         // The prefixes this key falls under: its cuts after each '|', and
         // the odd lengths some entry scanned.
         for (size_t at = k.find('|'); at != std::string_view::npos; at = k.find('|', at + 1)) {
-          DropMatchesLocked(by_prefix_, HashOf(k.substr(0, at + 1)));
+          DropMatchesLocked(held_->by_prefix, HashOf(k.substr(0, at + 1)));
         }
         for (size_t len : odd_lengths) {
           if (len > k.size()) break;
-          DropMatchesLocked(by_prefix_, HashOf(k.substr(0, len)));
+          DropMatchesLocked(held_->by_prefix, HashOf(k.substr(0, len)));
         }
       },
       [this](uint64_t height) {
-        if (!map_.empty()) DropMatchesLocked(by_height_, height);
+        if (!held_->map.empty()) DropMatchesLocked(held_->by_height, height);
       });
   if (!ok) {
-    if (!map_.empty()) cleared_.fetch_add(1, std::memory_order_relaxed);
+    if (!held_->map.empty()) cleared_.fetch_add(1, std::memory_order_relaxed);
     DropAllLocked();
   }
   synced_ = to;
   latest_time_ = changes_->latest_block_time();
+  return true;
 }
 
 void TraceAnswerCache::DropMatchesLocked(Index& index, uint64_t hash) {
-  auto [b, e] = index.equal_range(hash);
-  if (b == e) return;
-  std::vector<Entry*> hit;
-  for (auto it = b; it != e; ++it) hit.push_back(it->second);
-  // An entry may sit twice in one range (two of its keys with one hash).
-  std::sort(hit.begin(), hit.end());
-  hit.erase(std::unique(hit.begin(), hit.end()), hit.end());
+  auto found = index.find(hash);
+  if (found == index.end()) return;
+  // Copied: dropping an entry removes it from this set too.
+  std::vector<Entry*> hit(found->second.begin(), found->second.end());
   for (Entry* x : hit) DropLocked(x);
   invalidated_.fetch_add(hit.size(), std::memory_order_relaxed);
 }
 
 void TraceAnswerCache::DropLocked(Entry* e) {
   auto unindex = [e](Index& index, uint64_t hash) {
-    auto [b, end] = index.equal_range(hash);
-    for (auto it = b; it != end;) it = it->second == e ? index.erase(it) : std::next(it);
+    auto it = index.find(hash);
+    if (it == index.end()) return;
+    it->second.erase(e);
+    if (it->second.empty()) index.erase(it);
   };
   const AnswerDeps& d = e->stored->deps;
-  for (const auto& k : d.keys) unindex(by_key_, HashOf(k));
+  for (const auto& k : d.keys) unindex(held_->by_key, HashOf(k));
   for (const auto& p : d.prefixes) {
-    unindex(by_prefix_, HashOf(p));
+    unindex(held_->by_prefix, HashOf(p));
     if (p.empty() || p.back() != '|') {
       auto n = odd_prefix_lengths_.find(p.size());
       if (n != odd_prefix_lengths_.end() && --n->second == 0) odd_prefix_lengths_.erase(n);
     }
   }
-  for (uint64_t h : d.attested) unindex(by_height_, h);
+  for (uint64_t h : d.attested) unindex(held_->by_height, h);
   bytes_ -= e->bytes;
   dropped_.push_back(std::move(e->stored));
   auto pos = e->pos;
-  map_.erase(*pos);  // e is gone from here on
-  lru_.erase(pos);
+  held_->map.erase(*pos);  // e is gone from here on
+  held_->lru.erase(pos);
 }
 
 void TraceAnswerCache::DropAllLocked() {
-  for (auto& [key, e] : map_) dropped_.push_back(std::move(e.stored));
-  map_.clear();
-  lru_.clear();
-  by_key_.clear();
-  by_prefix_.clear();
-  by_height_.clear();
+  // Handed whole to the next Put, which frees it outside the lock.
+  dropped_all_.push_back(std::move(held_));
+  held_ = std::make_unique<Held>();
   odd_prefix_lengths_.clear();
   bytes_ = 0;
 }
@@ -170,7 +178,7 @@ void TraceAnswerCache::CountMissLocked(const std::string& key) {
 }
 
 bool TraceAnswerCache::AdmitsLocked(const std::string& key, size_t bytes) const {
-  if (map_.count(key)) return false;
+  if (held_->map.count(key)) return false;
   if (admit_after_ <= 1) return true;
   // While there is room nothing is pushed out: keep it.
   if (bytes_ + bytes <= max_bytes_) return true;
@@ -180,37 +188,46 @@ bool TraceAnswerCache::AdmitsLocked(const std::string& key, size_t bytes) const 
 
 void TraceAnswerCache::Put(const node::ReadPoint& start, const std::string& key,
                            const HttpResponse& answer, AnswerDeps deps) {
+  std::vector<std::shared_ptr<const Stored>> to_free;
+  std::vector<std::unique_ptr<Held>> to_free_all;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    to_free.swap(dropped_);
+    to_free_all.swap(dropped_all_);
+  }
+  // Dropped answers freed, and this one copied, outside the lock: the I/O
+  // threads' Get takes it, and the trace workers that Put run at a lower
+  // priority.
+  to_free.clear();
+  to_free_all.clear();
   deps.Normalize();
   size_t bytes = 2 * key.size() + answer.body.size() + answer.content_type.size() + 128;
   for (const auto& [k, v] : answer.headers) bytes += k.size() + v.size() + 64;
   bytes += deps.bytes();
   if (bytes > max_bytes_ / 8) return;
-  std::vector<std::shared_ptr<const Stored>> to_free;
   {
     std::lock_guard<std::mutex> l(mu_);
-    to_free.swap(dropped_);
-    // Kept only if no write after `start` has been checked yet (then the
-    // next look at the changes checks them all against this answer).
+    // Kept only if no write after `start` has been looked at yet (then the
+    // next look checks them all against this answer).
     if (!Covers(start, synced_) || !AdmitsLocked(key, bytes)) return;
   }
-  // Copied, and dropped answers freed, outside the lock: the I/O threads'
-  // Get takes it, and the trace workers that Put run at a lower priority.
-  to_free.clear();
   auto stored = std::make_shared<const Stored>(Stored{answer, std::move(deps)});
   std::lock_guard<std::mutex> l(mu_);
   // Checked again: the lock was let go.
   if (!Covers(start, synced_) || !AdmitsLocked(key, bytes)) return;
-  lru_.push_front(key);
-  Entry* e = &map_.emplace(key, Entry{stored, bytes, lru_.begin()}).first->second;
+  Held& h = *held_;
+  h.lru.push_front(key);
+  Entry* e = &h.map.emplace(key, Entry{stored, bytes, h.lru.begin()}).first->second;
   const AnswerDeps& d = stored->deps;
-  for (const auto& k : d.keys) by_key_.emplace(HashOf(k), e);
+  for (const auto& k : d.keys) h.by_key[HashOf(k)].insert(e);
   for (const auto& p : d.prefixes) {
-    by_prefix_.emplace(HashOf(p), e);
+    h.by_prefix[HashOf(p)].insert(e);
     if (p.empty() || p.back() != '|') ++odd_prefix_lengths_[p.size()];
   }
-  for (uint64_t h : d.attested) by_height_.emplace(h, e);
+  for (uint64_t height : d.attested) h.by_height[height].insert(e);
   bytes_ += bytes;
-  while (bytes_ > max_bytes_ && lru_.size() > 1) DropLocked(&map_.find(lru_.back())->second);
+  while (bytes_ > max_bytes_ && h.lru.size() > 1) DropLocked(&h.map.find(h.lru.back())->second);
+  SyncLocked();  // this worker catches up for the door (and checks this answer)
 }
 
 size_t TraceAnswerCache::bytes() const {
@@ -220,7 +237,7 @@ size_t TraceAnswerCache::bytes() const {
 
 size_t TraceAnswerCache::entries() const {
   std::lock_guard<std::mutex> l(mu_);
-  return map_.size();
+  return held_->map.size();
 }
 
 bool BlockProofCache::Time(uint64_t height, int64_t* time_ms) {
@@ -294,9 +311,10 @@ std::string TraceCacheMetrics(const TraceCaches& c) {
   return out;
 }
 
-bool FragmentCache::Write(uint64_t gen, const std::string& key, JsonWriter* w, AnswerDeps* deps) {
+bool FragmentCache::Write(const node::ReadPoint& at, const std::string& key, JsonWriter* w,
+                          AnswerDeps* deps) {
   std::lock_guard<std::mutex> l(mu_);
-  if (gen != gen_) return false;
+  if (!(at == at_)) return false;
   auto it = map_.find(key);
   if (it == map_.end()) return false;
   w->Raw(it->second.json);
@@ -304,14 +322,17 @@ bool FragmentCache::Write(uint64_t gen, const std::string& key, JsonWriter* w, A
   return true;
 }
 
-void FragmentCache::Put(uint64_t gen, const std::string& key, std::string json,
+void FragmentCache::Put(const node::ReadPoint& at, const std::string& key, std::string json,
                         std::vector<std::string> keys) {
   std::lock_guard<std::mutex> l(mu_);
-  if (gen < gen_) return;  // rendered from older reads
-  if (gen > gen_ || map_.size() >= kMaxFragments) {
+  if (!(at == at_)) {
+    // Only a point at or after the one held replaces it; an older one (or
+    // one read across another's write) is not kept.
+    if (at.blocks < at_.blocks || at.state < at_.state) return;
     map_.clear();
-    gen_ = gen;
+    at_ = at;
   }
+  if (map_.size() >= kMaxFragments) map_.clear();
   map_.emplace(key, Fragment{std::move(json), std::move(keys)});
 }
 

@@ -19,9 +19,10 @@
 // StateStore::kKeyLogApplies blocks), everything is dropped.
 //
 // Looking at the changes happens on the thread that calls Get or Put next,
-// under the cache's lock; it costs a few hash lookups per written key.
-// Answers it drops are freed by the next Put (a trace worker), never by the
-// I/O threads that call Get.
+// under the cache's lock; it costs a few hash lookups per written key. The
+// HTTP I/O threads look at no more than kMaxWritesOnDoor writes (further
+// behind, they miss and a trace worker catches up). Answers a look drops are
+// freed by the next Put (a trace worker), never by the I/O threads.
 //
 // Limits: at most `max_bytes` of keys, bodies and dependencies (LRU); an
 // answer larger than max_bytes / 8 is not kept.
@@ -41,10 +42,9 @@
 //
 // FragmentCache: small rendered pieces that depend on the state alone — an
 // enterprise shown as a party, a signer shown as an actor — exact by the
-// node's read generation (one generation at a time: any write drops them
-// all). Each keeps the state keys it was rendered from, which an answer
-// that uses it adds to its own dependencies. Limits: at most kMaxFragments
-// entries; when full it starts over.
+// node's read point (one point at a time: any write drops them all). Each keeps the state keys it
+// was rendered from, which an answer that uses it adds to its own dependencies. Limits: at most
+// kMaxFragments entries; when full it starts over.
 //
 // Thread-safety: all methods of all three may be called from many threads at
 // once; answers are copied and freed outside the answer cache's lock.
@@ -61,6 +61,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -135,10 +136,19 @@ class TraceAnswerCache {
  public:
   static constexpr size_t kDoorkeeperKeys = 1 << 16;
 
+  // At most this many writes (blocks applied, blocks appended or attested)
+  // are looked at by a Get with may_catch_up = false; further behind, it
+  // misses and leaves the catching up to a trace worker.
+  static constexpr uint64_t kMaxWritesOnDoor = 64;
+
   // `changes` must outlive the cache.
   explicit TraceAnswerCache(const StoreChanges* changes, size_t max_bytes = kTraceAnswerCacheBytes,
                             int admit_after = 2)
-      : changes_(changes), max_bytes_(max_bytes), admit_after_(admit_after) {}
+      : changes_(changes),
+        max_bytes_(max_bytes),
+        admit_after_(admit_after),
+        synced_(changes->read_point()),
+        latest_time_(changes->latest_block_time()) {}
   TraceAnswerCache(const TraceAnswerCache&) = delete;
   TraceAnswerCache& operator=(const TraceAnswerCache&) = delete;
 
@@ -147,11 +157,14 @@ class TraceAnswerCache {
 
   // Fills *out with the answer kept for `key`, exact for the stores as they
   // are now; false if there is none. A second look for the same request
-  // passes count_miss = false (misses counted once, also for admission).
-  bool Get(const std::string& key, HttpResponse* out, bool count_miss = true);
+  // passes count_miss = false (misses counted once, also for admission). The
+  // HTTP I/O threads pass may_catch_up = false (see kMaxWritesOnDoor).
+  bool Get(const std::string& key, HttpResponse* out, bool count_miss = true,
+           bool may_catch_up = true);
   // Keeps `answer`, built from reads that started at read point `start`
   // (read before the first of them) and depend on `deps`, if there is room
-  // or its key has missed admit_after times.
+  // or its key has missed admit_after times; then looks at the writes since
+  // the cache last looked. Frees what earlier looks dropped.
   void Put(const node::ReadPoint& start, const std::string& key, const HttpResponse& answer,
            AnswerDeps deps);
 
@@ -174,9 +187,18 @@ class TraceAnswerCache {
     size_t bytes;
     std::list<std::string>::iterator pos;  // in lru_; *pos is the key
   };
-  using Index = std::unordered_multimap<uint64_t, Entry*>;
-  // Brings the entries up to date with the stores (now).
-  void SyncLocked();
+  // Entries by the hash of what they depend on: dropping one is O(1) per
+  // dependency however many share it (a lot's record, a product, a maker).
+  using Index = std::unordered_map<uint64_t, std::unordered_set<Entry*>>;
+  // Everything held, as DropAllLocked hands it to the next Put to free.
+  struct Held {
+    std::list<std::string> lru;  // keys, most recent first
+    std::unordered_map<std::string, Entry> map;
+    Index by_key, by_prefix, by_height;
+  };
+  // Brings the entries up to date with the stores (now); false, doing
+  // nothing, if that means looking at more than max_writes writes.
+  bool SyncLocked(uint64_t max_writes = UINT64_MAX);
   void DropLocked(Entry* e);
   void DropAllLocked();
   void DropMatchesLocked(Index& index, uint64_t hash);
@@ -192,16 +214,17 @@ class TraceAnswerCache {
   mutable std::mutex mu_;
   std::unordered_map<size_t, uint8_t> missed_;  // key hash -> misses (saturating)
   node::ReadPoint synced_;                      // every write up to here has been checked
-  int64_t latest_time_ = 0;                     // the latest block's time as of synced_ (or later)
-  std::list<std::string> lru_;                  // keys, most recent first
-  std::unordered_map<std::string, Entry> map_;
-  // Entries by what they depend on (hashes; a collision only drops more).
-  Index by_key_, by_prefix_, by_height_;
+  int64_t latest_time_;                         // the latest block's time as of synced_ (or later)
+  std::unique_ptr<Held> held_ = std::make_unique<Held>();
+  // Hashes: a collision only drops more.
   // Lengths of the scanned prefixes that do not end in '|' (the separator of
   // the contracts' keys), with how many entries scanned each: a written key
   // is matched against its cuts after each '|' and at these lengths.
   std::map<size_t, size_t> odd_prefix_lengths_;
-  std::vector<std::shared_ptr<const Stored>> dropped_;  // freed by the next Put
+  // Freed by the next Put, outside the lock: up to a whole cache's worth
+  // (DropAllLocked), so memory may briefly reach twice max_bytes.
+  std::vector<std::shared_ptr<const Stored>> dropped_;
+  std::vector<std::unique_ptr<Held>> dropped_all_;
   size_t bytes_ = 0;
   std::atomic<uint64_t> hits_{0}, misses_{0}, invalidated_{0}, cleared_{0};
 };
@@ -245,12 +268,13 @@ class FragmentCache {
   FragmentCache(const FragmentCache&) = delete;
   FragmentCache& operator=(const FragmentCache&) = delete;
 
-  // Writes the fragment kept for `key` at generation `gen` to *w, if any, and
+  // Writes the fragment kept for `key` at read point `at` to *w, if any, and
   // adds the state keys it was rendered from to *deps.
-  bool Write(uint64_t gen, const std::string& key, JsonWriter* w, AnswerDeps* deps);
+  bool Write(const node::ReadPoint& at, const std::string& key, JsonWriter* w, AnswerDeps* deps);
   // Keeps `json` (one JSON value), rendered from reads of the state `keys`
-  // that started at `gen`.
-  void Put(uint64_t gen, const std::string& key, std::string json, std::vector<std::string> keys);
+  // that started at `at`.
+  void Put(const node::ReadPoint& at, const std::string& key, std::string json,
+           std::vector<std::string> keys);
   size_t entries() const;
 
  private:
@@ -259,7 +283,7 @@ class FragmentCache {
     std::vector<std::string> keys;
   };
   mutable std::mutex mu_;
-  uint64_t gen_ = 0;
+  node::ReadPoint at_;  // the read point of every fragment held
   std::unordered_map<std::string, Fragment> map_;
 };
 
@@ -272,8 +296,9 @@ struct TraceCaches {
   FragmentCache fragments;
 };
 
-// Prometheus text for /metrics: traceledger_trace_answer_cache_{hits,misses}_total,
-// _bytes, _entries and traceledger_trace_block_cache_{hits,misses}_total, _entries.
+// Prometheus text for /metrics: traceledger_trace_answer_cache_{hits,misses,
+// invalidated,cleared}_total, _bytes, _entries and
+// traceledger_trace_block_cache_{hits,misses}_total, _entries.
 std::string TraceCacheMetrics(const TraceCaches& c);
 
 }  // namespace traceledger::api

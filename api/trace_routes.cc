@@ -51,16 +51,16 @@ void InspectionValue(JsonWriter& w, Inspection i) {
 // Everything one answer reads, with small caches.
 class TraceContext {
  public:
-  // `caches` (may be null) keep rendered pieces across answers; `gen` is the
-  // node's read generation before the answer's first read.
-  TraceContext(node::Node* node, TraceCaches* caches, uint64_t gen)
+  // `caches` (may be null) keep rendered pieces across answers; `start` is
+  // the node's read point before the answer's first read.
+  TraceContext(node::Node* node, TraceCaches* caches, const node::ReadPoint& start)
       : node_(node),
         state_(node->state(), &deps_),
         store_(node->blocks()),
         alg_(store_.alg()),
         block_cache_(caches ? &caches->blocks : nullptr),
         fragments_(caches ? &caches->fragments : nullptr),
-        gen_(gen) {}
+        start_(start) {}
 
   // Every state read of the answer goes through here and is noted in deps().
   const StateReader& state() const { return state_; }
@@ -209,14 +209,9 @@ class TraceContext {
     }
     w.EndObject();
   }
-  // Latest block time, read once per answer (a small header record). 0 when
-  // it cannot be read (then nothing counts as expired by time).
+  // Latest block time, read once per answer (0 before the first block).
   int64_t LatestTime() {
-    if (latest_time_) return *latest_time_;
-    latest_time_ = 0;
-    auto [count, hash] = store_.tip();
-    pb::HeaderRecord h;
-    if (count > 0 && store_.GetHeader(count - 1, &h).ok()) latest_time_ = h.header().time();
+    if (!latest_time_) latest_time_ = store_.latest_time();
     return *latest_time_;
   }
   const Genesis& genesis() const { return node_->genesis(); }
@@ -227,7 +222,7 @@ class TraceContext {
   template <typename Render>
   void Fragment(JsonWriter& w, const std::string& key, Render render) {
     if (!fragments_) return render(w);
-    if (fragments_->Write(gen_, key, &w, &deps_)) return;
+    if (fragments_->Write(start_, key, &w, &deps_)) return;
     std::string text;
     JsonWriter f(&text);
     const uint64_t failures = StateReadFailuresOnThisThread();
@@ -239,7 +234,7 @@ class TraceContext {
     if (StateReadFailuresOnThisThread() == failures) {
       // The fragment's own reads (Enterprise and the signers' map note a
       // remembered read again), which an answer using it depends on.
-      fragments_->Put(gen_, key, std::move(text),
+      fragments_->Put(start_, key, std::move(text),
                       std::vector<std::string>(deps_.keys.begin() + keys_before, deps_.keys.end()));
     }
   }
@@ -251,7 +246,7 @@ class TraceContext {
   HashAlg alg_;
   BlockProofCache* block_cache_;
   FragmentCache* fragments_;
-  const uint64_t gen_;
+  const node::ReadPoint start_;
   std::map<std::pair<uint64_t, uint32_t>, pb::TxRecord> txs_;
   std::map<uint64_t, pb::HeaderRecord> headers_;
   std::map<std::pair<uint64_t, uint32_t>, PayloadView> payloads_;
@@ -821,12 +816,13 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
   EventRec first;
   if (LoadRec(c.state(), keys::Event(item.code, 0), &first)) {
     auto rec = c.Tx(first.height, first.index);
-    if (rec.ok()) {
-      const PayloadView& p = c.Payload(first.height, first.index, (*rec)->tx().payload());
-      if (p.body_is_object) w.Field("location", p.location);
-      w.Field("commissioned_at", p.time);
-      w.Field("commissioned_height", first.height);
-    }
+    // A record that cannot be read fails the answer (never an origin quietly
+    // left out, and kept so in the answer cache).
+    if (!rec.ok()) return StatusError(rec.status());
+    const PayloadView& p = c.Payload(first.height, first.index, (*rec)->tx().payload());
+    if (p.body_is_object) w.Field("location", p.location);
+    w.Field("commissioned_at", p.time);
+    w.Field("commissioned_height", first.height);
   }
   w.EndObject();
 
@@ -1059,17 +1055,18 @@ bool HandleTraceRoute(node::Node* node, TraceCaches* caches, const HttpRequest& 
     *out = JsonError(400, target.status().code(), target.status().message());
     return true;
   }
-  // The read point is read before anything else, so the answer reflects at
-  // least every write before it (trace_cache.h).
-  const node::ReadPoint start = node->read_point();
   std::string key;
   if (cache) {
     key = TraceAnswerCache::KeyOf(req);
     // A second look (another request may have filled it since the API's first
-    // look at the door, api/service.cc, which counted the miss).
+    // look at the door, api/service.cc, which counted the miss); it also
+    // brings the cache up to date, so the answer built next is likely kept.
     if (cache->Get(key, out, /*count_miss=*/false)) return true;
   }
-  TraceContext c(node, caches, start.blocks + start.state);
+  // The read point is read before any read of the answer, so the answer
+  // reflects at least every write before it (trace_cache.h).
+  const node::ReadPoint start = node->read_point();
+  TraceContext c(node, caches, start);
   const uint64_t read_failures = StateReadFailuresOnThisThread();
   *out = target->kind == TraceTarget::kLot ? TraceLot(c, *target, req) : TraceCode(c, *target, req);
   if (StateReadFailuresOnThisThread() != read_failures) {

@@ -296,6 +296,7 @@ Status BlockStore::Init(const BlockStoreOptions& options) {
   if (read.ok()) {
     chain_id_ = latest.header().chain_id();
     latest_time_ = latest.header().time();
+    latest_time_seen_.store(latest_time_, std::memory_order_release);
   } else if (options.check_latest_on_open) {
     return read;
   }
@@ -445,12 +446,14 @@ Status BlockStore::Append(const pb::Block& block) {
   chain_id_ = header.chain_id();
   latest_time_ = header.time();
   if (sync_) unsynced_ = false;  // the synced batch carried earlier writes too
-  LogWriteLocked(kAppendedBlock);
+  latest_time_seen_.store(latest_time_, std::memory_order_release);
+  LogWrite(kAppendedBlock);
   generation_.fetch_add(1, std::memory_order_release);
   return Status::OK();
 }
 
-void BlockStore::LogWriteLocked(uint64_t attested_height) {
+void BlockStore::LogWrite(uint64_t attested_height) {
+  std::lock_guard<std::mutex> lock(log_mu_);
   write_log_.push_back(attested_height);
   if (write_log_.size() > kWriteLogEntries) {
     write_log_.pop_front();
@@ -463,7 +466,7 @@ bool BlockStore::AttestedBetween(uint64_t from, uint64_t to,
   if (from >= to) return true;
   std::vector<uint64_t> heights;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<std::mutex> lock(log_mu_);
     if (from < write_log_from_ || to - write_log_from_ > write_log_.size()) return false;
     for (uint64_t g = from + 1; g <= to; ++g) {
       uint64_t h = write_log_[g - (write_log_from_ + 1)];
@@ -472,11 +475,6 @@ bool BlockStore::AttestedBetween(uint64_t from, uint64_t to,
   }
   for (uint64_t h : heights) fn(h);
   return true;
-}
-
-int64_t BlockStore::latest_time() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return latest_time_;
 }
 
 Status BlockStore::GetBlock(uint64_t height, pb::Block* block) const {
@@ -664,7 +662,7 @@ Status BlockStore::PutAttestation(const pb::Attestation& attestation) {
       FromLevelDb(db_->Put(leveldb::WriteOptions(), key, storage::EncodeRecord(key, encoded)));
   if (!s.ok()) return s;
   if (sync_) unsynced_ = true;
-  LogWriteLocked(attestation.height());
+  LogWrite(attestation.height());
   generation_.fetch_add(1, std::memory_order_release);
   return Status::OK();
 }

@@ -179,11 +179,12 @@ class BlockStore {
   // Calls fn(height) for the block of every attestation stored by the writes
   // that took the generation from `from` to `to` (from < g <= to, both read
   // from generation()); Appends call nothing. False, calling nothing, if the
-  // log no longer holds all of them.
+  // log no longer holds all of them. Never waits for a write in progress.
   bool AttestedBetween(uint64_t from, uint64_t to,
                        const std::function<void(uint64_t height)>& fn) const;
-  // The time of the latest block (0 if there is none).
-  int64_t latest_time() const;
+  // The time of the latest block (0 if there is none). Never waits for a
+  // write in progress.
+  int64_t latest_time() const { return latest_time_seen_.load(std::memory_order_acquire); }
 
   // Heap bytes LevelDB holds for this store now (memtables and block cache,
   // "leveldb.approximate-memory-usage"); its limits are storage::BlockStoreLimits()
@@ -218,12 +219,16 @@ class BlockStore {
   std::string chain_id_;
   int64_t latest_time_ = 0;
   bool unsynced_ = false;  // an attestation was written after the latest synced write
+  // latest_time_ for readers that must not wait for mu_ (held across a
+  // synced write).
+  std::atomic<int64_t> latest_time_seen_{0};
   // Per generation after write_log_from_: the attested height, or
-  // kAppendedBlock for an Append.
+  // kAppendedBlock for an Append. Under its own mutex, for the same reason.
   static constexpr uint64_t kAppendedBlock = ~uint64_t{0};
+  mutable std::mutex log_mu_;  // guards the two below; taken after mu_
   std::deque<uint64_t> write_log_;
   uint64_t write_log_from_ = 0;
-  void LogWriteLocked(uint64_t attested_height);
+  void LogWrite(uint64_t attested_height);
   std::atomic<uint64_t> generation_{0};
 };
 

@@ -69,7 +69,7 @@ class NodeCore {
   const BlockStore& blocks() const;
   const StateReader& state() const;
   uint64_t read_generation() const;  // see Node::read_generation
-  ReadPoint read_point() const;      // the same three: see node/node.h
+  ReadPoint read_point() const;      // these two: see node/node.h
   bool ChangesBetween(const ReadPoint& from, const ReadPoint& to,
                       const std::function<void(std::string_view key)>& on_key,
                       const std::function<void(uint64_t height)>& on_attested) const;

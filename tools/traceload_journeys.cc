@@ -69,16 +69,19 @@ std::string Batch(const std::vector<std::string>& envs, size_t from, size_t to) 
 }  // namespace
 
 int RunJourneys(int argc, char** argv) {
-  auto args = ParseFlags(argc, argv, {"node", "regulator", "events", "connections", "codes-out"},
-                         "journeys",
-                         "usage: traceload --journeys --node URL[,URL...] --regulator FILE "
-                         "[--events N] [--connections C] [--codes-out FILE]\n");
+  auto args =
+      ParseFlags(argc, argv, {"node", "regulator", "events", "connections", "codes-out", "rate"},
+                 "journeys",
+                 "usage: traceload --journeys --node URL[,URL...] --regulator FILE "
+                 "[--events N] [--connections C] [--codes-out FILE] [--rate EVENTS_PER_S]\n");
   if (!args) return 2;
   const std::string nodes_arg = args->Get("node"), regulator_path = args->Get("regulator"),
                     codes_out = args->Get("codes-out");
   NumberFlags n(*args);
   const size_t events = n.Count("events", 1000000), connections = n.Count("connections", 32);
+  const double rate = n.Real("rate", 0);  // events/s over all connections; 0: no limit
   if (!n.status().ok()) return Fail(n.status().message());
+  if (rate < 0 || rate > 1000000) return Fail("limits: 0 <= rate <= 1,000,000 events/s");
   if (nodes_arg.empty() || regulator_path.empty())
     return Fail("--node and --regulator are required");
   if (events == 0 || events > 5000000 || connections == 0 || connections > 512)
@@ -241,6 +244,11 @@ int RunJourneys(int argc, char** argv) {
       while (Clock::now() < deadline) {
         size_t u = next_unit++;
         if (u >= units) break;
+        if (rate > 0) {  // unit u starts no earlier than its share of the rate allows
+          std::this_thread::sleep_until(
+              start + std::chrono::duration_cast<Clock::duration>(
+                          std::chrono::duration<double>(u * kTxPerUnit / rate)));
+        }
         const Party& maker = j.makers[u % kMakers];
         const std::string& gtin = j.gtins[u % kMakers];
         const Party& dist = j.distributors[u % kDistributors];
