@@ -191,6 +191,11 @@ class TraceContext {
         return w.EndObject();
       }
     }
+    if (auto added = state_.Get(keys::Regulator(signer))) {  // registry.add_regulator
+      w.Field("kind", "regulator");
+      w.Field("name", *added);
+      return w.EndObject();
+    }
     auto uscc = signers_.find(signer);
     if (uscc != signers_.end()) deps_.keys.push_back(keys::SignerKey(signer));  // as above
     if (uscc == signers_.end()) {

@@ -491,6 +491,7 @@ TEST(TraceCacheTest, CachedAnswersEqualFreshOnesAfterEveryKindOfWrite) {
   TraceWorld world;  // its own: the writes below would change the shared world's views
   auto w = [&world]() -> TraceWorld& { return world; };
   Party carrier = w().Enroll("缓存测试物流 Cache Test Logistics", {"logistics"});
+  const KeyPair added_regulator = *GenerateKeyPair();
   Party shop = w().Enroll("缓存测试药房 Cache Test Pharmacy", {"pharmacy"});
   w().Run(w().maker.key, "trace.commission",
           {{"product_code", kGtin},
@@ -567,9 +568,15 @@ TEST(TraceCacheTest, CachedAnswersEqualFreshOnesAfterEveryKindOfWrite) {
          w().Run(w().maker.key, "trace.aggregate",
                  {{"parent", "(00)106141411234567880"}, {"children", {Dose(22)}}});
        }},
-      {"a quarantine",
+      {"a regulator added",
        [&] {
-         w().Run(w().regulator(), "regulator.quarantine",
+         w().Run(w().regulator(), "registry.add_regulator",
+                 {{"name", "杭州市市场监督管理局 Hangzhou AMR"},
+                  {"public_key", ToHex(added_regulator.public_key)}});
+       }},
+      {"a quarantine by the added regulator",
+       [&] {
+         w().Run(added_regulator, "regulator.quarantine",
                  {{"codes", {Dose(22)}}, {"reason", "cache test hold"}});
        }},
       {"the carrier suspended",
@@ -606,6 +613,13 @@ TEST(TraceCacheTest, CachedAnswersEqualFreshOnesAfterEveryKindOfWrite) {
     check(what);
   }
   EXPECT_GT(metric("traceledger_trace_answer_cache_invalidated_total"), invalidated);
+  // A regulator added on the ledger is named as one, not "unknown".
+  json held = json::parse(w().Call("GET", "/v1/trace/" + UrlEncode(Dose(22))).body);
+  json hold;
+  for (const auto& e : held["events"])
+    if (e["type"] == "regulator.quarantine") hold = e;
+  EXPECT_EQ(hold["actor"]["kind"], "regulator") << held.dump();
+  EXPECT_EQ(hold["actor"]["name"], "杭州市市场监督管理局 Hangzhou AMR");
 }
 
 TEST_F(TraceTest, VerifyTraceAcceptsTheRealAnswer) {
