@@ -147,7 +147,7 @@ void ApiService::Route(const HttpRequest& req, Responder respond) {
     HttpResponse cached;
     if ((req.method == "GET" || req.method == "HEAD") &&
         trace_caches_->answers.Get(TraceAnswerCache::KeyOf(req), &cached, /*count_miss=*/true,
-                                   /*may_catch_up=*/false)) {
+                                   /*may_look=*/false)) {
       return respond(std::move(cached));
     }
     auto job = [this, req, respond]() mutable {

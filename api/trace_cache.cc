@@ -1,6 +1,9 @@
 #include "api/trace_cache.h"
 
+#include <pthread.h>
+
 #include <algorithm>
+#include <chrono>
 
 namespace traceledger::api {
 
@@ -58,14 +61,51 @@ namespace {
 uint64_t HashOf(std::string_view s) { return std::hash<std::string_view>()(s); }
 }  // namespace
 
-bool TraceAnswerCache::Get(const std::string& key, HttpResponse* out, bool count_miss,
-                           bool may_catch_up) {
-  std::shared_ptr<const Stored> found;
+TraceAnswerCache::TraceAnswerCache(const StoreChanges* changes, size_t max_bytes, int admit_after,
+                                   bool looker)
+    : changes_(changes),
+      max_bytes_(max_bytes),
+      admit_after_(admit_after),
+      synced_(changes->read_point()),
+      latest_time_(changes->latest_block_time()) {
+  if (!looker) return;
+  looker_ = std::thread([this] {
+    ::pthread_setname_np(::pthread_self(), "trace-look");
+    std::unique_lock<std::mutex> l(mu_);
+    while (true) {
+      look_wanted_cv_.wait(l, [this] { return stopping_ || look_wanted_; });
+      if (stopping_) return;
+      look_wanted_ = false;
+      CatchUp(l, /*may_look_at_state=*/true);
+    }
+  });
+}
+
+TraceAnswerCache::~TraceAnswerCache() {
+  if (!looker_.joinable()) return;
   {
     std::lock_guard<std::mutex> l(mu_);
-    if (!SyncLocked(may_catch_up ? UINT64_MAX : kMaxWritesOnDoor)) {
+    stopping_ = true;
+  }
+  look_wanted_cv_.notify_one();
+  looker_.join();
+}
+
+bool TraceAnswerCache::Get(const std::string& key, HttpResponse* out, bool count_miss,
+                           bool may_look) {
+  std::shared_ptr<const Stored> found;
+  {
+    std::unique_lock<std::mutex> l(mu_);
+    // With a looker, only it looks at state writes (at its normal priority;
+    // a trace worker may be preempted midway, and every lookup misses
+    // while a look is unfinished).
+    if (!CatchUp(l, may_look && !looker_.joinable())) {
       if (count_miss) CountMissLocked(key);
-      return false;  // too far behind for this thread: a trace worker catches up
+      if (looker_.joinable()) {  // a block's state writes are not looked at yet
+        look_wanted_ = true;
+        look_wanted_cv_.notify_one();
+      }
+      return false;
     }
     auto& map = held_->map;
     auto it = map.find(key);
@@ -87,44 +127,75 @@ bool TraceAnswerCache::Get(const std::string& key, HttpResponse* out, bool count
   return true;
 }
 
-bool TraceAnswerCache::SyncLocked(uint64_t max_writes) {
+std::string_view TraceAnswerCache::SegmentOf(std::string_view key) {
+  size_t bar = key.find('|');
+  return bar == std::string_view::npos ? key : key.substr(0, bar + 1);
+}
+
+bool TraceAnswerCache::CatchUp(std::unique_lock<std::mutex>& l, bool may_look_at_state) {
   const node::ReadPoint now = changes_->read_point();
   const node::ReadPoint to{std::max(now.blocks, synced_.blocks),
                            std::max(now.state, synced_.state)};
   if (to == synced_) return true;
-  if (held_->map.empty()) {  // nothing to drop: no need to look
+  if (held_->map.empty() && !looking_) {  // nothing to drop: no need to look
     synced_ = to;
     latest_time_ = changes_->latest_block_time();
     return true;
   }
-  if ((to.blocks - synced_.blocks) + (to.state - synced_.state) > max_writes) return false;
-  // Drops only remove lengths: those of now are enough for the whole look.
+  if (to.state != synced_.state && (!may_look_at_state || looking_)) return false;
+  const auto look_start = std::chrono::steady_clock::now();
+  const node::ReadPoint from = synced_;
+  // The written keys as hashes to match: of the keys themselves and of their
+  // cuts after each '|' and at the odd prefix lengths in use.
+  std::vector<uint64_t> key_hashes, prefix_hashes, heights;
+  uint64_t looked = 0;
   std::vector<size_t> odd_lengths;
   for (const auto& [len, n] : odd_prefix_lengths_) odd_lengths.push_back(len);
-  const bool ok = changes_->Between(
-      synced_, to,
-      [this, &odd_lengths](std::string_view k) {
-        if (held_->map.empty()) return;
-        DropMatchesLocked(held_->by_key, HashOf(k));
-        // The prefixes this key falls under: its cuts after each '|', and
-        // the odd lengths some entry scanned.
-        for (size_t at = k.find('|'); at != std::string_view::npos; at = k.find('|', at + 1)) {
-          DropMatchesLocked(held_->by_prefix, HashOf(k.substr(0, at + 1)));
-        }
-        for (size_t len : odd_lengths) {
-          if (len > k.size()) break;
-          DropMatchesLocked(held_->by_prefix, HashOf(k.substr(0, len)));
-        }
-      },
-      [this](uint64_t height) {
-        if (!held_->map.empty()) DropMatchesLocked(held_->by_height, height);
-      });
+  const std::unordered_set<uint64_t> segments = segments_;
+  auto on_key = [&](std::string_view k) {
+    ++looked;
+    if (segments.count(HashOf(SegmentOf(k)))) {
+      key_hashes.push_back(HashOf(k));
+      for (size_t at = k.find('|'); at != std::string_view::npos; at = k.find('|', at + 1)) {
+        prefix_hashes.push_back(HashOf(k.substr(0, at + 1)));
+      }
+    }
+    for (size_t len : odd_lengths) {
+      if (len > k.size()) break;
+      prefix_hashes.push_back(HashOf(k.substr(0, len)));
+    }
+  };
+  bool ok;
+  if (to.state != from.state) {
+    // Hashing without the lock: entries Put meanwhile have start >= from
+    // (synced_ stays `from`), so the matching below checks them too; every
+    // Get misses until it is done (looking_).
+    looking_ = true;
+    l.unlock();
+    ok = changes_->Between(from, to, on_key, [&](uint64_t h) { heights.push_back(h); });
+    l.lock();
+    looking_ = false;
+    // Nothing else moves synced_ while looking_ (every other look sees the
+    // state ahead of it and gives up); checked all the same.
+    if (!(synced_ == from)) ok = false;
+  } else {  // block-store writes only: a lookup per attestation
+    ok = changes_->Between(from, to, on_key, [&](uint64_t h) { heights.push_back(h); });
+  }
   if (!ok) {
     if (!held_->map.empty()) cleared_.fetch_add(1, std::memory_order_relaxed);
     DropAllLocked();
+  } else {
+    for (uint64_t h : key_hashes) DropMatchesLocked(held_->by_key, h);
+    for (uint64_t h : prefix_hashes) DropMatchesLocked(held_->by_prefix, h);
+    for (uint64_t h : heights) DropMatchesLocked(held_->by_height, h);
   }
   synced_ = to;
   latest_time_ = changes_->latest_block_time();
+  keys_looked_at_.fetch_add(looked, std::memory_order_relaxed);
+  look_nanos_.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::steady_clock::now() - look_start)
+                            .count(),
+                        std::memory_order_relaxed);
   return true;
 }
 
@@ -166,7 +237,25 @@ void TraceAnswerCache::DropAllLocked() {
   dropped_all_.push_back(std::move(held_));
   held_ = std::make_unique<Held>();
   odd_prefix_lengths_.clear();
+  segments_.clear();
   bytes_ = 0;
+}
+
+bool TraceAnswerCache::KeepableLocked(const node::ReadPoint& start, const AnswerDeps& deps) const {
+  // No write after `start` looked at yet: the next look checks them all
+  // against this answer.
+  if (Covers(start, synced_)) return true;
+  // State writes after `start` were looked at without it: not kept.
+  if (start.state < synced_.state) return false;
+  // Only block-store writes were (the door looks at each attestation at
+  // once): kept unless one attested a block the answer shows.
+  bool clash = false;
+  const bool ok = changes_->Between(
+      start, node::ReadPoint{synced_.blocks, start.state}, [](std::string_view) {},
+      [&](uint64_t h) {
+        clash = clash || std::binary_search(deps.attested.begin(), deps.attested.end(), h);
+      });
+  return ok && !clash;
 }
 
 void TraceAnswerCache::CountMissLocked(const std::string& key) {
@@ -207,27 +296,35 @@ void TraceAnswerCache::Put(const node::ReadPoint& start, const std::string& key,
   if (bytes > max_bytes_ / 8) return;
   {
     std::lock_guard<std::mutex> l(mu_);
-    // Kept only if no write after `start` has been looked at yet (then the
-    // next look checks them all against this answer).
-    if (!Covers(start, synced_) || !AdmitsLocked(key, bytes)) return;
+    if (!KeepableLocked(start, deps) || !AdmitsLocked(key, bytes)) return;
   }
   auto stored = std::make_shared<const Stored>(Stored{answer, std::move(deps)});
-  std::lock_guard<std::mutex> l(mu_);
+  std::unique_lock<std::mutex> l(mu_);
   // Checked again: the lock was let go.
-  if (!Covers(start, synced_) || !AdmitsLocked(key, bytes)) return;
+  if (!KeepableLocked(start, stored->deps) || !AdmitsLocked(key, bytes)) return;
   Held& h = *held_;
   h.lru.push_front(key);
   Entry* e = &h.map.emplace(key, Entry{stored, bytes, h.lru.begin()}).first->second;
   const AnswerDeps& d = stored->deps;
-  for (const auto& k : d.keys) h.by_key[HashOf(k)].insert(e);
+  for (const auto& k : d.keys) {
+    h.by_key[HashOf(k)].insert(e);
+    segments_.insert(HashOf(SegmentOf(k)));
+  }
   for (const auto& p : d.prefixes) {
     h.by_prefix[HashOf(p)].insert(e);
-    if (p.empty() || p.back() != '|') ++odd_prefix_lengths_[p.size()];
+    if (p.empty() || p.back() != '|') {
+      ++odd_prefix_lengths_[p.size()];
+    } else {
+      segments_.insert(HashOf(SegmentOf(p)));
+    }
   }
   for (uint64_t height : d.attested) h.by_height[height].insert(e);
   bytes_ += bytes;
   while (bytes_ > max_bytes_ && h.lru.size() > 1) DropLocked(&h.map.find(h.lru.back())->second);
-  SyncLocked();  // this worker catches up for the door (and checks this answer)
+  if (!CatchUp(l, /*may_look_at_state=*/!looker_.joinable()) && looker_.joinable()) {
+    look_wanted_ = true;  // catches up for the door (and checks this answer)
+    look_wanted_cv_.notify_one();
+  }
 }
 
 size_t TraceAnswerCache::bytes() const {
@@ -298,6 +395,15 @@ std::string TraceCacheMetrics(const TraceCaches& c) {
          "Times the answer cache dropped every answer (the node no longer remembered the "
          "writes since it last looked).",
          c.answers.cleared());
+  metric("traceledger_trace_answer_cache_written_keys_total", "counter",
+         "State keys written by blocks that the answer cache looked at.",
+         c.answers.keys_looked_at());
+  out +=
+      "# HELP traceledger_trace_answer_cache_look_seconds_total Time the answer cache spent "
+      "looking at written keys (under its lock).\n"
+      "# TYPE traceledger_trace_answer_cache_look_seconds_total counter\n"
+      "traceledger_trace_answer_cache_look_seconds_total " +
+      std::to_string(static_cast<double>(c.answers.look_nanos()) / 1e9) + "\n";
   metric("traceledger_trace_answer_cache_bytes", "gauge", "Bytes held by the trace answer cache.",
          c.answers.bytes());
   metric("traceledger_trace_answer_cache_entries", "gauge", "Answers held by the answer cache.",

@@ -13,15 +13,21 @@
 // and drops exactly the answers that depended on something written: a new
 // event for a code drops that code's answers (and its lot's, if the lot's
 // record changed), not the other codes'. An answer is kept only if the cache
-// has not yet looked past the point its reads started from, so every write
-// after that point is checked against it. When the node no longer remembers
-// the writes since the cache last looked (a reader-free stretch of more than
+// has not yet looked past the state writes after the point its reads started
+// from (so every one of them is checked against it), and the block-store
+// writes it has looked at since attested none of the blocks it shows. When the node no longer
+// remembers the writes since the cache last looked (a reader-free stretch of more than
 // StateStore::kKeyLogApplies blocks), everything is dropped.
 //
-// Looking at the changes happens on the thread that calls Get or Put next,
-// under the cache's lock; it costs a few hash lookups per written key. The
-// HTTP I/O threads look at no more than kMaxWritesOnDoor writes (further
-// behind, they miss and a trace worker catches up). Answers a look drops are
+// Looking at the changes: the HTTP I/O threads (Get with may_look = false)
+// look only at block-store writes (attestations, appends: a lookup each);
+// while a block's state writes have not been looked at they miss, and the
+// trace worker that builds the answer looks. A worker hashes the written
+// keys without the cache's lock (so the I/O threads wait for no hashing) and
+// matches the hashes under it; keys of a kind no answer held depends on are
+// skipped. In the node a thread of the cache's own does every such look, as
+// soon as a lookup finds state writes not looked at: the trace workers run at
+// a low priority, and every lookup misses while a look is unfinished. Answers a look drops are
 // freed by the next Put (a trace worker), never by the I/O threads.
 //
 // Limits: at most `max_bytes` of keys, bodies and dependencies (LRU); an
@@ -52,6 +58,7 @@
 #define TRACELEDGER_API_TRACE_CACHE_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -60,6 +67,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -136,19 +144,12 @@ class TraceAnswerCache {
  public:
   static constexpr size_t kDoorkeeperKeys = 1 << 16;
 
-  // At most this many writes (blocks applied, blocks appended or attested)
-  // are looked at by a Get with may_catch_up = false; further behind, it
-  // misses and leaves the catching up to a trace worker.
-  static constexpr uint64_t kMaxWritesOnDoor = 64;
-
-  // `changes` must outlive the cache.
+  // `changes` must outlive the cache. With `looker`, a thread of the cache's
+  // own ("trace-look") looks at a block's state writes as soon as a door
+  // lookup finds them (else the next trace worker to look does).
   explicit TraceAnswerCache(const StoreChanges* changes, size_t max_bytes = kTraceAnswerCacheBytes,
-                            int admit_after = 2)
-      : changes_(changes),
-        max_bytes_(max_bytes),
-        admit_after_(admit_after),
-        synced_(changes->read_point()),
-        latest_time_(changes->latest_block_time()) {}
+                            int admit_after = 2, bool looker = false);
+  ~TraceAnswerCache();
   TraceAnswerCache(const TraceAnswerCache&) = delete;
   TraceAnswerCache& operator=(const TraceAnswerCache&) = delete;
 
@@ -158,9 +159,9 @@ class TraceAnswerCache {
   // Fills *out with the answer kept for `key`, exact for the stores as they
   // are now; false if there is none. A second look for the same request
   // passes count_miss = false (misses counted once, also for admission). The
-  // HTTP I/O threads pass may_catch_up = false (see kMaxWritesOnDoor).
-  bool Get(const std::string& key, HttpResponse* out, bool count_miss = true,
-           bool may_catch_up = true);
+  // HTTP I/O threads pass may_look = false (see above); with a looker thread
+  // no Get looks at state writes.
+  bool Get(const std::string& key, HttpResponse* out, bool count_miss = true, bool may_look = true);
   // Keeps `answer`, built from reads that started at read point `start`
   // (read before the first of them) and depend on `deps`, if there is room
   // or its key has missed admit_after times; then looks at the writes since
@@ -174,6 +175,10 @@ class TraceAnswerCache {
   // counted once), and times the cache had to drop everything.
   uint64_t invalidated() const { return invalidated_.load(std::memory_order_relaxed); }
   uint64_t cleared() const { return cleared_.load(std::memory_order_relaxed); }
+  // Written keys looked at, and the time spent looking (nanoseconds, under
+  // the cache's lock).
+  uint64_t keys_looked_at() const { return keys_looked_at_.load(std::memory_order_relaxed); }
+  uint64_t look_nanos() const { return look_nanos_.load(std::memory_order_relaxed); }
   size_t bytes() const;
   size_t entries() const;
 
@@ -196,14 +201,20 @@ class TraceAnswerCache {
     std::unordered_map<std::string, Entry> map;
     Index by_key, by_prefix, by_height;
   };
-  // Brings the entries up to date with the stores (now); false, doing
-  // nothing, if that means looking at more than max_writes writes.
-  bool SyncLocked(uint64_t max_writes = UINT64_MAX);
+  // Brings the entries up to date with the stores (now); `l` holds mu_ and
+  // may be let go meanwhile (a state look). False if the state moved and
+  // this thread may not look (or another is looking): nothing may be served.
+  bool CatchUp(std::unique_lock<std::mutex>& l, bool may_look_at_state);
+  // The first segment of a key (up to and with its first '|', or all of it).
+  static std::string_view SegmentOf(std::string_view key);
   void DropLocked(Entry* e);
   void DropAllLocked();
   void DropMatchesLocked(Index& index, uint64_t hash);
   void CountMissLocked(const std::string& key);
   bool AdmitsLocked(const std::string& key, size_t bytes) const;
+  // Whether an answer built from reads that started at `start`, with `deps`
+  // (normalized), is exact for every write the cache has looked at.
+  bool KeepableLocked(const node::ReadPoint& start, const AnswerDeps& deps) const;
   static bool Covers(const node::ReadPoint& a, const node::ReadPoint& b) {
     return a.blocks >= b.blocks && a.state >= b.state;
   }
@@ -221,12 +232,23 @@ class TraceAnswerCache {
   // the contracts' keys), with how many entries scanned each: a written key
   // is matched against its cuts after each '|' and at these lengths.
   std::map<size_t, size_t> odd_prefix_lengths_;
+  // Hashes of the first segments of every key and prefix an entry held
+  // depends on (grows until DropAllLocked): a written key of another kind
+  // cannot concern any answer.
+  std::unordered_set<uint64_t> segments_;
+  bool looking_ = false;  // a worker is hashing written keys without the lock
+  // The looker thread (if any) and what wakes it.
+  std::condition_variable look_wanted_cv_;
+  bool look_wanted_ = false;
+  bool stopping_ = false;
+  std::thread looker_;
   // Freed by the next Put, outside the lock: up to a whole cache's worth
   // (DropAllLocked), so memory may briefly reach twice max_bytes.
   std::vector<std::shared_ptr<const Stored>> dropped_;
   std::vector<std::unique_ptr<Held>> dropped_all_;
   size_t bytes_ = 0;
   std::atomic<uint64_t> hits_{0}, misses_{0}, invalidated_{0}, cleared_{0};
+  std::atomic<uint64_t> keys_looked_at_{0}, look_nanos_{0};
 };
 
 class BlockProofCache {
@@ -289,7 +311,9 @@ class FragmentCache {
 
 // The caches of one node's trace lookups.
 struct TraceCaches {
-  explicit TraceCaches(const node::Node* node) : changes(node), answers(&changes) {}
+  explicit TraceCaches(const node::Node* node)
+      : changes(node),
+        answers(&changes, kTraceAnswerCacheBytes, /*admit_after=*/2, /*looker=*/true) {}
   NodeStoreChanges changes;
   TraceAnswerCache answers;
   BlockProofCache blocks;
