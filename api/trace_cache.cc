@@ -77,6 +77,7 @@ TraceAnswerCache::TraceAnswerCache(const StoreChanges* changes, size_t max_bytes
       if (stopping_) return;
       look_wanted_ = false;
       CatchUp(l, /*may_look_at_state=*/true);
+      caught_up_cv_.notify_all();
     }
   });
 }
@@ -88,6 +89,7 @@ TraceAnswerCache::~TraceAnswerCache() {
     stopping_ = true;
   }
   look_wanted_cv_.notify_one();
+  caught_up_cv_.notify_all();
   looker_.join();
 }
 
@@ -98,13 +100,20 @@ bool TraceAnswerCache::Get(const std::string& key, HttpResponse* out, bool count
     std::unique_lock<std::mutex> l(mu_);
     // With a looker, only it looks at state writes (at its normal priority;
     // a trace worker may be preempted midway, and every lookup misses
-    // while a look is unfinished).
-    if (!CatchUp(l, may_look && !looker_.joinable())) {
-      if (count_miss) CountMissLocked(key);
-      if (looker_.joinable()) {  // a block's state writes are not looked at yet
-        look_wanted_ = true;
-        look_wanted_cv_.notify_one();
+    // while a look is unfinished); a trace worker waits for it a little
+    // rather than build an answer the look may well leave in place.
+    bool caught_up = CatchUp(l, may_look && !looker_.joinable());
+    if (!caught_up && looker_.joinable()) {  // a block's state writes are not looked at yet
+      look_wanted_ = true;
+      look_wanted_cv_.notify_one();
+      if (may_look) {
+        caught_up = caught_up_cv_.wait_for(l, kMaxLookWait, [&] {
+          return stopping_ || CatchUp(l, /*may_look_at_state=*/false);
+        }) && !stopping_;
       }
+    }
+    if (!caught_up) {
+      if (count_miss) CountMissLocked(key);
       return false;
     }
     auto& map = held_->map;

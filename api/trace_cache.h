@@ -58,6 +58,7 @@
 #define TRACELEDGER_API_TRACE_CACHE_H_
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -144,6 +145,9 @@ class TraceAnswerCache {
  public:
   static constexpr size_t kDoorkeeperKeys = 1 << 16;
 
+  // The longest a Get with may_look waits for the looker thread.
+  static constexpr std::chrono::milliseconds kMaxLookWait{100};
+
   // `changes` must outlive the cache. With `looker`, a thread of the cache's
   // own ("trace-look") looks at a block's state writes as soon as a door
   // lookup finds them (else the next trace worker to look does).
@@ -160,7 +164,8 @@ class TraceAnswerCache {
   // are now; false if there is none. A second look for the same request
   // passes count_miss = false (misses counted once, also for admission). The
   // HTTP I/O threads pass may_look = false (see above); with a looker thread
-  // no Get looks at state writes.
+  // no Get looks at state writes, and one with may_look waits up to
+  // kMaxLookWait for the looker instead.
   bool Get(const std::string& key, HttpResponse* out, bool count_miss = true, bool may_look = true);
   // Keeps `answer`, built from reads that started at read point `start`
   // (read before the first of them) and depend on `deps`, if there is room
@@ -238,7 +243,7 @@ class TraceAnswerCache {
   std::unordered_set<uint64_t> segments_;
   bool looking_ = false;  // a worker is hashing written keys without the lock
   // The looker thread (if any) and what wakes it.
-  std::condition_variable look_wanted_cv_;
+  std::condition_variable look_wanted_cv_, caught_up_cv_;
   bool look_wanted_ = false;
   bool stopping_ = false;
   std::thread looker_;
