@@ -154,26 +154,29 @@ bool TraceAnswerCache::CatchUp(std::unique_lock<std::mutex>& l, bool may_look_at
   if (to.state != synced_.state && (!may_look_at_state || looking_)) return false;
   const auto look_start = std::chrono::steady_clock::now();
   const node::ReadPoint from = synced_;
-  // The written keys as hashes to match: of the keys themselves and of their
-  // cuts after each '|' and at the odd prefix lengths in use.
-  std::vector<uint64_t> key_hashes, prefix_hashes, heights;
+  // The written keys as hashes to match, computed outside the lock: per key
+  // the hash of its first segment, of itself, how many cuts (after each '|')
+  // and theirs; and of its cuts at the odd prefix lengths in use.
+  std::vector<uint64_t> written, odd_hashes, heights;
   uint64_t looked = 0;
   std::vector<size_t> odd_lengths;
   for (const auto& [len, n] : odd_prefix_lengths_) odd_lengths.push_back(len);
-  const std::unordered_set<uint64_t> segments = segments_;
   auto on_key = [&](std::string_view k) {
     ++looked;
-    if (segments.count(HashOf(SegmentOf(k)))) {
-      key_hashes.push_back(HashOf(k));
-      for (size_t at = k.find('|'); at != std::string_view::npos; at = k.find('|', at + 1)) {
-        prefix_hashes.push_back(HashOf(k.substr(0, at + 1)));
-      }
+    written.push_back(HashOf(SegmentOf(k)));
+    written.push_back(HashOf(k));
+    const size_t count_at = written.size();
+    written.push_back(0);
+    for (size_t at = k.find('|'); at != std::string_view::npos; at = k.find('|', at + 1)) {
+      written.push_back(HashOf(k.substr(0, at + 1)));
+      ++written[count_at];
     }
     for (size_t len : odd_lengths) {
       if (len > k.size()) break;
-      prefix_hashes.push_back(HashOf(k.substr(0, len)));
+      odd_hashes.push_back(HashOf(k.substr(0, len)));
     }
   };
+  auto on_attested = [&](uint64_t h) { heights.push_back(h); };
   bool ok;
   if (to.state != from.state) {
     // Hashing without the lock: entries Put meanwhile have start >= from
@@ -181,21 +184,37 @@ bool TraceAnswerCache::CatchUp(std::unique_lock<std::mutex>& l, bool may_look_at
     // Get misses until it is done (looking_).
     looking_ = true;
     l.unlock();
-    ok = changes_->Between(from, to, on_key, [&](uint64_t h) { heights.push_back(h); });
+    ok = changes_->Between(from, to, on_key, on_attested);
     l.lock();
     looking_ = false;
     // Nothing else moves synced_ while looking_ (every other look sees the
     // state ahead of it and gives up); checked all the same.
     if (!(synced_ == from)) ok = false;
+    // An entry Put meanwhile that scanned a new odd prefix length: the
+    // written keys were not cut at it. Rare (no answer scans such a prefix
+    // today): drop everything rather than miss one.
+    for (const auto& [len, n] : odd_prefix_lengths_) {
+      if (!std::binary_search(odd_lengths.begin(), odd_lengths.end(), len)) ok = false;
+    }
   } else {  // block-store writes only: a lookup per attestation
-    ok = changes_->Between(from, to, on_key, [&](uint64_t h) { heights.push_back(h); });
+    ok = changes_->Between(from, to, on_key, on_attested);
   }
   if (!ok) {
     if (!held_->map.empty()) cleared_.fetch_add(1, std::memory_order_relaxed);
     DropAllLocked();
   } else {
-    for (uint64_t h : key_hashes) DropMatchesLocked(held_->by_key, h);
-    for (uint64_t h : prefix_hashes) DropMatchesLocked(held_->by_prefix, h);
+    // segments_ as it is now, entries Put during the look included: a key
+    // of a kind no entry depends on cannot concern any.
+    for (size_t i = 0; i < written.size();) {
+      const bool relevant = segments_.count(written[i]) > 0;
+      const uint64_t cuts = written[i + 2];
+      if (relevant) {
+        DropMatchesLocked(held_->by_key, written[i + 1]);
+        for (uint64_t c = 0; c < cuts; ++c) DropMatchesLocked(held_->by_prefix, written[i + 3 + c]);
+      }
+      i += 3 + cuts;
+    }
+    for (uint64_t h : odd_hashes) DropMatchesLocked(held_->by_prefix, h);
     for (uint64_t h : heights) DropMatchesLocked(held_->by_height, h);
   }
   synced_ = to;

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <utility>
+
 namespace traceledger::api {
 namespace {
 
@@ -23,6 +26,7 @@ class FakeChanges : public StoreChanges {
   bool Between(const node::ReadPoint& from, const node::ReadPoint& to,
                const std::function<void(std::string_view key)>& on_key,
                const std::function<void(uint64_t height)>& on_attested) const override {
+    if (during_between) std::exchange(during_between, nullptr)();  // once
     if (from.state < forgotten_before) return false;
     for (uint64_t g = from.state; g < to.state; ++g)
       for (const auto& k : applies[g]) on_key(k);
@@ -43,6 +47,9 @@ class FakeChanges : public StoreChanges {
   std::vector<uint64_t> block_writes;
   uint64_t forgotten_before = 0;
   int64_t time = 0;
+  // Runs inside the next Between: what other threads do while a look has
+  // let go of the cache's lock.
+  mutable std::function<void()> during_between;
 };
 
 AnswerDeps Reads(std::vector<std::string> keys, std::vector<std::string> prefixes = {}) {
@@ -142,6 +149,25 @@ TEST(TraceAnswerCacheTest, KeepsOnlyAnswersWhoseLaterWritesItWillStillCheck) {
   c.Put(start, "E", Answer("e"), shows4);
   EXPECT_FALSE(c.Get("D", &out));
   EXPECT_TRUE(c.Get("E", &out));
+}
+
+// A look hashes the written keys without the cache's lock; an answer Put
+// meanwhile, of a kind of key no answer held depended on before, is still
+// checked against those writes.
+TEST(TraceAnswerCacheTest, AnswersPutDuringALookAreCheckedByIt) {
+  FakeChanges f;
+  TraceAnswerCache c(&f, 1 << 20, /*admit_after=*/1);
+  HttpResponse out;
+  c.Put(f.read_point(), "A", Answer("a"), Reads({"c|A"}));
+  const node::ReadPoint start = f.read_point();
+  f.Write({"r|RC-1"});  // a recall written after `start`
+  f.during_between = [&] {
+    c.Put(start, "R", Answer("not recalled"), Reads({"r|RC-1"}));
+    c.Put(start, "O", Answer("odd"), Reads({}, {"r|R"}));  // a new odd prefix length
+  };
+  EXPECT_FALSE(c.Get("R", &out));  // the look ran, with R and O Put in the middle of it
+  EXPECT_FALSE(c.Get("R", &out));
+  EXPECT_FALSE(c.Get("O", &out));
 }
 
 TEST(TraceAnswerCacheTest, ForgottenChangesDropEverything) {
