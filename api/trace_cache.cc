@@ -427,8 +427,8 @@ std::string TraceCacheMetrics(const TraceCaches& c) {
          "State keys written by blocks that the answer cache looked at.",
          c.answers.keys_looked_at());
   out +=
-      "# HELP traceledger_trace_answer_cache_look_seconds_total Time the answer cache spent "
-      "looking at written keys (under its lock).\n"
+      "# HELP traceledger_trace_answer_cache_look_seconds_total Wall time the answer cache "
+      "spent looking at written keys.\n"
       "# TYPE traceledger_trace_answer_cache_look_seconds_total counter\n"
       "traceledger_trace_answer_cache_look_seconds_total " +
       std::to_string(static_cast<double>(c.answers.look_nanos()) / 1e9) + "\n";

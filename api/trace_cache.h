@@ -180,8 +180,7 @@ class TraceAnswerCache {
   // counted once), and times the cache had to drop everything.
   uint64_t invalidated() const { return invalidated_.load(std::memory_order_relaxed); }
   uint64_t cleared() const { return cleared_.load(std::memory_order_relaxed); }
-  // Written keys looked at, and the time spent looking (nanoseconds, under
-  // the cache's lock).
+  // Written keys looked at, and the wall time spent looking (nanoseconds).
   uint64_t keys_looked_at() const { return keys_looked_at_.load(std::memory_order_relaxed); }
   uint64_t look_nanos() const { return look_nanos_.load(std::memory_order_relaxed); }
   size_t bytes() const;
