@@ -77,7 +77,19 @@ TraceAnswerCache::TraceAnswerCache(const StoreChanges* changes, size_t max_bytes
       if (stopping_) return;
       look_wanted_ = false;
       CatchUp(l, /*may_look_at_state=*/true);
+      // A block applied during the look: look again at once (a waiting
+      // worker would otherwise wait its whole kMaxLookWait).
+      if (changes_->read_point().state != synced_.state) look_wanted_ = true;
       caught_up_cv_.notify_all();
+      // What the look dropped is freed here, outside the lock.
+      std::vector<std::shared_ptr<const Stored>> to_free;
+      std::vector<std::unique_ptr<Held>> to_free_all;
+      to_free.swap(dropped_);
+      to_free_all.swap(dropped_all_);
+      l.unlock();
+      to_free.clear();
+      to_free_all.clear();
+      l.lock();
     }
   });
 }
@@ -152,6 +164,9 @@ bool TraceAnswerCache::CatchUp(std::unique_lock<std::mutex>& l, bool may_look_at
     return true;
   }
   if (to.state != synced_.state && (!may_look_at_state || looking_)) return false;
+  // A long stretch of block-store writes alone (late attestations) is left
+  // to a thread that may look at length.
+  if (!may_look_at_state && to.blocks - synced_.blocks > kMaxDoorWrites) return false;
   const auto look_start = std::chrono::steady_clock::now();
   const node::ReadPoint from = synced_;
   // The written keys as hashes to match, computed outside the lock: per key

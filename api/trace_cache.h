@@ -20,15 +20,16 @@
 // StateStore::kKeyLogApplies blocks), everything is dropped.
 //
 // Looking at the changes: the HTTP I/O threads (Get with may_look = false)
-// look only at block-store writes (attestations, appends: a lookup each);
-// while a block's state writes have not been looked at they miss, and the
-// trace worker that builds the answer looks. A worker hashes the written
-// keys without the cache's lock (so the I/O threads wait for no hashing) and
-// matches the hashes under it; keys of a kind no answer held depends on are
-// skipped. In the node a thread of the cache's own does every such look, as
-// soon as a lookup finds state writes not looked at: the trace workers run at
-// a low priority, and every lookup misses while a look is unfinished. Answers a look drops are
-// freed by the next Put (a trace worker), never by the I/O threads.
+// look only at up to kMaxDoorWrites block-store writes (attestations,
+// appends: a lookup each); while a block's state writes have not been
+// looked at they miss. Those are looked at by the trace worker that builds
+// the answer or, in the node, by a thread of the cache's own ("trace-look",
+// woken by the lookup that found them; the trace workers run at a low
+// priority and wait for it up to kMaxLookWait). A look hashes the written
+// keys without the cache's lock and matches the hashes under it, against the
+// kinds of key (first segments) the answers held then depend on; every
+// lookup misses while a look is unfinished. Answers a look drops are freed by
+// the looker or the next Put, never by the I/O threads.
 //
 // Limits: at most `max_bytes` of keys, bodies and dependencies (LRU); an
 // answer larger than max_bytes / 8 is not kept.
@@ -147,6 +148,8 @@ class TraceAnswerCache {
 
   // The longest a Get with may_look waits for the looker thread.
   static constexpr std::chrono::milliseconds kMaxLookWait{100};
+  // The most block-store writes a Get with may_look = false looks at.
+  static constexpr uint64_t kMaxDoorWrites = 256;
 
   // `changes` must outlive the cache. With `looker`, a thread of the cache's
   // own ("trace-look") looks at a block's state writes as soon as a door

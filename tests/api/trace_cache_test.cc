@@ -161,13 +161,26 @@ TEST(TraceAnswerCacheTest, AnswersPutDuringALookAreCheckedByIt) {
   c.Put(f.read_point(), "A", Answer("a"), Reads({"c|A"}));
   const node::ReadPoint start = f.read_point();
   f.Write({"r|RC-1"});  // a recall written after `start`
-  f.during_between = [&] {
-    c.Put(start, "R", Answer("not recalled"), Reads({"r|RC-1"}));
-    c.Put(start, "O", Answer("odd"), Reads({}, {"r|R"}));  // a new odd prefix length
-  };
-  EXPECT_FALSE(c.Get("R", &out));  // the look ran, with R and O Put in the middle of it
+  f.during_between = [&] { c.Put(start, "R", Answer("not recalled"), Reads({"r|RC-1"})); };
+  EXPECT_FALSE(c.Get("R", &out));  // the look ran, with R Put in the middle of it
   EXPECT_FALSE(c.Get("R", &out));
+  EXPECT_TRUE(c.Get("A", &out));
+  EXPECT_EQ(c.cleared(), 0u);  // R was matched, not swept away with everything
+}
+
+// The same with a prefix of a length no held answer scanned: the written
+// keys were not cut at it, so the look drops everything.
+TEST(TraceAnswerCacheTest, ANewOddPrefixDuringALookDropsEverything) {
+  FakeChanges f;
+  TraceAnswerCache c(&f, 1 << 20, /*admit_after=*/1);
+  HttpResponse out;
+  c.Put(f.read_point(), "A", Answer("a"), Reads({"c|A"}));
+  const node::ReadPoint start = f.read_point();
+  f.Write({"r|RC-1"});
+  f.during_between = [&] { c.Put(start, "O", Answer("odd"), Reads({}, {"r|R"})); };
   EXPECT_FALSE(c.Get("O", &out));
+  EXPECT_FALSE(c.Get("A", &out));
+  EXPECT_EQ(c.cleared(), 1u);
 }
 
 TEST(TraceAnswerCacheTest, ForgottenChangesDropEverything) {

@@ -606,6 +606,15 @@ TEST(TraceCacheTest, CachedAnswersEqualFreshOnesAfterEveryKindOfWrite) {
   };
   for (const auto& [what, write] : writes) {
     write();
+    // A lookup wakes the cache's looker; wait (at most 10 s) until it has
+    // looked at the write, so that the check below does not depend on it
+    // finishing within a trace worker's wait.
+    const long long looked = metric("traceledger_trace_answer_cache_written_keys_total");
+    w().Call("GET", "/v1/trace/" + UrlEncode(Dose(20)));
+    for (int i = 0;
+         i < 1000 && metric("traceledger_trace_answer_cache_written_keys_total") == looked; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     const long long hits = metric("traceledger_trace_answer_cache_hits_total");
     EXPECT_EQ(w().Call("GET", untouched).status, 200);
     EXPECT_EQ(metric("traceledger_trace_answer_cache_hits_total"), hits + 1)
