@@ -7,8 +7,8 @@
 // the node's stores. Committed transactions and headers never change; what
 // can is recorded while the answer is built, in its AnswerDeps: the state keys
 // it read, the state prefixes it scanned, the blocks whose attestations it
-// showed before every validator had attested, and the block time from which
-// it would say "expired". The cache follows the node's writes through
+// read from the store (BlockProofCache holds only fully attested ones), and
+// the block time from which it would say "expired". The cache follows the node's writes through
 // StoreChanges (the state keys each block wrote, the blocks attested since)
 // and drops exactly the answers that depended on something written: a new
 // event for a code drops that code's answers (and its lot's, if the lot's
