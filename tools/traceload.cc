@@ -12,7 +12,7 @@
 //     events/s and commit latency percentiles. N <= 2,000,000.
 //
 //   traceload --journeys --node URL[,...] --regulator FILE --events N
-//             [--connections C] [--codes-out FILE] [--rate EVENTS_PER_S]
+//             [--connections C] [--codes-out FILE] [--rate EVENTS_PER_S] [--batch B]
 //     Fills a network with N committed events of a realistic shape: makers
 //     commission cases of 10 codes, ship each case to a distributor with a
 //     carrier, the carrier logs a reading for the shipment, the distributor
@@ -23,7 +23,8 @@
 //     at C units whatever N is. The codes of fully committed units go to
 //     --codes-out, one per line. --rate paces the units (a unit of 1,200
 //     starts no earlier than its share of the rate allows; 0: as fast as the
-//     network commits). N <= 5,000,000; a 30-minute limit.
+//     network commits); --batch B sends each step in requests of at most B
+//     envelopes (default 1,000). N <= 5,000,000; a 30-minute limit.
 //
 //   traceload --read --node URL[,...] --codes-file FILE [--requests R]
 //             [--seconds S] [--connections C] [--zipf S] [--cockpit-every MS]

@@ -69,19 +69,22 @@ std::string Batch(const std::vector<std::string>& envs, size_t from, size_t to) 
 }  // namespace
 
 int RunJourneys(int argc, char** argv) {
-  auto args =
-      ParseFlags(argc, argv, {"node", "regulator", "events", "connections", "codes-out", "rate"},
-                 "journeys",
-                 "usage: traceload --journeys --node URL[,URL...] --regulator FILE "
-                 "[--events N] [--connections C] [--codes-out FILE] [--rate EVENTS_PER_S]\n");
+  auto args = ParseFlags(
+      argc, argv, {"node", "regulator", "events", "connections", "codes-out", "rate", "batch"},
+      "journeys",
+      "usage: traceload --journeys --node URL[,URL...] --regulator FILE "
+      "[--events N] [--connections C] [--codes-out FILE] [--rate EVENTS_PER_S] "
+      "[--batch B]\n");
   if (!args) return 2;
   const std::string nodes_arg = args->Get("node"), regulator_path = args->Get("regulator"),
                     codes_out = args->Get("codes-out");
   NumberFlags n(*args);
   const size_t events = n.Count("events", 1000000), connections = n.Count("connections", 32);
-  const double rate = n.Real("rate", 0);  // events/s over all connections; 0: no limit
+  const double rate = n.Real("rate", 0);        // events/s over all connections; 0: no limit
+  const size_t batch = n.Count("batch", 1000);  // envelopes per request
   if (!n.status().ok()) return Fail(n.status().message());
   if (rate < 0 || rate > 1000000) return Fail("limits: 0 <= rate <= 1,000,000 events/s");
+  if (batch == 0 || batch > 1000) return Fail("limits: 1 <= batch <= 1,000 envelopes");
   if (nodes_arg.empty() || regulator_path.empty())
     return Fail("--node and --regulator are required");
   if (events == 0 || events > 5000000 || connections == 0 || connections > 512)
@@ -179,11 +182,11 @@ int RunJourneys(int argc, char** argv) {
       Conn conn(target.host, target.port);
       std::vector<double> mine;
       std::string out;
-      // Sends envs[from, to) in requests of at most 1000; true if all committed ok.
+      // Sends envs in requests of at most `batch`; true if all committed ok.
       auto send = [&](const std::vector<std::string>& envs) {
         bool all_ok = true;
-        for (size_t from = 0; from < envs.size(); from += 1000) {
-          size_t to = std::min(envs.size(), from + 1000);
+        for (size_t from = 0; from < envs.size(); from += batch) {
+          size_t to = std::min(envs.size(), from + batch);
           auto t0 = Clock::now();
           int s = conn.Post("/v1/transactions?wait=commit&timeout_ms=30000", Batch(envs, from, to),
                             &out);
@@ -245,9 +248,9 @@ int RunJourneys(int argc, char** argv) {
         size_t u = next_unit++;
         if (u >= units) break;
         if (rate > 0) {  // unit u starts no earlier than its share of the rate allows
-          std::this_thread::sleep_until(
-              start + std::chrono::duration_cast<Clock::duration>(
-                          std::chrono::duration<double>(u * kTxPerUnit / rate)));
+          std::this_thread::sleep_until(start +
+                                        std::chrono::duration_cast<Clock::duration>(
+                                            std::chrono::duration<double>(u * kTxPerUnit / rate)));
         }
         const Party& maker = j.makers[u % kMakers];
         const std::string& gtin = j.gtins[u % kMakers];

@@ -21,6 +21,7 @@ expect 1 '--rate is a number; got "fast"' --node http://127.0.0.1:1 --regulator 
 expect 2 'unknown flag --bogus' --journeys --bogus 1
 expect 1 '--connections is a whole number; got "-3"' --journeys --node http://127.0.0.1:1 --regulator r --connections -3
 expect 1 '0 <= rate <= 1,000,000 events/s' --journeys --node http://127.0.0.1:1 --regulator r --rate -5
+expect 1 '1 <= batch <= 1,000 envelopes' --journeys --node http://127.0.0.1:1 --regulator r --batch 5000
 expect 2 '--node needs a value' --read --node
 expect 1 '--zipf is a number; got "1e999"' --read --node http://127.0.0.1:1 --codes-file x --zipf=1e999
 expect 1 '10 <= cockpit-every <= 60,000 ms' --read --node http://127.0.0.1:1 --codes-file x --cockpit-every 5
