@@ -302,6 +302,25 @@ Result<std::string> Cluster::EnrollEnvelope(int n) {
   return SignEnvelope(regulator_.private_key, p.dump(), alg());
 }
 
+Result<std::string> Cluster::Envelope(const KeyPair* key, const std::string& type,
+                                      const nlohmann::json& body) {
+  nlohmann::ordered_json p;
+  p["chain_id"] = chain_id_;
+  p["type"] = type;
+  p["nonce"] = "mp-" + type + "-" + std::to_string(++nonce_);
+  p["time"] = FormatRfc3339Millis(WallMillis() - 1000);
+  p["body"] = body;
+  return SignEnvelope((key ? *key : regulator_).private_key, p.dump(), alg());
+}
+
+Status Cluster::Signal(int i, int sig) {
+  if (pids_[i] <= 0) return Status::Error("NOT_RUNNING", "node " + std::to_string(i));
+  if (::kill(pids_[i], sig) != 0) {
+    return Status::IOError("kill(" + std::to_string(pids_[i]) + "): " + std::strerror(errno));
+  }
+  return Status::OK();
+}
+
 Result<std::string> Cluster::SubmitOk(int node, const std::string& envelope) {
   cli::SubmitOptions o;
   o.hash = alg();

@@ -73,6 +73,13 @@ class Cluster {
 
   // A signed registry.enroll of a new enterprise (a regulator transaction).
   Result<std::string> EnrollEnvelope(int n);
+  // A transaction of `type` with `body`, signed by `key` (the regulator's
+  // when null), with a fresh nonce and the time now.
+  Result<std::string> Envelope(const KeyPair* key, const std::string& type,
+                               const nlohmann::json& body);
+  // Sends `sig` to node i and returns at once (SIGSTOP, SIGCONT: pause and
+  // resume it; Stop is for ending it).
+  Status Signal(int i, int sig);
   // Submits with ?wait=commit (following NO_LEADER); OK only for an ok receipt.
   // Returns the tx id (hex).
   Result<std::string> SubmitOk(int node, const std::string& envelope);

@@ -4,9 +4,16 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <cctype>
+#include <chrono>
+#include <cstdio>
 #include <set>
+#include <thread>
 
 #include "cluster.h"
+#include "contracts/ids.h"
+#include "ledger/hex.h"
+#include "ledger/time_util.h"
 #include "tools/api_client.h"
 
 namespace traceledger::mp {
@@ -33,6 +40,12 @@ std::vector<std::string> SubmitMany(Cluster& c, int node, int first, int count) 
     ids.push_back(*id);
   }
   return ids;
+}
+
+int64_t NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 uint64_t MaxHeight(Cluster& c) {
@@ -100,6 +113,85 @@ TEST(MultiProcess, ConsistentReadsOnAFollower) {
   auto none = cli::GetJson(c.url(follower), "/v1/blocks/latest?consistent=true&timeout_ms=500");
   EXPECT_TRUE(none.status().Is("NO_LEADER")) << none.status().ToString();
   EXPECT_TRUE(cli::GetJson(c.url(follower), "/v1/blocks/latest").ok()) << "plain reads go on";
+}
+
+// A trace answer showing a block before every validator has attested it is
+// cached, and dropped when the missing attestation arrives (api/trace_cache.h):
+// a paused validator's attestation, once it resumes, shows in the next answer.
+TEST(MultiProcess, CachedTraceAnswerFollowsALateAttestation) {
+  TempDir tmp;
+  Cluster c(tmp.path(), 3);
+  ASSERT_OK(c.Create());
+  ASSERT_OK(StartAll(c));
+  auto leader = c.WaitForLeader(20000);
+  ASSERT_TRUE(leader.ok()) << leader.status().ToString();
+  const int paused = (*leader + 1) % 3;
+  auto maker = GenerateKeyPair();
+  ASSERT_TRUE(maker.ok());
+  const std::string gtin = "06901234567892", code = "(01)06901234567892(21)MP0001";
+  const std::string uscc = "91330100MA0000042" + std::string(1, UsccCheckChar("91330100MA0000042"));
+  std::vector<std::pair<const KeyPair*, std::pair<std::string, nlohmann::json>>> setup = {
+      {nullptr,
+       {"registry.enroll",
+        {{"uscc", uscc},
+         {"name", "MP Maker"},
+         {"roles", {"manufacturer"}},
+         {"public_key", ToHex(maker->public_key)},
+         {"region", "330100"}}}},
+      {&*maker,
+       {"product.register",
+        {{"product_code", gtin}, {"name", "MP vaccine"}, {"category", "vaccine"}}}},
+      {&*maker,
+       {"trace.commission",
+        {{"product_code", gtin},
+         {"lot", "MP-LOT"},
+         {"expiry", "2030-01-31"},
+         {"codes", {code}},
+         {"location", "loopback"}}}},
+  };
+  for (const auto& [key, tx] : setup) {
+    auto env = c.Envelope(key, tx.first, tx.second);
+    ASSERT_TRUE(env.ok()) << env.status().ToString();
+    ASSERT_OK(c.SubmitOk(*leader, *env).status());
+  }
+  ASSERT_OK(c.Signal(paused, SIGSTOP));
+  auto reading = c.Envelope(
+      &*maker, "trace.reading",
+      {{"codes", {code}},
+       {"device", "mp-fridge"},
+       {"readings", {{{"time", FormatRfc3339Millis(NowMillis() - 500)}, {"celsius", 5.0}}}}});
+  ASSERT_TRUE(reading.ok());
+  auto id = c.SubmitOk(*leader, *reading);  // committed by the two running validators
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  auto tx = cli::GetJson(c.url(*leader), "/v1/transactions/" + *id);
+  ASSERT_TRUE(tx.ok()) << tx.status().ToString();
+  const uint64_t height = (*tx)["height"];
+  std::string path = "/v1/trace/";
+  for (unsigned char ch : code) {  // URL-encoded: ( and ) as %28 and %29
+    char hex[4];
+    std::snprintf(hex, sizeof hex, "%%%02X", ch);
+    path += std::isalnum(ch) ? std::string(1, static_cast<char>(ch)) : std::string(hex);
+  }
+  // The attestations the leader's answer shows for the reading's block.
+  auto attested = [&]() -> int {
+    auto a = cli::GetJson(c.url(*leader), path);
+    if (!a.ok()) return -1;
+    for (const auto& b : (*a)["proof"]["blocks"])
+      if (b["height"] == height) return static_cast<int>(b["attestations"].size());
+    return -2;
+  };
+  const int before = attested();
+  EXPECT_GE(before, 1);
+  EXPECT_LE(before, 2) << "the paused validator cannot have attested";
+  EXPECT_EQ(attested(), before);  // served again (from the answer cache)
+  ASSERT_OK(c.Signal(paused, SIGCONT));
+  int after = before;
+  for (int i = 0; i < 300 && after < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    after = attested();
+  }
+  EXPECT_EQ(after, 3) << "the resumed validator's attestation never showed:\n"
+                      << c.LogTail(*leader);
 }
 
 TEST(MultiProcess, KilledFollowerCatchesUp) {
