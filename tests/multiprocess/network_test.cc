@@ -56,20 +56,18 @@ uint64_t MaxHeight(Cluster& c) {
   return h;
 }
 
-Status StartAll(Cluster& c) {
-  for (int i = 0; i < c.size(); ++i) {
-    Status s = c.Start(i);
-    if (!s.ok()) return s;
-  }
-  return Status::OK();
+// Creates the cluster's files, starts every node and waits (20 s at most)
+// until they agree on a leader; returns its index.
+Result<int> StartWithLeader(Cluster& c) {
+  TL_RETURN_IF_ERROR(c.Create());
+  for (int i = 0; i < c.size(); ++i) TL_RETURN_IF_ERROR(c.Start(i));
+  return c.WaitForLeader(20000);
 }
 
 TEST(MultiProcess, ThreeNodesAgreeOnEveryBlock) {
   TempDir tmp;
   Cluster c(tmp.path(), 3);
-  ASSERT_OK(c.Create());
-  ASSERT_OK(StartAll(c));
-  auto leader = c.WaitForLeader(20000);
+  auto leader = StartWithLeader(c);
   ASSERT_TRUE(leader.ok()) << leader.status().ToString();
   int follower = (*leader + 1) % 3;
   auto a = SubmitMany(c, follower, 1, 6);  // forwarded to the leader
@@ -93,9 +91,7 @@ TEST(MultiProcess, ThreeNodesAgreeOnEveryBlock) {
 TEST(MultiProcess, ConsistentReadsOnAFollower) {
   TempDir tmp;
   Cluster c(tmp.path(), 3);
-  ASSERT_OK(c.Create());
-  ASSERT_OK(StartAll(c));
-  auto leader = c.WaitForLeader(20000);
+  auto leader = StartWithLeader(c);
   ASSERT_TRUE(leader.ok()) << leader.status().ToString();
   int follower = (*leader + 1) % 3;
   for (int n = 1; n <= 5; ++n) {
@@ -121,9 +117,7 @@ TEST(MultiProcess, ConsistentReadsOnAFollower) {
 TEST(MultiProcess, CachedTraceAnswerFollowsALateAttestation) {
   TempDir tmp;
   Cluster c(tmp.path(), 3);
-  ASSERT_OK(c.Create());
-  ASSERT_OK(StartAll(c));
-  auto leader = c.WaitForLeader(20000);
+  auto leader = StartWithLeader(c);
   ASSERT_TRUE(leader.ok()) << leader.status().ToString();
   const int paused = (*leader + 1) % 3;
   auto maker = GenerateKeyPair();
@@ -202,9 +196,7 @@ TEST(MultiProcess, CachedTraceAnswerFollowsALateAttestation) {
 TEST(MultiProcess, KilledFollowerCatchesUp) {
   TempDir tmp;
   Cluster c(tmp.path(), 3);
-  ASSERT_OK(c.Create());
-  ASSERT_OK(StartAll(c));
-  auto leader = c.WaitForLeader(20000);
+  auto leader = StartWithLeader(c);
   ASSERT_TRUE(leader.ok()) << leader.status().ToString();
   int victim = (*leader + 1) % 3;
   ASSERT_EQ(SubmitMany(c, *leader, 1, 4).size(), 4u);
@@ -220,9 +212,7 @@ TEST(MultiProcess, KilledFollowerCatchesUp) {
 TEST(MultiProcess, LeaderStoppedNewLeaderTakesOverOldOneCatchesUp) {
   TempDir tmp;
   Cluster c(tmp.path(), 3);
-  ASSERT_OK(c.Create());
-  ASSERT_OK(StartAll(c));
-  auto leader = c.WaitForLeader(20000);
+  auto leader = StartWithLeader(c);
   ASSERT_TRUE(leader.ok()) << leader.status().ToString();
   int old = *leader;
   ASSERT_EQ(SubmitMany(c, old, 1, 4).size(), 4u);
@@ -284,9 +274,7 @@ TEST(MultiProcess, DevNodeKeepsAcknowledgedTransactionsAcrossKill9) {
 TEST(MultiProcess, VerifyChainPassesOnStoppedNodes) {
   TempDir tmp;
   Cluster c(tmp.path(), 3);
-  ASSERT_OK(c.Create());
-  ASSERT_OK(StartAll(c));
-  auto leader = c.WaitForLeader(20000);
+  auto leader = StartWithLeader(c);
   ASSERT_TRUE(leader.ok()) << leader.status().ToString();
   ASSERT_EQ(SubmitMany(c, *leader, 1, 6).size(), 6u);
   uint64_t h = MaxHeight(c);
