@@ -423,7 +423,7 @@ size_t BlockProofCache::entries() const {
 
 std::string TraceCacheMetrics(const TraceCaches& c) {
   std::string out;
-  auto metric = [&out](const char* name, const char* type, const char* help, uint64_t v) {
+  auto metric = [&out](const char* name, const char* type, const char* help, auto v) {
     out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
            name + " " + std::to_string(v) + "\n";
   };
@@ -441,12 +441,9 @@ std::string TraceCacheMetrics(const TraceCaches& c) {
   metric("traceledger_trace_answer_cache_written_keys_total", "counter",
          "State keys written by blocks that the answer cache looked at.",
          c.answers.keys_looked_at());
-  out +=
-      "# HELP traceledger_trace_answer_cache_look_seconds_total Wall time the answer cache "
-      "spent looking at written keys.\n"
-      "# TYPE traceledger_trace_answer_cache_look_seconds_total counter\n"
-      "traceledger_trace_answer_cache_look_seconds_total " +
-      std::to_string(static_cast<double>(c.answers.look_nanos()) / 1e9) + "\n";
+  metric("traceledger_trace_answer_cache_look_seconds_total", "counter",
+         "Wall time the answer cache spent looking at written keys.",
+         static_cast<double>(c.answers.look_nanos()) / 1e9);
   metric("traceledger_trace_answer_cache_bytes", "gauge", "Bytes held by the trace answer cache.",
          c.answers.bytes());
   metric("traceledger_trace_answer_cache_entries", "gauge", "Answers held by the answer cache.",
