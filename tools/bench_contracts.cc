@@ -21,6 +21,7 @@
 #include "genesis/genesis.h"
 #include "ledger/hash.h"
 #include "ledger/hex.h"
+#include "tools/cli.h"
 
 using namespace traceledger;
 
@@ -28,30 +29,25 @@ using bench::PeakRssKb;
 using bench::ThreadCpuSeconds;
 
 int main(int argc, char** argv) {
-  size_t txs = 200000, block = 1000;
-  uint64_t seed = 1;
-  std::string leveldb_dir;
-  for (int i = 1; i < argc; ++i) {
-    auto next = [&]() -> const char* {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "%s needs a value\n", argv[i]);
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (!std::strcmp(argv[i], "--txs"))
-      txs = std::strtoull(next(), nullptr, 10);
-    else if (!std::strcmp(argv[i], "--block"))
-      block = std::strtoull(next(), nullptr, 10);
-    else if (!std::strcmp(argv[i], "--seed"))
-      seed = std::strtoull(next(), nullptr, 10);
-    else if (!std::strcmp(argv[i], "--leveldb"))
-      leveldb_dir = next();
-    else {
-      std::fprintf(stderr,
-                   "usage: bench_contracts [--txs N] [--block B] [--seed S] [--leveldb DIR]\n");
-      return 2;
-    }
+  auto args = cli::ParseArgs(argc - 1, argv + 1, {"txs", "block", "seed", "leveldb"}, {});
+  if (!args.ok() || !args->positional.empty()) {
+    if (!args.ok()) std::fprintf(stderr, "bench_contracts: %s\n", args.status().message().c_str());
+    std::fprintf(stderr,
+                 "usage: bench_contracts [--txs N] [--block B] [--seed S] [--leveldb DIR]\n");
+    return 2;
+  }
+  cli::NumberFlags numbers(*args);
+  const size_t txs = numbers.Count("txs", 200000);
+  size_t block = numbers.Count("block", 1000);
+  const uint64_t seed = numbers.Count("seed", 1);
+  const std::string leveldb_dir = args->Get("leveldb");
+  if (!numbers.status().ok()) {
+    std::fprintf(stderr, "bench_contracts: %s\n", numbers.status().message().c_str());
+    return 2;
+  }
+  if (txs == 0 || txs > 10000000 || block > 100000) {
+    std::fprintf(stderr, "bench_contracts: 1 <= --txs <= 10,000,000; --block <= 100,000\n");
+    return 2;
   }
   if (block == 0) block = 1;
   std::string regulator = std::string(1, '\x02') + Hash(HashAlg::kSha256, "bench-regulator");

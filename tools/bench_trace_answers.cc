@@ -26,43 +26,37 @@
 #include "api/trace_routes.h"
 #include "bench_clock.h"
 #include "node/config.h"
+#include "tools/cli.h"
 
 using namespace traceledger;
 
 using bench::ThreadCpuSeconds;
 
 int main(int argc, char** argv) {
-  std::string config_path, codes_path;
-  size_t answers = 20000;
-  uint64_t seed = 1;
-  bool block_cache = true;
-  for (int i = 1; i < argc; ++i) {
-    auto next = [&]() -> const char* {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "%s needs a value\n", argv[i]);
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (!std::strcmp(argv[i], "--config")) {
-      config_path = next();
-    } else if (!std::strcmp(argv[i], "--codes")) {
-      codes_path = next();
-    } else if (!std::strcmp(argv[i], "--answers")) {
-      answers = std::strtoull(next(), nullptr, 10);
-    } else if (!std::strcmp(argv[i], "--seed")) {
-      seed = std::strtoull(next(), nullptr, 10);
-    } else if (!std::strcmp(argv[i], "--no-block-cache")) {
-      block_cache = false;
-    } else {
-      std::fprintf(stderr,
-                   "usage: bench_trace_answers --config CONFIG.json --codes CODES.txt "
-                   "[--answers N] [--seed S] [--no-block-cache]\n");
-      return 2;
-    }
+  const char* usage =
+      "usage: bench_trace_answers --config CONFIG.json --codes CODES.txt "
+      "[--answers N] [--seed S] [--no-block-cache]\n";
+  auto args = cli::ParseArgs(argc - 1, argv + 1, {"config", "codes", "answers", "seed"},
+                             {"no-block-cache"});
+  if (!args.ok() || !args->positional.empty()) {
+    if (!args.ok())
+      std::fprintf(stderr, "bench_trace_answers: %s\n", args.status().message().c_str());
+    std::fprintf(stderr, "%s", usage);
+    return 2;
   }
-  if (config_path.empty() || codes_path.empty() || answers == 0) {
-    std::fprintf(stderr, "bench_trace_answers: --config and --codes are required, --answers > 0\n");
+  const std::string config_path = args->Get("config"), codes_path = args->Get("codes");
+  cli::NumberFlags numbers(*args);
+  const size_t answers = numbers.Count("answers", 20000);
+  const uint64_t seed = numbers.Count("seed", 1);
+  const bool block_cache = !args->Has("no-block-cache");
+  if (!numbers.status().ok()) {
+    std::fprintf(stderr, "bench_trace_answers: %s\n", numbers.status().message().c_str());
+    return 2;
+  }
+  if (config_path.empty() || codes_path.empty() || answers == 0 || answers > 10000000) {
+    std::fprintf(stderr,
+                 "bench_trace_answers: --config and --codes are required, "
+                 "1 <= --answers <= 10,000,000\n");
     return 2;
   }
   std::vector<std::string> codes;

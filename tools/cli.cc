@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -72,6 +74,35 @@ int Fail(const Status& s) {
 int Usage(const std::string& message) {
   std::fprintf(stderr, "tracectl: %s (see 'tracectl help')\n", message.c_str());
   return kExitUsage;
+}
+
+uint64_t NumberFlags::Count(const char* name, uint64_t def) {
+  if (!a_.Has(name)) return def;
+  const std::string v = a_.Get(name);
+  if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) {
+    Bad(name, "a whole number", v);
+    return def;
+  }
+  return std::strtoull(v.c_str(), nullptr, 10);
+}
+
+double NumberFlags::Real(const char* name, double def) {
+  if (!a_.Has(name)) return def;
+  const std::string v = a_.Get(name);
+  char* end = nullptr;
+  double d = v.empty() ? 0 : std::strtod(v.c_str(), &end);
+  if (v.empty() || end != v.c_str() + v.size() || !std::isfinite(d)) {
+    Bad(name, "a number", v);
+    return def;
+  }
+  return d;
+}
+
+void NumberFlags::Bad(const char* name, const char* what, const std::string& v) {
+  if (status_.ok()) {
+    status_ =
+        Status::InvalidArgument(std::string("--") + name + " is " + what + "; got \"" + v + "\"");
+  }
 }
 
 }  // namespace traceledger::cli

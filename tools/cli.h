@@ -2,6 +2,7 @@
 #ifndef TRACELEDGER_TOOLS_CLI_H_
 #define TRACELEDGER_TOOLS_CLI_H_
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -30,6 +31,23 @@ struct Args {
 // `switches` are flags without a value. Unknown flags are an error.
 Result<Args> ParseArgs(int argc, char** argv, const std::vector<std::string>& with_value,
                        const std::vector<std::string>& switches);
+
+// Reads a command's number flags (`def` when absent), keeping the first error,
+// which names the flag: "--answers is a whole number; got \"abc\"".
+class NumberFlags {
+ public:
+  explicit NumberFlags(const Args& a) : a_(a) {}
+  // A whole number (at most 18 digits, no sign).
+  uint64_t Count(const char* name, uint64_t def);
+  // A finite decimal number.
+  double Real(const char* name, double def);
+  const Status& status() const { return status_; }
+
+ private:
+  void Bad(const char* name, const char* what, const std::string& v);
+  const Args& a_;
+  Status status_;
+};
 
 // Reads a whole file, or standard input when path is "-".
 Result<std::string> ReadInput(const std::string& path);

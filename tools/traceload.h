@@ -177,44 +177,7 @@ inline std::optional<cli::Args> ParseFlags(int argc, char** argv,
   return *args;
 }
 
-// Reads a mode's number flags (`def` when absent), keeping the first error,
-// which names the flag.
-class NumberFlags {
- public:
-  explicit NumberFlags(const cli::Args& a) : a_(a) {}
-  // A whole number.
-  uint64_t Count(const char* name, uint64_t def) {
-    if (!a_.Has(name)) return def;
-    const std::string v = a_.Get(name);
-    if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) {
-      Bad(name, "a whole number", v);
-      return def;
-    }
-    return std::strtoull(v.c_str(), nullptr, 10);
-  }
-  // A decimal number.
-  double Real(const char* name, double def) {
-    if (!a_.Has(name)) return def;
-    const std::string v = a_.Get(name);
-    char* end = nullptr;
-    double d = v.empty() ? 0 : std::strtod(v.c_str(), &end);
-    if (v.empty() || end != v.c_str() + v.size() || !std::isfinite(d)) {
-      Bad(name, "a number", v);
-      return def;
-    }
-    return d;
-  }
-  const Status& status() const { return status_; }
-
- private:
-  void Bad(const char* name, const char* what, const std::string& v) {
-    if (status_.ok())
-      status_ =
-          Status::InvalidArgument(std::string("--") + name + " is " + what + "; got \"" + v + "\"");
-  }
-  const cli::Args& a_;
-  Status status_;
-};
+using cli::NumberFlags;
 
 inline Result<std::vector<Target>> ParseTargets(const std::string& nodes_arg) {
   std::vector<Target> targets;
