@@ -28,10 +28,14 @@
 //
 //   traceload --read --node URL[,...] --codes-file FILE [--requests R]
 //             [--seconds S] [--connections C] [--zipf S] [--cockpit-every MS]
+//             [--route connection|code]
 //     Read throughput. C keep-alive connections spread over the nodes GET
 //     /v1/trace/{code} for codes drawn from FILE (uniformly, or Zipf-skewed
 //     with exponent S over a shuffled order) until R requests or S seconds;
 //     meanwhile one more connection GETs /v1/cockpit every MS ms (the probe).
+//     --route code: each code always goes to the same node (its place in FILE
+//     modulo the node count), as a load balancer hashing on the path would;
+//     each of the C clients then keeps a connection to every node.
 //     Reports requests/s, bytes, and latency p50/p90/p99/max of both.
 //     R <= 100,000,000, S <= 600, C <= 512.
 #include "tools/traceload.h"

@@ -52,14 +52,23 @@ void PrintLatencies(const char* what, const std::vector<double>& v) {
 }  // namespace
 
 int RunReads(int argc, char** argv) {
-  auto args = ParseFlags(
-      argc, argv,
-      {"node", "codes-file", "requests", "seconds", "connections", "zipf", "cockpit-every",
-       "max-codes"},
-      "read",
-      "usage: traceload --read --node URL[,URL...] --codes-file FILE [--requests R] "
-      "[--seconds S] [--connections C] [--zipf S] [--cockpit-every MS] [--max-codes K]\n");
+  auto args =
+      ParseFlags(argc, argv,
+                 {"node", "codes-file", "requests", "seconds", "connections", "zipf",
+                  "cockpit-every", "max-codes", "route"},
+                 "read",
+                 "usage: traceload --read --node URL[,URL...] --codes-file FILE [--requests R] "
+                 "[--seconds S] [--connections C] [--zipf S] [--cockpit-every MS] [--max-codes K] "
+                 "[--route connection|code]\n");
   if (!args) return 2;
+  const std::string route = args->Has("route") ? args->Get("route") : "connection";
+  if (route != "connection" && route != "code") {
+    return Fail(
+        "--route is \"connection\" (each connection stays on one node) or \"code\" "
+        "(each code always goes to the same node); got \"" +
+        route + "\"");
+  }
+  const bool by_code = route == "code";
   const std::string nodes_arg = args->Get("node"), codes_path = args->Get("codes-file");
   NumberFlags n(*args);
   const size_t requests = n.Count("requests", 1000000), connections = n.Count("connections", 64),
@@ -93,9 +102,10 @@ int RunReads(int argc, char** argv) {
   Picker pick(paths.size(), zipf);
   std::printf(
       "traceload: GET /v1/trace/{code} over %zu codes (%s), %zu connections over %zu "
-      "node(s), up to %zu requests or %.0f s; /v1/cockpit every %d ms\n",
+      "node(s)%s, up to %zu requests or %.0f s; /v1/cockpit every %d ms\n",
       paths.size(), zipf > 0 ? ("Zipf s=" + std::to_string(zipf).substr(0, 4)).c_str() : "uniform",
-      connections, targets->size(), requests, seconds, cockpit_every_ms);
+      connections, targets->size(), by_code ? " routed by code" : "", requests, seconds,
+      cockpit_every_ms);
   std::fflush(stdout);
 
   // The first cockpit request to each node, timed once before the measurement
@@ -123,17 +133,24 @@ int RunReads(int argc, char** argv) {
   std::vector<std::thread> threads;
   for (size_t t = 0; t < connections; ++t) {
     threads.emplace_back([&, t] {
-      const Target& target = (*targets)[t % targets->size()];
-      Conn conn(target.host, target.port);
+      // By connection: this thread's one connection, to node t mod N. By
+      // code: one connection to each node, code i always to node i mod N (as
+      // a load balancer hashing on the path would), one request at a time.
+      std::vector<std::unique_ptr<Conn>> conns;
+      for (size_t k = 0; k < (by_code ? targets->size() : 1); ++k) {
+        const Target& target = (*targets)[by_code ? k : t % targets->size()];
+        conns.push_back(std::make_unique<Conn>(target.host, target.port));
+      }
       std::mt19937_64 rng(1000 + t);
       std::vector<double> mine;
       std::map<int, size_t> mine_st;
       uint64_t mine_bytes = 0;
       std::string out;
       while (issued++ < requests && Clock::now() < deadline) {
-        const std::string& path = paths[pick(rng)];
+        const size_t i = pick(rng);
+        Conn& conn = *conns[by_code ? i % conns.size() : 0];
         auto t0 = Clock::now();
-        int s = conn.Get(path, &out);
+        int s = conn.Get(paths[i], &out);
         mine.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
         mine_st[s]++;
         mine_bytes += out.size();

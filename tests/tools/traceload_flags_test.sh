@@ -26,5 +26,6 @@ expect 2 '--node needs a value' --read --node
 expect 1 '--zipf is a number; got "1e999"' --read --node http://127.0.0.1:1 --codes-file x --zipf=1e999
 expect 1 '10 <= cockpit-every <= 60,000 ms' --read --node http://127.0.0.1:1 --codes-file x --cockpit-every 5
 expect 1 '--node and --codes-file are required' --read
+expect 1 '--route is "connection"' --read --node http://127.0.0.1:1 --codes-file x --route path
 [[ $fails -eq 0 ]] && echo "traceload flags: all cases ok"
 exit $((fails > 0))
