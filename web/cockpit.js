@@ -157,7 +157,12 @@
     }
     const rg = chart('chart-region');
     if (rg) {
-      const regions = Object.entries(d.enterprises.by_region || {}).sort((a, b) => b[1] - a[1]).slice(0, 11);
+      const byCity = {};
+      for (const [code, n] of Object.entries(d.enterprises.by_region || {})) {
+        const city = TL.regionCity(code);
+        byCity[city] = (byCity[city] || 0) + n;
+      }
+      const regions = Object.entries(byCity).sort((a, b) => b[1] - a[1]).slice(0, 11);
       rg.setOption({
         animation: false,
         grid: { left: 40, right: 12, top: 14, bottom: 40 },

@@ -134,6 +134,13 @@
       document.querySelectorAll('[data-i18n]').forEach(el => { el.textContent = TL.t(el.dataset.i18n); });
       document.documentElement.lang = TL.lang;
     },
+    // The city (prefecture) a Zhejiang region code is in — 330106, Xihu
+    // district, is in 330100, Hangzhou — so that a province's chart shows
+    // cities; a code outside the table stays as it is.
+    regionCity(code) {
+      const city = String(code || '').slice(0, 4) + '00';
+      return REGIONS[city] ? city : code;
+    },
     region(code) {
       const r = REGIONS[code];
       if (!r) return code || TL.t('other');

@@ -164,6 +164,7 @@
       series: [{ type: 'line', data, symbolSize: 7, lineStyle: { width: 2 },
         markArea: { silent: true, itemStyle: { color: 'rgba(19,163,110,.14)' }, data: [[{ yAxis: lo }, { yAxis: hi }]] },
         markLine: { silent: true, symbol: 'none', lineStyle: { color: '#13a36e', type: 'dashed' },
+          label: { position: 'insideEndTop', color: '#13a36e', formatter: p => p.value + ' °C' },
           data: [n.lo !== null ? { yAxis: n.lo } : null, n.hi !== null ? { yAxis: n.hi } : null].filter(Boolean) } }]
     });
     window.addEventListener('resize', () => c.resize());

@@ -210,6 +210,20 @@ async function cockpit(base) {
     check(`recall ${r.recall_id} progress is shown`, recallsText.includes(r.recall_id) &&
       recallsText.includes(Math.round((r.progress || 0) * 100) + '%'), recallsText.slice(0, 300));
   }
+  // Enterprises by region: district codes counted in their city (330106 in
+  // Hangzhou), every enterprise of the API's by_region in some bar.
+  const regionChart = await page.evaluate(() => {
+    const o = window.echarts.getInstanceByDom(document.getElementById('chart-region')).getOption();
+    return { names: o.xAxis[0].data, values: o.series[0].data };
+  });
+  const apiRegions = after.enterprises.by_region || {};
+  const apiTotal = Object.values(apiRegions).reduce((a, b) => a + b, 0);
+  check('the region chart holds every enterprise of by_region', apiTotal > 0 &&
+    regionChart.values.reduce((a, b) => a + b, 0) === apiTotal,
+    `${JSON.stringify(regionChart)} api ${JSON.stringify(apiRegions)}`);
+  check('the region chart names cities, not Zhejiang district codes',
+    regionChart.names.length > 0 && regionChart.names.every(n => !/^33\d{4}$/.test(n)) &&
+    new Set(regionChart.names).size === regionChart.names.length, JSON.stringify(regionChart.names));
   check('ECharts is bundled', !(await page.content()).includes('ECharts not bundled'));
   await page.screenshot({ path: path.join(ARTIFACTS, 'cockpit.png') });
   equal('no errors on the cockpit', problems.join('\n'), '');
