@@ -72,7 +72,8 @@
       originPlace: origin.location || '',
       events, readings, documents, lo, hi, height, bureaus: bureaus.size,
       head: d.chain_head || item.chain_head || item.head || '',
-      recall: obj(d.recall) || obj(item.recall)
+      recall: obj(d.recall) || obj(item.recall),
+      warning: obj(d.warning)
     };
   }
 
@@ -117,7 +118,11 @@
     }
     const n = normalise(state.data);
     const kind = bannerKind(n);
-    setBanner(kind, TL.t('banner_' + kind), TL.t('banner_' + kind + '_sub'));
+    // The answer's own warning (which recall, why, what to do) says more than
+    // the generic line, when it is about what the banner shows.
+    const w = n.warning && n.warning.status === kind ? n.warning : null;
+    const said = w && (TL.lang === 'en' ? w.message : w.message_zh || w.message);
+    setBanner(kind, TL.t('banner_' + kind), said || TL.t('banner_' + kind + '_sub'));
     const kv = (k, v) => v ? `<span class="k">${TL.esc(TL.t(k))}</span><span class="v">${TL.esc(v)}</span>` : '';
     const cat = n.category && TL.has('cat_' + n.category) ? TL.t('cat_' + n.category) : n.category;
     let html = `<div class="card"><div class="productname" id="product-name">${TL.esc(n.productName || n.productCode || n.code)}</div><div class="kv">` +
@@ -128,10 +133,12 @@
     }
     html += `<div class="card"><h3>${TL.esc(TL.t('timeline'))}</h3><ul class="timeline" id="timeline">` +
       (n.events.slice().reverse().map(e => {
-        const bad = e.excursion || /quarantine|recall|destroy/.test(e.type || '');
+        // /v1/trace marks a reading outside the allowed range in e.readings.excursion.
+        const excursion = e.excursion === true || (obj(e.readings) && e.readings.excursion === true);
+        const bad = excursion || /quarantine|recall|destroy/.test(e.type || '');
         const who = nameOf(e.actor || e.signer || e.by);
         return `<li class="${bad ? 'bad' : ''}"><div class="what">${TL.esc(eventName(e.type))}` +
-          (e.excursion ? `<span class="badge">${TL.esc(TL.t('excursion'))}</span>` : '') + '</div>' +
+          (excursion ? `<span class="badge">${TL.esc(TL.t('excursion'))}</span>` : '') + '</div>' +
           (who ? `<div class="who">${TL.esc(who)}${e.location ? ' · ' + TL.esc(e.location) : ''}</div>` : '') +
           `<div class="when">${TL.esc(TL.time(e.time))}${e.recorded_at ? ' · ' + TL.esc(TL.t('recorded')) + ' ' + TL.esc(TL.time(e.recorded_at)) : ''}${e.height !== undefined ? ' · #' + TL.esc(e.height) : ''}</div></li>`;
       }).join('')) + '</ul></div>';

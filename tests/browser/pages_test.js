@@ -255,6 +255,10 @@ async function tracePage(base, label, code, shot) {
   const { page, problems } = await openPage(base + '/t/' + encodeURIComponent(code), { width: 412, height: 915 });
   equal(`${label}: banner says "${expectedBanner(d)}" (status ${d.status})`,
     await page.getAttribute('#banner', 'data-status'), expectedBanner(d));
+  if (d.warning) {
+    equal(`${label}: the banner gives the answer's warning`, await text(page, '#banner-sub'),
+      d.warning.message_zh);
+  }
   // The timeline lists the API's events, newest first, each with its height.
   const shownHeights = await page.$$eval('#timeline li .when', els => els.map(e => {
     const m = /#(\d+)\s*$/.exec(e.textContent);
@@ -264,6 +268,11 @@ async function tracePage(base, label, code, shot) {
   check(`${label}: the timeline is the API's ${apiHeights.length} events, newest first`,
     apiHeights.length > 0 && JSON.stringify(shownHeights) === JSON.stringify(apiHeights),
     `page ${JSON.stringify(shownHeights)} api ${JSON.stringify(apiHeights)}`);
+  // Readings outside the allowed range are marked on the timeline.
+  const badged = await page.$$eval('#timeline li', els => els.map(e => !!e.querySelector('.badge')));
+  const apiExcursions = (d.events || []).map(e => !!(e.readings && e.readings.excursion)).reverse();
+  check(`${label}: the timeline marks the API's ${apiExcursions.filter(Boolean).length} excursion(s)`,
+    JSON.stringify(badged) === JSON.stringify(apiExcursions), `page ${badged} api ${apiExcursions}`);
   // "Recorded at height N, confirmed by K bureaus": N the newest event's
   // block, K the validators whose attestations the proof carries.
   const maxHeight = Math.max(...(d.events || []).map(e => e.height || 0));
