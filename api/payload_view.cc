@@ -167,4 +167,11 @@ PayloadView ReadPayload(std::string_view payload) {
   return v;
 }
 
+std::string BodyString(std::string_view body_json, std::string_view name) {
+  json body = json::parse(body_json, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object()) return "";
+  auto it = body.find(name);
+  return it != body.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 }  // namespace traceledger::api

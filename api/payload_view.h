@@ -43,6 +43,10 @@ struct PayloadView {
 PayloadView ReadPayload(std::string_view payload);
 inline constexpr size_t kMaxPayloadDepth = 32;
 
+// The string member `name` of a body written by ReadPayload (body_json);
+// "" when the body is not an object or the member is absent or not a string.
+std::string BodyString(std::string_view body_json, std::string_view name);
+
 }  // namespace traceledger::api
 
 #endif  // TRACELEDGER_API_PAYLOAD_VIEW_H_

@@ -717,6 +717,51 @@ std::string PathSegment(std::string_view v) {
   return out;
 }
 
+// The newest recall naming `lot` as a whole (a recall.issue event in the
+// lot's chain), "" if none.
+Result<std::string> NewestLotRecall(TraceContext& c, const LotRec& lot) {
+  std::vector<EventRec> evs;
+  TL_RETURN_IF_ERROR(ReadEvents(c.state(), keys::LotEventPrefix(lot.product_code, lot.lot),
+                                lot.event_count, &evs));
+  for (auto e = evs.rbegin(); e != evs.rend(); ++e) {
+    if (e->type != "recall.issue") continue;
+    auto rec = c.Tx(e->height, e->index);
+    if (!rec.ok()) return rec.status();
+    const PayloadView& p = c.Payload(e->height, e->index, (*rec)->tx().payload());
+    std::string id = BodyString(p.body_json, "recall_id");
+    if (!id.empty()) return id;
+  }
+  return std::string();
+}
+
+// The warning of an item that reached a consumer (sold, administered, used)
+// before a recall of its lot: the recall froze nothing (there was nothing left
+// to return), but whoever holds the item must hear of it.
+void WarnRecalledAfterUse(JsonWriter& w, TraceContext& c, const ItemRec& item,
+                          const std::string& recall_id) {
+  RecallRec r;
+  bool has = LoadRec(c.state(), keys::Recall(recall_id), &r);
+  std::string why_en = has ? " (level " + std::to_string(r.level) + "): " + r.reason : "";
+  std::string why_zh = has ? "，原因：" + r.reason : "";
+  if (item.terminal == Terminal::kAdministered) {
+    Warning(w, "recalled",
+            "RECALLED LOT - this dose's lot " + item.lot +
+                " was recalled after it was "
+                "administered: recall " +
+                recall_id + why_en + ". Contact the vaccination site or your doctor.",
+            "批次已召回——本剂次所属批次 " + item.lot + " 在接种后被召回，召回编号 " + recall_id +
+                why_zh + "。请联系接种单位或医生。");
+    return;
+  }
+  bool sold = item.terminal == Terminal::kSold;
+  Warning(w, "recalled",
+          "RECALLED LOT - this item's lot " + item.lot + " is under recall " + recall_id + why_en +
+              ". It was " + (sold ? "sold" : "used") +
+              " before the recall: do not use it; return it to where you got it.",
+          "批次已召回——本品所属批次 " + item.lot + " 已被召回，召回编号 " + recall_id + why_zh +
+              "。本品在召回前已" + (sold ? "售出" : "使用") + "：请勿使用，请退回购买处。");
+}
+
 // The answer for one code.
 HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest& req) {
   ItemRec item;
@@ -737,6 +782,19 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
   bool expired = item.expiry_ms != 0 && now >= item.expiry_ms + 86400000LL;
   if (item.expiry_ms != 0 && !expired) c.ChangesAtBlockTime(item.expiry_ms + 86400000LL);
   bool in_circulation = item.terminal == Terminal::kNone;
+  // The item's recall: the one that froze it, or for an item that reached a
+  // consumer before a recall of its lot, that recall (the contract counts it
+  // as reached_consumers but records nothing on the item).
+  std::string recall_id = item.recall_id;
+  bool recalled_after_use = false;
+  if (recall_id.empty() && has_lot && lot.event_count > 0 &&
+      (item.terminal == Terminal::kSold || item.terminal == Terminal::kAdministered ||
+       item.terminal == Terminal::kConsumed)) {
+    auto id = NewestLotRecall(c, lot);
+    if (!id.ok()) return StatusError(id.status());
+    recall_id = *id;
+    recalled_after_use = !recall_id.empty();
+  }
 
   std::string out;
   out.reserve(kAnswerReserve);
@@ -752,6 +810,8 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
                 item.recall_id + why + ". Return it to where you got it.",
             "已召回——请勿使用、销售或接种。召回编号 " + item.recall_id +
                 (has ? "，原因：" + r.reason : "") + "。请退回购买处。");
+  } else if (recalled_after_use) {
+    WarnRecalledAfterUse(w, c, item, recall_id);
   } else if (status == ItemStatus::kQuarantined) {
     std::string reason;
     c.state().Scan(keys::CodeAlertPrefix(item.code), [&](std::string_view k, std::string_view v) {
@@ -839,7 +899,7 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
   });
   if (has_shipment && !shipment.overdue_alert.empty()) alert_ids.push_back(shipment.overdue_alert);
   RecallRec rr;
-  if (!item.recall_id.empty() && LoadRec(c.state(), keys::Recall(item.recall_id), &rr) &&
+  if (!recall_id.empty() && LoadRec(c.state(), keys::Recall(recall_id), &rr) &&
       !rr.alert_id.empty())
     alert_ids.push_back(rr.alert_id);
   w.Key("alerts");
@@ -850,7 +910,7 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
   }
   w.EndArray();
   w.Key("recall");
-  RecallOf(w, c, item.recall_id, item.code);
+  RecallOf(w, c, recall_id, item.code);
 
   // Lineage.
   w.Key("lineage");

@@ -177,5 +177,15 @@ TEST(PayloadView, RandomPayloadsReadLikeTheTree) {
   }
 }
 
+TEST(PayloadViewTest, BodyStringReadsOneStringMember) {
+  PayloadView v =
+      ReadPayload(R"({"type":"recall.issue","body":{"recall_id":"RC-1","level":1,"lots":["A"]}})");
+  EXPECT_EQ(BodyString(v.body_json, "recall_id"), "RC-1");
+  EXPECT_EQ(BodyString(v.body_json, "level"), "");    // not a string
+  EXPECT_EQ(BodyString(v.body_json, "missing"), "");  // absent
+  EXPECT_EQ(BodyString("[1,2]", "recall_id"), "");    // not an object
+  EXPECT_EQ(BodyString("{not json", "recall_id"), "");
+}
+
 }  // namespace
 }  // namespace traceledger::api

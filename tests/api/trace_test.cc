@@ -1133,5 +1133,66 @@ TEST_F(TraceTest, LotAnswerProvesTheLotsOwnEvents) {
   EXPECT_EQ(ErrorCode(bad), "BAD_PAGING");
 }
 
+// A pack sold before its lot was recalled: the recall freezes nothing (it
+// counts the pack in reached_consumers), but whoever scans the pack must be
+// told, first, as a recalled item would be.
+TEST_F(TraceTest, ItemSoldBeforeItsLotWasRecalledSaysSo) {
+  const std::string gtin = "06901234567915";
+  const std::string sold = "(01)" + gtin + "(21)F0001", kept = "(01)" + gtin + "(21)F0002";
+  Party shop = w().Enroll("联华超市 Lianhua Supermarket", {"retailer"});
+  w().Run(w().maker.key, "product.register",
+          {{"product_code", gtin}, {"name", "田园沙拉 Garden salad"}, {"category", "food"}});
+  w().Run(w().maker.key, "trace.commission",
+          {{"product_code", gtin},
+           {"lot", "SAL-7"},
+           {"expiry", "2027-01-31"},
+           {"codes", {sold, kept}},
+           {"location", "Hangzhou kitchen"}});
+  w().Run(w().maker.key, "trace.ship",
+          {{"shipment_id", "SH-SALAD"},
+           {"codes", {sold, kept}},
+           {"to", shop.uscc},
+           {"carrier", w().carrier.uscc},
+           {"vehicle", "浙A00007"}});
+  w().Run(shop.key, "trace.receive", {{"shipment_id", "SH-SALAD"}, {"condition", "good"}});
+  w().Run(shop.key, "trace.dispense", {{"codes", {sold}}, {"kind", "sold"}});
+  json before = Trace(sold);
+  EXPECT_FALSE(before.contains("warning")) << before.dump();
+  EXPECT_TRUE(before["recall"].is_null());
+
+  w().Run(w().regulator(), "recall.issue",
+          {{"recall_id", "RC-2026-SAL"},
+           {"product_code", gtin},
+           {"lots", {"SAL-7"}},
+           {"level", 1},
+           {"reason", "Listeria monocytogenes"}});
+  HttpResponse raw = w().Call("GET", "/v1/trace/" + UrlEncode(sold));
+  ASSERT_EQ(raw.status, 200) << raw.body;
+  EXPECT_EQ(raw.body.rfind("{\"warning\":", 0), 0u) << "the warning must come first";
+  json j = json::parse(raw.body);
+  EXPECT_EQ(j["warning"]["status"], "recalled");
+  const std::string en = j["warning"]["message"], zh = j["warning"]["message_zh"];
+  EXPECT_NE(en.find("RC-2026-SAL"), std::string::npos) << en;
+  EXPECT_NE(en.find("Listeria"), std::string::npos) << en;
+  EXPECT_NE(en.find("sold before the recall"), std::string::npos) << en;
+  EXPECT_NE(zh.find("售出"), std::string::npos) << zh;
+  EXPECT_EQ(j["status"], "dispensed");  // what happened to it stays true
+  EXPECT_EQ(j["terminal"], "sold");
+  EXPECT_EQ(j["recall"]["id"], "RC-2026-SAL");
+  EXPECT_EQ(j["recall"]["this_item"]["response_owed"], false);
+  bool recall_alert = false;
+  for (const auto& a : j["alerts"]) recall_alert = recall_alert || a["type"] == "recall";
+  EXPECT_TRUE(recall_alert) << j["alerts"].dump();
+  EXPECT_TRUE(cli::VerifyTraceAnswer(w().genesis(), j.dump()).ok());
+  // The cached answer was dropped by the recall, and equals a fresh one.
+  EXPECT_EQ(raw.body, w().CallFresh("GET", "/v1/trace/" + UrlEncode(sold)).body);
+  // The pack still on the shelf is frozen by the recall, as before.
+  json k = Trace(kept);
+  EXPECT_EQ(k["status"], "recalled");
+  EXPECT_EQ(k["recall"]["this_item"]["response_owed"], true);
+  // The recall counts the sold pack as having reached a consumer.
+  json r = json::parse(w().Call("GET", "/v1/recalls/RC-2026-SAL").body);
+  EXPECT_EQ(r["progress"]["reached_consumers"], 1) << r.dump();
+}
 }  // namespace
 }  // namespace traceledger::api
