@@ -734,6 +734,36 @@ Result<std::string> NewestLotRecall(TraceContext& c, const LotRec& lot) {
   return std::string();
 }
 
+// The most items RecallReachingUse looks at.
+constexpr size_t kMaxRecallWalk = 64;
+
+// A recall that reached `item` through its lot or, transitively, through the
+// lots of what it was made from (a recall of a lot of lettuce reaches the
+// salad made of it, as the contract's recall.issue does), "" if none: its own
+// lot's newest first, then its inputs' lots, breadth first.
+Result<std::string> RecallReachingUse(TraceContext& c, const ItemRec& item) {
+  std::vector<ItemRec> todo{item};
+  std::set<std::string> lots_seen;
+  for (size_t i = 0; i < todo.size(); ++i) {
+    const ItemRec& it = todo[i];
+    const std::string lot_key = keys::Lot(it.product_code, it.lot);
+    LotRec lot;
+    if (!it.product_code.empty() && lots_seen.insert(lot_key).second &&
+        LoadRec(c.state(), lot_key, &lot) && lot.event_count > 0) {
+      auto id = NewestLotRecall(c, lot);
+      if (!id.ok() || !id->empty()) return id;
+    }
+    TransformRec t;
+    if (it.made_by.empty() || !LoadRec(c.state(), keys::Transform(it.made_by), &t)) continue;
+    for (const auto& in : t.inputs) {
+      ItemRec x;
+      if (todo.size() >= kMaxRecallWalk) break;
+      if (LoadRec(c.state(), keys::Item(in), &x)) todo.push_back(std::move(x));
+    }
+  }
+  return std::string();
+}
+
 // The warning of an item that reached a consumer (sold, administered, used)
 // before a recall of its lot: the recall froze nothing (there was nothing left
 // to return), but whoever holds the item must hear of it.
@@ -783,14 +813,15 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
   if (item.expiry_ms != 0 && !expired) c.ChangesAtBlockTime(item.expiry_ms + 86400000LL);
   bool in_circulation = item.terminal == Terminal::kNone;
   // The item's recall: the one that froze it, or for an item that reached a
-  // consumer before a recall of its lot, that recall (the contract counts it
-  // as reached_consumers but records nothing on the item).
+  // consumer before a recall of its lot (or of what it was made from), that
+  // recall (the contract counts it in reached_consumers but records nothing
+  // on the item).
   std::string recall_id = item.recall_id;
   bool recalled_after_use = false;
-  if (recall_id.empty() && has_lot && lot.event_count > 0 &&
+  if (recall_id.empty() &&
       (item.terminal == Terminal::kSold || item.terminal == Terminal::kAdministered ||
        item.terminal == Terminal::kConsumed)) {
-    auto id = NewestLotRecall(c, lot);
+    auto id = RecallReachingUse(c, item);
     if (!id.ok()) return StatusError(id.status());
     recall_id = *id;
     recalled_after_use = !recall_id.empty();

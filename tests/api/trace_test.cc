@@ -1193,6 +1193,50 @@ TEST_F(TraceTest, ItemSoldBeforeItsLotWasRecalledSaysSo) {
   // The recall counts the sold pack as having reached a consumer.
   json r = json::parse(w().Call("GET", "/v1/recalls/RC-2026-SAL").body);
   EXPECT_EQ(r["progress"]["reached_consumers"], 1) << r.dump();
+
+  // A recall of what an item was made from reaches it too: lettuce made into
+  // a salad pack, the pack sold, then the lettuce's lot recalled.
+  const std::string leaf_gtin = "06901234567922", pack_gtin = "06901234567939";
+  const std::string leaf = "(01)" + leaf_gtin + "(21)L0001",
+                    pack = "(01)" + pack_gtin + "(21)P0001";
+  w().Run(w().maker.key, "product.register",
+          {{"product_code", leaf_gtin}, {"name", "生菜 Lettuce"}, {"category", "food"}});
+  w().Run(w().maker.key, "product.register",
+          {{"product_code", pack_gtin}, {"name", "沙拉 Salad pack"}, {"category", "food"}});
+  w().Run(w().maker.key, "trace.commission",
+          {{"product_code", leaf_gtin},
+           {"lot", "LEAF-1"},
+           {"expiry", "2027-01-10"},
+           {"codes", {leaf}},
+           {"location", "Xiaoshan field"}});
+  w().Run(w().maker.key, "trace.transform",
+          {{"inputs", {leaf}},
+           {"outputs",
+            {{"product_code", pack_gtin},
+             {"lot", "PACK-1"},
+             {"expiry", "2027-01-05"},
+             {"codes", {pack}}}}});
+  w().Run(w().maker.key, "trace.ship",
+          {{"shipment_id", "SH-PACK"},
+           {"codes", {pack}},
+           {"to", shop.uscc},
+           {"carrier", w().carrier.uscc},
+           {"vehicle", "浙A00008"}});
+  w().Run(shop.key, "trace.receive", {{"shipment_id", "SH-PACK"}});
+  w().Run(shop.key, "trace.dispense", {{"codes", {pack}}, {"kind", "sold"}});
+  EXPECT_FALSE(Trace(pack).contains("warning"));
+  w().Run(w().regulator(), "recall.issue",
+          {{"recall_id", "RC-2026-LEAF"},
+           {"product_code", leaf_gtin},
+           {"lots", {"LEAF-1"}},
+           {"level", 2},
+           {"reason", "E. coli"}});
+  json p = Trace(pack);
+  EXPECT_EQ(p["warning"]["status"], "recalled") << p.dump();
+  EXPECT_EQ(p["recall"]["id"], "RC-2026-LEAF");
+  EXPECT_EQ(p["status"], "dispensed");
+  EXPECT_EQ(w().Call("GET", "/v1/trace/" + UrlEncode(pack)).body,
+            w().CallFresh("GET", "/v1/trace/" + UrlEncode(pack)).body);
 }
 }  // namespace
 }  // namespace traceledger::api
