@@ -773,23 +773,35 @@ void WarnRecalledAfterUse(JsonWriter& w, TraceContext& c, const ItemRec& item,
   bool has = LoadRec(c.state(), keys::Recall(recall_id), &r);
   std::string why_en = has ? " (level " + std::to_string(r.level) + "): " + r.reason : "";
   std::string why_zh = has ? "，原因：" + r.reason : "";
-  if (item.terminal == Terminal::kAdministered) {
+  // Its own lot, or a lot of what it was made from.
+  bool own_lot = has && r.product_code == item.product_code &&
+                 std::find(r.lots.begin(), r.lots.end(), item.lot) != r.lots.end();
+  std::string lots;
+  for (const auto& l : r.lots) lots += (lots.empty() ? "" : ", ") + l;
+  const bool dose = item.terminal == Terminal::kAdministered;
+  const std::string what_en =
+      own_lot ? std::string(dose ? "this dose's" : "this item's") + " lot " + item.lot
+              : "a lot it was made from (" + lots + " of product " + r.product_code + ")";
+  const std::string what_zh =
+      own_lot ? std::string(dose ? "本剂次" : "本品") + "所属批次 " + item.lot
+              : "本品所用原料的批次（产品 " + r.product_code + "，批次 " + lots + "）";
+  const char* head_en = own_lot ? "RECALLED LOT - " : "RECALLED INGREDIENT - ";
+  const char* head_zh = own_lot ? "批次已召回——" : "原料已召回——";
+  if (dose) {
     Warning(w, "recalled",
-            "RECALLED LOT - this dose's lot " + item.lot +
-                " was recalled after it was "
-                "administered: recall " +
-                recall_id + why_en + ". Contact the vaccination site or your doctor.",
-            "批次已召回——本剂次所属批次 " + item.lot + " 在接种后被召回，召回编号 " + recall_id +
-                why_zh + "。请联系接种单位或医生。");
+            head_en + what_en + " was recalled after it was administered: recall " + recall_id +
+                why_en + ". Contact the vaccination site or your doctor.",
+            head_zh + what_zh + "在接种后被召回，召回编号 " + recall_id + why_zh +
+                "。请联系接种单位或医生。");
     return;
   }
   bool sold = item.terminal == Terminal::kSold;
   Warning(w, "recalled",
-          "RECALLED LOT - this item's lot " + item.lot + " is under recall " + recall_id + why_en +
-              ". It was " + (sold ? "sold" : "used") +
+          head_en + what_en + " is under recall " + recall_id + why_en + ". It was " +
+              (sold ? "sold" : "used") +
               " before the recall: do not use it; return it to where you got it.",
-          "批次已召回——本品所属批次 " + item.lot + " 已被召回，召回编号 " + recall_id + why_zh +
-              "。本品在召回前已" + (sold ? "售出" : "使用") + "：请勿使用，请退回购买处。");
+          head_zh + what_zh + "已被召回，召回编号 " + recall_id + why_zh + "。本品在召回前已" +
+              (sold ? "售出" : "使用") + "：请勿使用，请退回购买处。");
 }
 
 // The answer for one code.

@@ -1,13 +1,20 @@
 // The public trace page (/t/{code}): one GET /v1/trace/{code}, then a status
-// banner first, product and origin, the custody timeline, a temperature chart
-// with the allowed band, documents, and where the record sits on the ledger.
-// It reads the documented answer shape (docs/api.md) and tolerates missing
-// parts; a 404 gets a plain explanation, never a blank page.
+// banner first, product and origin, where it is going (in transit), alerts,
+// the custody timeline (the item's and its lot's events), what it was made
+// from or into, a temperature chart per device with the allowed band,
+// documents, and where the record sits on the ledger. It reads the answer as
+// docs/api.md ("Trace") documents it; a 404 gets a plain explanation, never
+// a blank page.
 'use strict';
 (function () {
   const TL = window.TL;
-  // Category defaults when the answer does not carry the product's range.
+  // Category defaults when neither the product nor a reading states a range.
   const DEFAULT_BANDS = { vaccine: [2, 8], drug: [2, 8], cold_chain_food: [null, -18] };
+  // How a dispensed item left circulation (answer.terminal) -> banner strings.
+  const TERMINAL_BANNERS = {
+    sold: 'sold', administered: 'administered', consumed: 'consumed',
+    transformed: 'transformed', returned: 'returned', destroyed: 'destroyed'
+  };
   let state = { kind: 'loading', data: null };
 
   function $(id) { return document.getElementById(id); }
@@ -15,79 +22,103 @@
     const raw = location.pathname.replace(/^\/t\//, '');
     try { return decodeURIComponent(raw); } catch (e) { return raw; }
   }
-  function obj(v) { return v && typeof v === 'object' ? v : null; }
+  function obj(v) { return v && typeof v === 'object' && !Array.isArray(v) ? v : null; }
+  function arr(v) { return Array.isArray(v) ? v : []; }
+  function num(v) { return typeof v === 'number' && Number.isFinite(v) ? v : null; }
+  // A party {uscc, name, region} as "name (USCC)".
   function nameOf(v) {
     if (!v) return '';
     if (typeof v === 'string') return v;
-    return v.name ? (v.uscc ? `${v.name} (${v.uscc})` : v.name) : (v.uscc || v.id || '');
+    return v.name ? (v.uscc ? `${v.name} (${v.uscc})` : v.name) : (v.uscc || '');
   }
-  function num(v) { return typeof v === 'number' && Number.isFinite(v) ? v : null; }
+  function country(iso) {
+    if (!iso) return '';
+    try {
+      const n = new Intl.DisplayNames([TL.lang], { type: 'region' }).of(iso);
+      return n && n !== iso ? `${n} (${iso})` : iso;
+    } catch (e) { return iso; }
+  }
+  function codeLink(code) {
+    return `<a href="/t/${encodeURIComponent(code)}">${TL.esc(code)}</a>`;
+  }
 
-  // Normalises the answer: {item fields, events[], documents[], readings[], band, height, bureaus}.
+  // The answer, as the page uses it.
   function normalise(d) {
-    const item = obj(d.item) || d;
-    const product = obj(item.product) || obj(d.product) || {};
-    const category = item.category || product.category || '';
-    const events = Array.isArray(d.events) ? d.events : (Array.isArray(item.events) ? item.events : []);
-    const readings = [];
-    const documents = Array.isArray(d.documents) ? d.documents.slice() : (Array.isArray(item.documents) ? item.documents.slice() : []);
+    const product = obj(d.product) || {};
+    const category = d.category || product.category || '';
+    const lotEvents = arr(d.lot_events).map(e => Object.assign({ lotEvent: true }, e));
+    // One timeline: the item's events and its lot's, in ledger order.
+    const events = arr(d.events).concat(lotEvents)
+      .sort((a, b) => (a.height - b.height) || (a.index - b.index));
     let lo = num(product.temp_min_c), hi = num(product.temp_max_c);
-    const band = obj(d.temperature) || obj(item.temperature_range) || obj(product.temperature) || {};
-    if (lo === null) lo = num(band.min_c); if (hi === null) hi = num(band.max_c);
+    const devices = new Map();  // device -> [{time, c}]
     for (const e of events) {
-      // /v1/trace gives an event's readings as {count, min_c, max_c, allowed, values: [...]}.
       const rd = obj(e.readings);
-      const values = Array.isArray(e.readings) ? e.readings : (rd && Array.isArray(rd.values) ? rd.values : []);
-      for (const r of values) {
-        if (num(r.celsius) !== null && r.time) readings.push({ time: r.time, c: r.celsius });
+      if (!rd) continue;
+      const allowed = obj(rd.allowed) || {};
+      if (lo === null && hi === null) { lo = num(allowed.min_c); hi = num(allowed.max_c); }
+      const key = rd.device || '—';
+      if (!devices.has(key)) devices.set(key, []);
+      for (const r of arr(rd.values)) {
+        if (num(r.celsius) !== null && r.time) devices.get(key).push({ time: r.time, c: r.celsius });
       }
-      const allowed = (rd && obj(rd.allowed)) || {};
-      if (lo === null) lo = num(allowed.min_c); if (hi === null) hi = num(allowed.max_c);
-      if (Array.isArray(e.documents)) for (const doc of e.documents) documents.push(doc);
-      if ((e.type === 'trace.document' || e.doc_type) && e.doc_type) documents.push(e);
     }
     if (lo === null && hi === null && DEFAULT_BANDS[category]) [lo, hi] = DEFAULT_BANDS[category];
-    readings.sort((a, b) => new Date(a.time) - new Date(b.time));
-    // Ledger position and confirmations.
-    const proof = obj(d.proof) || {};
-    let height = num(d.height) || 0;
+    for (const list of devices.values()) list.sort((a, b) => new Date(a.time) - new Date(b.time));
+    // Ledger position and confirmations: the newest event's block, and the
+    // validators whose attestations the proof carries.
+    let height = 0;
     for (const e of events) height = Math.max(height, num(e.height) || 0);
-    for (const e of (proof.events || [])) height = Math.max(height, num(e.height) || 0);
     const bureaus = new Set();
-    // /v1/trace gives the blocks' headers with their attestations as proof.blocks.
-    const atts = [].concat(proof.attestations || [],
-      ...[].concat(proof.blocks || [], proof.headers || []).map(h => h.attestations || []));
-    for (const a of atts) if (a && a.node_id) bureaus.add(a.node_id);
-    const origin = obj(item.origin) || {};
+    for (const b of arr((obj(d.proof) || {}).blocks)) {
+      for (const a of arr(b.attestations)) if (a && a.node_id) bureaus.add(a.node_id);
+    }
+    const origin = obj(d.origin) || {};
+    const lotInfo = obj(d.lot_info) || {};
+    const chain = obj(d.chain) || {};
     return {
-      code: item.code || d.code || codeFromUrl(),
-      status: item.status || d.status || 'active',
-      productName: product.name || item.product_name || (typeof item.product === 'string' ? item.product : ''),
-      productCode: product.code || product.product_code || item.product_code || '',
-      category,
-      lot: item.lot || '', expiry: item.expiry || '',
-      custodian: nameOf(item.custodian),
-      originCountry: origin.country || item.origin_country || '',
-      originMaker: nameOf(origin.commissioner || origin.producer || origin.enterprise || item.commissioner),
+      code: d.code || codeFromUrl(),
+      status: d.status || 'active',
+      terminal: d.terminal || null,
+      expired: d.expired === true,
+      warning: obj(d.warning),
+      productName: product.name || '', productCode: product.code || '',
+      category, lot: d.lot || '', expiry: d.expiry || '',
+      inspection: d.inspection || lotInfo.inspection || null,
+      inspectionReport: lotInfo.inspection_report || '',
+      custodian: nameOf(d.custodian),
+      shipment: obj(d.shipment),
+      originMaker: nameOf(origin.commissioner),
+      imported: origin.imported === true,
+      originCountry: origin.origin_country || '',
       originPlace: origin.location || '',
-      events, readings, documents, lo, hi, height, bureaus: bureaus.size,
-      head: d.chain_head || item.chain_head || item.head || '',
-      recall: obj(d.recall) || obj(item.recall),
-      warning: obj(d.warning)
+      alerts: arr(d.alerts),
+      lineage: obj(d.lineage) || {},
+      events, devices, documents: arr(d.documents), lo, hi, height, bureaus: bureaus.size,
+      head: chain.head || '',
+      shownEvents: arr(d.events).length, totalEvents: num(chain.event_count),
+      recall: obj(d.recall)
     };
   }
 
+  // What the banner shows (its data-status): the answer's own warning first.
   function bannerKind(n) {
-    if (n.status === 'recalled' || (n.recall && n.recall.open !== false && n.status !== 'destroyed')) return 'recalled';
-    if (n.status === 'quarantined') return 'quarantined';
-    if (n.status === 'destroyed') return 'destroyed';
-    if (n.status === 'dispensed') return 'dispensed';
-    if (n.expiry) {
-      const exp = new Date(n.expiry + (n.expiry.length === 10 ? 'T23:59:59' : ''));
-      if (!Number.isNaN(exp.getTime()) && exp < new Date()) return 'expired';
+    if (n.warning && n.warning.status) return n.warning.status;
+    if (n.status === 'recalled' || n.status === 'quarantined' || n.status === 'destroyed') return n.status;
+    if (n.status === 'dispensed') {
+      const t = TERMINAL_BANNERS[n.terminal];
+      return t === 'transformed' || t === 'returned' || t === 'destroyed' ? t : 'dispensed';
     }
-    if (n.status === 'in_transit') return 'in_transit';
+    if (n.expired) return 'expired';
+    if (n.status === 'in_transit') return n.shipment && n.shipment.overdue ? 'overdue' : 'in_transit';
     return 'safe';
+  }
+  // The banner's words for `kind`: dispensed says how (sold, administered, used).
+  function bannerWords(n, kind) {
+    const w = n.warning && n.warning.status === kind ? n.warning : null;
+    const said = w && (TL.lang === 'en' ? w.message : w.message_zh || w.message);
+    const k = kind === 'dispensed' && TERMINAL_BANNERS[n.terminal] ? TERMINAL_BANNERS[n.terminal] : kind;
+    return [TL.t('banner_' + k), said || TL.t('banner_' + k + '_sub')];
   }
 
   function setBanner(kind, title, sub) {
@@ -102,8 +133,42 @@
     const k = 'ev_' + String(type || '').replace(/^(trace|regulator|product)\./, '').replace('.', '_');
     return TL.has(k) ? TL.t(k) : type;
   }
-
   function docName(t) { return TL.has('doc_' + t) ? TL.t('doc_' + t) : t; }
+  function alertName(t) { return TL.has('kind_' + t) ? TL.t('kind_' + t) : t; }
+
+  // One timeline entry.
+  function eventItem(e) {
+    const rd = obj(e.readings);
+    const body = obj(e.body) || {};
+    const parties = obj(e.parties) || {};
+    const excursion = !!(rd && rd.excursion === true);
+    const bad = excursion || /quarantine|recall|destroy/.test(e.type || '');
+    const details = [];
+    if (parties.to) details.push('→ ' + nameOf(parties.to));
+    if (parties.carrier) details.push(TL.t('carrier') + ' ' + nameOf(parties.carrier));
+    if (body.vehicle) details.push(body.vehicle);
+    if (rd && num(rd.min_c) !== null) {
+      details.push(`${rd.device ? rd.device + ' ' : ''}${rd.min_c} … ${rd.max_c} °C`);
+    }
+    if (body.kind && e.type === 'trace.dispense') {
+      details.push(TL.has('terminal_' + body.kind) ? TL.t('terminal_' + body.kind) : body.kind);
+    }
+    if (body.reason) details.push(TL.t('reason') + ': ' + body.reason);
+    if (e.type === 'trace.inspect' && body.result) {
+      details.push((TL.has('inspection_' + body.result) ? TL.t('inspection_' + body.result) : body.result) +
+        (body.report_id ? ' · ' + body.report_id : ''));
+    }
+    if (e.type === 'trace.document' && body.doc_type) {
+      details.push(docName(body.doc_type) + (body.doc_id ? ' · ' + body.doc_id : ''));
+    }
+    const who = nameOf(e.actor);
+    return `<li class="${bad ? 'bad' : ''}"><div class="what">${TL.esc(eventName(e.type))}` +
+      (e.lotEvent ? `<span class="lottag">${TL.esc(TL.t('lot_event'))}</span>` : '') +
+      (excursion ? `<span class="badge">${TL.esc(TL.t('excursion'))}</span>` : '') + '</div>' +
+      (who ? `<div class="who">${TL.esc(who)}${e.location ? ' · ' + TL.esc(e.location) : ''}</div>` : '') +
+      (details.length ? `<div class="detail">${TL.esc(details.join(' · '))}</div>` : '') +
+      `<div class="when">${TL.esc(TL.time(e.time))}${e.recorded_at ? ' · ' + TL.esc(TL.t('recorded')) + ' ' + TL.esc(TL.time(e.recorded_at)) : ''}${e.height !== undefined ? ' · #' + TL.esc(e.height) : ''}</div></li>`;
+  }
 
   function render() {
     document.title = TL.t('trace_title') + ' · traceledger';
@@ -118,61 +183,92 @@
     }
     const n = normalise(state.data);
     const kind = bannerKind(n);
-    // The answer's own warning (which recall, why, what to do) says more than
-    // the generic line, when it is about what the banner shows.
-    const w = n.warning && n.warning.status === kind ? n.warning : null;
-    const said = w && (TL.lang === 'en' ? w.message : w.message_zh || w.message);
-    setBanner(kind, TL.t('banner_' + kind), said || TL.t('banner_' + kind + '_sub'));
+    const [title, sub] = bannerWords(n, kind);
+    setBanner(kind, title, sub);
     const kv = (k, v) => v ? `<span class="k">${TL.esc(TL.t(k))}</span><span class="v">${TL.esc(v)}</span>` : '';
     const cat = n.category && TL.has('cat_' + n.category) ? TL.t('cat_' + n.category) : n.category;
+    const inspection = n.inspection ? (TL.has('inspection_' + n.inspection) ? TL.t('inspection_' + n.inspection) : n.inspection) +
+      (n.inspectionReport ? ' · ' + n.inspectionReport : '') : '';
     let html = `<div class="card"><div class="productname" id="product-name">${TL.esc(n.productName || n.productCode || n.code)}</div><div class="kv">` +
-      kv('code', n.code) + kv('category', cat) + kv('lot', n.lot) + kv('expiry', n.expiry) + kv('custodian', n.custodian) + '</div></div>';
+      kv('code', n.code) + kv('category', cat) + kv('lot', n.lot) + kv('expiry', n.expiry) + kv('inspection', inspection) +
+      kv('custodian', n.custodian) + '</div></div>';
+    if (n.shipment) {
+      const s = n.shipment;
+      html += `<div class="card" id="shipment"><h3>${TL.esc(TL.t(s.overdue ? 'shipment_overdue' : 'shipment'))}</h3><div class="kv">` +
+        kv('ship_from', nameOf(s.from)) + kv('ship_to', nameOf(s.to)) + kv('carrier', nameOf(s.carrier)) +
+        kv('vehicle', s.vehicle) + kv('shipped_at', TL.time(s.shipped_at)) + kv('deadline', TL.time(s.deadline)) + '</div></div>';
+    }
     if (n.originMaker || n.originCountry || n.originPlace) {
       html += `<div class="card"><h3>${TL.esc(TL.t('origin'))}</h3><div class="kv">` + kv('producer', n.originMaker) +
-        kv('origin_country', n.originCountry) + kv('origin', n.originPlace) + '</div></div>';
+        kv('origin_country', n.imported ? TL.t('imported') + (n.originCountry ? ' · ' + country(n.originCountry) : '') : '') +
+        kv('origin_place', n.originPlace) + '</div></div>';
+    }
+    if (n.alerts.length) {
+      html += `<div class="card" id="alerts"><h3>${TL.esc(TL.t('alerts'))}</h3><ul class="alertlist">` + n.alerts.map(a =>
+        `<li class="${a.status === 'open' ? 'open' : ''}"><div class="t">${TL.esc(alertName(a.type))} · ${TL.esc(TL.t(a.status === 'open' ? 'open' : 'closed'))}</div>` +
+        `<div class="m">${TL.esc(a.message || a.subject || '')}</div><div class="muted">${TL.esc(TL.time(a.raised_at))}</div></li>`).join('') + '</ul></div>';
     }
     html += `<div class="card"><h3>${TL.esc(TL.t('timeline'))}</h3><ul class="timeline" id="timeline">` +
-      (n.events.slice().reverse().map(e => {
-        // /v1/trace marks a reading outside the allowed range in e.readings.excursion.
-        const excursion = e.excursion === true || (obj(e.readings) && e.readings.excursion === true);
-        const bad = excursion || /quarantine|recall|destroy/.test(e.type || '');
-        const who = nameOf(e.actor || e.signer || e.by);
-        return `<li class="${bad ? 'bad' : ''}"><div class="what">${TL.esc(eventName(e.type))}` +
-          (excursion ? `<span class="badge">${TL.esc(TL.t('excursion'))}</span>` : '') + '</div>' +
-          (who ? `<div class="who">${TL.esc(who)}${e.location ? ' · ' + TL.esc(e.location) : ''}</div>` : '') +
-          `<div class="when">${TL.esc(TL.time(e.time))}${e.recorded_at ? ' · ' + TL.esc(TL.t('recorded')) + ' ' + TL.esc(TL.time(e.recorded_at)) : ''}${e.height !== undefined ? ' · #' + TL.esc(e.height) : ''}</div></li>`;
-      }).join('')) + '</ul></div>';
+      n.events.slice().reverse().map(eventItem).join('') + '</ul>' +
+      (n.totalEvents !== null && n.totalEvents > n.shownEvents
+        ? `<div class="muted">${TL.esc(TL.t('events_shown', { n: n.shownEvents, m: n.totalEvents }))}</div>` : '') + '</div>';
+    const lin = n.lineage;
+    const made = obj(lin.made_from), into = obj(lin.transformed_into);
+    if (lin.parent || arr(lin.children).length || made || into) {
+      html += `<div class="card" id="lineage"><h3>${TL.esc(TL.t('lineage'))}</h3><div class="kv">` +
+        (lin.parent ? `<span class="k">${TL.esc(TL.t('packed_in'))}</span><span class="v">${codeLink(lin.parent)}</span>` : '') +
+        (arr(lin.children).length ? `<span class="k">${TL.esc(TL.t('contains'))}</span><span class="v">${TL.esc(TL.t('n_items', { n: lin.children_total || lin.children.length }))}: ` +
+          arr(lin.children).slice(0, 5).map(codeLink).join(', ') + (arr(lin.children).length > 5 ? ' …' : '') + '</span>' : '') +
+        (made ? `<span class="k">${TL.esc(TL.t('made_from'))}</span><span class="v">` + arr(made.inputs).slice(0, 5).map(codeLink).join(', ') +
+          (arr(made.inputs).length > 5 || (made.inputs_total || 0) > 5 ? ' …' : '') + '</span>' : '') +
+        (into ? `<span class="k">${TL.esc(TL.t('made_into'))}</span><span class="v">${TL.esc(TL.t('n_items', { n: into.outputs_total || arr(into.outputs).length }))}` +
+          (into.output_lot ? ' · ' + TL.esc(TL.t('lot')) + ' ' + TL.esc(into.output_lot) : '') + ': ' +
+          arr(into.outputs).slice(0, 3).map(codeLink).join(', ') + (arr(into.outputs).length > 3 ? ' …' : '') + '</span>' : '') +
+        '</div></div>';
+    }
+    const readingCount = [...n.devices.values()].reduce((a, l) => a + l.length, 0);
     html += `<div class="card"><h3>${TL.esc(TL.t('temperature'))}</h3>` +
-      (n.readings.length ? `<div class="tchart" id="tchart"></div>` : `<div class="muted">${TL.esc(TL.t('no_readings'))}</div>`) +
+      (readingCount ? `<div class="tchart" id="tchart"></div>` : `<div class="muted">${TL.esc(TL.t('no_readings'))}</div>`) +
       (n.lo !== null || n.hi !== null ? `<div class="muted">${TL.esc(TL.t('allowed_band'))}: ${n.lo !== null ? n.lo : '−∞'} … ${n.hi !== null ? n.hi : '+∞'} °C</div>` : '') + '</div>';
     html += `<div class="card"><h3>${TL.esc(TL.t('documents'))}</h3>` + (n.documents.length ? '<ul class="docs">' + n.documents.map(d =>
-      `<li><div class="t">${TL.esc(docName(d.doc_type || d.type || ''))} · ${TL.esc(d.doc_id || d.id || '')}</div><div class="m">${TL.esc(nameOf(d.issuer))} ${d.sha256 ? 'sha256 ' + TL.esc(d.sha256) : ''}</div></li>`).join('') + '</ul>'
+      `<li><div class="t">${TL.esc(docName(d.doc_type || ''))} · ${TL.esc(d.doc_id || '')}</div><div class="m">${TL.esc(nameOf(d.issuer))} ${d.sha256 ? 'sha256 ' + TL.esc(d.sha256) : ''}</div></li>`).join('') + '</ul>'
       : `<div class="muted">${TL.esc(TL.t('no_documents'))}</div>`) + '</div>';
-    html += `<div class="card ledger" id="ledger-line">${TL.esc(TL.t('ledger_line', { h: n.height, k: n.bureaus }))}` +
+    html += `<div class="card ledger" id="ledger-line">${TL.esc(TL.t(n.bureaus === 1 ? 'ledger_line_one' : 'ledger_line', { h: n.height, k: n.bureaus }))}` +
       (n.head ? `<div class="hash">${TL.esc(TL.t('chain_head'))}: ${TL.esc(n.head)}</div>` : '') +
       `<div class="muted">${TL.esc(TL.t('verify_hint'))}</div></div>`;
     $('content').innerHTML = html;
-    if (n.readings.length && TL.charts) drawTemperature(n);
+    if (readingCount && TL.charts) drawTemperature(n);
     document.body.dataset.ready = '1';
   }
 
+  // One line per device (a truck's logger and a fridge are different
+  // places); the allowed band shaded only when a range is known.
   function drawTemperature(n) {
     const c = window.echarts.init($('tchart'), null, { renderer: 'canvas' });
-    const data = n.readings.map(r => [new Date(r.time).getTime(), r.c]);
-    const vals = data.map(p => p[1]);
-    const lo = n.lo !== null ? n.lo : Math.min(...vals) - 5, hi = n.hi !== null ? n.hi : Math.max(...vals) + 5;
+    const all = [...n.devices.values()].flat().map(r => r.c);
+    const lo = n.lo, hi = n.hi;
+    const band = lo !== null || hi !== null;
+    const bandLo = lo !== null ? lo : Math.min(...all) - 5, bandHi = hi !== null ? hi : Math.max(...all) + 5;
+    const series = [...n.devices.entries()].map(([device, list], i) => {
+      const outside = r => (lo !== null && r.c < lo) || (hi !== null && r.c > hi);
+      const s = { type: 'line', name: device, symbolSize: 7, lineStyle: { width: 2 },
+        data: list.map(r => ({ value: [new Date(r.time).getTime(), r.c], itemStyle: outside(r) ? { color: '#e03b3b' } : undefined })) };
+      if (i === 0 && band) {
+        s.markArea = { silent: true, itemStyle: { color: 'rgba(19,163,110,.14)' }, data: [[{ yAxis: bandLo }, { yAxis: bandHi }]] };
+        s.markLine = { silent: true, symbol: 'none', lineStyle: { color: '#13a36e', type: 'dashed' },
+          label: { position: 'insideEndTop', color: '#13a36e', formatter: p => p.value + ' °C' },
+          data: [lo !== null ? { yAxis: lo } : null, hi !== null ? { yAxis: hi } : null].filter(Boolean) };
+      }
+      return s;
+    });
     c.setOption({
       animation: false,
-      grid: { left: 36, right: 14, top: 16, bottom: 28 },
+      grid: { left: 36, right: 14, top: n.devices.size > 1 ? 34 : 16, bottom: 28 },
+      legend: n.devices.size > 1 ? { top: 0, type: 'scroll' } : undefined,
       tooltip: { trigger: 'axis' },
       xAxis: { type: 'time', splitNumber: 4, axisLabel: { hideOverlap: true } },
-      yAxis: { type: 'value', name: '°C', min: v => Math.floor(Math.min(v.min, lo) - 2), max: v => Math.ceil(Math.max(v.max, hi) + 2) },
-      visualMap: { show: false, dimension: 1, pieces: [{ gte: lo, lte: hi, color: '#1f7ae0' }], outOfRange: { color: '#e03b3b' } },
-      series: [{ type: 'line', data, symbolSize: 7, lineStyle: { width: 2 },
-        markArea: { silent: true, itemStyle: { color: 'rgba(19,163,110,.14)' }, data: [[{ yAxis: lo }, { yAxis: hi }]] },
-        markLine: { silent: true, symbol: 'none', lineStyle: { color: '#13a36e', type: 'dashed' },
-          label: { position: 'insideEndTop', color: '#13a36e', formatter: p => p.value + ' °C' },
-          data: [n.lo !== null ? { yAxis: n.lo } : null, n.hi !== null ? { yAxis: n.hi } : null].filter(Boolean) } }]
+      yAxis: { type: 'value', name: '°C', min: v => Math.floor(Math.min(v.min, band ? bandLo : v.min) - 2), max: v => Math.ceil(Math.max(v.max, band ? bandHi : v.max) + 2) },
+      series
     });
     window.addEventListener('resize', () => c.resize());
   }

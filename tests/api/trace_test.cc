@@ -1175,6 +1175,7 @@ TEST_F(TraceTest, ItemSoldBeforeItsLotWasRecalledSaysSo) {
   EXPECT_NE(en.find("RC-2026-SAL"), std::string::npos) << en;
   EXPECT_NE(en.find("Listeria"), std::string::npos) << en;
   EXPECT_NE(en.find("sold before the recall"), std::string::npos) << en;
+  EXPECT_NE(en.find("this item's lot SAL-7"), std::string::npos) << en;
   EXPECT_NE(zh.find("售出"), std::string::npos) << zh;
   EXPECT_EQ(j["status"], "dispensed");  // what happened to it stays true
   EXPECT_EQ(j["terminal"], "sold");
@@ -1234,6 +1235,9 @@ TEST_F(TraceTest, ItemSoldBeforeItsLotWasRecalledSaysSo) {
   json p = Trace(pack);
   EXPECT_EQ(p["warning"]["status"], "recalled") << p.dump();
   EXPECT_EQ(p["recall"]["id"], "RC-2026-LEAF");
+  const std::string pen = p["warning"]["message"];
+  EXPECT_NE(pen.find("a lot it was made from (LEAF-1"), std::string::npos) << pen;
+  EXPECT_EQ(pen.find("PACK-1"), std::string::npos) << "its own lot was not recalled: " << pen;
   EXPECT_EQ(p["status"], "dispensed");
   EXPECT_EQ(w().Call("GET", "/v1/trace/" + UrlEncode(pack)).body,
             w().CallFresh("GET", "/v1/trace/" + UrlEncode(pack)).body);

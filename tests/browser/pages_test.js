@@ -237,14 +237,16 @@ async function cockpit(base) {
   await en.page.close();
 }
 
-// What the banner must say for an item status (web/trace.js, bannerKind).
+// What the banner must say (web/trace.js, bannerKind): the answer's warning
+// first, then its status; a dispensed item by how it left circulation.
 function expectedBanner(d) {
-  const item = d.item || d;
-  const s = item.status;
-  if (s === 'recalled' || (d.recall && d.recall.open !== false && s !== 'destroyed')) return 'recalled';
-  if (['quarantined', 'destroyed', 'dispensed'].includes(s)) return s;
-  if (item.expiry && new Date(item.expiry + 'T23:59:59') < new Date()) return 'expired';
-  return s === 'in_transit' ? 'in_transit' : 'safe';
+  if (d.warning) return d.warning.status;
+  const s = d.status;
+  if (['recalled', 'quarantined', 'destroyed'].includes(s)) return s;
+  if (s === 'dispensed') return ['transformed', 'returned', 'destroyed'].includes(d.terminal) ? d.terminal : 'dispensed';
+  if (d.expired) return 'expired';
+  if (s === 'in_transit') return d.shipment && d.shipment.overdue ? 'overdue' : 'in_transit';
+  return 'safe';
 }
 
 async function tracePage(base, label, code, shot) {
@@ -264,18 +266,36 @@ async function tracePage(base, label, code, shot) {
     const m = /#(\d+)\s*$/.exec(e.textContent);
     return m ? Number(m[1]) : null;
   }));
-  const apiHeights = (d.events || []).map(e => e.height).reverse();
-  check(`${label}: the timeline is the API's ${apiHeights.length} events, newest first`,
+  // The item's events and its lot's, in ledger order.
+  const apiEvents = (d.events || []).concat(d.lot_events || [])
+    .sort((a, b) => (a.height - b.height) || (a.index - b.index));
+  const apiHeights = apiEvents.map(e => e.height).reverse();
+  check(`${label}: the timeline is the API's ${apiHeights.length} item and lot events, newest first`,
     apiHeights.length > 0 && JSON.stringify(shownHeights) === JSON.stringify(apiHeights),
     `page ${JSON.stringify(shownHeights)} api ${JSON.stringify(apiHeights)}`);
   // Readings outside the allowed range are marked on the timeline.
   const badged = await page.$$eval('#timeline li', els => els.map(e => !!e.querySelector('.badge')));
-  const apiExcursions = (d.events || []).map(e => !!(e.readings && e.readings.excursion)).reverse();
+  const apiExcursions = apiEvents.map(e => !!(e.readings && e.readings.excursion)).reverse();
   check(`${label}: the timeline marks the API's ${apiExcursions.filter(Boolean).length} excursion(s)`,
     JSON.stringify(badged) === JSON.stringify(apiExcursions), `page ${badged} api ${apiExcursions}`);
+  // Alerts about the item are listed; what it was made from or into is linked.
+  for (const a of d.alerts || []) {
+    check(`${label}: alert ${a.id} is listed`, (await text(page, '#alerts')).includes(a.message), a.message);
+  }
+  const lin = d.lineage || {};
+  const linked = [].concat(lin.parent ? [lin.parent] : [], (lin.made_from || {}).inputs || [],
+    (lin.transformed_into || {}).outputs || []).slice(0, 3);
+  if (linked.length) {
+    const hrefs = await page.$$eval('#lineage a', els => els.map(e => decodeURIComponent(e.getAttribute('href'))));
+    check(`${label}: lineage links ${linked.join(', ')}`, linked.every(c => hrefs.includes('/t/' + c)), JSON.stringify(hrefs));
+  }
+  if ((d.origin || {}).imported) {
+    check(`${label}: the origin says imported from ${d.origin.origin_country}`,
+      (await page.content()).includes(`(${d.origin.origin_country})`));
+  }
   // "Recorded at height N, confirmed by K bureaus": N the newest event's
   // block, K the validators whose attestations the proof carries.
-  const maxHeight = Math.max(...(d.events || []).map(e => e.height || 0));
+  const maxHeight = Math.max(...apiEvents.map(e => e.height || 0));
   const bureaus = new Set([].concat(...((d.proof || {}).blocks || []).map(b => b.attestations || []))
     .map(a => a.node_id)).size;
   const line = await text(page, '#ledger-line');
@@ -315,7 +335,9 @@ async function main() {
   await cockpit(base);
   const pages = [['vaccine dose (excursion, released)', 'trace-vaccine.png'],
     ['salad pack (returned in the recall)', 'trace-recalled.png'],
-    ['shrimp box (at the distributor)', 'trace-shrimp.png']];
+    ['shrimp box (at the distributor)', 'trace-shrimp.png'],
+    ['salad pack (sold before the recall)', 'trace-sold-recalled.png'],
+    ['lettuce crate (transformed)', 'trace-transformed.png']];
   for (const [label, shot] of pages) {
     check(`demo-load names a "${label}"`, !!codes[label], JSON.stringify(codes));
     if (codes[label]) await tracePage(base, label, codes[label], shot);
