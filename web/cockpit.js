@@ -5,6 +5,9 @@
   const TL = window.TL;
   const REFRESH_MS = 3000;
   const PROGS = ['vaccine', 'cold_chain', 'food'];
+  // The programmes and `other` (drugs, and registry transactions of no
+  // programme): the cards and the chart add up to the headline numbers.
+  const ALL_PROGS = PROGS.concat(['other']);
   const COLORS = { vaccine: '#35d0ba', cold_chain: '#4fa3ff', food: '#ffb547', other: '#8a7dff' };
   const STATUSES = ['active', 'in_transit', 'quarantined', 'recalled', 'dispensed', 'destroyed'];
   const STATUS_COLORS = ['#35d0ba', '#4fa3ff', '#ff5b5b', '#b078ff', '#8fb8f5', '#6b7a90'];
@@ -52,7 +55,12 @@
     setKpi('kpi-quarantined', d.quarantined_items, 'kpi-quarantined-box', 'bad');
     setKpi('kpi-recalls', d.recalls.open, 'kpi-recalls-box', 'warn');
 
-    $('programmes').innerHTML = PROGS.map(p => {
+    // Until the follower has walked back over the last day (after a restart)
+    // the windows undercount: say so rather than show a number as complete.
+    const partial = d.events.window_complete === false;
+    $('kpi-events-day').title = partial ? TL.t('window_partial') : '';
+    $('kpi-events-day-box').classList.toggle('partial', partial);
+    $('programmes').innerHTML = ALL_PROGS.map(p => {
       const g = d.programmes[p] || {};
       return `<div class="prog ${p}" data-programme="${p}"><div class="name">${TL.esc(TL.t('prog_' + p))}</div>` +
         `<div class="big">${TL.num(g.items)}</div>` +
@@ -106,13 +114,13 @@
         return String(t.getHours()).padStart(2, '0') + ':' + String(t.getMinutes()).padStart(2, '0');
       });
       ev.setOption({
-        animation: false, color: PROGS.map(p => COLORS[p]),
+        animation: false, color: ALL_PROGS.map(p => COLORS[p]),
         grid: { left: 40, right: 16, top: 34, bottom: 26 },
-        legend: { top: 0, textStyle: { color: '#bfe0ff' }, data: PROGS.map(p => TL.t('prog_' + p)) },
+        legend: { top: 0, textStyle: { color: '#bfe0ff' }, data: ALL_PROGS.map(p => TL.t('prog_' + p)) },
         tooltip: { trigger: 'axis' },
         xAxis: Object.assign({ type: 'category', data: minutes, boundaryGap: false }, axisStyle),
         yAxis: Object.assign({ type: 'value', minInterval: 1 }, axisStyle),
-        series: PROGS.map(p => ({ name: TL.t('prog_' + p), type: 'line', stack: 'all', smooth: true, symbol: 'none',
+        series: ALL_PROGS.map(p => ({ name: TL.t('prog_' + p), type: 'line', stack: 'all', smooth: true, symbol: 'none',
           areaStyle: { opacity: 0.35 }, lineStyle: { width: 2 }, data: (d.events.per_minute || []).map(m => m[p] || 0) }))
       }, true);
     }
@@ -133,9 +141,12 @@
     const st = chart('chart-status');
     if (st) {
       const by = d.items.by_status || {};
+      // by_status counts cases and pallets too; the headline total does not.
+      const units = d.items.logistic_units || 0;
       st.setOption({
         animation: false,
-        grid: { left: 90, right: 40, top: 8, bottom: 20 },
+        title: units ? { text: TL.t('incl_units', { n: units }), right: 6, top: 0, textStyle: { color: '#8fb8f5', fontSize: 12, fontWeight: 'normal' } } : undefined,
+        grid: { left: 90, right: 40, top: units ? 24 : 8, bottom: 20 },
         tooltip: {},
         xAxis: Object.assign({ type: 'value', minInterval: 1 }, axisStyle),
         yAxis: Object.assign({ type: 'category', data: STATUSES.map(s => TL.t('st_' + s)), inverse: true }, axisStyle),

@@ -210,6 +210,16 @@ async function cockpit(base) {
     check(`recall ${r.recall_id} progress is shown`, recallsText.includes(r.recall_id) &&
       recallsText.includes(Math.round((r.progress || 0) * 100) + '%'), recallsText.slice(0, 300));
   }
+  // A card per programme, "other" included, each with the API's item count,
+  // and the events chart stacks them all (it adds up to the headline).
+  const cards = await page.$$eval('[data-programme]', els => els.map(e =>
+    [e.dataset.programme, e.querySelector('.big').textContent.replace(/[^0-9]/g, '')]));
+  equal('a programme card for each of the API\'s programmes',
+    JSON.stringify(cards.map(c => c[0]).sort()), JSON.stringify(Object.keys(after.programmes).sort()));
+  for (const [p, n] of cards) equal(`programme ${p}: the API's item count`, n, String(after.programmes[p].items));
+  const stacked = await page.evaluate(() =>
+    window.echarts.getInstanceByDom(document.getElementById('chart-events')).getOption().series.length);
+  equal('the events chart stacks every programme', stacked, Object.keys(after.programmes).length);
   // Enterprises by region: district codes counted in their city (330106 in
   // Hangzhou), every enterprise of the API's by_region in some bar.
   const regionChart = await page.evaluate(() => {
