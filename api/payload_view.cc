@@ -174,4 +174,12 @@ std::string BodyString(std::string_view body_json, std::string_view name) {
   return it != body.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
+std::string BodyFirstOf(std::string_view body_json, std::string_view name) {
+  json body = json::parse(body_json, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object()) return "";
+  auto it = body.find(name);
+  if (it == body.end() || !it->is_array() || it->empty() || !(*it)[0].is_string()) return "";
+  return (*it)[0].get<std::string>();
+}
+
 }  // namespace traceledger::api

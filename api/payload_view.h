@@ -46,6 +46,8 @@ inline constexpr size_t kMaxPayloadDepth = 32;
 // The string member `name` of a body written by ReadPayload (body_json);
 // "" when the body is not an object or the member is absent or not a string.
 std::string BodyString(std::string_view body_json, std::string_view name);
+// The first string of the array member `name` of such a body ("" if none).
+std::string BodyFirstOf(std::string_view body_json, std::string_view name);
 
 }  // namespace traceledger::api
 

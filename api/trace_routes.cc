@@ -804,6 +804,42 @@ void WarnRecalledAfterUse(JsonWriter& w, TraceContext& c, const ItemRec& item,
               (sold ? "售出" : "使用") + "：请勿使用，请退回购买处。");
 }
 
+// A case or pallet has no product of its own: what it holds — its first
+// child now, or the first it was packed with (its aggregate event), through
+// nested cases — gives its category and temperature range. False if nothing
+// says (the caller keeps the item's own).
+bool ContentsOf(TraceContext& c, const ItemRec& unit, Category* category, Range* range) {
+  std::string code = unit.code;
+  for (int depth = 0; depth < 4 && !code.empty(); ++depth) {
+    const std::string prefix = keys::ChildPrefix(code);
+    std::string child;
+    c.state().Scan(prefix, [&](std::string_view k, std::string_view) {
+      child = std::string(k.substr(prefix.size()));
+      return false;
+    });
+    EventRec first;
+    if (child.empty() && LoadRec(c.state(), keys::Event(code, 0), &first) &&
+        first.type == "trace.aggregate") {
+      auto rec = c.Tx(first.height, first.index);
+      if (rec.ok()) {
+        child = BodyFirstOf(c.Payload(first.height, first.index, (*rec)->tx().payload()).body_json,
+                            "children");
+      }
+    }
+    ItemRec it;
+    if (child.empty() || !LoadRec(c.state(), keys::Item(child), &it)) return false;
+    if (!it.product_code.empty()) {
+      ProductRec p;
+      if (!LoadRec(c.state(), keys::Product(it.product_code), &p)) return false;
+      *category = p.category;
+      *range = Range{p.has_min, p.has_max, p.min_c, p.max_c};
+      return true;
+    }
+    code = it.code;
+  }
+  return false;
+}
+
 // The answer for one code.
 HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest& req) {
   ItemRec item;
@@ -880,7 +916,9 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
   Range range;
   w.Key("product");
   ProductOf(w, c, item.product_code, &range);
-  w.Field("category", CategoryName(item.category));
+  Category category = item.category;
+  if (item.product_code.empty()) ContentsOf(c, item, &category, &range);
+  w.Field("category", CategoryName(category));
   w.Key("lot");
   w.StringOrNull(item.lot);
   w.Key("expiry");

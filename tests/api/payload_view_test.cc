@@ -185,6 +185,10 @@ TEST(PayloadViewTest, BodyStringReadsOneStringMember) {
   EXPECT_EQ(BodyString(v.body_json, "missing"), "");  // absent
   EXPECT_EQ(BodyString("[1,2]", "recall_id"), "");    // not an object
   EXPECT_EQ(BodyString("{not json", "recall_id"), "");
+  EXPECT_EQ(BodyFirstOf(v.body_json, "lots"), "A");
+  EXPECT_EQ(BodyFirstOf(v.body_json, "recall_id"), "");  // not an array
+  EXPECT_EQ(BodyFirstOf(R"({"lots":[]})", "lots"), "");
+  EXPECT_EQ(BodyFirstOf(R"({"lots":[1]})", "lots"), "");
 }
 
 }  // namespace

@@ -899,6 +899,8 @@ TEST_F(TraceTest, LogisticUnitAndItsChild) {
   json c = json::parse(r.body);
   EXPECT_EQ(c["code"], kCase);
   EXPECT_EQ(c["kind"], "logistic_unit");
+  EXPECT_TRUE(c["product"].is_null());
+  EXPECT_EQ(c["category"], "vaccine");  // what it holds: the record alone says food
   EXPECT_EQ(c["lineage"]["children"], json::array({Dose(9)}));
   EXPECT_EQ(c["lineage"]["children_total"], 1);
   EXPECT_EQ(c["custodian"]["uscc"], w().maker.uscc);
