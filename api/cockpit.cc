@@ -551,8 +551,12 @@ std::shared_ptr<const Cockpit::Answer> Cockpit::BuildLocked(int64_t now_ms, uint
   for (const RecallRec& r : Recalls(st, kMaxRecalls, &recalls_truncated)) {
     if (recalls.size() >= 20) break;
     uint32_t resolved = r.affected >= r.outstanding ? r.affected - r.outstanding : 0;
+    ProductRec product;  // its name, for a screen people read (≤ 20 reads)
+    auto pv = st.Get(keys::Product(r.product_code));
+    bool named = pv && Decode(*pv, &product);
     recalls.push_back({{"recall_id", r.id},
                        {"product_code", r.product_code},
+                       {"product_name", named ? json(product.name) : json(nullptr)},
                        {"level", r.level},
                        {"reason", r.reason},
                        {"open", r.open},

@@ -80,7 +80,8 @@
     const recalls = d.recalls.list || [];
     $('recalls').innerHTML = recalls.length ? recalls.slice(0, 5).map(r => {
       const pct = Math.round((r.progress || 0) * 100);
-      return `<div class="recall"><div class="top"><span>${TL.esc(r.recall_id)} · ${TL.esc(r.product_code)}</span>` +
+      const level = r.level ? ' · ' + TL.t('recall_level', { n: r.level }) : '';
+      return `<div class="recall"><div class="top"><span>${TL.esc(r.recall_id)}${TL.esc(level)} · ${TL.esc(r.product_name || r.product_code)}</span>` +
         `<span>${pct}% · ${TL.esc(r.open ? TL.t('open') : TL.t('closed'))}</span></div>` +
         `<div class="bar"><div style="width:${pct}%"></div></div>` +
         `<div class="sub">${TL.esc(TL.t('resolved'))} ${TL.num(r.resolved)} / ${TL.num(r.affected)} · ${TL.esc(TL.t('outstanding'))} ${TL.num(r.outstanding)} · ${TL.esc(r.reason)}</div></div>`;

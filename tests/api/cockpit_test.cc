@@ -128,6 +128,7 @@ TEST(CockpitApi, RecallsAndProgrammes) {
   ASSERT_EQ(c["recalls"]["list"].size(), 1u);
   const json& r = c["recalls"]["list"][0];
   EXPECT_EQ(r["recall_id"], "RC-2026-001");
+  EXPECT_EQ(r["product_name"], "有机菠菜 500g");  // the screen names the product
   EXPECT_EQ(r["affected"], 5);
   EXPECT_EQ(r["outstanding"], 3);
   EXPECT_EQ(r["resolved"], 2);
