@@ -6,6 +6,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "api/alert_text.h"
 #include "api/work_queue.h"
 #include "contracts/cockpit_query.h"
 #include "ledger.pb.h"
@@ -40,6 +41,12 @@ struct Cockpit::Window {
 };
 
 namespace {
+
+// An alert's message in Chinese (api/alert_text.h), null if it has none.
+nlohmann::json ZhOrNull(const AlertRec& a) {
+  std::string zh = AlertMessageZh(a.kind, a.message);
+  return zh.empty() ? nlohmann::json(nullptr) : nlohmann::json(zh);
+}
 
 constexpr int64_t kMinuteMs = 60000;
 constexpr int64_t kRateWindowMs = 60000;
@@ -540,6 +547,7 @@ std::shared_ptr<const Cockpit::Answer> Cockpit::BuildLocked(int64_t now_ms, uint
                       {"kind", a.kind},
                       {"subject", a.subject},
                       {"message", a.message},
+                      {"message_zh", ZhOrNull(a)},
                       {"open", a.open},
                       {"height", a.height},
                       {"time", FormatRfc3339Millis(a.time_ms)}});

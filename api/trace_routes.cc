@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 
+#include "api/alert_text.h"
 #include "api/header_json.h"
 #include "api/json_writer.h"
 #include "api/payload_view.h"
@@ -404,6 +405,8 @@ void AlertOf(JsonWriter& w, const AlertRec& a) {
   w.Field("status", a.open ? "open" : "closed");
   w.Field("subject", a.subject);
   w.Field("message", a.message);
+  w.Key("message_zh");
+  w.StringOrNull(AlertMessageZh(a.kind, a.message));
   w.Field("raised_at", FormatRfc3339Millis(a.time_ms));
   w.Field("height", a.height);
   w.Key("closed_height");
@@ -892,20 +895,26 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
   } else if (recalled_after_use) {
     WarnRecalledAfterUse(w, c, item, recall_id);
   } else if (status == ItemStatus::kQuarantined) {
-    std::string reason;
+    std::string reason, reason_zh;
     c.state().Scan(keys::CodeAlertPrefix(item.code), [&](std::string_view k, std::string_view v) {
       AlertRec a;
       if (v == "1" &&
-          LoadRec(c.state(), keys::Alert(std::string(k.substr(4 + item.code.size()))), &a))
+          LoadRec(c.state(), keys::Alert(std::string(k.substr(4 + item.code.size()))), &a)) {
         reason = a.message;
+        reason_zh = AlertMessageZh(a.kind, a.message);
+      }
       return reason.empty();
     });
-    if (reason.empty()) reason = "held by a regulator";
+    if (reason.empty()) {
+      reason = "held by a regulator";
+      reason_zh = "监管部门隔离";
+    }
     Warning(w, "quarantined",
             "QUARANTINED - do not use, sell or administer this item until a "
             "regulator releases it. Reason: " +
                 reason,
-            "已隔离封存——在监管部门解除前请勿使用、销售或接种。原因：" + reason);
+            "已隔离封存——在监管部门解除前请勿使用、销售或接种。原因：" +
+                (reason_zh.empty() ? reason : reason_zh));
   } else if (expired && in_circulation) {
     Warning(w, "expired", "EXPIRED on " + Date(item.expiry_ms) + " - do not use.",
             "已过期（" + Date(item.expiry_ms) + "）——请勿使用。");

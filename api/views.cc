@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "api/alert_text.h"
 #include "contracts/ids.h"
 #include "contracts/state.h"
 #include "contracts/store.h"
@@ -12,6 +13,12 @@
 namespace traceledger::api {
 
 using OJson = nlohmann::ordered_json;
+
+// An alert's message in Chinese (api/alert_text.h), null if it has none.
+OJson ZhOrNull(const AlertRec& a) {
+  std::string zh = AlertMessageZh(a.kind, a.message);
+  return zh.empty() ? OJson(nullptr) : OJson(zh);
+}
 
 namespace {
 
@@ -369,6 +376,7 @@ HttpResponse Alerts(const StateReader& s, const HttpRequest& req) {
                {"status", a.open ? "open" : "closed"},
                {"subject", a.subject},
                {"message", a.message},
+               {"message_zh", ZhOrNull(a)},
                {"raised_at", FormatRfc3339Millis(a.time_ms)},
                {"height", a.height},
                {"closed_height", a.open ? OJson(nullptr) : OJson(a.closed_height)},

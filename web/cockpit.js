@@ -72,7 +72,7 @@
     const alerts = d.alerts.newest || [];
     $('alerts').innerHTML = alerts.length ? alerts.map(a =>
       `<li><span class="tag ${TL.esc(a.kind)}${a.open ? '' : ' closed'}">${TL.esc(kindName(a.kind))}</span>` +
-      `<span class="msg" title="${TL.esc(a.message)}">${TL.esc(a.subject)} · ${TL.esc(a.message)}</span>` +
+      `<span class="msg" title="${TL.esc(a.message)}">${TL.esc((TL.lang === 'en' ? '' : a.message_zh) || a.subject + ' · ' + a.message)}</span>` +
       `<span class="when">${TL.esc(TL.time(a.time))} · #${TL.esc(a.height)} · ${TL.esc(a.open ? TL.t('open') : TL.t('closed'))}</span></li>`).join('')
       : `<li class="empty">${TL.esc(TL.t('no_alerts'))}</li>`;
 

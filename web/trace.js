@@ -206,7 +206,7 @@
     if (n.alerts.length) {
       html += `<div class="card" id="alerts"><h3>${TL.esc(TL.t('alerts'))}</h3><ul class="alertlist">` + n.alerts.map(a =>
         `<li class="${a.status === 'open' ? 'open' : ''}"><div class="t">${TL.esc(alertName(a.type))} · ${TL.esc(TL.t(a.status === 'open' ? 'open' : 'closed'))}</div>` +
-        `<div class="m">${TL.esc(a.message || a.subject || '')}</div><div class="muted">${TL.esc(TL.time(a.raised_at))}</div></li>`).join('') + '</ul></div>';
+        `<div class="m">${TL.esc((TL.lang === 'en' ? '' : a.message_zh) || a.message || a.subject || '')}</div><div class="muted">${TL.esc(TL.time(a.raised_at))}</div></li>`).join('') + '</ul></div>';
     }
     html += `<div class="card"><h3>${TL.esc(TL.t('timeline'))}</h3><ul class="timeline" id="timeline">` +
       n.events.slice().reverse().map(eventItem).join('') + '</ul>' +

@@ -134,6 +134,11 @@ TEST(CockpitApi, RecallsAndProgrammes) {
   EXPECT_EQ(r["resolved"], 2);
   EXPECT_DOUBLE_EQ(r["progress"].get<double>(), 0.4);
   EXPECT_EQ(c["alerts"]["open_by_type"]["recall"], 1);
+  // Every alert the contracts raised has its Chinese text (api/alert_text.h).
+  ASSERT_FALSE(c["alerts"]["newest"].empty());
+  for (const auto& a : c["alerts"]["newest"]) {
+    EXPECT_TRUE(a["message_zh"].is_string()) << a.dump();
+  }
 }
 
 TEST(CockpitApi, MethodAndCaching) {

@@ -316,6 +316,11 @@ TEST_F(TraceTest, QuarantinedDoseSaysSoFirstWithItsHistory) {
   ASSERT_EQ(j["alerts"].size(), 1u);
   EXPECT_EQ(j["alerts"][0]["type"], "temperature_excursion");
   EXPECT_EQ(j["alerts"][0]["status"], "open");
+  // In Chinese too, the warning's reason included (not the contract's English).
+  const std::string zh = j["warning"]["message_zh"];
+  EXPECT_NE(zh.find("温度记录 12.0～12.0 °C 超出允许范围 2.0～8.0 °C"), std::string::npos) << zh;
+  EXPECT_EQ(zh.find("readings"), std::string::npos) << zh;
+  EXPECT_EQ(j["alerts"][0]["message_zh"].get<std::string>().rfind("温度记录", 0), 0u);
   EXPECT_TRUE(j["recall"].is_null());
   EXPECT_EQ(j["chain"]["event_count"], 5);
   EXPECT_EQ(j["chain"]["complete"], true);
@@ -976,6 +981,9 @@ TEST_F(TraceTest, SupervisionViews) {
   json all = get("/v1/alerts");
   ASSERT_EQ(all["alerts"].size(), 2u);
   EXPECT_EQ(all["alerts"][0]["type"], "recall");  // newest first
+  EXPECT_EQ(
+      all["alerts"][0]["message_zh"].get<std::string>().rfind("召回 \"RC-2026-001\"（2级）", 0), 0u)
+      << all["alerts"][0].dump();
   EXPECT_EQ(all["alerts"][1]["type"], "temperature_excursion");
   EXPECT_EQ(all["alerts"][1]["category"], "vaccine");
   EXPECT_EQ(all["alerts"][1]["region"], "330106");

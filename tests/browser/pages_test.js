@@ -203,7 +203,7 @@ async function cockpit(base) {
     shown <= after.height, `${before.height} <= ${shown} <= ${after.height}`);
   const alertsText = await text(page, '#alerts');
   for (const a of (after.alerts.newest || []).slice(0, 3)) {
-    check(`newest alert "${a.subject}" is listed`, alertsText.includes(a.subject), alertsText.slice(0, 300));
+    check(`newest alert "${a.subject}" is listed`, alertsText.includes(a.message_zh || a.subject), alertsText.slice(0, 300));
   }
   const recallsText = await text(page, '#recalls');
   for (const r of (after.recalls.list || []).slice(0, 5)) {
@@ -290,7 +290,8 @@ async function tracePage(base, label, code, shot) {
     JSON.stringify(badged) === JSON.stringify(apiExcursions), `page ${badged} api ${apiExcursions}`);
   // Alerts about the item are listed; what it was made from or into is linked.
   for (const a of d.alerts || []) {
-    check(`${label}: alert ${a.id} is listed`, (await text(page, '#alerts')).includes(a.message), a.message);
+    const shown = a.message_zh || a.message;  // the page is in zh-CN
+    check(`${label}: alert ${a.id} is listed`, (await text(page, '#alerts')).includes(shown), shown);
   }
   const lin = d.lineage || {};
   const linked = [].concat(lin.parent ? [lin.parent] : [], (lin.made_from || {}).inputs || [],
