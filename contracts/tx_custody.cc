@@ -331,6 +331,7 @@ void RaiseOverdueShipments(Exec& x) {
     x.Del(key);
     ShipmentRec s;
     if (!x.Load(keys::Shipment(id), &s) || !s.open) continue;
+    // The message's shape is read by api/alert_text.cc (its Chinese text).
     s.overdue_alert =
         x.OpenAlert("overdue_shipment", id,
                     "shipment " + Q(id) + " from " + s.from + " to " + s.to + " was due " +

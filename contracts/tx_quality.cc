@@ -190,6 +190,7 @@ Status TxReading(Exec& x) {
   }
   std::string alert;
   if (!hit.empty()) {
+    // The message's shape is read by api/alert_text.cc (its Chinese text).
     alert = x.OpenAlert("temperature_excursion", subject,
                         "readings " + Celsius(lo) + ".." + Celsius(hi) + " C left the range " +
                             range_text + " for " + std::to_string(hit.size()) + " item(s) of " +
@@ -246,6 +247,7 @@ Status TxInspect(Exec& x) {
   if (res == Inspection::kFail) {
     uint32_t newly = 0;
     for (const auto& it : items) newly += it.terminal == Terminal::kNone ? 1 : 0;
+    // The message's shape is read by api/alert_text.cc (its Chinese text).
     alert = x.OpenAlert("inspection_failed", subject,
                         "inspection report " + Q(report) + " failed " + subject + "; " +
                             std::to_string(newly) + " item(s) quarantined",

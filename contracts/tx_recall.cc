@@ -100,6 +100,7 @@ Status TxRecallIssue(Exec& x) {
   r.issued_height = x.ctx.height;
   x.Count("recalls", 1);
   x.Count("recalls_open", 1);
+  // The message's shape is read by api/alert_text.cc (its Chinese text).
   r.alert_id =
       x.OpenAlert("recall", r.id,
                   "recall " + Q(r.id) + " (level " + std::to_string(r.level) + ") of " +
