@@ -508,6 +508,132 @@ TEST(OpenApi, ParsesAndListsEveryRoute) {
   }
 }
 
+// Checks answer `v` against `schema` of the OpenAPI document `doc`: each
+// member of an object is one of its schema's properties (unless the schema
+// allows others), each required one is there, and each value has the stated
+// type (null only where nullable). Appends "PATH: what" to *errs.
+void CheckShape(const json& doc, const json& schema_in, const json& v, const std::string& at,
+                std::vector<std::string>* errs) {
+  const json* schema = &schema_in;
+  while (schema->contains("$ref")) {
+    schema = &doc["components"]["schemas"][(*schema)["$ref"].get<std::string>().substr(21)];
+  }
+  if (schema->contains("allOf")) {  // a merge of object schemas
+    json merged = {{"type", "object"}, {"properties", json::object()}};
+    for (const auto& part : (*schema)["allOf"]) {
+      const json* p = &part;
+      while (p->contains("$ref")) {
+        p = &doc["components"]["schemas"][(*p)["$ref"].get<std::string>().substr(21)];
+      }
+      merged["properties"].update(p->value("properties", json::object()));
+    }
+    return CheckShape(doc, merged, v, at, errs);
+  }
+  if (schema->contains("oneOf")) {
+    std::vector<std::string> first;
+    for (const auto& alt : (*schema)["oneOf"]) {
+      std::vector<std::string> e;
+      CheckShape(doc, alt, v, at, &e);
+      if (e.empty()) return;
+      if (first.empty()) first = e;
+    }
+    errs->push_back(at + ": matches none of oneOf (first: " +
+                    (first.empty() ? std::string("?") : first[0]) + ")");
+    return;
+  }
+  if (v.is_null()) {
+    if (!schema->value("nullable", false) && schema->contains("type")) {
+      errs->push_back(at + ": null, but not nullable");
+    }
+    return;
+  }
+  const std::string type = schema->value("type", "");
+  bool ok = type.empty() || (type == "object" && v.is_object()) ||
+            (type == "array" && v.is_array()) || (type == "string" && v.is_string()) ||
+            (type == "boolean" && v.is_boolean()) || (type == "number" && v.is_number()) ||
+            (type == "integer" && v.is_number_integer());
+  if (!ok) return errs->push_back(at + ": " + v.type_name() + ", schema says " + type);
+  if (v.is_object() && schema->contains("properties")) {
+    const json& props = (*schema)["properties"];
+    bool others = schema->value("additionalProperties", false) == true;
+    for (const auto& [k, x] : v.items()) {
+      if (props.contains(k)) {
+        CheckShape(doc, props[k], x, at + "." + k, errs);
+      } else if (!others) {
+        errs->push_back(at + "." + k + ": in the answer, not in the schema");
+      }
+    }
+    for (const auto& k : schema->value("required", json::array())) {
+      if (!v.contains(k.get<std::string>())) {
+        errs->push_back(at + "." + k.get<std::string>() + ": required, not in the answer");
+      }
+    }
+  }
+  if (v.is_array() && schema->contains("items")) {
+    for (size_t i = 0; i < v.size() && i < 50; ++i) {
+      CheckShape(doc, (*schema)["items"], v[i], at + "[" + std::to_string(i) + "]", errs);
+    }
+  }
+}
+
+// What /openapi.json says each GET answers is what the node answers: every
+// member of real answers (a quarantined dose in transit, a received one,
+// imported shrimp with documents, food destroyed in a recall, a lot, the
+// supervision views, the cockpit, blocks, a transaction) is documented, with
+// its type, and every member documented as required is there.
+TEST(OpenApi, RealAnswersHaveTheDocumentedShapes) {
+  TestNode n("openapi-shapes");
+  ASSERT_TRUE(n.ok()) << n.error();
+  ASSERT_EQ(n.VaccineJourney(), "");
+  ASSERT_EQ(n.MoreDemo(), "");
+  CaughtUp(n);
+  json doc = json::parse(n.Call("GET", "/openapi.json").body);
+  auto get = [&](const std::string& target) {
+    HttpResponse r = n.Call("GET", target);
+    EXPECT_EQ(r.status, 200) << target << ": " << r.body;
+    return json::parse(r.body, nullptr, false);
+  };
+  auto code = [](std::string c) {  // a GS1 element string in a path
+    std::string out;
+    for (char ch : c) out += ch == '(' ? "%28" : ch == ')' ? "%29" : std::string(1, ch);
+    return "/v1/trace/" + out;
+  };
+  json dose4 = get(code(TestNode::Dose(4)));  // in transit, quarantined
+  ASSERT_TRUE(dose4.contains("shipment") && dose4.contains("warning")) << dose4.dump();
+  const std::string tx_id = dose4["events"][0]["tx_id"];
+  const std::string uscc = dose4["custodian"]["uscc"];
+  std::vector<std::pair<std::string, std::string>> answers = {
+      {code(TestNode::Dose(4)), "/v1/trace/{code}"},
+      {code(TestNode::Dose(1)), "/v1/trace/{code}"},
+      {"/v1/trace/SHRIMP-1", "/v1/trace/{code}"},
+      {"/v1/trace/VEG-1", "/v1/trace/{code}"},
+      {"/v1/trace/VEG-3", "/v1/trace/{code}"},
+      {"/01/06901234567892/21/D0001", "/01/{gtin}/21/{serial}"},
+      {"/01/06901234567892/10/HB2026A", "/01/{gtin}/10/{lot}"},
+      {"/v1/enterprises/" + uscc, "/v1/enterprises/{uscc}"},
+      {"/v1/products/06901234567892", "/v1/products/{code}"},
+      {"/v1/recalls/RC-2026-001", "/v1/recalls/{id}"},
+      {"/v1/alerts?status=all", "/v1/alerts"},
+      {"/v1/cockpit", "/v1/cockpit"},
+      {"/v1/status", "/v1/status"},
+      {"/v1/blocks/latest", "/v1/blocks/latest"},
+      {"/v1/blocks/1", "/v1/blocks/{height}"},
+      {"/v1/transactions/" + tx_id, "/v1/transactions/{tx_id}"},
+  };
+  for (const auto& [target, path] : answers) {
+    json answer = get(target);
+    ASSERT_TRUE(doc["paths"].contains(path)) << path;
+    const json& schema =
+        doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+    std::vector<std::string> errs;
+    CheckShape(doc, schema, answer, "", &errs);
+    std::string all;
+    for (size_t i = 0; i < errs.size() && i < 20; ++i) all += "\n  " + errs[i];
+    EXPECT_TRUE(errs.empty()) << target << " (" << path << "): " << errs.size() << " difference(s)"
+                              << all;
+  }
+}
+
 // ---- pages -------------------------------------------------------------------------
 
 std::string Header(const HttpResponse& r, const std::string& name) {
