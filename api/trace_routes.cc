@@ -720,17 +720,37 @@ std::string PathSegment(std::string_view v) {
   return out;
 }
 
-// The newest recall naming `lot` as a whole (a recall.issue event in the
-// lot's chain), "" if none.
-Result<std::string> NewestLotRecall(TraceContext& c, const LotRec& lot) {
-  std::vector<EventRec> evs;
-  TL_RETURN_IF_ERROR(ReadEvents(c.state(), keys::LotEventPrefix(lot.product_code, lot.lot),
-                                lot.event_count, &evs));
-  for (auto e = evs.rbegin(); e != evs.rend(); ++e) {
-    if (e->type != "recall.issue") continue;
-    auto rec = c.Tx(e->height, e->index);
+// A transaction record the state points at must be in the block store: a
+// missing one is damage (500), never "no such code" (404) or a quiet gap.
+Result<const pb::TxRecord*> RecordOf(TraceContext& c, const EventRec& e) {
+  auto rec = c.Tx(e.height, e.index);
+  if (!rec.ok() && rec.status().Is("NOT_FOUND")) {
+    return Status::Corruption("the transaction record of an event at " + std::to_string(e.height) +
+                              ":" + std::to_string(e.index) +
+                              " is missing: " + rec.status().message());
+  }
+  return rec;
+}
+
+// The most lot events NewestLotRecall reads (newest first): a lot's chain
+// holds its documents, inspections and recalls, a handful in practice.
+constexpr uint32_t kMaxLotEventsRead = 256;
+
+// The newest recall naming `lot` as a whole and issued after `after_height`
+// (a recall.issue event in the lot's chain), "" if none among its newest
+// kMaxLotEventsRead events.
+Result<std::string> NewestLotRecall(TraceContext& c, const LotRec& lot, uint64_t after_height) {
+  for (uint32_t n = 0; n < lot.event_count && n < kMaxLotEventsRead; ++n) {
+    EventRec e;
+    const uint32_t seq = lot.event_count - 1 - n;
+    if (!LoadRec(c.state(), keys::LotEvent(lot.product_code, lot.lot, seq), &e)) {
+      return Status::Corruption("lot " + lot.lot + " has no event " + std::to_string(seq));
+    }
+    if (e.height <= after_height) break;  // older events are older still
+    if (e.type != "recall.issue") continue;
+    auto rec = RecordOf(c, e);
     if (!rec.ok()) return rec.status();
-    const PayloadView& p = c.Payload(e->height, e->index, (*rec)->tx().payload());
+    const PayloadView& p = c.Payload(e.height, e.index, (*rec)->tx().payload());
     std::string id = BodyString(p.body_json, "recall_id");
     if (!id.empty()) return id;
   }
@@ -740,11 +760,14 @@ Result<std::string> NewestLotRecall(TraceContext& c, const LotRec& lot) {
 // The most items RecallReachingUse looks at.
 constexpr size_t kMaxRecallWalk = 64;
 
-// A recall that reached `item` through its lot or, transitively, through the
-// lots of what it was made from (a recall of a lot of lettuce reaches the
-// salad made of it, as the contract's recall.issue does), "" if none: its own
-// lot's newest first, then its inputs' lots, breadth first.
-Result<std::string> RecallReachingUse(TraceContext& c, const ItemRec& item) {
+// A recall issued after `item` left circulation (`used_height`: the block of
+// its last event, the sale) that reached it through its lot or, transitively,
+// through the lots of what it was made from (a recall of a lot of lettuce
+// reaches the salad made of it, as the contract's recall.issue does), "" if
+// none: its own lot's newest first, then its inputs' lots, breadth first. A
+// recall issued before the sale is not one: it froze the item, which could
+// be sold only once that recall released it.
+Result<std::string> RecallReachingUse(TraceContext& c, const ItemRec& item, uint64_t used_height) {
   std::vector<ItemRec> todo{item};
   std::set<std::string> lots_seen;
   for (size_t i = 0; i < todo.size(); ++i) {
@@ -753,7 +776,7 @@ Result<std::string> RecallReachingUse(TraceContext& c, const ItemRec& item) {
     LotRec lot;
     if (!it.product_code.empty() && lots_seen.insert(lot_key).second &&
         LoadRec(c.state(), lot_key, &lot) && lot.event_count > 0) {
-      auto id = NewestLotRecall(c, lot);
+      auto id = NewestLotRecall(c, lot, used_height);
       if (!id.ok() || !id->empty()) return id;
     }
     TransformRec t;
@@ -784,10 +807,12 @@ void WarnRecalledAfterUse(JsonWriter& w, TraceContext& c, const ItemRec& item,
   const bool dose = item.terminal == Terminal::kAdministered;
   const std::string what_en =
       own_lot ? std::string(dose ? "this dose's" : "this item's") + " lot " + item.lot
-              : "a lot it was made from (" + lots + " of product " + r.product_code + ")";
+      : has   ? "a lot it was made from (" + lots + " of product " + r.product_code + ")"
+              : "its lot or a lot it was made from";
   const std::string what_zh =
       own_lot ? std::string(dose ? "本剂次" : "本品") + "所属批次 " + item.lot
-              : "本品所用原料的批次（产品 " + r.product_code + "，批次 " + lots + "）";
+      : has ? "本品所用原料的批次（产品 " + r.product_code + "，批次 " + lots + "）"
+            : "本品所属或所用原料的批次";
   const char* head_en = own_lot ? "RECALLED LOT - " : "RECALLED INGREDIENT - ";
   const char* head_zh = own_lot ? "批次已召回——" : "原料已召回——";
   if (dose) {
@@ -798,20 +823,27 @@ void WarnRecalledAfterUse(JsonWriter& w, TraceContext& c, const ItemRec& item,
                 "。请联系接种单位或医生。");
     return;
   }
-  bool sold = item.terminal == Terminal::kSold;
+  if (item.terminal == Terminal::kConsumed) {  // used up, e.g. in a kitchen: nothing to return
+    Warning(w, "recalled",
+            head_en + what_en + " is under recall " + recall_id + why_en +
+                ". It was used before the recall: do not eat or use anything made with it; "
+                "if you feel unwell, see a doctor.",
+            head_zh + what_zh + "已被召回，召回编号 " + recall_id + why_zh +
+                "。本品在召回前已被使用：请勿食用或使用用其制作的产品；如有不适请就医。");
+    return;
+  }
   Warning(w, "recalled",
-          head_en + what_en + " is under recall " + recall_id + why_en + ". It was " +
-              (sold ? "sold" : "used") +
-              " before the recall: do not use it; return it to where you got it.",
-          head_zh + what_zh + "已被召回，召回编号 " + recall_id + why_zh + "。本品在召回前已" +
-              (sold ? "售出" : "使用") + "：请勿使用，请退回购买处。");
+          head_en + what_en + " is under recall " + recall_id + why_en +
+              ". It was sold before the recall: do not use it; return it to where you got it.",
+          head_zh + what_zh + "已被召回，召回编号 " + recall_id + why_zh +
+              "。本品在召回前已售出：请勿使用，请退回购买处。");
 }
 
 // A case or pallet has no product of its own: what it holds — its first
 // child now, or the first it was packed with (its aggregate event), through
-// nested cases — gives its category and temperature range. False if nothing
-// says (the caller keeps the item's own).
-bool ContentsOf(TraceContext& c, const ItemRec& unit, Category* category, Range* range) {
+// nested cases — gives its category and temperature range, left as they are
+// when nothing says. An error only when a record it needs cannot be read.
+Status ContentsOf(TraceContext& c, const ItemRec& unit, Category* category, Range* range) {
   std::string code = unit.code;
   for (int depth = 0; depth < 4 && !code.empty(); ++depth) {
     const std::string prefix = keys::ChildPrefix(code);
@@ -823,24 +855,23 @@ bool ContentsOf(TraceContext& c, const ItemRec& unit, Category* category, Range*
     EventRec first;
     if (child.empty() && LoadRec(c.state(), keys::Event(code, 0), &first) &&
         first.type == "trace.aggregate") {
-      auto rec = c.Tx(first.height, first.index);
-      if (rec.ok()) {
-        child = BodyFirstOf(c.Payload(first.height, first.index, (*rec)->tx().payload()).body_json,
-                            "children");
-      }
+      auto rec = RecordOf(c, first);
+      if (!rec.ok()) return rec.status();
+      child = BodyFirstOf(c.Payload(first.height, first.index, (*rec)->tx().payload()).body_json,
+                          "children");
     }
     ItemRec it;
-    if (child.empty() || !LoadRec(c.state(), keys::Item(child), &it)) return false;
+    if (child.empty() || !LoadRec(c.state(), keys::Item(child), &it)) return Status::OK();
     if (!it.product_code.empty()) {
       ProductRec p;
-      if (!LoadRec(c.state(), keys::Product(it.product_code), &p)) return false;
+      if (!LoadRec(c.state(), keys::Product(it.product_code), &p)) return Status::OK();
       *category = p.category;
       *range = Range{p.has_min, p.has_max, p.min_c, p.max_c};
-      return true;
+      return Status::OK();
     }
     code = it.code;
   }
-  return false;
+  return Status::OK();
 }
 
 // The answer for one code.
@@ -872,7 +903,12 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
   if (recall_id.empty() &&
       (item.terminal == Terminal::kSold || item.terminal == Terminal::kAdministered ||
        item.terminal == Terminal::kConsumed)) {
-    auto id = RecallReachingUse(c, item);
+    EventRec last;  // the sale (or administration, or use): the item's last event
+    if (item.event_count == 0 ||
+        !LoadRec(c.state(), keys::Event(item.code, item.event_count - 1), &last)) {
+      return JsonError(500, "CORRUPTION", "the last event of " + item.code + " is missing");
+    }
+    auto id = RecallReachingUse(c, item, last.height);
     if (!id.ok()) return StatusError(id.status());
     recall_id = *id;
     recalled_after_use = !recall_id.empty();
@@ -887,11 +923,19 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
     RecallRec r;
     bool has = LoadRec(c.state(), keys::Recall(item.recall_id), &r);
     std::string why = has ? " (level " + std::to_string(r.level) + "): " + r.reason : "";
-    Warning(w, "recalled",
-            "RECALLED - do not use, sell or administer this item. It is under recall " +
-                item.recall_id + why + ". Return it to where you got it.",
-            "已召回——请勿使用、销售或接种。召回编号 " + item.recall_id +
-                (has ? "，原因：" + r.reason : "") + "。请退回购买处。");
+    if (item.terminal == Terminal::kReturned) {  // answered the recall: already sent back
+      Warning(w, "recalled",
+              "RECALLED - this item was returned under recall " + item.recall_id + why +
+                  ". Do not use it.",
+              "已召回——本品已按召回 " + item.recall_id + " 退回" +
+                  (has ? "（原因：" + r.reason + "）" : "") + "，请勿使用。");
+    } else {
+      Warning(w, "recalled",
+              "RECALLED - do not use, sell or administer this item. It is under recall " +
+                  item.recall_id + why + ". Return it to where you got it.",
+              "已召回——请勿使用、销售或接种。召回编号 " + item.recall_id +
+                  (has ? "，原因：" + r.reason : "") + "。请退回购买处。");
+    }
   } else if (recalled_after_use) {
     WarnRecalledAfterUse(w, c, item, recall_id);
   } else if (status == ItemStatus::kQuarantined) {
@@ -926,7 +970,10 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
   w.Key("product");
   ProductOf(w, c, item.product_code, &range);
   Category category = item.category;
-  if (item.product_code.empty()) ContentsOf(c, item, &category, &range);
+  if (item.product_code.empty()) {
+    Status contents = ContentsOf(c, item, &category, &range);
+    if (!contents.ok()) return StatusError(contents);
+  }
   w.Field("category", CategoryName(category));
   w.Key("lot");
   w.StringOrNull(item.lot);
@@ -970,7 +1017,7 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
   has_lot ? w.StringOrNull(lot.origin_country) : w.Null();
   EventRec first;
   if (LoadRec(c.state(), keys::Event(item.code, 0), &first)) {
-    auto rec = c.Tx(first.height, first.index);
+    auto rec = RecordOf(c, first);
     // A record that cannot be read fails the answer (never an origin quietly
     // left out, and kept so in the answer cache).
     if (!rec.ok()) return StatusError(rec.status());

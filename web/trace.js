@@ -12,8 +12,7 @@
   const DEFAULT_BANDS = { vaccine: [2, 8], drug: [2, 8], cold_chain_food: [null, -18] };
   // How a dispensed item left circulation (answer.terminal) -> banner strings.
   const TERMINAL_BANNERS = {
-    sold: 'sold', administered: 'administered', consumed: 'consumed',
-    transformed: 'transformed', returned: 'returned', destroyed: 'destroyed'
+    sold: 'sold', administered: 'administered', consumed: 'consumed', transformed: 'transformed'
   };
   let state = { kind: 'loading', data: null };
 
@@ -46,7 +45,11 @@
   function normalise(d) {
     const product = obj(d.product) || {};
     const category = d.category || product.category || '';
-    const lotEvents = arr(d.lot_events).map(e => Object.assign({ lotEvent: true }, e));
+    // A lot recall or inspection is in the lot's chain and in each affected
+    // code's chain: show it once.
+    const own = new Set(arr(d.events).map(e => e.tx_id));
+    const lotEvents = arr(d.lot_events).filter(e => !own.has(e.tx_id))
+      .map(e => Object.assign({ lotEvent: true }, e));
     // One timeline: the item's events and its lot's, in ledger order.
     const events = arr(d.events).concat(lotEvents)
       .sort((a, b) => (a.height - b.height) || (a.index - b.index));
@@ -105,10 +108,8 @@
   function bannerKind(n) {
     if (n.warning && n.warning.status) return n.warning.status;
     if (n.status === 'recalled' || n.status === 'quarantined' || n.status === 'destroyed') return n.status;
-    if (n.status === 'dispensed') {
-      const t = TERMINAL_BANNERS[n.terminal];
-      return t === 'transformed' || t === 'returned' || t === 'destroyed' ? t : 'dispensed';
-    }
+    // (A returned item's status is "recalled", a destroyed one's "destroyed".)
+    if (n.status === 'dispensed') return n.terminal === 'transformed' ? 'transformed' : 'dispensed';
     if (n.expired) return 'expired';
     if (n.status === 'in_transit') return n.shipment && n.shipment.overdue ? 'overdue' : 'in_transit';
     return 'safe';

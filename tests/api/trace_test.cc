@@ -1204,6 +1204,33 @@ TEST_F(TraceTest, ItemSoldBeforeItsLotWasRecalledSaysSo) {
   // The recall counts the sold pack as having reached a consumer.
   json r = json::parse(w().Call("GET", "/v1/recalls/RC-2026-SAL").body);
   EXPECT_EQ(r["progress"]["reached_consumers"], 1) << r.dump();
+  // The shop sends the other pack back: it is no longer "return it".
+  w().Run(shop.key, "recall.respond",
+          {{"recall_id", "RC-2026-SAL"}, {"codes", {kept}}, {"action", "returned"}});
+  json back = Trace(kept);
+  EXPECT_EQ(back["warning"]["status"], "recalled");
+  EXPECT_NE(back["warning"]["message"].get<std::string>().find("was returned under recall"),
+            std::string::npos)
+      << back["warning"].dump();
+  // A pack added to the lot after the recall and sold is not under it.
+  const std::string later = "(01)" + gtin + "(21)F0003";
+  w().Run(w().maker.key, "trace.commission",
+          {{"product_code", gtin},
+           {"lot", "SAL-7"},
+           {"expiry", "2027-01-31"},
+           {"codes", {later}},
+           {"location", "Hangzhou kitchen"}});
+  w().Run(w().maker.key, "trace.ship",
+          {{"shipment_id", "SH-SALAD-2"},
+           {"codes", {later}},
+           {"to", shop.uscc},
+           {"carrier", w().carrier.uscc},
+           {"vehicle", "浙A00007"}});
+  w().Run(shop.key, "trace.receive", {{"shipment_id", "SH-SALAD-2"}});
+  w().Run(shop.key, "trace.dispense", {{"codes", {later}}, {"kind", "sold"}});
+  json l = Trace(later);
+  EXPECT_FALSE(l.contains("warning")) << l.dump().substr(0, 400);
+  EXPECT_TRUE(l["recall"].is_null());
 
   // A recall of what an item was made from reaches it too: lettuce made into
   // a salad pack, the pack sold, then the lettuce's lot recalled.

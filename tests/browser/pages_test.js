@@ -253,7 +253,7 @@ function expectedBanner(d) {
   if (d.warning) return d.warning.status;
   const s = d.status;
   if (['recalled', 'quarantined', 'destroyed'].includes(s)) return s;
-  if (s === 'dispensed') return ['transformed', 'returned', 'destroyed'].includes(d.terminal) ? d.terminal : 'dispensed';
+  if (s === 'dispensed') return d.terminal === 'transformed' ? 'transformed' : 'dispensed';
   if (d.expired) return 'expired';
   if (s === 'in_transit') return d.shipment && d.shipment.overdue ? 'overdue' : 'in_transit';
   return 'safe';
@@ -277,7 +277,8 @@ async function tracePage(base, label, code, shot) {
     return m ? Number(m[1]) : null;
   }));
   // The item's events and its lot's, in ledger order.
-  const apiEvents = (d.events || []).concat(d.lot_events || [])
+  const own = new Set((d.events || []).map(e => e.tx_id));  // a lot recall is in both chains
+  const apiEvents = (d.events || []).concat((d.lot_events || []).filter(e => !own.has(e.tx_id)))
     .sort((a, b) => (a.height - b.height) || (a.index - b.index));
   const apiHeights = apiEvents.map(e => e.height).reverse();
   check(`${label}: the timeline is the API's ${apiHeights.length} item and lot events, newest first`,
