@@ -41,7 +41,9 @@ TEST(ParseHttpUrl, RefusesWhatItCannotUse) {
                           "http://h:99999", "http://h:12a", "http://h:", "http://[::1"}) {
     auto u = ParseHttpUrl(bad);
     EXPECT_FALSE(u.ok()) << bad;
-    if (!u.ok()) EXPECT_EQ(u.status().code(), "BAD_URL") << bad;
+    if (!u.ok()) {
+      EXPECT_EQ(u.status().code(), "BAD_URL") << bad;
+    }
   }
 }
 
