@@ -1,6 +1,6 @@
 // bench_trace_answers: the CPU cost of building GET /v1/trace/{code} answers
 // on one thread, without HTTP or the answer cache — what a node spends per
-// uncached trace lookup (docs/performance.md, "Trace reads").
+// uncached trace lookup (docs/performance.md, "Trace and cockpit reads").
 //
 //   bench_trace_answers --config DIR/net/n1/config.json --codes DIR/codes.txt
 //                       [--answers N] [--seed S] [--no-block-cache]

@@ -280,9 +280,7 @@
       const r = await TL.getJson('/v1/trace/' + encodeURIComponent(code), 10000);
       if (r.status === 200 && r.body) state = { kind: 'ok', data: r.body };
       else if (r.status === 404) {
-        const msg = r.body && r.body.error ? r.body.error.message : '';
-        // The node answers "no such endpoint" when it has no trace lookup at all.
-        state = { kind: /no such endpoint/.test(msg) ? 'unavailable' : 'notfound', message: msg };
+        state = { kind: 'notfound', message: r.body && r.body.error ? r.body.error.message : '' };
       } else state = { kind: 'error', message: r.body && r.body.error ? r.body.error.message : 'HTTP ' + r.status };
     } catch (e) {
       state = { kind: 'error', message: String(e && e.message || e) };

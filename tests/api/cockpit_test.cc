@@ -446,13 +446,15 @@ const char* kDispatched[] = {
     "/t/{code}",
     "/assets/{file}",
 };
-// Documented, served by the trace branch (api/trace_routes.*, api/views.*):
-// until it is merged this node answers "no such endpoint" for them.
-// Routes the document must list (the trace and supervision routes included).
-const std::set<std::string> kTraceRoutes = {"/v1/trace/{code}",    "/01/{gtin}/21/{serial}",
-                                            "/01/{gtin}/10/{lot}", "/v1/enterprises/{uscc}",
-                                            "/v1/products/{code}", "/v1/recalls/{id}",
-                                            "/v1/alerts"};
+// The trace and supervision routes, served through IsTracePath /
+// HandleTraceRoute and HandleViewRoute (api/service.cc): the document must
+// list them too.
+const std::set<std::string> kTraceRoutes = {
+    "/v1/trace/{code}",    "/01/{gtin}/21/{serial}",
+    "/01/{gtin}/10/{lot}", "/v1/enterprises/{uscc}",
+    "/v1/products/{code}", "/v1/recalls/{id}",
+    "/v1/alerts",          "/01/{gtin}/10/{lot}/21/{serial}",
+    "/00/{sscc}"};
 
 void CheckRefs(const json& doc, const json& node, std::string* err) {
   if (node.is_object()) {
