@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/alert_text.h"
+#include "contracts/cockpit_query.h"
 #include "contracts/ids.h"
 #include "contracts/state.h"
 #include "contracts/store.h"
@@ -185,6 +186,18 @@ HttpResponse Product(const StateReader& s, const std::string& code, const HttpRe
   return Answer(j);
 }
 
+// A recall's closure progress (GET /v1/recalls/{id} and the list).
+OJson RecallProgress(const RecallRec& r) {
+  uint32_t resolved = r.affected >= r.outstanding ? r.affected - r.outstanding : 0;
+  char pct[16];
+  std::snprintf(pct, sizeof pct, "%.1f", r.affected ? 100.0 * resolved / r.affected : 100.0);
+  return {{"affected", r.affected},
+          {"resolved", resolved},
+          {"outstanding", r.outstanding},
+          {"reached_consumers", r.reached_consumers},
+          {"percent_resolved", std::stod(pct)}};
+}
+
 HttpResponse Recall(const StateReader& s, const std::string& id, const HttpRequest& req) {
   if (!IsValidId(id))
     return JsonError(400, "BAD_RECALL_ID", "a recall id is 1..64 of [A-Za-z0-9-._:/+]");
@@ -193,7 +206,6 @@ HttpResponse Recall(const StateReader& s, const std::string& id, const HttpReque
     return JsonError(404, "NOT_FOUND", "recall " + id + " does not exist on this ledger");
   auto page = ReadPage(req, "owed_", kDefaultViewPage, kMaxViewPage);
   if (!page.ok()) return Bad(page.status());
-  uint32_t resolved = r.affected >= r.outstanding ? r.affected - r.outstanding : 0;
   OJson j = {{"id", r.id},
              {"status", r.open ? "open" : "closed"},
              {"level", r.level},
@@ -206,13 +218,7 @@ HttpResponse Recall(const StateReader& s, const std::string& id, const HttpReque
              {"closed_height", r.open ? OJson(nullptr) : OJson(r.closed_height)},
              {"close_reason", r.close_reason.empty() ? OJson(nullptr) : OJson(r.close_reason)},
              {"alert_id", r.alert_id.empty() ? OJson(nullptr) : OJson(r.alert_id)}};
-  char pct[16];
-  std::snprintf(pct, sizeof pct, "%.1f", r.affected ? 100.0 * resolved / r.affected : 100.0);
-  j["progress"] = {{"affected", r.affected},
-                   {"resolved", resolved},
-                   {"outstanding", r.outstanding},
-                   {"reached_consumers", r.reached_consumers},
-                   {"percent_resolved", std::stod(pct)}};
+  j["progress"] = RecallProgress(r);
   // Holders who still owe a response (one key per holder: bounded by the page limit).
   OJson holders = OJson::array();
   bool more_holders = false;
@@ -230,6 +236,51 @@ HttpResponse Recall(const StateReader& s, const std::string& id, const HttpReque
     owed.push_back({{"code", code}, {"holder", uscc}});
   j["owed"] = owed;
   AddPaging(j, "owed_page", *page, owed.size(), more, "/v1/recalls/" + id, "owed_");
+  return Answer(j);
+}
+
+// The most recall records GET /v1/recalls reads: recalls are rare (a
+// province issues tens a year); past this the answer says it is truncated.
+constexpr size_t kMaxRecallsListed = 500;
+
+// GET /v1/recalls: every recall, open ones first, then the most recently
+// issued, each with its progress; ?status=open|closed|all, ?product_code=.
+HttpResponse RecallList(const StateReader& s, const HttpRequest& req) {
+  for (const auto& [k, v] : req.query) {
+    if (k != "status" && k != "product_code") {
+      return JsonError(400, "BAD_QUERY",
+                       "unknown parameter \"" + k + "\"; filters are status and product_code");
+    }
+  }
+  auto q = [&](const char* k) {
+    auto it = req.query.find(k);
+    return it == req.query.end() ? std::string() : it->second;
+  };
+  const std::string status = q("status"), product = q("product_code");
+  if (!status.empty() && status != "open" && status != "closed" && status != "all")
+    return JsonError(400, "BAD_QUERY", "status is open, closed or all");
+  if (!product.empty() && !IsValidId(product))
+    return JsonError(400, "BAD_QUERY", "product_code is 1..64 of [A-Za-z0-9-._:/+]");
+  bool truncated = false;
+  OJson list = OJson::array();
+  for (const RecallRec& r : Recalls(s, kMaxRecallsListed, &truncated)) {
+    if ((status == "open" && !r.open) || (status == "closed" && r.open)) continue;
+    if (!product.empty() && r.product_code != product) continue;
+    ProductRec pr;
+    bool named = LoadRec(s, keys::Product(r.product_code), &pr);
+    list.push_back({{"id", r.id},
+                    {"status", r.open ? "open" : "closed"},
+                    {"level", r.level},
+                    {"reason", r.reason},
+                    {"product_code", r.product_code},
+                    {"product_name", named ? OJson(pr.name) : OJson(nullptr)},
+                    {"lots", r.lots},
+                    {"issuer", r.issuer},
+                    {"issued_height", r.issued_height},
+                    {"closed_height", r.open ? OJson(nullptr) : OJson(r.closed_height)},
+                    {"progress", RecallProgress(r)}});
+  }
+  OJson j = {{"recalls", list}, {"returned", list.size()}, {"truncated", truncated}};
   return Answer(j);
 }
 
@@ -415,8 +466,9 @@ HttpResponse Alerts(const StateReader& s, const HttpRequest& req) {
 bool HandleViewRoute(node::Node* node, const HttpRequest& req, HttpResponse* out) {
   const std::string& p = req.path;
   auto route = [&](const char* prefix) { return p.rfind(prefix, 0) == 0; };
+  const bool recall_list = p == "/v1/recalls" || p == "/v1/recalls/";
   if (!(route("/v1/enterprises/") || route("/v1/products/") || route("/v1/recalls/") ||
-        p == "/v1/alerts"))
+        recall_list || p == "/v1/alerts"))
     return false;
   if (req.method != "GET" && req.method != "HEAD") {
     *out = JsonError(405, "METHOD_NOT_ALLOWED",
@@ -429,6 +481,8 @@ bool HandleViewRoute(node::Node* node, const HttpRequest& req, HttpResponse* out
     *out = Enterprise(s, p.substr(16), req);
   else if (route("/v1/products/"))
     *out = Product(s, p.substr(13), req);
+  else if (recall_list)
+    *out = RecallList(s, req);
   else if (route("/v1/recalls/"))
     *out = Recall(s, p.substr(12), req);
   else

@@ -449,12 +449,16 @@ const char* kDispatched[] = {
 // The trace and supervision routes, served through IsTracePath /
 // HandleTraceRoute and HandleViewRoute (api/service.cc): the document must
 // list them too.
-const std::set<std::string> kTraceRoutes = {
-    "/v1/trace/{code}",    "/01/{gtin}/21/{serial}",
-    "/01/{gtin}/10/{lot}", "/v1/enterprises/{uscc}",
-    "/v1/products/{code}", "/v1/recalls/{id}",
-    "/v1/alerts",          "/01/{gtin}/10/{lot}/21/{serial}",
-    "/00/{sscc}"};
+const std::set<std::string> kTraceRoutes = {"/v1/trace/{code}",
+                                            "/01/{gtin}/21/{serial}",
+                                            "/01/{gtin}/10/{lot}",
+                                            "/v1/enterprises/{uscc}",
+                                            "/v1/products/{code}",
+                                            "/v1/recalls/{id}",
+                                            "/v1/alerts",
+                                            "/v1/recalls",
+                                            "/01/{gtin}/10/{lot}/21/{serial}",
+                                            "/00/{sscc}"};
 
 void CheckRefs(const json& doc, const json& node, std::string* err) {
   if (node.is_object()) {
@@ -615,6 +619,7 @@ TEST(OpenApi, RealAnswersHaveTheDocumentedShapes) {
       {"/v1/enterprises/" + uscc, "/v1/enterprises/{uscc}"},
       {"/v1/products/06901234567892", "/v1/products/{code}"},
       {"/v1/recalls/RC-2026-001", "/v1/recalls/{id}"},
+      {"/v1/recalls", "/v1/recalls"},
       {"/v1/alerts?status=all", "/v1/alerts"},
       {"/v1/cockpit", "/v1/cockpit"},
       {"/v1/status", "/v1/status"},

@@ -977,6 +977,20 @@ TEST_F(TraceTest, SupervisionViews) {
   EXPECT_EQ(r["holders_owing"][0]["owes"], 2);
   EXPECT_EQ(r["owed"].size(), 2u);
   EXPECT_EQ(get("/v1/recalls/RC-404", 404)["error"]["code"], "NOT_FOUND");
+  // Every recall, with its progress; filtered by status and product.
+  json list = get("/v1/recalls");
+  ASSERT_EQ(list["recalls"].size(), 1u) << list.dump();
+  EXPECT_EQ(list["recalls"][0]["id"], "RC-2026-001");
+  EXPECT_EQ(list["recalls"][0]["status"], "open");
+  EXPECT_EQ(list["recalls"][0]["product_name"], "乙肝疫苗 Hepatitis B vaccine 10ug");
+  EXPECT_EQ(list["recalls"][0]["progress"], r["progress"]);
+  EXPECT_EQ(list["truncated"], false);
+  EXPECT_EQ(get("/v1/recalls/")["returned"], 1);
+  EXPECT_EQ(get("/v1/recalls?status=closed")["recalls"].size(), 0u);
+  EXPECT_EQ(get(std::string("/v1/recalls?product_code=") + kGtin)["returned"], 1);
+  EXPECT_EQ(get("/v1/recalls?product_code=06900000000000")["returned"], 0);
+  EXPECT_EQ(get("/v1/recalls?status=shut", 400)["error"]["code"], "BAD_QUERY");
+  EXPECT_EQ(get("/v1/recalls?page=2", 400)["error"]["code"], "BAD_QUERY");
 
   json all = get("/v1/alerts");
   ASSERT_EQ(all["alerts"].size(), 2u);
