@@ -736,17 +736,20 @@ Result<const pb::TxRecord*> RecordOf(TraceContext& c, const EventRec& e) {
 // holds its documents, inspections and recalls, a handful in practice.
 constexpr uint32_t kMaxLotEventsRead = 256;
 
-// The newest recall naming `lot` as a whole and issued after `after_height`
-// (a recall.issue event in the lot's chain), "" if none among its newest
+// Where a transaction sits on the chain: (height, index in its block).
+using ChainPlace = std::pair<uint64_t, uint32_t>;
+
+// The newest recall naming `lot` as a whole and issued after `after` (a
+// recall.issue event in the lot's chain), "" if none among its newest
 // kMaxLotEventsRead events.
-Result<std::string> NewestLotRecall(TraceContext& c, const LotRec& lot, uint64_t after_height) {
+Result<std::string> NewestLotRecall(TraceContext& c, const LotRec& lot, ChainPlace after) {
   for (uint32_t n = 0; n < lot.event_count && n < kMaxLotEventsRead; ++n) {
     EventRec e;
     const uint32_t seq = lot.event_count - 1 - n;
     if (!LoadRec(c.state(), keys::LotEvent(lot.product_code, lot.lot, seq), &e)) {
       return Status::Corruption("lot " + lot.lot + " has no event " + std::to_string(seq));
     }
-    if (e.height <= after_height) break;  // older events are older still
+    if (ChainPlace(e.height, e.index) <= after) break;  // older events are older still
     if (e.type != "recall.issue") continue;
     auto rec = RecordOf(c, e);
     if (!rec.ok()) return rec.status();
@@ -760,14 +763,14 @@ Result<std::string> NewestLotRecall(TraceContext& c, const LotRec& lot, uint64_t
 // The most items RecallReachingUse looks at.
 constexpr size_t kMaxRecallWalk = 64;
 
-// A recall issued after `item` left circulation (`used_height`: the block of
-// its last event, the sale) that reached it through its lot or, transitively,
+// A recall issued after `item` left circulation (`used`: where its last
+// event, the sale, sits) that reached it through its lot or, transitively,
 // through the lots of what it was made from (a recall of a lot of lettuce
 // reaches the salad made of it, as the contract's recall.issue does), "" if
 // none: its own lot's newest first, then its inputs' lots, breadth first. A
 // recall issued before the sale is not one: it froze the item, which could
 // be sold only once that recall released it.
-Result<std::string> RecallReachingUse(TraceContext& c, const ItemRec& item, uint64_t used_height) {
+Result<std::string> RecallReachingUse(TraceContext& c, const ItemRec& item, ChainPlace used) {
   std::vector<ItemRec> todo{item};
   std::set<std::string> lots_seen;
   for (size_t i = 0; i < todo.size(); ++i) {
@@ -776,7 +779,7 @@ Result<std::string> RecallReachingUse(TraceContext& c, const ItemRec& item, uint
     LotRec lot;
     if (!it.product_code.empty() && lots_seen.insert(lot_key).second &&
         LoadRec(c.state(), lot_key, &lot) && lot.event_count > 0) {
-      auto id = NewestLotRecall(c, lot, used_height);
+      auto id = NewestLotRecall(c, lot, used);
       if (!id.ok() || !id->empty()) return id;
     }
     TransformRec t;
@@ -908,7 +911,7 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
         !LoadRec(c.state(), keys::Event(item.code, item.event_count - 1), &last)) {
       return JsonError(500, "CORRUPTION", "the last event of " + item.code + " is missing");
     }
-    auto id = RecallReachingUse(c, item, last.height);
+    auto id = RecallReachingUse(c, item, ChainPlace(last.height, last.index));
     if (!id.ok()) return StatusError(id.status());
     recall_id = *id;
     recalled_after_use = !recall_id.empty();
