@@ -75,7 +75,7 @@
       quarantined: 'Quarantined', recalls_open: 'Open recalls',
       prog_vaccine: 'Vaccines', prog_cold_chain: 'Imported cold chain', prog_food: 'Food',
       recall_level: 'level {n}',
-      prog_other: 'Other · drugs, registry', window_partial: 'catching up: undercounts', incl_units: 'incl. {n} cases/pallets',
+      prog_other: 'Other · drugs, registry', window_partial: 'catching up: undercounts', incl_units: 'incl. {n} case(s)/pallet(s)',
       items: 'Items', ev_hour: 'Last hour', ev_day: 'Last 24 h',
       chart_events: 'Events per minute, last 60 min', chart_alerts: 'Open alerts by type',
       chart_status: 'Items by status', chart_region: 'Enterprises by region', chart_roles: 'Enterprise roles',
