@@ -181,7 +181,8 @@ void ApiService::ConsistentRead(const HttpRequest& req, Responder respond) {
   if (!ParseTimeoutMs(req, &timeout)) return respond(BadTimeout());
   auto again = std::make_shared<HttpRequest>(req);
   again->query.erase("consistent");
-  again->body.clear();  // a GET's
+  again->query.erase("timeout_ms");  // the wait's, not the view's (views refuse unknown names)
+  again->body.clear();               // a GET's
   node_->ReadIndex(timeout, [this, again, respond = std::move(respond)](Status s) {
     if (!s.ok()) return respond(StatusError(s));
     // Called on the node's loop thread: the read itself runs on an I/O thread.

@@ -15,13 +15,13 @@ namespace traceledger::api {
 
 using OJson = nlohmann::ordered_json;
 
+namespace {
+
 // An alert's message in Chinese (api/alert_text.h), null if it has none.
 OJson ZhOrNull(const AlertRec& a) {
   std::string zh = AlertMessageZh(a.kind, a.message);
   return zh.empty() ? OJson(nullptr) : OJson(zh);
 }
-
-namespace {
 
 HttpResponse Answer(const OJson& j) {
   HttpResponse r;

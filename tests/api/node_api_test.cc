@@ -141,7 +141,8 @@ TEST_F(NodeApiTest, ConsistentReadsAnswerLikePlainOnes) {
   // is the plain read's.
   for (std::string t :
        {"/v1/transactions/" + tx_id, std::string("/v1/blocks/latest"),
-        std::string("/v1/enterprises/91330100MA2B3C4D5N"), std::string("/v1/trace/NO-SUCH-CODE")}) {
+        std::string("/v1/enterprises/91330100MA2B3C4D5N"), std::string("/v1/trace/NO-SUCH-CODE"),
+        std::string("/v1/alerts"), std::string("/v1/recalls")}) {
     HttpResponse plain = Call("GET", t);
     HttpResponse consistent = Call("GET", t + "?consistent=true&timeout_ms=5000");
     EXPECT_EQ(consistent.status, plain.status) << t;
