@@ -143,6 +143,11 @@ void ApiService::Route(const HttpRequest& req, Responder respond) {
     }
   }
   if (IsTracePath(p)) {
+    if (auto page = TracePageFor(req)) {  // a phone that scanned a Digital Link QR code
+      HttpResponse to{302, "text/plain; charset=utf-8", "the trace page: " + *page + "\n", {}};
+      to.headers.emplace_back("Location", *page);
+      return respond(std::move(to));
+    }
     // A cached answer straight from the I/O thread; building one elsewhere.
     HttpResponse cached;
     if ((req.method == "GET" || req.method == "HEAD") &&

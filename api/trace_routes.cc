@@ -1233,6 +1233,21 @@ bool IsTracePath(const std::string& p) {
          p == "/v1/trace";
 }
 
+std::optional<std::string> TracePageFor(const HttpRequest& req) {
+  const std::string& p = req.path;
+  if ((req.method != "GET" && req.method != "HEAD") ||
+      (p.rfind("/01/", 0) != 0 && p.rfind("/00/", 0) != 0)) {
+    return std::nullopt;
+  }
+  auto accept = req.headers.find("accept");
+  if (accept == req.headers.end() || accept->second.find("text/html") == std::string::npos) {
+    return std::nullopt;
+  }
+  auto target = ParseDigitalLink(p);
+  if (!target.ok() || target->kind != TraceTarget::kCode) return std::nullopt;
+  return "/t/" + PathSegment(target->code);
+}
+
 bool HandleTraceRoute(node::Node* node, TraceCaches* caches, const HttpRequest& req,
                       HttpResponse* out) {
   TraceAnswerCache* cache = caches ? &caches->answers : nullptr;

@@ -26,6 +26,8 @@
 #define TRACELEDGER_API_TRACE_ROUTES_H_
 
 #include <cstddef>
+#include <optional>
+#include <string>
 
 #include "api/gs1.h"
 #include "api/http_server.h"
@@ -49,6 +51,11 @@ bool HandleTraceRoute(node::Node* node, TraceCaches* caches, const HttpRequest& 
                       HttpResponse* out);
 // True for the paths HandleTraceRoute answers.
 bool IsTracePath(const std::string& path);
+// A browser (Accept: text/html) following a GS1 Digital Link to one item or
+// case — what a phone opens from the QR code on a pack — is sent to the trace
+// page: the "/t/{code}" to redirect it to (302). Nothing for any other
+// request (API clients get the JSON answer) nor for a lot link (no lot page).
+std::optional<std::string> TracePageFor(const HttpRequest& req);
 
 }  // namespace traceledger::api
 

@@ -117,8 +117,8 @@ class TraceWorld {
   }
 
   HttpResponse Call(const std::string& method, const std::string& target,
-                    const std::string& body = "") {
-    return testing::CallService(*api_, method, target, body);
+                    const std::string& body = "", std::map<std::string, std::string> headers = {}) {
+    return testing::CallService(*api_, method, target, body, std::move(headers));
   }
   // The same request to a new ApiService: its answer cache is empty, so the
   // answer is built afresh from the stores.
@@ -358,6 +358,28 @@ TEST_F(TraceTest, Gs1FormsResolveToTheSameItem) {
   EXPECT_EQ(l["codes"][0]["status"], "quarantined");
   json l2 = Trace("(01)06901234567892(10)HB2026B");
   EXPECT_EQ(l2["codes_total"], 2);
+
+  // A phone that scanned a Digital Link QR code (its browser asks for HTML) is
+  // sent to the item's trace page; API clients and lot links get the JSON.
+  const std::map<std::string, std::string> browser = {
+      {"accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}};
+  for (const char* link :
+       {"/01/06901234567892/21/D0001", "/01/6901234567892/10/HB2026A/21/D0001"}) {
+    HttpResponse page = w().Call("GET", link, "", browser);
+    EXPECT_EQ(page.status, 302) << link << " " << page.body;
+    std::string location;
+    for (const auto& [k, v] : page.headers) {
+      if (k == "Location") location = v;
+    }
+    EXPECT_EQ(location, "/t/%2801%2906901234567892%2821%29D0001") << link;
+  }
+  EXPECT_EQ(w().Call("GET", "/01/06901234567892/21/D0001", "", {{"accept", "*/*"}}).status, 200);
+  EXPECT_EQ(w().Call("GET", "/01/06901234567892/10/HB2026A", "", browser).status, 200);
+  EXPECT_EQ(w().Call("GET", "/01/06901234567892/21/D0001", "", browser).status, 302);
+  EXPECT_EQ(w().Call("GET", "/01/06901234567890/21/D0001", "", browser).status, 400)
+      << "a bad check digit is still a clear 400";
+  EXPECT_EQ(w().Call("GET", "/v1/trace/" + UrlEncode(Dose(1)), "", browser).status, 200)
+      << "the API path answers JSON to anyone";
 }
 
 TEST_F(TraceTest, BadInputIsAClear4xx) {

@@ -324,6 +324,21 @@ async function tracePage(base, label, code, shot) {
   await page.close();
 }
 
+// What a phone does with the QR code on a pack: open its GS1 Digital Link.
+// The browser lands on the item's trace page, not on JSON.
+async function digitalLink(base, code) {
+  const m = /^\(01\)(\d{14})\(21\)(.+)$/.exec(code);
+  check(`a GS1 item code to link to: ${code}`, !!m);
+  if (!m) return;
+  const { page, problems } = await openPage(`${base}/01/${m[1]}/21/${encodeURIComponent(m[2])}`,
+    { width: 412, height: 915 });
+  equal('a Digital Link opens the trace page', decodeURIComponent(new URL(page.url()).pathname),
+    '/t/' + code);
+  check('the trace page shows the item', (await text(page, '#content')).includes(code));
+  equal('no errors after the Digital Link', problems.join('\n'), '');
+  await page.close();
+}
+
 async function unknownCode(base) {
   const { page, problems } = await openPage(base + '/t/NO-SUCH-CODE', { width: 412, height: 915 },
     [/\/v1\/trace\/NO-SUCH-CODE$/]);
@@ -354,6 +369,7 @@ async function main() {
     check(`demo-load names a "${label}"`, !!codes[label], JSON.stringify(codes));
     if (codes[label]) await tracePage(base, label, codes[label], shot);
   }
+  await digitalLink(base, codes['vaccine dose (excursion, released)'] || '');
   await unknownCode(base);
   console.log(`screenshots in ${path.resolve(ARTIFACTS)}; ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
