@@ -143,6 +143,12 @@ void ApiService::Route(const HttpRequest& req, Responder respond) {
     }
   }
   if (IsTracePath(p)) {
+    if (p.rfind("/v1/", 0) != 0) {  // a Digital Link: its answer depends on Accept
+      respond = [respond = std::move(respond)](HttpResponse r) {
+        r.headers.emplace_back("Vary", "Accept");
+        respond(std::move(r));
+      };
+    }
     if (auto page = TracePageFor(req)) {  // a phone that scanned a Digital Link QR code
       HttpResponse to{302, "text/plain; charset=utf-8", "the trace page: " + *page + "\n", {}};
       to.headers.emplace_back("Location", *page);

@@ -373,6 +373,11 @@ TEST_F(TraceTest, Gs1FormsResolveToTheSameItem) {
     }
     EXPECT_EQ(location, "/t/%2801%2906901234567892%2821%29D0001") << link;
   }
+  bool vary = false;  // caches in front must keep the JSON and the redirect apart
+  for (const auto& [k, v] : w().Call("GET", "/01/06901234567892/21/D0001").headers) {
+    vary = vary || (k == "Vary" && v == "Accept");
+  }
+  EXPECT_TRUE(vary);
   EXPECT_EQ(w().Call("GET", "/01/06901234567892/21/D0001", "", {{"accept", "*/*"}}).status, 200);
   EXPECT_EQ(w().Call("GET", "/01/06901234567892/10/HB2026A", "", browser).status, 200);
   EXPECT_EQ(w().Call("GET", "/01/06901234567892/21/D0001", "", browser).status, 302);
