@@ -318,7 +318,22 @@ Status Cluster::Signal(int i, int sig) {
   if (::kill(pids_[i], sig) != 0) {
     return Status::IOError("kill(" + std::to_string(pids_[i]) + "): " + std::strerror(errno));
   }
-  return Status::OK();
+  if (sig != SIGSTOP) return Status::OK();
+  // /proc/PID/task/*/stat: "TID (comm) STATE ...", STATE 'T' once stopped.
+  const std::string tasks = "/proc/" + std::to_string(pids_[i]) + "/task";
+  for (int tries = 0; tries < 500; ++tries) {
+    bool all = true;
+    std::error_code ec;
+    for (const auto& t : std::filesystem::directory_iterator(tasks, ec)) {
+      std::ifstream in(t.path() / "stat");
+      std::string stat((std::istreambuf_iterator<char>(in)), {});
+      size_t close = stat.rfind(')');
+      all = all && close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'T';
+    }
+    if (!ec && all) return Status::OK();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return Status::Error("NOT_STOPPED", "node " + std::to_string(i) + " did not stop within 5 s");
 }
 
 Result<std::string> Cluster::SubmitOk(int node, const std::string& envelope) {

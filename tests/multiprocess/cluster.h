@@ -77,8 +77,10 @@ class Cluster {
   // when null), with a fresh nonce and the time now.
   Result<std::string> Envelope(const KeyPair* key, const std::string& type,
                                const nlohmann::json& body);
-  // Sends `sig` to node i and returns at once (SIGSTOP, SIGCONT: pause and
-  // resume it; Stop is for ending it).
+  // Sends `sig` to node i (SIGSTOP, SIGCONT: pause and resume it; Stop is for
+  // ending it). For SIGSTOP, returns once the kernel shows the process stopped
+  // (every thread; at most 5 s): a stop takes effect asynchronously, and a test
+  // that pauses a validator must not go on while it still runs.
   Status Signal(int i, int sig);
   // Submits with ?wait=commit (following NO_LEADER); OK only for an ok receipt.
   // Returns the tx id (hex).
