@@ -166,12 +166,18 @@ TEST(MultiProcess, CachedTraceAnswerFollowsALateAttestation) {
     std::snprintf(hex, sizeof hex, "%%%02X", ch);
     path += std::isalnum(ch) ? std::string(1, static_cast<char>(ch)) : std::string(hex);
   }
-  // The attestations the leader's answer shows for the reading's block.
+  // The attestations the leader's answer shows for the reading's block (and,
+  // for a failure message, whose they are).
+  std::string who;
   auto attested = [&]() -> int {
     auto a = cli::GetJson(c.url(*leader), path);
     if (!a.ok()) return -1;
-    for (const auto& b : (*a)["proof"]["blocks"])
-      if (b["height"] == height) return static_cast<int>(b["attestations"].size());
+    for (const auto& b : (*a)["proof"]["blocks"]) {
+      if (b["height"] != height) continue;
+      who.clear();
+      for (const auto& at : b["attestations"]) who += at.value("node_id", "?") + " ";
+      return static_cast<int>(b["attestations"].size());
+    }
     return -2;
   };
   // The two running validators' attestations (the other one's may arrive
@@ -181,7 +187,10 @@ TEST(MultiProcess, CachedTraceAnswerFollowsALateAttestation) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     before = attested();
   }
-  EXPECT_EQ(before, 2) << "the paused validator cannot have attested; the other one must";
+  EXPECT_EQ(before, 2) << "the paused validator (node " << paused
+                       << ") cannot have attested; the other one must. Block " << height
+                       << " attested by: " << who << "\n"
+                       << c.LogTail(*leader);
   EXPECT_EQ(attested(), 2);  // served again (from the answer cache)
   ASSERT_OK(c.Signal(paused, SIGCONT));
   int after = before;
