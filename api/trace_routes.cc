@@ -75,13 +75,19 @@ class TraceContext {
 
   // Transaction `index` of block `height` with its receipt and both audit
   // paths, from the block store's transaction record (no block is loaded);
-  // read once per answer.
+  // read once per answer. The state points at every transaction an answer
+  // reads, so a missing record is damage (500), never "no such code" (404).
   Result<const pb::TxRecord*> Tx(uint64_t height, uint32_t index) {
     auto key = std::make_pair(height, index);
     auto it = txs_.find(key);
     if (it != txs_.end()) return &it->second;
     pb::TxRecord r;
     Status s = store_.GetTxRecord(height, index, &r);
+    if (s.Is("NOT_FOUND")) {
+      return Status::Corruption("the state names transaction " + std::to_string(height) + ":" +
+                                std::to_string(index) +
+                                ", which the block store lacks: " + s.message());
+    }
     if (!s.ok()) return s;
     return &txs_.emplace(key, std::move(r)).first->second;
   }
@@ -342,9 +348,6 @@ void ReadingsOf(JsonWriter& w, const PayloadView& p, const Range* range) {
 Status EventOf(JsonWriter& w, TraceContext& c, const EventRec& ev, uint32_t seq,
                const std::string& head, const Range* range) {
   auto rec = c.Tx(ev.height, ev.index);
-  if (!rec.ok() && rec.status().Is("NOT_FOUND"))
-    return Status::Corruption("event " + std::to_string(seq) + " points past block " +
-                              std::to_string(ev.height));
   if (!rec.ok()) return rec.status();
   auto recorded = c.BlockTime(ev.height);
   if (!recorded.ok()) return recorded.status();
@@ -720,18 +723,6 @@ std::string PathSegment(std::string_view v) {
   return out;
 }
 
-// A transaction record the state points at must be in the block store: a
-// missing one is damage (500), never "no such code" (404) or a quiet gap.
-Result<const pb::TxRecord*> RecordOf(TraceContext& c, const EventRec& e) {
-  auto rec = c.Tx(e.height, e.index);
-  if (!rec.ok() && rec.status().Is("NOT_FOUND")) {
-    return Status::Corruption("the transaction record of an event at " + std::to_string(e.height) +
-                              ":" + std::to_string(e.index) +
-                              " is missing: " + rec.status().message());
-  }
-  return rec;
-}
-
 // The most lot events NewestLotRecall reads (newest first): a lot's chain
 // holds its documents, inspections and recalls, a handful in practice.
 constexpr uint32_t kMaxLotEventsRead = 256;
@@ -751,7 +742,7 @@ Result<std::string> NewestLotRecall(TraceContext& c, const LotRec& lot, ChainPla
     }
     if (ChainPlace(e.height, e.index) <= after) break;  // older events are older still
     if (e.type != "recall.issue") continue;
-    auto rec = RecordOf(c, e);
+    auto rec = c.Tx(e.height, e.index);
     if (!rec.ok()) return rec.status();
     const PayloadView& p = c.Payload(e.height, e.index, (*rec)->tx().payload());
     std::string id = BodyString(p.body_json, "recall_id");
@@ -858,7 +849,7 @@ Status ContentsOf(TraceContext& c, const ItemRec& unit, Category* category, Rang
     EventRec first;
     if (child.empty() && LoadRec(c.state(), keys::Event(code, 0), &first) &&
         first.type == "trace.aggregate") {
-      auto rec = RecordOf(c, first);
+      auto rec = c.Tx(first.height, first.index);
       if (!rec.ok()) return rec.status();
       child = BodyFirstOf(c.Payload(first.height, first.index, (*rec)->tx().payload()).body_json,
                           "children");
@@ -1020,7 +1011,7 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
   has_lot ? w.StringOrNull(lot.origin_country) : w.Null();
   EventRec first;
   if (LoadRec(c.state(), keys::Event(item.code, 0), &first)) {
-    auto rec = RecordOf(c, first);
+    auto rec = c.Tx(first.height, first.index);
     // A record that cannot be read fails the answer (never an origin quietly
     // left out, and kept so in the answer cache).
     if (!rec.ok()) return StatusError(rec.status());
