@@ -514,24 +514,26 @@ TEST(OpenApi, ParsesAndListsEveryRoute) {
   }
 }
 
+// `schema` with its $refs followed to the components they name.
+const json& Resolved(const json& doc, const json& schema) {
+  const json* s = &schema;
+  while (s->contains("$ref")) {
+    s = &doc["components"]["schemas"][(*s)["$ref"].get<std::string>().substr(21)];
+  }
+  return *s;
+}
+
 // Checks answer `v` against `schema` of the OpenAPI document `doc`: each
 // member of an object is one of its schema's properties (unless the schema
 // allows others), each required one is there, and each value has the stated
 // type (null only where nullable). Appends "PATH: what" to *errs.
 void CheckShape(const json& doc, const json& schema_in, const json& v, const std::string& at,
                 std::vector<std::string>* errs) {
-  const json* schema = &schema_in;
-  while (schema->contains("$ref")) {
-    schema = &doc["components"]["schemas"][(*schema)["$ref"].get<std::string>().substr(21)];
-  }
+  const json* schema = &Resolved(doc, schema_in);
   if (schema->contains("allOf")) {  // a merge of object schemas
     json merged = {{"type", "object"}, {"properties", json::object()}};
     for (const auto& part : (*schema)["allOf"]) {
-      const json* p = &part;
-      while (p->contains("$ref")) {
-        p = &doc["components"]["schemas"][(*p)["$ref"].get<std::string>().substr(21)];
-      }
-      merged["properties"].update(p->value("properties", json::object()));
+      merged["properties"].update(Resolved(doc, part).value("properties", json::object()));
     }
     return CheckShape(doc, merged, v, at, errs);
   }
