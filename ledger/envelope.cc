@@ -5,77 +5,24 @@
 #include <vector>
 
 #include "ledger/hex.h"
+#include "ledger/json_parse.h"
 #include "ledger/json_string.h"
 #include "ledger/keys.h"
 #include "ledger/time_util.h"
+#include "ledger/utf8.h"
 
 namespace traceledger {
 namespace {
 
 using nlohmann::json;
 
-// Parses JSON strictly: a duplicate member name anywhere, or nesting deeper
-// than kMaxJsonDepth, is an error (the signed text must have one meaning).
-// `what` names the document in messages ("envelope" / "payload"); `prefix`
-// its error-code prefix ("ENVELOPE" / "PAYLOAD").
-//
-// Duplicates are found cheaply by counting each object's keys and comparing
-// with the size of the parsed object (nlohmann keeps one member per name);
-// only when they differ is the text parsed again, tracking names, to say which
-// member is repeated.
-Status StrictParse(std::string_view text, const char* what, const std::string& prefix, json* out,
-                   bool name_duplicates = false) {
-  std::vector<size_t> key_counts;              // keys seen per open object
-  std::vector<std::vector<std::string>> keys;  // names per open object (name_duplicates only)
-  std::string duplicate;
-  bool has_duplicate = false;
-  bool too_deep = false;
-  auto cb = [&](int depth, json::parse_event_t event, json& parsed) {
-    if (depth > kMaxJsonDepth) too_deep = true;
-    switch (event) {
-      case json::parse_event_t::object_start:
-        key_counts.push_back(0);
-        if (name_duplicates) keys.emplace_back();
-        break;
-      case json::parse_event_t::object_end:
-        if (!key_counts.empty()) {
-          if (parsed.is_object() && key_counts.back() != parsed.size()) has_duplicate = true;
-          key_counts.pop_back();
-        }
-        if (name_duplicates && !keys.empty()) keys.pop_back();
-        break;
-      case json::parse_event_t::key:
-        if (!key_counts.empty()) ++key_counts.back();
-        if (name_duplicates && !keys.empty()) {
-          const std::string& k = parsed.get_ref<const std::string&>();
-          auto& seen = keys.back();
-          if (std::find(seen.begin(), seen.end(), k) != seen.end()) {
-            if (duplicate.empty()) duplicate = k;
-          } else {
-            seen.push_back(k);
-          }
-        }
-        break;
-      default:
-        break;
-    }
-    return true;
-  };
-  try {
-    *out = json::parse(text.begin(), text.end(), cb);
-  } catch (const json::exception& e) {
-    return Status::Error(prefix + "_MALFORMED_JSON",
-                         std::string(what) + " is not valid JSON (" + e.what() + ")");
-  }
-  if (too_deep) {
-    return Status::Error(prefix + "_TOO_DEEP", std::string(what) + " nests deeper than " +
-                                                   std::to_string(kMaxJsonDepth) + " levels");
-  }
-  if (has_duplicate || !duplicate.empty()) {
-    if (!name_duplicates) return StrictParse(text, what, prefix, out, /*name_duplicates=*/true);
-    return Status::Error(prefix + "_DUPLICATE_KEY", std::string(what) + " has the member \"" +
-                                                        duplicate + "\" more than once");
-  }
+// Parses JSON strictly (ledger/json_parse.h): a duplicate member name
+// anywhere, or nesting deeper than kMaxJsonDepth, is an error (the signed text
+// must have one meaning). `what` names the document in messages ("envelope" /
+// "payload"); `prefix` its error-code prefix ("ENVELOPE" / "PAYLOAD"). Sizes
+// are checked by the callers, with their own codes.
+Status StrictParse(std::string_view text, const char* what, const std::string& prefix, json* out) {
+  TL_RETURN_IF_ERROR(ParseJson(text, JsonLimits{text.size(), kMaxJsonDepth}, what, prefix, out));
   if (!out->is_object()) {
     return Status::Error(prefix + "_NOT_OBJECT", std::string(what) + " must be a JSON object");
   }
@@ -96,7 +43,8 @@ Status ExactMembers(const json& obj, const std::array<const char*, N>& names, co
     if (std::find_if(names.begin(), names.end(), [&](const char* n) { return it.key() == n; }) ==
         names.end()) {
       return Status::Error(prefix + "_UNKNOWN_FIELD",
-                           std::string(what) + " has an unknown member \"" + it.key() + "\"");
+                           std::string(what) + " has an unknown member \"" +
+                               std::string(Utf8Prefix(it.key(), 64)) + "\"");
     }
   }
   return Status::OK();

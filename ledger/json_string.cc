@@ -2,52 +2,12 @@
 
 #include <cstdint>
 
+#include "ledger/utf8.h"
+
 namespace traceledger {
 namespace {
 
 bool IsWs(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0.
-size_t Utf8SeqLen(std::string_view s, size_t i) {
-  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = b(i);
-  if (c < 0x80) return 1;
-  auto cont = [&](size_t k) { return k < s.size() && (b(k) & 0xC0) == 0x80; };
-  if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (!cont(i + 1) || !cont(i + 2)) return 0;
-    unsigned char c1 = b(i + 1);
-    if (c == 0xE0 && c1 < 0xA0) return 0;   // overlong
-    if (c == 0xED && c1 >= 0xA0) return 0;  // surrogates
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
-    unsigned char c1 = b(i + 1);
-    if (c == 0xF0 && c1 < 0x90) return 0;   // overlong
-    if (c == 0xF4 && c1 >= 0x90) return 0;  // > U+10FFFF
-    return 4;
-  }
-  return 0;
-}
-
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 bool Hex4(std::string_view s, size_t i, uint32_t* v) {
   if (i + 4 > s.size()) return false;
@@ -88,7 +48,7 @@ bool ParseString(std::string_view s, size_t* pos, std::string* out) {
     }
     if (c < 0x20) return false;
     if (c >= 0x80) {
-      size_t n = Utf8SeqLen(s, i);
+      size_t n = Utf8SequenceLength(s, i);
       if (n == 0) return false;
       out->append(s.data() + i, n);
       i += n;
@@ -153,15 +113,6 @@ void SkipWs(std::string_view s, size_t* pos) {
 }
 
 }  // namespace
-
-bool IsValidUtf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    size_t n = Utf8SeqLen(s, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
 
 FlatObjectError ParseFlatStringObject(std::string_view s,
                                       std::vector<std::pair<std::string, std::string>>* members) {

@@ -29,9 +29,6 @@ enum class FlatObjectError {
 FlatObjectError ParseFlatStringObject(std::string_view text,
                                       std::vector<std::pair<std::string, std::string>>* members);
 
-// True if `s` is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
-bool IsValidUtf8(std::string_view s);
-
 }  // namespace traceledger
 
 #endif  // TRACELEDGER_LEDGER_JSON_STRING_H_

@@ -1,4 +1,5 @@
 #include "ledger/json_string.h"
+#include "ledger/utf8.h"
 
 #include <gtest/gtest.h>
 
