@@ -4,6 +4,7 @@
 
 #include "contracts/exec.h"
 #include "ledger/hex.h"
+#include "ledger/utf8.h"
 
 namespace traceledger {
 namespace {
@@ -189,7 +190,8 @@ BlockResult Engine::ExecuteBlock(const StateReader& state, const BlockContext& c
     std::string nonce_key;
     const TxType* type = nullptr;
     if (env.chain_id != genesis_.chain_id) {
-      s = Reject("WRONG_CHAIN", "chain_id " + Q(env.chain_id) + " is not " + Q(genesis_.chain_id));
+      s = Reject("WRONG_CHAIN", "chain_id " + Q(std::string(Utf8Prefix(env.chain_id, 64))) +
+                                    " is not " + Q(genesis_.chain_id));
       consume_nonce = false;
     } else if (env.nonce.empty() || env.nonce.size() > kMaxNonceLength) {
       s = Reject("BAD_NONCE", "nonce must be 1..64 characters");
@@ -203,7 +205,7 @@ BlockResult Engine::ExecuteBlock(const StateReader& state, const BlockContext& c
                                     " s ahead of the block time");
     } else if (type = FindType(env.type); type == nullptr) {
       s = Reject("UNKNOWN_TYPE",
-                 "type " + Q(env.type.substr(0, 64)) + " is not a transaction type");
+                 "type " + Q(std::string(Utf8Prefix(env.type, 64))) + " is not a transaction type");
     } else if (!env.body.is_object()) {
       s = Reject("BAD_BODY", "body must be a JSON object");
     } else {
