@@ -8,6 +8,7 @@
 #include "contracts/ids.h"
 #include "ledger/hex.h"
 #include "ledger/time_util.h"
+#include "ledger/utf8.h"
 
 namespace traceledger {
 
@@ -150,7 +151,9 @@ std::vector<std::string> Body::Codes(const char* name, size_t max, bool required
     }
     const std::string& s = e.get_ref<const std::string&>();
     if (!IsValidCode(s, &why)) {
-      Fail("BAD_CODE", p, "\"" + s.substr(0, 140) + "\" " + why);
+      // Quoted cut to 140 bytes on a character boundary: the message goes into
+      // the receipt, which must stay UTF-8 text (docs/contracts.md, "Text").
+      Fail("BAD_CODE", p, "\"" + std::string(Utf8Prefix(s, 140)) + "\" " + why);
       return {};
     }
     out.push_back(s);
@@ -296,7 +299,7 @@ Status Body::Finish() {
       }
     }
     if (!found) {
-      Fail("BAD_BODY", path_ + "." + it.key().substr(0, 64), "unknown field");
+      Fail("BAD_BODY", path_ + "." + std::string(Utf8Prefix(it.key(), 64)), "unknown field");
       break;
     }
   }

@@ -2,7 +2,17 @@
 // length-prefixed strings. Deterministic by construction (no maps, no floats
 // formatted as text). Decoding never reads past the input.
 //
-// Thread-safety: values; no shared state.
+// Strings are of two kinds, with the same encoding (u32 length, bytes):
+// - Text: a name, code, id, reason, message... It must be valid UTF-8: the API
+//   shows it as JSON text. Writer::Text checks it and counts a field that is
+//   not on this thread (InvalidTextFieldsOnThisThread); the contracts engine
+//   reads that count around every transaction and rejects one that wrote such
+//   a field (docs/contracts.md, "Text"). Text is never checked when decoded:
+//   a record always decodes, whatever bytes it holds, so stored state can never
+//   fail to load because of its text.
+// - Bytes: raw binary (hashes, tx ids, raw keys), never checked.
+//
+// Thread-safety: values; the invalid-text count is per thread.
 #ifndef TRACELEDGER_CONTRACTS_CODEC_H_
 #define TRACELEDGER_CONTRACTS_CODEC_H_
 
@@ -12,7 +22,31 @@
 #include <string_view>
 #include <vector>
 
+#include "ledger/utf8.h"
+
 namespace traceledger {
+
+namespace codec_internal {
+inline thread_local uint64_t invalid_text_fields = 0;
+}  // namespace codec_internal
+
+// Text fields that were not valid UTF-8 when written by a Writer on this
+// thread, since the thread started (compare two readings).
+inline uint64_t InvalidTextFieldsOnThisThread() { return codec_internal::invalid_text_fields; }
+
+// True if `s` is valid UTF-8; the ASCII bytes that are nearly all the ledger's
+// text are checked eight at a time.
+inline bool IsUtf8Text(std::string_view s) {
+  uint64_t any = 0;  // the OR of every byte: ASCII text has no high bit set
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    any |= w;
+  }
+  for (; i < s.size(); ++i) any |= static_cast<unsigned char>(s[i]);
+  return (any & 0x8080808080808080ull) == 0 || IsValidUtf8(s);
+}
 
 class Writer {
  public:
@@ -25,13 +59,21 @@ class Writer {
   void U64(uint64_t v) { Fixed(&v, 8); }
   void I64(int64_t v) { Fixed(&v, 8); }
   void F64(double v) { Fixed(&v, 8); }
-  void Str(std::string_view s) {
+  // Raw bytes (hashes, ids of 32 raw bytes, raw keys).
+  void Bytes(std::string_view s) {
     U32(static_cast<uint32_t>(s.size()));
     out_.append(s.data(), s.size());
   }
-  void Strs(const std::vector<std::string>& v) {
+  // Text: the same encoding as Bytes; counts the field if it is not UTF-8
+  // (see the top of this file). The bytes are written either way: the caller
+  // (the engine) decides what a violation does.
+  void Text(std::string_view s) {
+    if (!IsUtf8Text(s)) ++codec_internal::invalid_text_fields;
+    Bytes(s);
+  }
+  void Texts(const std::vector<std::string>& v) {
     U32(static_cast<uint32_t>(v.size()));
-    for (const auto& s : v) Str(s);
+    for (const auto& s : v) Text(s);
   }
   std::string Take() { return std::move(out_); }
 

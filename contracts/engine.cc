@@ -2,8 +2,10 @@
 
 #include <string_view>
 
+#include "contracts/codec.h"
 #include "contracts/exec.h"
 #include "ledger/hex.h"
+#include "ledger/utf8.h"
 
 namespace traceledger {
 namespace {
@@ -115,6 +117,28 @@ Status Authorise(Exec& x, const TxType& type) {
   return Status::OK();
 }
 
+// The engine's text invariant (docs/contracts.md, "Text"): `where` the
+// transaction produced text that is not UTF-8, and what its rules answered.
+// The result is valid UTF-8 and bounded.
+Status TextInvalid(const std::string& where, const Status& rules) {
+  std::string m = "the contracts produced text that is not valid UTF-8 (" + where +
+                  "): a fault in the rules, not in the transaction; it is rejected and changes "
+                  "nothing";
+  if (!rules.ok()) {
+    m += "; the rules answered " + SanitizeUtf8(Utf8Prefix(rules.code(), 64)) + ": " +
+         SanitizeUtf8(Utf8Prefix(rules.message(), 256));
+  }
+  return Reject("INTERNAL_TEXT_INVALID", std::move(m));
+}
+
+// Where a rejection's own text is not UTF-8, or "".
+const char* BadReceiptText(const Status& s) {
+  if (s.ok()) return "";
+  if (!IsUtf8Text(s.code())) return "the receipt code";
+  if (!IsUtf8Text(s.message())) return "the receipt message";
+  return "";
+}
+
 }  // namespace
 
 Engine::Engine(Genesis genesis) : genesis_(std::move(genesis)) {
@@ -177,7 +201,14 @@ BlockResult Engine::ExecuteBlock(const StateReader& state, const BlockContext& c
   // Block-time rules first: every node evaluates them at the same block time.
   x.Begin(nullptr, 0);
   RaiseOverdueShipments(x);
-  x.Commit();
+  if (!x.TextViolation().empty()) {
+    out.text_violations.push_back(
+        "block " + std::to_string(ctx.height) +
+        ", block-time rules (not applied in this block): " + x.TextViolation());
+    x.Abort();
+  } else {
+    x.Commit();
+  }
 
   out.receipts.reserve(txs.size());
   for (uint32_t i = 0; i < txs.size(); ++i) {
@@ -189,9 +220,10 @@ BlockResult Engine::ExecuteBlock(const StateReader& state, const BlockContext& c
     std::string nonce_key;
     const TxType* type = nullptr;
     if (env.chain_id != genesis_.chain_id) {
-      s = Reject("WRONG_CHAIN", "chain_id " + Q(env.chain_id) + " is not " + Q(genesis_.chain_id));
+      s = Reject("WRONG_CHAIN", "chain_id " + Q(std::string(Utf8Prefix(env.chain_id, 64))) +
+                                    " is not " + Q(genesis_.chain_id));
       consume_nonce = false;
-    } else if (env.nonce.empty() || env.nonce.size() > kMaxNonceLength) {
+    } else if (env.nonce.empty() || env.nonce.size() > kMaxNonceLength || !IsUtf8Text(env.nonce)) {
       s = Reject("BAD_NONCE", "nonce must be 1..64 characters");
       consume_nonce = false;
     } else if (nonce_key = keys::Nonce(env.signer, env.nonce); x.Exists(nonce_key)) {
@@ -203,16 +235,28 @@ BlockResult Engine::ExecuteBlock(const StateReader& state, const BlockContext& c
                                     " s ahead of the block time");
     } else if (type = FindType(env.type); type == nullptr) {
       s = Reject("UNKNOWN_TYPE",
-                 "type " + Q(env.type.substr(0, 64)) + " is not a transaction type");
+                 "type " + Q(std::string(Utf8Prefix(env.type, 64))) + " is not a transaction type");
     } else if (!env.body.is_object()) {
       s = Reject("BAD_BODY", "body must be a JSON object");
     } else {
       s = Authorise(x, *type);
       if (s.ok()) s = type->fn(x);
       if (s.ok() && x.corrupt()) s = Reject("STATE_CORRUPT", "a state record did not decode");
+      if (rule_hook_ && x.signer) s = rule_hook_(x, std::move(s));
+    }
+    if (s.ok() && !x.signer->regulator) {
+      x.Put(keys::Activity(x.signer->uscc, ctx.height, i), env.type);
+    }
+    // The text invariant, after everything the transaction wrote.
+    std::string bad_text = x.TextViolation();
+    if (bad_text.empty()) bad_text = BadReceiptText(s);
+    if (!bad_text.empty()) {
+      s = TextInvalid(bad_text, s);
+      out.text_violations.push_back("block " + std::to_string(ctx.height) + ", transaction " +
+                                    std::to_string(i) + " (" + ToHex(env.tx_id) +
+                                    "): rejected INTERNAL_TEXT_INVALID: " + bad_text);
     }
     if (s.ok()) {
-      if (!x.signer->regulator) x.Put(keys::Activity(x.signer->uscc, ctx.height, i), env.type);
       x.Count("tx|ok", 1);
       x.Count(type->counter, 1);
       x.Commit();
@@ -221,7 +265,7 @@ BlockResult Engine::ExecuteBlock(const StateReader& state, const BlockContext& c
       r.code = "OK";
     } else {
       x.Abort();
-      x.Begin(nullptr, 0);  // counters straight into the block
+      x.Begin(nullptr, 0);  // the rejection counters, on their own
       x.Count("tx|rejected", 1);
       x.Count("rejected|" + s.code(), 1);
       x.Commit();

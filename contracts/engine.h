@@ -17,6 +17,11 @@
 //   says the block could not be executed (the node stops applying).
 // - state_hash = H(prev_state_hash || E(writes)), E = for each write in key
 //   order: u32be(len key) key, then 0x01 u32be(len value) value, or 0x00.
+// - Text: every receipt code and message, alert, state key and text value or
+//   record field the block writes is valid UTF-8, checked by the engine itself
+//   after each transaction. A transaction whose rule produced text that is not
+//   is rejected INTERNAL_TEXT_INVALID with its writes dropped; a block-time
+//   rule that did is not applied in that block (docs/contracts.md, "Text").
 //
 // Thread-safety: an Engine is immutable after construction; ExecuteBlock may
 // run from several threads on different readers.
@@ -24,6 +29,7 @@
 #define TRACELEDGER_CONTRACTS_ENGINE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -74,12 +80,24 @@ struct BlockResult {
   std::vector<Receipt> receipts;  // one per envelope, in order
   std::vector<AlertRec> alerts;   // alerts opened or closed by this block, in order
   std::string state_hash;         // 32 bytes
+  // Violations of the text invariant in this block (normally none), one line
+  // each for the node's log: the transaction or block-time rule and where.
+  std::vector<std::string> text_violations;
 };
+
+class Exec;
 
 class Engine {
  public:
   explicit Engine(Genesis genesis);
   const Genesis& genesis() const { return genesis_; }
+
+  // Tests only: called after each transaction's rules with their status; may
+  // write through `x` and returns the transaction's status. It plays a faulty
+  // rule so that tests can check the engine's own checks. Set it before the
+  // first ExecuteBlock; a node never sets it.
+  using RuleHookForTesting = std::function<Status(Exec& x, Status rules)>;
+  void SetRuleHookForTesting(RuleHookForTesting hook) { rule_hook_ = std::move(hook); }
 
   BlockResult ExecuteBlock(const StateReader& state, const BlockContext& ctx,
                            const std::vector<Envelope>& txs) const;
@@ -90,6 +108,7 @@ class Engine {
  private:
   Genesis genesis_;
   std::map<std::string, std::string> regulators_;  // raw key -> name
+  RuleHookForTesting rule_hook_;
 };
 
 // state_hash of a sorted write set.

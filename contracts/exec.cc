@@ -3,7 +3,9 @@
 #include <cassert>
 #include <cstdio>
 
+#include "contracts/codec.h"
 #include "ledger/hex.h"
+#include "ledger/utf8.h"
 
 namespace traceledger {
 
@@ -40,6 +42,8 @@ void Exec::Begin(const Envelope* e, uint32_t i) {
   touched_many_.clear();
   lots_touched_.clear();
   alert_seq_tx_ = alert_seq_block_;
+  bad_text_.clear();
+  text_fields_seen_ = InvalidTextFieldsOnThisThread();
 }
 
 void Exec::Commit() {
@@ -77,14 +81,37 @@ void Exec::Put(std::string key, std::string value) {
 }
 void Exec::Del(std::string key) { Write(std::move(key), std::nullopt); }
 
-void Exec::Write(std::string key, std::optional<std::string> value) {
-  auto [it, inserted] = block_.try_emplace(std::move(key));
-  if (env) {
-    undo_.push_back(Undo{it, !inserted, std::move(it->second)});
+void Exec::CheckText(const std::string& key, const std::optional<std::string>& value) {
+  // A record's text fields were checked as it was encoded, just before this
+  // write (Put(key, Encode(r))): a count that moved since the last write names
+  // this record.
+  const uint64_t fields = InvalidTextFieldsOnThisThread();
+  const char* what = nullptr;
+  if (!IsUtf8Text(key)) {
+    what = "the state key ";
+  } else if (fields != text_fields_seen_) {
+    what = "a text field of the record under ";
+  } else if (value && !value->empty() && ValueKindOf(key) == ValueKind::kText &&
+             !IsUtf8Text(*value)) {
+    what = "the value under ";
   }
+  text_fields_seen_ = fields;
+  if (what && bad_text_.empty()) {
+    bad_text_ = what + ("\"" + SanitizeUtf8(Utf8Prefix(key, 80)) + "\"");
+  }
+}
+
+void Exec::Write(std::string key, std::optional<std::string> value) {
+  CheckText(key, value);
+  auto [it, inserted] = block_.try_emplace(std::move(key));
+  // Block-time rules (env == nullptr) keep an undo log too, so that the engine
+  // can drop them.
+  undo_.push_back(Undo{it, !inserted, std::move(it->second)});
   it->second = std::move(value);
 }
 void Exec::PutBlock(std::string key, std::string value) {
+  // Nonces only (n|HEXKEY|NONCE -> raw tx id): the engine has checked the
+  // nonce is UTF-8 text.
   block_.insert_or_assign(std::move(key), std::optional<std::string>(std::move(value)));
 }
 
@@ -397,10 +424,6 @@ void Exec::CloseRecall(RecallRec& r, const std::string& reason) {
 void Exec::Count(std::string_view name, int64_t delta) {
   auto it = counters_block_.find(name);
   if (it == counters_block_.end()) it = counters_block_.emplace(std::string(name), 0).first;
-  if (!env) {
-    it->second += delta;
-    return;
-  }
   for (auto& [total, d] : counters_tx_) {
     if (total == &it->second) {
       d += delta;

@@ -3,7 +3,9 @@
 // Reads go through two layers: the block's writes so far (the current
 // transaction's included), then the StateReader. Writes go straight into the
 // block with an undo log; Abort replays the log backwards, so a rejected
-// transaction changes nothing. Counters and alerts join the block on Commit.
+// transaction (or block-time rule) changes nothing. Counters and alerts join
+// the block on Commit. Every write is checked for text that is not UTF-8
+// (TextViolation); the engine decides what a violation does.
 //
 // Thread-safety: one Exec per block execution, on one thread.
 #ifndef TRACELEDGER_CONTRACTS_EXEC_H_
@@ -83,6 +85,12 @@ class Exec {
     Put(key, Encode(r));
   }
   bool corrupt() const { return corrupt_; }
+
+  // ---- the text invariant (docs/contracts.md, "Text")
+  // Where the current transaction (or block-time rule) wrote text that is not
+  // valid UTF-8 since Begin — a key, a text value, or a text field of a record
+  // (contracts/codec.h) — as words safe to show; "" if it wrote none.
+  const std::string& TextViolation() const { return bad_text_; }
 
   // Loads an item; UNKNOWN_CODE if absent.
   Status LoadItem(const std::string& code, ItemRec* item);
@@ -171,6 +179,11 @@ class Exec {
   std::vector<std::string> lots_touched_;  // lot keys whose chain this transaction extended
   uint64_t alert_seq_block_ = 0, alert_seq_tx_ = 0;
   bool corrupt_ = false;
+  // The text check: the first violation since Begin, and the invalid text
+  // fields this thread had encoded when Write last looked.
+  void CheckText(const std::string& key, const std::optional<std::string>& value);
+  std::string bad_text_;
+  uint64_t text_fields_seen_ = 0;
 };
 
 // Handlers, one per transaction type (tx_*.cc). Each validates its body, checks

@@ -13,12 +13,21 @@ constexpr const char* kRoleNames[kRoleCount] = {
     "producer", "manufacturer", "importer", "logistics",        "warehouse", "distributor",
     "retailer", "caterer",      "pharmacy", "vaccination_site", "lab"};
 
+// A string field that holds raw bytes (a hash, a raw tx id or key), not text:
+// Fields() wraps those in Raw(); every other string field is text, checked as
+// UTF-8 when encoded (contracts/codec.h). Same encoding either way.
+struct RawRef {
+  std::string& s;
+};
+RawRef Raw(std::string& s) { return RawRef{s}; }
+
 // Visitors that walk a record's fields in one fixed order, for both directions.
 struct Enc {
   explicit Enc(size_t reserve) : w(reserve) {}
   Writer w;
-  void operator()(const std::string& s) { w.Str(s); }
-  void operator()(const std::vector<std::string>& v) { w.Strs(v); }
+  void operator()(const std::string& s) { w.Text(s); }
+  void operator()(const std::vector<std::string>& v) { w.Texts(v); }
+  void operator()(RawRef b) { w.Bytes(b.s); }
   void operator()(bool v) { w.Bool(v); }
   void operator()(uint32_t v) { w.U32(v); }
   void operator()(uint64_t v) { w.U64(v); }
@@ -34,6 +43,7 @@ struct Dec {
   bool ok = true;
   void operator()(std::string& s) { ok = ok && r.Str(&s); }
   void operator()(std::vector<std::string>& v) { ok = ok && r.Strs(&v); }
+  void operator()(RawRef b) { ok = ok && r.Str(&b.s); }
   void operator()(bool& v) { ok = ok && r.Bool(&v); }
   void operator()(uint32_t& v) { ok = ok && r.U32(&v); }
   void operator()(uint64_t& v) { ok = ok && r.U64(&v); }
@@ -50,7 +60,7 @@ struct Dec {
 
 template <typename V>
 void Fields(V& v, EnterpriseRec& r) {
-  v(r.uscc), v(r.name), v(r.region), v(r.public_key), v(r.roles), v(r.suspended), v(r.reason),
+  v(r.uscc), v(r.name), v(r.region), v(Raw(r.public_key)), v(r.roles), v(r.suspended), v(r.reason),
       v(r.enrolled_height);
 }
 template <typename V>
@@ -61,7 +71,7 @@ void Fields(V& v, ProductRec& r) {
 template <typename V>
 void Fields(V& v, LotRec& r) {
   v(r.product_code), v(r.lot), v(r.commissioner), v(r.expiry_ms), v(r.imported),
-      v(r.origin_country), v(r.count), v(r.inspection), v(r.inspection_report), v(r.head),
+      v(r.origin_country), v(r.count), v(r.inspection), v(r.inspection_report), v(Raw(r.head)),
       v(r.event_count);
 }
 template <typename V>
@@ -69,7 +79,7 @@ void Fields(V& v, ItemRec& r) {
   v(r.code), v(r.product_code), v(r.lot), v(r.category), v(r.expiry_ms), v(r.custodian),
       v(r.commissioner), v(r.shipment_id), v(r.parent), v(r.child_count), v(r.quarantined),
       v(r.imported), v(r.recall_id), v(r.terminal), v(r.inspection), v(r.transformed_into),
-      v(r.made_by), v(r.head), v(r.event_count), v(r.created_height);
+      v(r.made_by), v(Raw(r.head)), v(r.event_count), v(r.created_height);
 }
 template <typename V>
 void Fields(V& v, ShipmentRec& r) {
@@ -85,20 +95,20 @@ void Fields(V& v, RecallRec& r) {
 }
 template <typename V>
 void Fields(V& v, AlertRec& r) {
-  v(r.id), v(r.kind), v(r.subject), v(r.message), v(r.tx_id), v(r.open), v(r.pending), v(r.height),
-      v(r.closed_height), v(r.time_ms);
+  v(r.id), v(r.kind), v(r.subject), v(r.message), v(Raw(r.tx_id)), v(r.open), v(r.pending),
+      v(r.height), v(r.closed_height), v(r.time_ms);
 }
 template <typename V>
 void Fields(V& v, DocumentRec& r) {
-  v(r.doc_type), v(r.doc_id), v(r.sha256), v(r.issuer), v(r.signer), v(r.tx_id), v(r.height);
+  v(r.doc_type), v(r.doc_id), v(r.sha256), v(r.issuer), v(r.signer), v(Raw(r.tx_id)), v(r.height);
 }
 template <typename V>
 void Fields(V& v, TransformRec& r) {
-  v(r.tx_id), v(r.inputs), v(r.outputs), v(r.output_product), v(r.output_lot);
+  v(Raw(r.tx_id)), v(r.inputs), v(r.outputs), v(r.output_product), v(r.output_lot);
 }
 template <typename V>
 void Fields(V& v, EventRec& r) {
-  v(r.tx_id), v(r.height), v(r.index), v(r.type);
+  v(Raw(r.tx_id)), v(r.height), v(r.index), v(r.type);
 }
 
 // Usual encoded sizes (a GS1 item with a hash chain head is ~230 bytes).
@@ -270,10 +280,10 @@ std::string EncodeEvent(std::string_view tx_id, uint64_t height, uint32_t index,
   // The field order of Fields(EventRec): the same bytes as Encode(EventRec).
   Writer w(kReserve<EventRec>);
   w.U8(1);
-  w.Str(tx_id);
+  w.Bytes(tx_id);
   w.U64(height);
   w.U32(index);
-  w.Str(type);
+  w.Text(type);
   return w.Take();
 }
 bool Decode(std::string_view in, EnterpriseRec* r) { return DecodeRec(in, r); }
@@ -291,6 +301,32 @@ bool Decode(std::string_view in, AlertRec* r) { return DecodeRec(in, r); }
 bool Decode(std::string_view in, DocumentRec* r) { return DecodeRec(in, r); }
 bool Decode(std::string_view in, TransformRec* r) { return DecodeRec(in, r); }
 bool Decode(std::string_view in, EventRec* r) { return DecodeRec(in, r); }
+
+ValueKind ValueKindOf(std::string_view key) {
+  // Prefixes are one or two characters before the first '|'.
+  if (key.size() >= 2 && key[1] == '|') {
+    switch (key[0]) {
+      case 'e':  // EnterpriseRec
+      case 'p':  // ProductRec
+      case 'l':  // LotRec
+      case 'c':  // ItemRec
+      case 's':  // ShipmentRec
+      case 'd':  // DocumentRec
+      case 'r':  // RecallRec
+      case 'a':  // AlertRec
+        return ValueKind::kRecord;
+      case 'n':  // a raw tx id
+        return ValueKind::kBytes;
+      default:
+        return ValueKind::kText;
+    }
+  }
+  if (key.size() >= 3 && key[2] == '|') {
+    std::string_view p = key.substr(0, 2);
+    if (p == "le" || p == "ce" || p == "tf" || p == "dc") return ValueKind::kRecord;
+  }
+  return ValueKind::kText;
+}
 
 namespace keys {
 std::string Enterprise(std::string_view uscc) { return Join("e|", uscc); }

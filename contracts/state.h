@@ -207,6 +207,15 @@ bool Decode(std::string_view in, DocumentRec* r);
 bool Decode(std::string_view in, TransformRec* r);
 bool Decode(std::string_view in, EventRec* r);
 
+// What the value under a state key holds, for the engine's text check
+// (docs/contracts.md, "Text"): an encoded record (its text fields are checked
+// as they are encoded, contracts/codec.h), raw bytes (n|: a raw tx id), or text
+// (every other prefix: "", a decimal count, a USCC, a name, a type or kind).
+// A new prefix is text unless listed here, so a new kind of record written
+// without being listed is refused at once (its binary bytes are not UTF-8).
+enum class ValueKind : uint8_t { kRecord, kBytes, kText };
+ValueKind ValueKindOf(std::string_view key);
+
 // ---- Keys -------------------------------------------------------------------
 // See docs/contracts.md for the full table.
 namespace keys {

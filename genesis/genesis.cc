@@ -1,12 +1,12 @@
 #include "genesis/genesis.h"
 
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "ledger/hex.h"
+#include "ledger/json_file.h"
+#include "ledger/json_parse.h"
 #include "ledger/time_util.h"
 
 namespace traceledger {
@@ -43,7 +43,7 @@ class Checker {
   // Reports members of `obj` not in `allowed`.
   void NoUnknown(const json& obj, const std::string& path, std::set<std::string> allowed) {
     for (auto it = obj.begin(); it != obj.end(); ++it) {
-      if (!allowed.count(it.key())) Error(path + "." + it.key(), "unknown member");
+      if (!allowed.count(it.key())) Error(JsonPathMember(path, it.key()), "unknown member");
     }
   }
   const json* Member(const json& obj, const std::string& path, const char* name, bool required) {
@@ -67,6 +67,13 @@ class Checker {
       Error(path + "." + name, "length must be " + std::to_string(min_len) + ".." +
                                    std::to_string(max_len) + " bytes");
       return std::nullopt;
+    }
+    for (unsigned char ch : s) {
+      // Names reach receipts and pages; no control character (a \u0000) belongs.
+      if (ch < 0x20 || ch == 0x7f) {
+        Error(path + "." + name, "must not contain control characters");
+        return std::nullopt;
+      }
     }
     return s;
   }
@@ -169,7 +176,7 @@ void ParseParams(Checker& c, const json& p, ChainParams* out) {
     } else {
       out->temperature_profiles.clear();
       for (auto e = it->begin(); e != it->end(); ++e) {
-        std::string ep = tp + "." + e.key();
+        std::string ep = JsonPathMember(tp, e.key());
         if (!ValidDocType(e.key())) c.Error(ep, "profile name must be 1..64 of [a-z0-9_]");
         if (!e->is_object()) {
           c.Error(ep, "must be an object {min_c, max_c}");
@@ -192,7 +199,7 @@ void ParseParams(Checker& c, const json& p, ChainParams* out) {
       static const std::set<std::string> kCategories = {"vaccine", "drug", "cold_chain_food",
                                                         "food"};
       for (auto e = it->begin(); e != it->end(); ++e) {
-        std::string ep = cp + "." + e.key();
+        std::string ep = JsonPathMember(cp, e.key());
         if (!kCategories.count(e.key()))
           c.Error(ep, "unknown category (vaccine, drug, cold_chain_food, food)");
         if (!e->is_string()) {
@@ -249,15 +256,14 @@ Result<Genesis> ParseGenesis(std::string_view bytes, std::vector<GenesisError>* 
   Genesis g;
   g.params = DefaultChainParams();
   json doc;
-  if (bytes.size() > kMaxGenesisBytes) {
-    c.Error("$", "file is larger than " + std::to_string(kMaxGenesisBytes) + " bytes");
-  } else {
-    doc = json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
-    if (doc.is_discarded()) {
-      c.Error("$", "not valid JSON");
-    } else if (!doc.is_object()) {
-      c.Error("$", "must be a JSON object");
-    }
+  // The one strict parser: size, depth, a member twice, UTF-8 (a member given
+  // twice would otherwise keep its last value silently).
+  Status parsed = ParseJson(bytes, JsonLimits{kMaxGenesisBytes, kMaxGenesisDepth},
+                            "the genesis file", "GENESIS", &doc);
+  if (!parsed.ok()) {
+    c.Error("$", parsed.message());
+  } else if (!doc.is_object()) {
+    c.Error("$", "must be a JSON object");
   }
   if (errors.empty()) {
     c.NoUnknown(doc, "$",
@@ -355,12 +361,16 @@ Result<Genesis> ParseGenesis(std::string_view bytes, std::vector<GenesisError>* 
 }
 
 Result<Genesis> LoadGenesisFile(const std::string& path, std::vector<GenesisError>* errors) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError("cannot open genesis file " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return Status::IOError("cannot read genesis file " + path);
-  return ParseGenesis(ss.str(), errors);
+  // The size is checked before the file is read.
+  auto bytes = ReadFileLimited(path, kMaxGenesisBytes, "GENESIS_INVALID");
+  if (!bytes.ok()) {
+    return Status::Error(bytes.status().code(), "genesis file: " + bytes.status().message());
+  }
+  auto g = ParseGenesis(*bytes, errors);
+  if (!g.ok()) {
+    return Status::Error(g.status().code(), PrintablePath(path) + ": " + g.status().message());
+  }
+  return g;
 }
 
 }  // namespace traceledger

@@ -24,6 +24,7 @@
 namespace traceledger {
 
 inline constexpr size_t kMaxGenesisBytes = 1 << 20;
+inline constexpr int kMaxGenesisDepth = 8;  // containers; the format needs 4
 inline constexpr size_t kMaxValidators = 64;
 inline constexpr size_t kMaxGenesisRegulators = 256;
 
@@ -86,12 +87,15 @@ struct GenesisError {
   std::string message;
 };
 
-// Parses and validates. On failure `errors` (if given) receives every mistake
-// found and the returned Status is GENESIS_INVALID with all of them, one per
-// line, in the message.
+// Parses (ledger/json_parse.h: at most kMaxGenesisBytes and kMaxGenesisDepth,
+// UTF-8, no member twice) and validates. On failure `errors` (if given)
+// receives every mistake found and the returned Status is GENESIS_INVALID with
+// all of them, one per line, in the message. Never throws.
 Result<Genesis> ParseGenesis(std::string_view bytes, std::vector<GenesisError>* errors = nullptr);
 
-// Reads the file and parses it. IO_ERROR if it cannot be read.
+// Reads the file (at most kMaxGenesisBytes, checked before reading) and parses
+// it. IO_ERROR if it cannot be read or is a directory; GENESIS_INVALID (the
+// message starts with the path) if it is too large or wrong.
 Result<Genesis> LoadGenesisFile(const std::string& path,
                                 std::vector<GenesisError>* errors = nullptr);
 

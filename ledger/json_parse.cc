@@ -10,6 +10,16 @@ namespace {
 
 using nlohmann::json;
 
+// nlohmann's message without its "[json.exception.parse_error.101] " tag: the
+// words are for a person, who has no use for the library's internals.
+std::string_view WithoutExceptionTag(std::string_view what) {
+  if (what.rfind("[json.exception.", 0) == 0) {
+    size_t end = what.find("] ");
+    if (end != std::string_view::npos) what.remove_prefix(end + 2);
+  }
+  return what;
+}
+
 // A SAX handler that builds the document like nlohmann's own DOM parser and
 // stops at the first container beyond the depth limit or repeated member name.
 class StrictBuilder {
@@ -52,12 +62,45 @@ class StrictBuilder {
     return true;
   }
 
+  // The JSON path of the innermost open container ("$", "$.validators[1]"),
+  // for messages. Computed on failure only: the builder keeps no path while
+  // parsing (each level's position is found from the pointers on the stack).
+  std::string OpenPath() const {
+    std::string path = "$";
+    for (size_t i = 1; i < stack_.size(); ++i) {
+      const json* parent = stack_[i - 1];
+      // (appends, not operator+: GCC 12 warns falsely on "literal" + string&&)
+      if (parent->is_array()) {
+        path.append("[").append(std::to_string(parent->size() - 1)).append("]");
+        continue;
+      }
+      for (const auto& [k, v] : parent->get_ref<const json::object_t&>()) {
+        if (&v != stack_[i]) continue;
+        std::string_view name = Utf8Prefix(k, 64);
+        bool plain = !name.empty() && name.size() == k.size();
+        for (char c : name) {
+          plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                            (c >= '0' && c <= '9') || c == '_' || c == '-');
+        }
+        if (plain) {
+          path.append(".").append(name);
+        } else {
+          std::string shown(name);
+          if (name.size() < k.size()) shown.append("...");
+          path.append("[").append(DumpJson(json(shown))).append("]");
+        }
+        break;
+      }
+    }
+    return path;
+  }
+
   bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) {
     failure_ = Failure::kSyntax;
     syntax_position_ = position;
     // nlohmann's message quotes the last token read, which may hold the very
     // bytes that are not UTF-8.
-    syntax_error_ = SanitizeUtf8(Utf8Prefix(e.what(), 200));
+    syntax_error_ = SanitizeUtf8(Utf8Prefix(WithoutExceptionTag(e.what()), 200));
     return false;
   }
 
@@ -125,22 +168,23 @@ Status ParseJson(std::string_view text, const JsonLimits& limits, std::string_vi
   try {
     ok = json::sax_parse(text.begin(), text.end(), &builder, json::input_format_t::json,
                          /*strict=*/true);
-  } catch (const std::exception& e) {  // not expected: the handler reports errors
+  } catch (const std::exception& e) {  // a number out of range ("1e400") throws
     return Status::Error(Code(code_prefix, "MALFORMED_JSON"),
-                         w + " could not be parsed: " + SanitizeUtf8(Utf8Prefix(e.what(), 200)));
+                         w + " could not be parsed: " +
+                             SanitizeUtf8(Utf8Prefix(WithoutExceptionTag(e.what()), 200)));
   }
   switch (builder.failure()) {
     case StrictBuilder::Failure::kNone:
       break;
     case StrictBuilder::Failure::kTooDeep:
-      return Status::Error(
-          Code(code_prefix, "TOO_DEEP"),
-          w + " nests deeper than " + std::to_string(limits.max_depth) + " levels");
+      return Status::Error(Code(code_prefix, "TOO_DEEP"),
+                           w + " nests deeper than " + std::to_string(limits.max_depth) +
+                               " levels (at " + builder.OpenPath() + ")");
     case StrictBuilder::Failure::kDuplicate:
       return Status::Error(Code(code_prefix, "DUPLICATE_KEY"),
                            w + " has the member \"" +
                                SanitizeUtf8(Utf8Prefix(builder.duplicate(), 64)) +
-                               "\" more than once");
+                               "\" more than once (in " + builder.OpenPath() + ")");
     case StrictBuilder::Failure::kSyntax:
       return Status::Error(Code(code_prefix, "MALFORMED_JSON"),
                            w + " is not valid JSON (" + builder.syntax_error() + ")");

@@ -5,28 +5,39 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "ledger/hex.h"
+#include "ledger/json_file.h"
 
 namespace traceledger {
 
 Result<KeyPair> ReadKeyFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return Status::IOError("cannot read " + path + ": " + std::strerror(errno));
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  auto doc = nlohmann::json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
-  if (!doc.is_object() || !doc.contains("private_key") || !doc["private_key"].is_string()) {
-    return Status::Error("KEY_FILE_INVALID",
-                         path + " is not a key file: expected {\"private_key\", \"public_key\"}");
+  nlohmann::json doc;
+  // A flat object of two short strings; the size is checked before reading.
+  TL_RETURN_IF_ERROR(
+      ReadJsonFile(path, JsonLimits{kMaxKeyFileBytes, /*max_depth=*/1}, "KEY_FILE_INVALID", &doc));
+  const std::string shown = PrintablePath(path);
+  auto bad = [&](const std::string& what) {
+    return Status::Error("KEY_FILE_INVALID", shown + ": " + what);
+  };
+  if (!doc.is_object()) return bad("not a key file: expected {\"private_key\", \"public_key\"}");
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    if (it.key() != "private_key" && it.key() != "public_key") {
+      return bad(JsonPathMember("$", it.key()) +
+                 ": unknown member (a key file holds private_key and public_key)");
+    }
+    if (!it->is_string()) return bad("$." + it.key() + ": must be a string of hex characters");
   }
-  auto kp = ParsePrivateKeyHex(doc["private_key"].get<std::string>());
-  if (!kp.ok()) return Status::Error(kp.status().code(), path + ": " + kp.status().message());
-  if (doc.contains("public_key") && doc["public_key"] != ToHex(kp->public_key)) {
-    return Status::Error("KEY_FILE_INVALID", path + ": public_key does not belong to private_key");
+  auto priv = doc.find("private_key");
+  if (priv == doc.end()) return bad("$.private_key: missing");
+  auto kp = ParsePrivateKeyHex(priv->get_ref<const std::string&>());
+  if (!kp.ok()) {
+    return Status::Error(kp.status().code(), shown + ": $.private_key: " + kp.status().message());
+  }
+  auto pub = doc.find("public_key");
+  if (pub != doc.end() && pub->get_ref<const std::string&>() != ToHex(kp->public_key)) {
+    return bad("$.public_key does not belong to private_key");
   }
   return kp;
 }

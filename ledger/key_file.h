@@ -10,8 +10,14 @@
 
 namespace traceledger {
 
-// Errors: IO_ERROR, KEY_FILE_INVALID (not the format, or the public key does
-// not belong to the private key), and the private key's parse errors.
+inline constexpr size_t kMaxKeyFileBytes = 4096;
+
+// Reads a key file (at most kMaxKeyFileBytes, checked before reading; strict
+// JSON, ledger/json_file.h). Errors name the file: IO_ERROR (cannot read it, a
+// directory), KEY_FILE_INVALID (too large, not JSON, not the format: a member
+// that is not a string, an unknown member, no private key, or a public key
+// that does not belong to the private key), and the private key's parse
+// errors.
 Result<KeyPair> ReadKeyFile(const std::string& path);
 // The file's JSON text.
 std::string KeyFileJson(const KeyPair& kp);

@@ -9,10 +9,11 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "genesis/genesis_writer.h"
+#include "ledger/json_file.h"
 #include "ledger/key_file.h"
 #include "ledger/time_util.h"
 
@@ -28,12 +29,22 @@ std::string Resolve(const std::string& base, const std::string& p) {
   return !p.empty() && p[0] == '/' ? p : base + "/" + p;
 }
 
-Result<std::string> ReadFile(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return Status::IOError("cannot read " + path + ": " + std::strerror(errno));
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+// The configuration is a flat object of short strings.
+constexpr size_t kMaxConfigBytes = 64 << 10;
+constexpr size_t kMaxConfigValueBytes = 4096;
+
+// host:port with a port of 0..65535 (0: any free port) and a host without
+// spaces, slashes or control characters.
+bool IsHostPort(const std::string& s) {
+  size_t colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 >= s.size() || colon + 6 < s.size())
+    return false;
+  for (size_t i = colon + 1; i < s.size(); ++i)
+    if (s[i] < '0' || s[i] > '9') return false;
+  if (std::stoul(s.substr(colon + 1)) > 65535) return false;
+  for (size_t i = 0; i < colon; ++i)
+    if (static_cast<unsigned char>(s[i]) <= ' ' || s[i] == '/' || s[i] == 0x7f) return false;
+  return true;
 }
 
 Status MakeDirs(const std::string& dir) {
@@ -53,8 +64,8 @@ Result<NodeOptions> LoadParts(const std::string& genesis_path, const std::string
                               const std::string& node_id, const std::string& data_dir) {
   NodeOptions o;
   std::vector<GenesisError> errors;
-  auto g = LoadGenesisFile(genesis_path, &errors);
-  if (!g.ok()) return Status::Error(g.status().code(), genesis_path + ": " + g.status().message());
+  auto g = LoadGenesisFile(genesis_path, &errors);  // its errors name the file
+  if (!g.ok()) return g.status();
   o.genesis = std::move(g).value();
   o.genesis_path = genesis_path;
   auto kp = ReadKeyFile(key_path);
@@ -84,31 +95,58 @@ uint16_t FreeLoopbackPort() {
 }
 
 Result<NodeConfig> LoadNodeConfig(const std::string& path) {
-  auto text = ReadFile(path);
-  if (!text.ok()) return text.status();
-  auto doc = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  auto bad = [&](const std::string& what) {
-    return Status::Error("CONFIG_INVALID", path + ": " + what);
+  nlohmann::json doc;
+  // Size checked before reading, strict JSON (UTF-8, no member twice), flat.
+  TL_RETURN_IF_ERROR(
+      ReadJsonFile(path, JsonLimits{kMaxConfigBytes, /*max_depth=*/1}, "CONFIG_INVALID", &doc));
+  const std::string shown = PrintablePath(path);
+  auto bad = [&](const std::string& where, const std::string& what) {
+    return Status::Error("CONFIG_INVALID", shown + ": " + where + ": " + what);
   };
-  if (!doc.is_object()) return bad("not a JSON object");
+  if (!doc.is_object()) {
+    return bad("$", "must be a JSON object {node_id, genesis, key, data_dir[, p2p, http]}");
+  }
+  std::map<std::string, std::string> v;
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     static const char* kKnown[] = {"node_id", "genesis", "key", "data_dir", "p2p", "http"};
     bool known = false;
     for (const char* k : kKnown) known = known || it.key() == k;
-    if (!known) return bad("unknown member \"" + it.key() + "\"");
-    if (!it->is_string()) return bad("\"" + it.key() + "\" must be a string");
+    const std::string where = JsonPathMember("$", it.key());
+    if (!known) {
+      return bad(where, "unknown member (known: node_id, genesis, key, data_dir, p2p, http)");
+    }
+    if (!it->is_string()) return bad(where, "must be a string");
+    const std::string& s = it->get_ref<const std::string&>();
+    if (s.empty() || s.size() > kMaxConfigValueBytes) {
+      return bad(where, "must be 1.." + std::to_string(kMaxConfigValueBytes) + " bytes");
+    }
+    for (unsigned char ch : s) {
+      // A NUL would silently cut a path short; no control character belongs in one.
+      if (ch < 0x20 || ch == 0x7f) return bad(where, "must not contain control characters");
+    }
+    v[it.key()] = s;
   }
   for (const char* k : {"node_id", "genesis", "key", "data_dir"}) {
-    if (!doc.contains(k)) return bad(std::string("missing \"") + k + "\"");
+    if (!v.count(k)) return bad(std::string("$.") + k, "missing");
+  }
+  for (const char* k : {"p2p", "http"}) {
+    if (v.count(k) && !IsHostPort(v[k])) {
+      return bad(std::string("$.") + k, "must be host:port (port 0..65535)");
+    }
   }
   std::string base = DirOf(path);
-  auto o = LoadParts(Resolve(base, doc["genesis"]), Resolve(base, doc["key"]), doc["node_id"],
-                     Resolve(base, doc["data_dir"]));
+  auto o = LoadParts(Resolve(base, v["genesis"]), Resolve(base, v["key"]), v["node_id"],
+                     Resolve(base, v["data_dir"]));
   if (!o.ok()) return o.status();
   NodeConfig c;
   c.options = std::move(o).value();
-  c.options.p2p_listen = doc.value("p2p", "");
-  c.http_listen = doc.value("http", "");
+  bool validator = false;
+  for (const auto& val : c.options.genesis.validators) validator |= val.id == v["node_id"];
+  if (!validator) {
+    return bad("$.node_id", "\"" + v["node_id"] + "\" is not a validator of the genesis file");
+  }
+  c.options.p2p_listen = v.count("p2p") ? v["p2p"] : "";
+  c.http_listen = v.count("http") ? v["http"] : "";
   if (c.http_listen.empty()) {
     for (const auto& v : c.options.genesis.validators) {
       if (v.id == c.options.node_id) c.http_listen = v.http;

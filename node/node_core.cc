@@ -198,6 +198,13 @@ struct NodeCore::Impl {
     return Status::OK();
   }
 
+  // The contracts' text invariant caught a faulty rule (docs/contracts.md,
+  // "Text"): the transactions were rejected INTERNAL_TEXT_INVALID, the same on
+  // every node; say so, since it is a bug to fix.
+  void LogTextViolations(const BlockResult& r) {
+    for (const auto& v : r.text_violations) Log("contracts: text that is not UTF-8: " + v);
+  }
+
   // Re-executes a block that is already final (from this node's block store
   // after a crash, or from a peer while catching up): verifies its envelopes,
   // runs the contracts on the current state, requires the block's state_hash,
@@ -219,6 +226,7 @@ struct NodeCore::Impl {
     BlockContext ctx{h, b.header().time(), b.header().proposer(), last_state_hash};
     BlockResult r = engine.ExecuteBlock(*state, ctx, envs);
     if (!r.status.ok()) return r.status;  // a damaged state store: stop, never guess
+    LogTextViolations(r);
     if (r.state_hash != b.header().state_hash()) {
       return Status::Corruption("executing block " + std::to_string(h) +
                                 " gives another state hash than the block records");
@@ -705,6 +713,7 @@ struct NodeCore::Impl {
     BlockContext ctx{height, time, p.proposer(), last_state_hash};
     BlockResult r = engine.ExecuteBlock(*state, ctx, envs);
     if (!r.status.ok()) return r.status;  // a damaged state store: stop, never guess
+    LogTextViolations(r);
     pb::Block b;
     auto* h = b.mutable_header();
     h->set_chain_id(opt.genesis.chain_id);

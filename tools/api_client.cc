@@ -6,6 +6,7 @@
 
 #include "ledger/envelope.h"
 #include "ledger/hex.h"
+#include "ledger/json_parse.h"
 #include "tools/http_client.h"
 
 namespace traceledger::cli {
@@ -14,15 +15,8 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-std::string Str(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
-uint64_t U64(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
-}
+std::string Str(const json& j, const char* key) { return JsonString(j, key); }
+uint64_t U64(const json& j, const char* key) { return JsonU64(j, key); }
 
 void FromReceipt(const json& r, SubmitOutcome* out) {
   out->tx_id = Str(r, "tx_id");
@@ -36,8 +30,11 @@ void FromReceipt(const json& r, SubmitOutcome* out) {
 // The tx id from the envelope text, if the hash is known and the text parses.
 std::string LocalTxId(const std::string& envelope, const std::optional<HashAlg>& alg) {
   if (!alg) return "";
-  json e = json::parse(envelope, nullptr, false);
-  if (!e.is_object() || !e.contains("payload") || !e["payload"].is_string() ||
+  json e;
+  if (!ParseJson(envelope, JsonLimits{kMaxEnvelopeBytes, kMaxJsonDepth}, "the envelope", "ENVELOPE",
+                 &e)
+           .ok() ||
+      !e.is_object() || !e.contains("payload") || !e["payload"].is_string() ||
       !e.contains("signer") || !e["signer"].is_string()) {
     return "";
   }
@@ -47,6 +44,32 @@ std::string LocalTxId(const std::string& envelope, const std::optional<HashAlg>&
 }
 
 }  // namespace
+
+std::string JsonString(const json& j, const char* key) {
+  if (!j.is_object()) return "";
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+uint64_t JsonU64(const json& j, const char* key) {
+  if (!j.is_object()) return 0;
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
+}
+
+const json& JsonObject(const json& j, const char* key) {
+  static const json kEmpty = json::object();
+  if (!j.is_object()) return kEmpty;
+  auto it = j.find(key);
+  return it != j.end() && it->is_object() ? *it : kEmpty;
+}
+
+Status ParseAnswer(std::string_view body, const std::string& url, json* out) {
+  Status s = ParseJson(body, JsonLimits{kMaxHttpResponseBytes, kMaxAnswerDepth},
+                       "the answer of " + url, "ANSWER", out);
+  if (!s.ok()) return Status::Error("HTTP_BAD_RESPONSE", s.message());
+  return Status::OK();
+}
 
 const char* KindName(SubmitOutcome::Kind k) {
   switch (k) {
@@ -72,13 +95,13 @@ Result<json> GetJson(const std::string& node_url, const std::string& path, int t
   std::string url = TrimUrl(node_url) + path;
   auto r = HttpCall("GET", url, "", o);
   if (!r.ok()) return r.status();
-  json j = json::parse(r->body, nullptr, false);
-  if (j.is_discarded()) {
+  json j;
+  if (!ParseAnswer(r->body, url, &j).ok()) {
     return Status::Error("HTTP_BAD_RESPONSE", url + " answered " + std::to_string(r->status) +
                                                   " with a body that is not JSON");
   }
   if (r->status / 100 != 2) {
-    const json& e = j.contains("error") && j["error"].is_object() ? j["error"] : json::object();
+    const json& e = JsonObject(j, "error");
     std::string code = Str(e, "code");
     return Status::Error(
         code.empty() ? "HTTP_" + std::to_string(r->status) : code,
@@ -106,8 +129,7 @@ Result<SubmitOutcome> SubmitEnvelope(const std::string& node_url, const std::str
     json j;
     if (r.ok()) {
       out.http_status = r->status;
-      j = json::parse(r->body, nullptr, false);
-      if (!j.is_object()) {
+      if (!ParseAnswer(r->body, url, &j).ok() || !j.is_object()) {
         return Status::Error("HTTP_BAD_RESPONSE",
                              url + " answered " + std::to_string(r->status) + " without JSON");
       }
@@ -130,7 +152,7 @@ Result<SubmitOutcome> SubmitEnvelope(const std::string& node_url, const std::str
       accepted_before = true;
       retry = true;
     } else {
-      const json& e = j.contains("error") && j["error"].is_object() ? j["error"] : json::object();
+      const json& e = JsonObject(j, "error");
       out.kind = SubmitOutcome::kRefused;
       out.code = Str(e, "code");
       out.message = Str(e, "message");

@@ -58,6 +58,19 @@ Result<nlohmann::json> GetJson(const std::string& node_url, const std::string& p
 // node_url without a trailing '/'.
 std::string TrimUrl(std::string url);
 
+// Reading answers without trusting their shape: member `key` of `j` if `j` is
+// an object and the member a string (else ""), or a non-negative integer
+// (else 0); `j` if it is an object (else an empty one).
+std::string JsonString(const nlohmann::json& j, const char* key);
+uint64_t JsonU64(const nlohmann::json& j, const char* key);
+const nlohmann::json& JsonObject(const nlohmann::json& j, const char* key);
+
+// Parses an answer's body with the strict parser (ledger/json_parse.h): at
+// most kMaxHttpResponseBytes, nested at most kMaxAnswerDepth. Errors are
+// HTTP_BAD_RESPONSE naming `url`.
+inline constexpr int kMaxAnswerDepth = 64;
+Status ParseAnswer(std::string_view body, const std::string& url, nlohmann::json* out);
+
 }  // namespace traceledger::cli
 
 #endif  // TRACELEDGER_TOOLS_API_CLIENT_H_

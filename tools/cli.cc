@@ -6,10 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <iostream>
-#include <iterator>
-#include <sstream>
+
+#include "ledger/json_file.h"
 
 namespace traceledger::cli {
 
@@ -48,15 +46,8 @@ Result<Args> ParseArgs(int argc, char** argv, const std::vector<std::string>& wi
   return args;
 }
 
-Result<std::string> ReadInput(const std::string& path) {
-  if (path == "-") {
-    return std::string(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-  }
-  std::ifstream f(path, std::ios::binary);
-  if (!f) return Status::IOError("cannot read " + path + ": " + std::strerror(errno));
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+Result<std::string> ReadInput(const std::string& path, size_t max_bytes, const char* code) {
+  return ReadFileLimited(path, max_bytes, code);
 }
 
 Result<HashAlg> HashFlag(const Args& args, const char* flag) {

@@ -49,8 +49,11 @@ class NumberFlags {
   Status status_;
 };
 
-// Reads a whole file, or standard input when path is "-".
-Result<std::string> ReadInput(const std::string& path);
+// Reads a whole file, or standard input when path is "-", if it holds at most
+// max_bytes (a file's size is checked before it is read: ledger/json_file.h).
+// Errors name the file: IO_ERROR (cannot read it, a directory), `code` (too
+// large).
+Result<std::string> ReadInput(const std::string& path, size_t max_bytes, const char* code);
 
 // --hash sha256|sm3 (default sha256).
 Result<HashAlg> HashFlag(const Args& args, const char* flag = "hash");

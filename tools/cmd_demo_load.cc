@@ -178,9 +178,10 @@ int CmdDemoLoad(int argc, char** argv) {
   if (chain_id.empty() || !alg) {
     auto st = GetJson(node, "/v1/status");
     if (!st.ok()) return Fail(st.status());
-    if (chain_id.empty()) chain_id = st->value("chain_id", "");
+    if (chain_id.empty()) chain_id = JsonString(*st, "chain_id");
     if (!alg) {
-      auto a = ParseHashAlg(st->value("hash", "sha256"));
+      std::string hash = JsonString(*st, "hash");
+      auto a = ParseHashAlg(hash.empty() ? "sha256" : hash);
       if (!a) return Fail(Status::InvalidArgument("the node reports an unknown hash"));
       alg = *a;
     }

@@ -20,14 +20,16 @@ using nlohmann::json;
 
 int PrintJson(const json& j, const std::string& field) {
   if (field.empty()) {
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", j.dump(2, ' ', false, json::error_handler_t::replace).c_str());
     return kExitOk;
   }
   if (!j.is_object() || !j.contains(field)) {
     return Fail(Status::NotFound("the answer has no member \"" + field + "\""));
   }
   const json& v = j[field];
-  std::printf("%s\n", v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
+  std::printf("%s\n", v.is_string()
+                          ? v.get<std::string>().c_str()
+                          : v.dump(-1, ' ', false, json::error_handler_t::replace).c_str());
   return kExitOk;
 }
 

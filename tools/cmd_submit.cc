@@ -11,6 +11,9 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "ledger/envelope.h"
+#include "ledger/json_file.h"
+#include "ledger/json_parse.h"
 #include "tools/api_client.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
@@ -22,6 +25,9 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kMaxFiles = 10000;
+// A file is one envelope or a batch: at most what a node takes in one request
+// (api/http_server.h, max_body_bytes).
+constexpr size_t kMaxSubmitFileBytes = 4 << 20;
 
 void Print(const std::string& name, const SubmitOutcome& o) {
   switch (o.kind) {
@@ -49,24 +55,27 @@ Result<bool> SubmitBatch(const std::string& node, const std::string& name, const
   std::string url = TrimUrl(node) + "/v1/transactions" + (wait ? "?wait=commit" : "");
   auto r = HttpCall("POST", url, text);
   if (!r.ok()) return r.status();
-  json j = json::parse(r->body, nullptr, false);
-  if (!j.is_object()) return Status::Error("HTTP_BAD_RESPONSE", url + " answered without JSON");
+  json j;
+  if (!ParseAnswer(r->body, url, &j).ok() || !j.is_object()) {
+    return Status::Error("HTTP_BAD_RESPONSE", url + " answered without JSON");
+  }
   if (!j.contains("results") || !j["results"].is_array()) {
-    const json& e = j.value("error", json::object());
-    std::printf("%s: refused %s: %s\n", name.c_str(), e.value("code", "?").c_str(),
-                e.value("message", "").c_str());
+    const json& e = JsonObject(j, "error");
+    std::string code = JsonString(e, "code");
+    std::printf("%s: refused %s: %s\n", name.c_str(), code.empty() ? "?" : code.c_str(),
+                JsonString(e, "message").c_str());
     return false;
   }
   bool all_ok = true;
   size_t i = 0;
   for (const auto& it : j["results"]) {
     SubmitOutcome o;
-    std::string st = it.value("status", "");
-    o.tx_id = it.value("tx_id", "");
-    o.code = it.value("code", "");
-    o.message = it.value("message", "");
-    o.height = it.value("height", 0ull);
-    o.index = it.value("index", 0u);
+    std::string st = JsonString(it, "status");
+    o.tx_id = JsonString(it, "tx_id");
+    o.code = JsonString(it, "code");
+    o.message = JsonString(it, "message");
+    o.height = JsonU64(it, "height");
+    o.index = static_cast<uint32_t>(JsonU64(it, "index"));
     if (st == "ok") {
       o.kind = SubmitOutcome::kOk;
     } else if (st == "rejected") {
@@ -74,9 +83,10 @@ Result<bool> SubmitBatch(const std::string& node, const std::string& name, const
     } else if (st == "pending") {
       o.kind = SubmitOutcome::kPending;
     } else {
-      const json& e = it.value("error", json::object());
-      o.code = e.value("code", "?");
-      o.message = e.value("message", "");
+      const json& e = JsonObject(it, "error");
+      std::string code = JsonString(e, "code");
+      o.code = code.empty() ? std::string(1, '?') : std::move(code);
+      o.message = JsonString(e, "message");
     }
     all_ok =
         all_ok && (o.kind == SubmitOutcome::kOk || (!wait && o.kind == SubmitOutcome::kPending));
@@ -107,11 +117,22 @@ int CmdSubmit(int argc, char** argv) {
   }
   bool all_ok = true;
   for (const std::string& file : args->positional) {
-    auto text = ReadInput(file);
+    std::string name = file == "-" ? "stdin" : PrintablePath(file);
+    auto text = ReadInput(file, kMaxSubmitFileBytes, "SUBMIT_FILE_TOO_LARGE");
     if (!text.ok()) return Fail(text.status());
     while (!text->empty() && (text->back() == '\n' || text->back() == '\r')) text->pop_back();
-    std::string name = file == "-" ? "stdin" : file;
-    json probe = json::parse(*text, nullptr, false);
+    // The same strict parse as the node's (ENVELOPE_* codes): text that is not
+    // JSON, not UTF-8, too deep or with a member twice is refused here, naming
+    // the file, and never sent.
+    json probe;
+    Status parsed = ParseJson(*text, JsonLimits{kMaxSubmitFileBytes, kMaxJsonDepth}, "the file",
+                              "ENVELOPE", &probe);
+    if (!parsed.ok()) {
+      std::printf("%s: refused %s: %s\n", name.c_str(), parsed.code().c_str(),
+                  parsed.message().c_str());
+      all_ok = false;
+      continue;
+    }
     if (probe.is_object() && probe.contains("transactions")) {
       auto ok = SubmitBatch(args->Get("node"), name, *text, opt.wait);
       if (!ok.ok()) return Fail(ok.status());

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "genesis/genesis.h"
+#include "ledger/json_file.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 #include "tools/trace_verify.h"
@@ -16,11 +17,14 @@ int CmdVerifyTrace(int argc, char** argv) {
   if (args->positional.size() > 1) return Usage("verify-trace takes one answer file (or -)");
   auto g = LoadGenesisFile(args->Get("genesis"));
   if (!g.ok()) return Fail(g.status());
-  auto text = ReadInput(args->positional.empty() ? "-" : args->positional[0]);
+  const std::string file = args->positional.empty() ? "-" : args->positional[0];
+  auto text = ReadInput(file, kMaxTraceAnswerBytes, "ANSWER_TOO_LARGE");
   if (!text.ok()) return Fail(text.status());
   TraceVerifyReport rep = VerifyTraceAnswer(*g, *text);
   if (!rep.ok()) {
-    std::fprintf(stderr, "verify-trace: FAILED: %s\n", rep.status.ToString().c_str());
+    std::fprintf(stderr, "verify-trace: FAILED: %s: %s\n",
+                 file == "-" ? "standard input" : PrintablePath(file).c_str(),
+                 rep.status.ToString().c_str());
     return kExitFailed;
   }
   if (rep.lot_answer) {

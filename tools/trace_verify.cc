@@ -9,9 +9,11 @@
 #include "ledger/block.h"
 #include "ledger/envelope.h"
 #include "ledger/hex.h"
+#include "ledger/json_parse.h"
 #include "ledger/keys.h"
 #include "ledger/merkle.h"
 #include "ledger/time_util.h"
+#include "ledger/utf8.h"
 
 namespace traceledger::cli {
 
@@ -117,7 +119,16 @@ struct Block {
   std::string hash;
 };
 
-std::string Short(const std::string& hex) { return hex.substr(0, 16) + "..."; }
+// The first 16 characters of a hex string for messages (cut on a character
+// boundary: an answer's tx_id may be any text).
+std::string Short(const std::string& hex) { return std::string(Utf8Prefix(hex, 16)) + "..."; }
+
+// obj[name] if obj is an object and it is a string, else "" (never throws).
+std::string StrOr(const json& obj, const char* name) {
+  if (!obj.is_object()) return "";
+  auto it = obj.find(name);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
+}
 
 // Checks one header and its attestations.
 Status CheckBlock(const Genesis& g, Doc& d, const json& bj, const std::string& path, Block* out,
@@ -297,7 +308,7 @@ Status CheckChain(const Genesis& g, Doc& d, const json& events, const json& chai
         (!body.contains("location") || ev["location"] != body["location"]))
       return mismatch("location");
     if (ev.contains("actor") && ev["actor"].is_object() &&
-        ev["actor"].value("public_key", "") != ToHex(signer))
+        StrOr(ev["actor"], "public_key") != ToHex(signer))
       return mismatch("actor.public_key");
     TL_RETURN_IF_ERROR(CheckReadings(ev, body, where));
     // Block and inclusion.
@@ -390,7 +401,8 @@ Status Verify(const Genesis& g, const json& a, TraceVerifyReport* rep) {
   Doc d;
   if (!a.is_object()) return Fail("ANSWER_MALFORMED", "the answer is not a JSON object");
   if (a.contains("error"))
-    return Fail("ANSWER_IS_ERROR", "the answer is an error: " + a["error"].dump());
+    return Fail("ANSWER_IS_ERROR",
+                "the answer is an error: " + std::string(Utf8Prefix(DumpJson(a["error"]), 512)));
   // A lot's answer (GET /01/{gtin}/10/{lot}) proves the lot's own events; a
   // code's answer its events and, when it has a lot, its lot's.
   rep->lot_answer = a.contains("kind") && a["kind"] == "lot";
@@ -448,11 +460,11 @@ Status Verify(const Genesis& g, const json& a, TraceVerifyReport* rep) {
                                   "lot event", "lot chain", by_height, &lc));
     // Each lot event must be about this lot (its signed body names it).
     std::string product;
-    if (a.contains("product") && a["product"].is_object()) product = a["product"].value("code", "");
+    if (a.contains("product") && a["product"].is_object()) product = StrOr(a["product"], "code");
     for (size_t i = 0; i < lot_events->size(); ++i) {
       const json& body = (*lot_events)[i]["body"];  // equal to the signed body (checked)
       bool names =
-          body.is_object() && body.value("product_code", "") == product &&
+          body.is_object() && StrOr(body, "product_code") == product &&
           ((body.contains("lot") && body["lot"] == lot) ||
            (body.contains("lots") && body["lots"].is_array() &&
             std::find(body["lots"].begin(), body["lots"].end(), lot) != body["lots"].end()));
@@ -489,7 +501,7 @@ Status Verify(const Genesis& g, const json& a, TraceVerifyReport* rep) {
     if (lc.complete && a.contains("lot_info") && a["lot_info"].is_object()) {
       const json& li = a["lot_info"];
       if (li.contains("inspection") && li["inspection"].is_string()) {
-        std::string report = li.value("inspection_report", "");
+        std::string report = StrOr(li, "inspection_report");
         if (std::find(lc.inspect_reports.begin(), lc.inspect_reports.end(), report) ==
             lc.inspect_reports.end())
           return Fail("INSPECTION_UNPROVEN", "$.lot_info.inspection names report \"" + report +
@@ -509,9 +521,13 @@ std::string TraceAttestationDigest(HashAlg alg, uint64_t height, const std::stri
 
 TraceVerifyReport VerifyTraceAnswer(const Genesis& genesis, std::string_view answer_json) {
   TraceVerifyReport rep;
-  json a = json::parse(answer_json, nullptr, /*allow_exceptions=*/false);
-  if (a.is_discarded()) {
-    rep.status = Fail("ANSWER_MALFORMED", "the answer is not JSON");
+  json a;
+  // The strict parser: size, depth (the comparisons below recurse), UTF-8 and
+  // duplicate members (a member twice must not hide what was signed).
+  Status parsed = ParseJson(answer_json, JsonLimits{kMaxTraceAnswerBytes, kMaxTraceAnswerDepth},
+                            "the answer", "ANSWER", &a);
+  if (!parsed.ok()) {
+    rep.status = Fail("ANSWER_MALFORMED", parsed.message() + " (" + parsed.code() + ")");
     return rep;
   }
   try {

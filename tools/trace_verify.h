@@ -71,6 +71,13 @@ struct TraceVerifyReport {
   bool ok() const { return status.ok(); }
 };
 
+// An answer is read with the strict parser (ledger/json_parse.h) under these
+// limits: the HTTP client's bound on an answer, and far more nesting than an
+// answer has (a payload body nests at most 16 levels).
+inline constexpr size_t kMaxTraceAnswerBytes = 32 << 20;
+inline constexpr int kMaxTraceAnswerDepth = 64;
+
+// Never throws; ANSWER_MALFORMED for text that is not a JSON answer.
 TraceVerifyReport VerifyTraceAnswer(const Genesis& genesis, std::string_view answer_json);
 
 // The attestation digest a validator signs (node/node.h AttestationDigest):

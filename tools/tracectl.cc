@@ -2,7 +2,9 @@
 // benchmarks. Run `tracectl help` for the list.
 #include <cstdio>
 #include <cstring>
+#include <exception>
 
+#include "ledger/utf8.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 
@@ -59,7 +61,19 @@ int main(int argc, char** argv) {
     return argc < 2 ? traceledger::cli::kExitUsage : 0;
   }
   for (const auto& c : kCommands) {
-    if (!std::strcmp(argv[1], c.name)) return c.run(argc - 2, argv + 2);
+    if (std::strcmp(argv[1], c.name)) continue;
+    // Commands report errors as values; this is the last line of defence, so
+    // that an input nobody foresaw gives a message and exit 1, never an abort.
+    try {
+      return c.run(argc - 2, argv + 2);
+    } catch (const std::exception& e) {
+      return traceledger::cli::Fail(traceledger::Status::Error(
+          "INTERNAL", std::string("unexpected error in ") + c.name + ": " +
+                          traceledger::SanitizeUtf8(traceledger::Utf8Prefix(e.what(), 512))));
+    } catch (...) {
+      return traceledger::cli::Fail(
+          traceledger::Status::Error("INTERNAL", std::string("unexpected error in ") + c.name));
+    }
   }
   return traceledger::cli::Usage(std::string("unknown command '") + argv[1] + "'");
 }

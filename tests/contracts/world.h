@@ -162,6 +162,7 @@ class World {
   int64_t now() const { return time_ms_; }
   void Advance(int64_t ms) { time_ms_ += ms; }
   const Engine& engine() const { return engine_; }
+  Engine& mutable_engine() { return engine_; }  // for Engine::SetRuleHookForTesting
 
   MemState state;
   std::string state_hash;

@@ -78,6 +78,62 @@ TEST(Genesis, RejectsNonJsonAndMissingMembers) {
   EXPECT_EQ(errors[0].message, "missing");
 }
 
+// Hostile genesis texts: each refused with GENESIS_INVALID and a message that
+// says what, never a crash or an exception (issue 13).
+TEST(Genesis, HostileTextsAreRefusedCleanly) {
+  const std::string good = kGood;
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string s = good;
+    size_t at = s.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    return s.replace(at, from.size(), to);
+  };
+  struct Case {
+    std::string text;
+    const char* says;
+  } cases[] = {
+      {"", "not valid JSON"},
+      {good.substr(0, good.size() / 2), "not valid JSON"},
+      {std::string(100000, '[') + std::string(100000, ']'), "nests deeper than 8 levels"},
+      {with(R"("chain_id": "t1")", R"("chain_id": "t1", "chain_id": "t2")"),
+       "\"chain_id\" more than once (in $)"},
+      {with(R"("id": "v1")", R"("id": "v1", "id": "v2")"), "more than once (in $.validators[0])"},
+      {with(R"("name": "reg")", "\"name\": \"\xe7\xa0\""), "not valid JSON"},
+      {with(R"("chain_id": "t1")", R"("chain_id": 5)"), "$.chain_id: must be a string"},
+      {with(R"("chain_id": "t1")", R"("chain_id": "t\u0000")"),
+       "$.chain_id: must not contain control characters"},
+      {with(R"("name": "reg")", R"("name": "r\u0000g")"),
+       "$.regulators[0].name: must not contain control characters"},
+      {with(R"("max_future_skew_seconds": 60)", R"("max_future_skew_seconds": 1e400)"),
+       "number overflow"},
+      {with(R"("max_future_skew_seconds": 60)",
+            R"("max_future_skew_seconds": 99999999999999999999999)"),
+       "$.params.max_future_skew_seconds: must be an integer"},
+      {with(R"("default_shipment_deadline_hours": 24)",
+            R"("default_shipment_deadline_hours": -24)"),
+       "$.params.default_shipment_deadline_hours: must be in 1..8760"},
+      {with(R"("validators": [)", R"("validators": {"a": [)"), "not valid JSON"},
+      {with(R"("validators": [)", R"("validators": 7, "v": [)"), "$.validators: must be an array"},
+      {with(R"("deep": {"max_c": -60})", R"("d e\"ep": {"max_c": -60})"),
+       R"($.params.temperature_profiles["d e\"ep"])"},
+      {"[]", "$: must be a JSON object"},
+      {"null", "$: must be a JSON object"},
+      {"{}", "$.chain_id: missing"},
+  };
+  for (const auto& c : cases) {
+    std::vector<GenesisError> errors;
+    auto g = ParseGenesis(c.text, &errors);
+    ASSERT_FALSE(g.ok()) << c.text.substr(0, 200);
+    EXPECT_EQ(g.status().code(), "GENESIS_INVALID");
+    EXPECT_FALSE(errors.empty());
+    EXPECT_NE(g.status().message().find(c.says), std::string::npos) << g.status().message();
+  }
+  std::string too_large = good + std::string(kMaxGenesisBytes, ' ');
+  auto g = ParseGenesis(too_large);
+  EXPECT_NE(g.status().message().find("the limit is 1048576"), std::string::npos)
+      << g.status().message();
+}
+
 TEST(Genesis, ExampleFilesLoad) {
   for (const char* f : {"zhejiang-dev.json", "zhejiang-sm3.json"}) {
     auto g = LoadGenesisFile(std::string(TRACELEDGER_SOURCE_DIR) + "/genesis/examples/" + f);

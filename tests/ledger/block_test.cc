@@ -63,6 +63,29 @@ TEST(Block, ReceiptEncodingIsPinned) {
             "eb174e6d6fdbfc1f5bad84a87f16496e10fcdeb3153b82289930d5fa3dcd616b");
 }
 
+// Text fields are protobuf `bytes` (docs/storage.md, "Text fields"): a block
+// whose receipt or header holds bytes that are not UTF-8 still parses back,
+// byte for byte. (As `string`, the receipt below made its block unreadable.)
+TEST(Block, TextFieldsThatAreNotUtf8StillParseBack) {
+  pb::Block b;
+  *b.mutable_header() = FixedHeader();
+  b.mutable_header()->set_proposer("n\xE7\xA0");
+  pb::Receipt* r = b.add_receipts();
+  r->set_tx_id(std::string(32, '\x55'));
+  r->set_code("BAD_CODE");
+  r->set_message("body.codes[0]: \"\xE7\xA0\x81\xE7\xA0\" is not a code");  // cut inside 码
+  pb::Attestation a;
+  a.set_node_id("\xff");
+  std::string block_bytes = b.SerializeAsString(), att_bytes = a.SerializeAsString();
+  pb::Block back;
+  ASSERT_TRUE(back.ParseFromString(block_bytes));
+  EXPECT_EQ(back.SerializeAsString(), block_bytes);
+  EXPECT_EQ(back.receipts(0).message(), r->message());
+  pb::Attestation a2;
+  ASSERT_TRUE(a2.ParseFromString(att_bytes));
+  EXPECT_EQ(a2.node_id(), "\xff");
+}
+
 // Three transactions (signer 02||(i+1)*32, payload {"n":i}), receipt 1
 // rejected; roots and block hash from the same python3 model.
 pb::Block ThreeTxBlock(HashAlg alg) {

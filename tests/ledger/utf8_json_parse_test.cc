@@ -85,6 +85,26 @@ TEST(JsonParse, DuplicateMembersAnywhereAreRefused) {
   EXPECT_TRUE(Parse(R"([{"x":1},{"x":2}])", &j).ok());
 }
 
+// Where: the JSON path of the object with the duplicate, of the container past
+// the depth limit (for files a person fixes by hand: genesis, configuration).
+TEST(JsonParse, MessagesNameTheJsonPath) {
+  json j;
+  Status s = Parse(R"({"v":[{"id":"a"},{"id":"b","id":"c"}]})", &j);
+  EXPECT_EQ(s.code(), "BODY_DUPLICATE_KEY");
+  EXPECT_NE(s.message().find("(in $.v[1])"), std::string::npos) << s.message();
+  s = Parse(R"({"a b":{"x":1,"x":2}})", &j);
+  EXPECT_NE(s.message().find(R"((in $["a b"]))"), std::string::npos) << s.message();
+  s = Parse(R"({"x":1,"x":2})", &j);
+  EXPECT_NE(s.message().find("(in $)"), std::string::npos) << s.message();
+  s = Parse(R"({"p":{"q":[[)" + std::string(20, '[') + std::string(22, ']') + "}}", &j);
+  EXPECT_EQ(s.code(), "BODY_TOO_DEEP");
+  EXPECT_NE(s.message().find("(at $.p.q[0]"), std::string::npos) << s.message();
+  // A name that is not plain, long or not even UTF-8-cut cleanly stays printable.
+  s = Parse("{\"" + std::string(100, 'k') + "\xe7\xa0\x81\":{\"x\":1,\"x\":2}}", &j);
+  EXPECT_TRUE(IsValidUtf8(s.message())) << s.message();
+  EXPECT_NE(s.message().find(std::string(64, 'k') + "...\"]"), std::string::npos) << s.message();
+}
+
 TEST(JsonParse, BadTextIsRefusedAndNeverEchoedRaw) {
   json j;
   for (std::string bad :
