@@ -18,6 +18,17 @@ check "key file holds the public key" 'grep -q "\"public_key\": \"$pub\"" "$T/k.
 "$TRACECTL" keygen --out "$T/k.json" 2>/dev/null; rc=$?
 check "keygen refuses to overwrite" '[ $rc -eq 1 ]'
 
+# tls-keygen: a 0600 key and a certificate whose pin it prints; tls-pin agrees; no overwrite.
+pin=$("$TRACECTL" tls-keygen --out "$T/tls" --name n9 2>/dev/null)
+check "tls-keygen prints a 64-hex pin" '[[ "$pin" =~ ^[0-9a-f]{64}$ ]]'
+check "tls key file mode is 0600" '[ "$(stat -c %a "$T/tls/tls-key.pem")" = "600" ] && grep -q "BEGIN PRIVATE KEY" "$T/tls/tls-key.pem"'
+check "tls-pin of the certificate is the printed pin" '[ "$("$TRACECTL" tls-pin --cert "$T/tls/tls-cert.pem")" = "$pin" ]'
+check "the pin is SHA-256 of the SubjectPublicKeyInfo (openssl agrees)" '! command -v openssl >/dev/null || [ "$(openssl x509 -in "$T/tls/tls-cert.pem" -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum | cut -d" " -f1)" = "$pin" ]'
+"$TRACECTL" tls-keygen --out "$T/tls" 2>/dev/null; rc=$?
+check "tls-keygen refuses to overwrite" '[ $rc -eq 1 ]'
+"$TRACECTL" tls-pin --cert "$T/tls/tls-key.pem" 2>/dev/null; rc=$?
+check "tls-pin of a non-certificate exits 1" '[ $rc -eq 1 ]'
+
 # sign then verify round trip; tx id = sha256(signer || payload).
 printf '%s' '{"chain_id":"zj-test","type":"trace.ship","nonce":"1","time":"2026-11-30T08:00:00Z","body":{}}' >"$T/p.json"
 "$TRACECTL" sign --key "$T/k.json" --payload "$T/p.json" >"$T/env.json"; rc=$?
