@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -13,8 +14,10 @@
 #include <sstream>
 
 #include "genesis/genesis_writer.h"
+#include "ledger/hex.h"
 #include "ledger/key_file.h"
 #include "ledger/time_util.h"
+#include "node/tls_identity.h"
 
 namespace traceledger::node {
 namespace {
@@ -66,6 +69,31 @@ Result<NodeOptions> LoadParts(const std::string& genesis_path, const std::string
   return o;
 }
 
+// Loads the validator's TLS identity when genesis pins one for it (a chain of
+// one validator has no peer port and needs none) and checks the pin.
+Status LoadTls(NodeOptions& o, const std::string& key_path, const std::string& cert_path) {
+  const ValidatorInfo* me = nullptr;
+  for (const auto& v : o.genesis.validators) {
+    if (v.id == o.node_id) me = &v;
+  }
+  if (me == nullptr || me->tls_spki_sha256.empty()) return Status::OK();  // Open() reports it
+  auto id = LoadTlsIdentity(key_path, cert_path);
+  if (!id.ok()) return id.status();
+  const auto& pins = me->tls_spki_sha256;
+  if (std::find(pins.begin(), pins.end(), id->spki_sha256) == pins.end()) {
+    std::string listed;
+    for (const auto& p : pins) listed += (listed.empty() ? "" : ", ") + ToHex(p);
+    return Status::Error("TLS_PIN_MISMATCH",
+                         cert_path + " has pin " + ToHex(id->spki_sha256) + ", but genesis (" +
+                             o.genesis_path + ") pins " + listed + " for validator " + o.node_id +
+                             ": use the key and certificate whose pin genesis lists "
+                             "(tracectl tls-pin --cert FILE prints a certificate's pin)");
+  }
+  o.tls_key_pem = std::move(id->key_pem);
+  o.tls_cert_pem = std::move(id->cert_pem);
+  return Status::OK();
+}
+
 }  // namespace
 
 uint16_t FreeLoopbackPort() {
@@ -92,7 +120,8 @@ Result<NodeConfig> LoadNodeConfig(const std::string& path) {
   };
   if (!doc.is_object()) return bad("not a JSON object");
   for (auto it = doc.begin(); it != doc.end(); ++it) {
-    static const char* kKnown[] = {"node_id", "genesis", "key", "data_dir", "p2p", "http"};
+    static const char* kKnown[] = {"node_id", "genesis", "key",     "data_dir",
+                                   "p2p",     "http",    "tls_key", "tls_cert"};
     bool known = false;
     for (const char* k : kKnown) known = known || it.key() == k;
     if (!known) return bad("unknown member \"" + it.key() + "\"");
@@ -107,6 +136,8 @@ Result<NodeConfig> LoadNodeConfig(const std::string& path) {
   if (!o.ok()) return o.status();
   NodeConfig c;
   c.options = std::move(o).value();
+  TL_RETURN_IF_ERROR(LoadTls(c.options, Resolve(base, doc.value("tls_key", "tls-key.pem")),
+                             Resolve(base, doc.value("tls_cert", "tls-cert.pem"))));
   c.options.p2p_listen = doc.value("p2p", "");
   c.http_listen = doc.value("http", "");
   if (c.http_listen.empty()) {

@@ -2,6 +2,7 @@
 // TCP peer transport.
 #include "node/node.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -10,7 +11,9 @@
 #include <thread>
 
 #include "ledger/hash.h"
+#include "ledger/hex.h"
 #include "node/node_core.h"
+#include "node/tls_identity.h"
 #include "node/transport.h"
 
 namespace traceledger::node {
@@ -76,7 +79,28 @@ struct Node::Impl : public CoreEnv {
   Status StartTransport() {
     const Genesis& g = opt.genesis;
     uint64_t self = core->raft_id();
+    if (g.validators.size() == 1) {
+      core->Log("single validator: no peers, the peer port is not opened");
+      return Status::OK();
+    }
+    const ValidatorInfo& me = g.validators[self - 1];
+    if (opt.tls_key_pem.empty() || opt.tls_cert_pem.empty()) {
+      return Status::Error("TLS_KEY_MISSING",
+                           "validator " + me.id +
+                               " needs its TLS key and certificate for the "
+                               "peer port (node configuration tls_key, tls_cert)");
+    }
+    auto pin = CertificatePin(opt.tls_cert_pem);
+    if (!pin.ok()) return pin.status();
+    if (std::find(me.tls_spki_sha256.begin(), me.tls_spki_sha256.end(), *pin) ==
+        me.tls_spki_sha256.end()) {
+      return Status::Error("TLS_PIN_MISMATCH", "the TLS certificate's pin " + ToHex(*pin) +
+                                                   " is not one genesis lists for validator " +
+                                                   me.id);
+    }
     TransportOptions t;
+    t.tls_key_pem = opt.tls_key_pem;
+    t.tls_cert_pem = opt.tls_cert_pem;
     t.self_id = self;
     uint32_t tag = 0;
     for (int i = 0; i < 4; ++i) tag = (tag << 8) | static_cast<unsigned char>(g.hash[i]);
@@ -89,6 +113,7 @@ struct Node::Impl : public CoreEnv {
       if (i + 1 == self) continue;
       PeerAddress p;
       p.id = i + 1;
+      p.tls_pins = g.validators[i].tls_spki_sha256;
       if (!SplitHostPort(g.validators[i].p2p, &p.host, &p.port)) {
         return Status::InvalidArgument("genesis p2p address of " + g.validators[i].id +
                                        " is not host:port");

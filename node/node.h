@@ -46,7 +46,13 @@ struct NodeOptions {
   std::string node_id;       // one of genesis.validators[].id
   KeyPair key;               // must match that validator's public key
   std::string data_dir;
-  std::string p2p_listen;   // host:port; default: the validator's p2p address
+  std::string p2p_listen;  // host:port; default: the validator's p2p address
+  // This validator's TLS identity for the peer port (PEM; node/tls_identity.h).
+  // Required when genesis lists peers (two or more validators); the
+  // certificate's pin must be one genesis lists for node_id. A one-validator
+  // chain opens no peer port.
+  std::string tls_key_pem;
+  std::string tls_cert_pem;
   int tick_ms = 100;        // one Raft tick
   int election_ticks = 10;  // election timeout in ticks (randomised up to 2x)
   size_t max_inflight_blocks = 4;

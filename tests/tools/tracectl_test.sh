@@ -73,6 +73,7 @@ check "testnet genesis is sm3 with 3 validators" 'grep -q "\"hash\": \"sm3\"" "$
 check "testnet genesis lists http addresses" '[ "$(grep -c "\"http\": \"127.0.0.1:" "$T/net/genesis.json")" = 3 ]'
 check "testnet regulator key is 0600 and in genesis" '[ "$(stat -c %a "$T/net/regulator.json")" = "600" ] && grep -q "$(sed -n "s/.*\"public_key\": \"\([0-9a-f]*\)\".*/\1/p" "$T/net/regulator.json")" "$T/net/genesis.json"'
 check "testnet node files" '[ -f "$T/net/n3/config.json" ] && [ -f "$T/net/n3/key.json" ] && [ -d "$T/net/n3/data" ]'
+check "testnet TLS files and pins" '[ "$(stat -c %a "$T/net/n3/tls-key.pem")" = "600" ] && grep -q "\"tls_spki_sha256\": \"$("$TRACECTL" tls-pin --cert "$T/net/n3/tls-cert.pem")\"" "$T/net/genesis.json" && grep -q "\"tls_key\": \"tls-key.pem\"" "$T/net/n3/config.json"'
 check "testnet config names the node" 'grep -q "\"node_id\": \"n2\"" "$T/net/n2/config.json"'
 "$TRACECTL" testnet --nodes 3 --out "$T/net" 2>"$T/err.txt"; rc=$?
 check "testnet refuses a non-empty dir" '[ $rc -eq 1 ] && grep -q "not empty" "$T/err.txt"'
