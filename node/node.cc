@@ -31,6 +31,10 @@ bool SplitHostPort(const std::string& hp, std::string* host, uint16_t* port) {
 
 }  // namespace
 
+size_t MaxPeerFrameBytes(const BlockLimits& block) {
+  return std::max<uint64_t>(kMaxBlockBatchBytes, 2 * block.max_bytes) + (1 << 20);
+}
+
 std::string AttestationDigest(HashAlg alg, uint64_t height, const std::string& block_hash) {
   std::string be(8, '\0');
   for (int i = 7; i >= 0; --i, height >>= 8) be[i] = static_cast<char>(height & 0xff);
@@ -65,7 +69,14 @@ struct Node::Impl : public CoreEnv {
         .count();
   }
   bool Send(uint64_t to, std::string frame) override {
-    return transport && transport->Send(to, std::move(frame));
+    if (!transport) return false;
+    size_t size = frame.size();
+    bool ok = transport->Send(to, std::move(frame));
+    if (!ok && size > MaxPeerFrameBytes(opt.genesis.params.block)) {
+      core->Log("dropped a frame of " + std::to_string(size) + " bytes to peer " +
+                std::to_string(to) + ": over the peer frame limit");
+    }
+    return ok;
   }
   bool Connected(uint64_t peer) const override {
     if (!transport) return false;
@@ -101,6 +112,7 @@ struct Node::Impl : public CoreEnv {
     TransportOptions t;
     t.tls_key_pem = opt.tls_key_pem;
     t.tls_cert_pem = opt.tls_cert_pem;
+    t.max_frame_bytes = MaxPeerFrameBytes(g.params.block);
     t.self_id = self;
     uint32_t tag = 0;
     for (int i = 0; i < 4; ++i) tag = (tag << 8) | static_cast<unsigned char>(g.hash[i]);

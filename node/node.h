@@ -195,6 +195,16 @@ class Node {
   std::unique_ptr<Impl> impl_;
 };
 
+// A block batch (catching up, docs/node.md) holds at most this many bytes of
+// blocks, or a single larger block.
+inline constexpr size_t kMaxBlockBatchBytes = 16 << 20;
+
+// The largest frame a node sends or accepts on the peer port: a block batch,
+// or one block or block proposal with its per-transaction overhead (at most
+// twice the genesis block.max_bytes), plus 1 MiB of framing. 17 MiB with the
+// default 4 MiB blocks.
+size_t MaxPeerFrameBytes(const BlockLimits& block);
+
 // The bytes a validator signs to attest block (height, block_hash):
 // H("traceledger-attestation" || u64be(height) || block_hash).
 std::string AttestationDigest(HashAlg alg, uint64_t height, const std::string& block_hash);
