@@ -212,6 +212,8 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     SteadyClock::time_point deadline;    // connecting: the handshake must be done by then
     SteadyClock::time_point last_write;  // connected: when the last write completed
     std::string wbuf;                    // the gathered part of the write in flight
+    std::string last_failure;            // the last dial failure logged
+    uint64_t same_failures = 0;          // failures since, for the same reason
   };
 
   struct Inbound {
@@ -330,10 +332,14 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     }
     if (was_connected) {
       Log("peer " + std::to_string(p->addr.id) + " disconnected: " + why);
-    } else if (p->backoff_ms >= options.reconnect_max_ms / 2 && p->stats.reconnects % 32 == 0) {
-      // A peer that stays unreachable: say why now and then (not at every retry).
+      p->last_failure.clear();
+    } else if (why != p->last_failure || ++p->same_failures % 100 == 0) {
+      // A peer that stays unreachable: say why when the reason changes, and
+      // then every 100th attempt (about every 3 minutes), not at every retry.
       Log("cannot connect to peer " + std::to_string(p->addr.id) + " at " + p->addr.host + ":" +
           std::to_string(p->addr.port) + ": " + why);
+      if (why != p->last_failure) p->same_failures = 0;
+      p->last_failure = why;
     }
     p->backoff_ms = p->backoff_ms == 0 ? options.reconnect_min_ms
                                        : std::min(options.reconnect_max_ms, p->backoff_ms * 2);

@@ -129,6 +129,32 @@ std::string SampleClientHello() {
   return hello;
 }
 
+TlsIdentity P256Identity() {
+  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+  X509* cert = X509_new();
+  X509_set_version(cert, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert), 0);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 86400);
+  X509_set_pubkey(cert, key);
+  X509_sign(cert, key, EVP_sha256());
+  BIO* kb = BIO_new(BIO_s_mem());
+  BIO* cb = BIO_new(BIO_s_mem());
+  PEM_write_bio_PKCS8PrivateKey(kb, key, nullptr, nullptr, 0, nullptr, nullptr);
+  PEM_write_bio_X509(cb, cert);
+  char* d = nullptr;
+  long n = BIO_get_mem_data(kb, &d);
+  std::string k(d, n);
+  n = BIO_get_mem_data(cb, &d);
+  std::string c(d, n);
+  BIO_free(kb);
+  BIO_free(cb);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  auto id = ParseTlsIdentity(k, c);
+  return id.ok() ? *id : TlsIdentity{};
+}
+
 TlsClient::TlsClient(const TlsIdentity* id, int max_version) {
   IgnoreSigpipe();
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());

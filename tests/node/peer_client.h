@@ -26,6 +26,9 @@ std::string Hello(uint64_t id, uint32_t chain_tag, std::string_view magic = "TLP
 std::string Length(uint32_t n);
 // The bytes of a real TLS 1.3 ClientHello (made by OpenSSL into memory).
 std::string SampleClientHello();
+// A fresh P-256 key and self-signed certificate (as a bureau's own tools would
+// make them).
+TlsIdentity P256Identity();
 
 // One TLS client connection. Not thread-safe.
 class TlsClient {
