@@ -192,6 +192,10 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     TlsStream stream;
     TlsCheck check;
     std::array<char, 1> watch_buf{};
+    // The gathered part of the write in flight: per connection, so that a
+    // write still completing on a closed connection never sees the next
+    // connection's data.
+    std::string wbuf;
   };
 
   struct Peer {
@@ -211,7 +215,6 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     size_t writing_frames = 0;  // frames of the write in flight (the queue's first ones)
     SteadyClock::time_point deadline;    // connecting: the handshake must be done by then
     SteadyClock::time_point last_write;  // connected: when the last write completed
-    std::string wbuf;                    // the gathered part of the write in flight
     std::string last_failure;            // the last dial failure logged
     uint64_t same_failures = 0;          // failures since, for the same reason
   };
@@ -403,7 +406,8 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     if (!p->connected || p->writing || stopped) return;
     std::vector<net::const_buffer> bufs;
     size_t frames = 0;
-    p->wbuf.clear();
+    std::string& wbuf = p->conn->wbuf;
+    wbuf.clear();
     {
       std::lock_guard<std::mutex> l(mu);
       if (p->queue.empty() && !keepalive) return;
@@ -416,21 +420,21 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
         }
         char len[4];
         PutU32(static_cast<uint32_t>(frame.size()), len);
-        p->wbuf.append(len, 4);
+        wbuf.append(len, 4);
         ++frames;
         bytes += frame.size();
         if (frame.size() >= kCopyBelow) {
-          bufs.push_back(net::buffer(p->wbuf));
+          bufs.push_back(net::buffer(wbuf));
           bufs.push_back(net::buffer(frame));
           break;
         }
-        p->wbuf.append(frame);
+        wbuf.append(frame);
       }
     }
     if (frames == 0) {
       bufs.push_back(net::buffer(kZeroLength, 4));
     } else if (bufs.empty()) {
-      bufs.push_back(net::buffer(p->wbuf));
+      bufs.push_back(net::buffer(wbuf));
     }
     p->writing = true;
     p->writing_frames = frames;

@@ -127,6 +127,27 @@ TEST(Transport, DeliversFramesInOrderBothWaysOverMutualTls) {
   EXPECT_EQ((*t2)->Counters().rejected, 0u);
 }
 
+// A validator may hold a P-256 identity made by other tools, and genesis may
+// pin a backup key beside the current one (rotation): either pinned key works.
+TEST(Transport, AcceptsP256IdentitiesAndAnyPinnedKeyOfAPeer) {
+  Net net;
+  TlsIdentity backup = testing::P256Identity();
+  ASSERT_EQ(backup.spki_sha256.size(), kTlsPinBytes);
+  Inbox in1, in2;
+  TransportOptions o1 = net.Options(1, {2}), o2 = net.Options(2, {1});
+  o1.peers[0].tls_pins.push_back(backup.spki_sha256);  // genesis: [current, backup]
+  o2.tls_key_pem = backup.key_pem;                     // node 2 rotated to its backup
+  o2.tls_cert_pem = backup.cert_pem;
+  auto t1 = Transport::Start(o1, in1.Handler(), nullptr);
+  auto t2 = Transport::Start(o2, in2.Handler(), nullptr);
+  ASSERT_TRUE(t1.ok() && t2.ok()) << t1.status().ToString() << t2.status().ToString();
+  ASSERT_TRUE((*t1)->Send(2, "to the backup key"));
+  ASSERT_TRUE((*t2)->Send(1, "from the backup key"));
+  ASSERT_TRUE(in2.WaitFor(1));
+  ASSERT_TRUE(in1.WaitFor(1));
+  EXPECT_EQ(in1.frames[0].second, "from the backup key");
+}
+
 TEST(Transport, RefusesToStartWithoutAUsableIdentity) {
   Net net;
   TransportOptions o = net.Options(1, {2});
