@@ -53,7 +53,8 @@ struct Node::Impl : public CoreEnv {
   std::thread loop;
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<Event> events;  // guarded by mu; bounded by kMaxEvents
+  std::deque<Event> events;  // guarded by mu; bounded by kMaxEvents and kMaxEventBytes
+  size_t event_bytes = 0;    // guarded by mu: the frames' bytes in `events`
   bool wake = false;         // guarded by mu
   bool stopping = false;     // guarded by mu
   std::atomic<bool> running{false};
@@ -61,6 +62,9 @@ struct Node::Impl : public CoreEnv {
   // accepted and every wait was answered.
   std::atomic<bool> failed{false};
   static constexpr size_t kMaxEvents = 100000;
+  // Received frames waiting for the loop; beyond either bound a frame is
+  // dropped (Raft and the node retransmit what matters).
+  static constexpr size_t kMaxEventBytes = 256 << 20;
 
   // CoreEnv.
   int64_t NowMillis() override {
@@ -136,7 +140,10 @@ struct Node::Impl : public CoreEnv {
         t,
         [this](uint64_t from, std::string frame) {
           std::lock_guard<std::mutex> l(mu);
-          if (events.size() < kMaxEvents) events.push_back({from, std::move(frame)});
+          if (events.size() < kMaxEvents && event_bytes + frame.size() <= kMaxEventBytes) {
+            event_bytes += frame.size();
+            events.push_back({from, std::move(frame)});
+          }
           cv.notify_one();
         },
         [this](const std::string& s) { core->Log(s); });
@@ -156,6 +163,7 @@ struct Node::Impl : public CoreEnv {
         cv.wait_until(l, next_tick, [&] { return stopping || wake || !events.empty(); });
         if (stopping) break;
         batch.swap(events);
+        event_bytes = 0;
         wake = false;
       }
       for (auto& ev : batch) core->OnFrame(ev.from, ev.frame);

@@ -807,7 +807,17 @@ Result<std::unique_ptr<Transport>> Transport::Start(const TransportOptions& opti
   }
   net::post(impl->ioc, [i = impl.get()] { i->Housekeep(); });
   impl->thread = std::thread([i = impl.get()] {
-    i->ioc.run();
+    // A handler that throws (out of memory, say) must not end the process:
+    // log it and go on; the connection it served is closed by its deadline.
+    while (true) {
+      try {
+        i->ioc.run();
+        break;
+      } catch (const std::exception& e) {
+        i->Log(std::string("peer transport: unexpected exception in a handler: ") + e.what() +
+               "; going on");
+      }
+    }
     std::lock_guard<std::mutex> l(i->mu);
     i->run_done = true;
     i->done_cv.notify_all();
