@@ -141,6 +141,55 @@ std::optional<std::string> PublicKey(Checker& c, const json& obj, const std::str
   return raw;
 }
 
+// tls_spki_sha256: one pin (64 lowercase hex) or an array of 1..4 distinct
+// pins; no pin may belong to two validators. Required when the chain has
+// peers (two or more validators): every peer link is mutually authenticated
+// TLS, and there is no plaintext mode to fall back to.
+std::vector<std::string> TlsPins(Checker& c, const json& obj, const std::string& path,
+                                 bool required, std::set<std::string>* seen) {
+  std::string p = path + ".tls_spki_sha256";
+  const json* v = c.Member(obj, path, "tls_spki_sha256", false);
+  if (!v) {
+    if (required) {
+      c.Error(p,
+              "missing: every validator of a network needs the pin of its TLS identity "
+              "(tracectl tls-keygen prints it)");
+    }
+    return {};
+  }
+  constexpr const char* kForm =
+      "must be 64 lowercase hex characters (SHA-256 of the certificate's SubjectPublicKeyInfo)";
+  std::vector<const json*> items;
+  if (v->is_string()) {
+    items.push_back(v);
+  } else if (v->is_array() && !v->empty() && v->size() <= kMaxTlsPinsPerValidator) {
+    for (const auto& e : *v) items.push_back(&e);
+  } else {
+    c.Error(p, std::string(kForm) + ", or an array of 1.." +
+                   std::to_string(kMaxTlsPinsPerValidator) + " of them");
+    return {};
+  }
+  std::vector<std::string> out;
+  for (size_t i = 0; i < items.size(); ++i) {
+    std::string ip = v->is_array() ? p + "[" + std::to_string(i) + "]" : p;
+    const json& e = *items[i];
+    std::optional<std::string> raw;
+    if (e.is_string() && e.get_ref<const std::string&>().size() == 64) {
+      raw = FromHex(e.get_ref<const std::string&>());
+    }
+    if (!raw) {
+      c.Error(ip, kForm);
+      continue;
+    }
+    if (!seen->insert(*raw).second) {
+      c.Error(ip, "pin used twice (each TLS identity belongs to one validator)");
+      continue;
+    }
+    out.push_back(*raw);
+  }
+  return out;
+}
+
 std::optional<double> Celsius(Checker& c, const json& obj, const std::string& path,
                               const char* name) {
   auto it = obj.find(name);
@@ -291,15 +340,15 @@ Result<Genesis> ParseGenesis(std::string_view bytes, std::vector<GenesisError>* 
       c.Error("$.validators",
               "must be an array of 1.." + std::to_string(kMaxValidators) + " validators");
     } else if (vals) {
-      std::set<std::string> ids, keys, addrs;
+      std::set<std::string> ids, keys, addrs, pins;
       for (size_t i = 0; i < vals->size(); ++i) {
         std::string vp = "$.validators[" + std::to_string(i) + "]";
         const json& v = (*vals)[i];
         if (!v.is_object()) {
-          c.Error(vp, "must be an object {id, public_key, p2p, http}");
+          c.Error(vp, "must be an object {id, public_key, p2p, http, tls_spki_sha256}");
           continue;
         }
-        c.NoUnknown(v, vp, {"id", "public_key", "p2p", "http"});
+        c.NoUnknown(v, vp, {"id", "public_key", "p2p", "http", "tls_spki_sha256"});
         ValidatorInfo info;
         if (auto id = c.String(v, vp, "id", 1, 64)) {
           if (!ValidId(*id))
@@ -321,6 +370,7 @@ Result<Genesis> ParseGenesis(std::string_view bytes, std::vector<GenesisError>* 
             (std::string(name) == "p2p" ? info.p2p : info.http) = *a;
           }
         }
+        info.tls_spki_sha256 = TlsPins(c, v, vp, /*required=*/vals->size() > 1, &pins);
         g.validators.push_back(std::move(info));
       }
     }

@@ -40,7 +40,15 @@ struct ValidatorInfo {
   std::string public_key;  // 33 raw bytes (compressed secp256k1)
   std::string p2p;         // host:port
   std::string http;        // host:port
+  // The pins of its TLS identities (node/tls_identity.h): SHA-256 of the DER
+  // SubjectPublicKeyInfo of its certificate, 32 raw bytes each, 1..4 distinct
+  // (a second one is a backup key for rotation). Required for every validator
+  // of a genesis with two or more; a one-validator chain has no peer links
+  // and may leave it empty.
+  std::vector<std::string> tls_spki_sha256;
 };
+
+inline constexpr size_t kMaxTlsPinsPerValidator = 4;
 
 struct RegulatorInfo {
   std::string name;        // 1..128 bytes of UTF-8

@@ -14,8 +14,15 @@ std::string BuildGenesisJson(const GenesisSpec& spec) {
   g["genesis_time"] = spec.genesis_time;
   g["validators"] = ordered_json::array();
   for (const auto& v : spec.validators) {
-    g["validators"].push_back(
-        {{"id", v.id}, {"public_key", ToHex(v.public_key)}, {"p2p", v.p2p}, {"http", v.http}});
+    ordered_json jv = {
+        {"id", v.id}, {"public_key", ToHex(v.public_key)}, {"p2p", v.p2p}, {"http", v.http}};
+    if (v.tls_spki_sha256.size() == 1) {
+      jv["tls_spki_sha256"] = ToHex(v.tls_spki_sha256[0]);
+    } else if (!v.tls_spki_sha256.empty()) {
+      jv["tls_spki_sha256"] = ordered_json::array();
+      for (const auto& pin : v.tls_spki_sha256) jv["tls_spki_sha256"].push_back(ToHex(pin));
+    }
+    g["validators"].push_back(std::move(jv));
   }
   g["regulators"] = ordered_json::array();
   for (const auto& r : spec.regulators) {

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -13,9 +14,11 @@
 #include <nlohmann/json.hpp>
 
 #include "genesis/genesis_writer.h"
+#include "ledger/hex.h"
 #include "ledger/json_file.h"
 #include "ledger/key_file.h"
 #include "ledger/time_util.h"
+#include "node/tls_identity.h"
 
 namespace traceledger::node {
 namespace {
@@ -77,6 +80,31 @@ Result<NodeOptions> LoadParts(const std::string& genesis_path, const std::string
   return o;
 }
 
+// Loads the validator's TLS identity when genesis pins one for it (a chain of
+// one validator has no peer port and needs none) and checks the pin.
+Status LoadTls(NodeOptions& o, const std::string& key_path, const std::string& cert_path) {
+  const ValidatorInfo* me = nullptr;
+  for (const auto& v : o.genesis.validators) {
+    if (v.id == o.node_id) me = &v;
+  }
+  if (me == nullptr || me->tls_spki_sha256.empty()) return Status::OK();  // Open() reports it
+  auto id = LoadTlsIdentity(key_path, cert_path);
+  if (!id.ok()) return id.status();
+  const auto& pins = me->tls_spki_sha256;
+  if (std::find(pins.begin(), pins.end(), id->spki_sha256) == pins.end()) {
+    std::string listed;
+    for (const auto& p : pins) listed += (listed.empty() ? "" : ", ") + ToHex(p);
+    return Status::Error("TLS_PIN_MISMATCH",
+                         cert_path + " has pin " + ToHex(id->spki_sha256) + ", but genesis (" +
+                             o.genesis_path + ") pins " + listed + " for validator " + o.node_id +
+                             ": use the key and certificate whose pin genesis lists "
+                             "(tracectl tls-pin --cert FILE prints a certificate's pin)");
+  }
+  o.tls_key_pem = std::move(id->key_pem);
+  o.tls_cert_pem = std::move(id->cert_pem);
+  return Status::OK();
+}
+
 }  // namespace
 
 uint16_t FreeLoopbackPort() {
@@ -108,12 +136,15 @@ Result<NodeConfig> LoadNodeConfig(const std::string& path) {
   }
   std::map<std::string, std::string> v;
   for (auto it = doc.begin(); it != doc.end(); ++it) {
-    static const char* kKnown[] = {"node_id", "genesis", "key", "data_dir", "p2p", "http"};
+    static const char* kKnown[] = {"node_id", "genesis", "key",     "data_dir",
+                                   "p2p",     "http",    "tls_key", "tls_cert"};
     bool known = false;
     for (const char* k : kKnown) known = known || it.key() == k;
     const std::string where = JsonPathMember("$", it.key());
     if (!known) {
-      return bad(where, "unknown member (known: node_id, genesis, key, data_dir, p2p, http)");
+      return bad(
+          where,
+          "unknown member (known: node_id, genesis, key, data_dir, p2p, http, tls_key, tls_cert)");
     }
     if (!it->is_string()) return bad(where, "must be a string");
     const std::string& s = it->get_ref<const std::string&>();
@@ -145,6 +176,9 @@ Result<NodeConfig> LoadNodeConfig(const std::string& path) {
   if (!validator) {
     return bad("$.node_id", "\"" + v["node_id"] + "\" is not a validator of the genesis file");
   }
+  TL_RETURN_IF_ERROR(LoadTls(c.options,
+                             Resolve(base, v.count("tls_key") ? v["tls_key"] : "tls-key.pem"),
+                             Resolve(base, v.count("tls_cert") ? v["tls_cert"] : "tls-cert.pem")));
   c.options.p2p_listen = v.count("p2p") ? v["p2p"] : "";
   c.http_listen = v.count("http") ? v["http"] : "";
   if (c.http_listen.empty()) {

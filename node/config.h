@@ -1,8 +1,13 @@
 // The node's configuration file (docs/operations.md):
 //   {"node_id": "n1", "genesis": "../genesis.json", "key": "key.json",
+//    "tls_key": "tls-key.pem", "tls_cert": "tls-cert.pem",
 //    "data_dir": "data", "p2p": "127.0.0.1:7001", "http": "127.0.0.1:8001"}
 // Relative paths are relative to the configuration file's directory. "p2p" and
-// "http" default to the validator's addresses in genesis.
+// "http" default to the validator's addresses in genesis; "tls_key" and
+// "tls_cert" to tls-key.pem and tls-cert.pem beside the configuration file.
+// They are read only when genesis pins a TLS identity for node_id, and then
+// must load and have one of its pins (TLS_KEY_MISSING, TLS_KEY_PERMISSIONS,
+// TLS_INVALID, TLS_PIN_MISMATCH).
 #ifndef TRACELEDGER_NODE_CONFIG_H_
 #define TRACELEDGER_NODE_CONFIG_H_
 

@@ -2,6 +2,7 @@
 // TCP peer transport.
 #include "node/node.h"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -10,7 +11,9 @@
 #include <thread>
 
 #include "ledger/hash.h"
+#include "ledger/hex.h"
 #include "node/node_core.h"
+#include "node/tls_identity.h"
 #include "node/transport.h"
 
 namespace traceledger::node {
@@ -27,6 +30,10 @@ bool SplitHostPort(const std::string& hp, std::string* host, uint16_t* port) {
 }
 
 }  // namespace
+
+size_t MaxPeerFrameBytes(const BlockLimits& block) {
+  return std::max<uint64_t>(kMaxBlockBatchBytes, 2 * block.max_bytes) + (1 << 20);
+}
 
 std::string AttestationDigest(HashAlg alg, uint64_t height, const std::string& block_hash) {
   std::string be(8, '\0');
@@ -46,7 +53,8 @@ struct Node::Impl : public CoreEnv {
   std::thread loop;
   std::mutex mu;
   std::condition_variable cv;
-  std::deque<Event> events;  // guarded by mu; bounded by kMaxEvents
+  std::deque<Event> events;  // guarded by mu; bounded by kMaxEvents and kMaxEventBytes
+  size_t event_bytes = 0;    // guarded by mu: the frames' bytes in `events`
   bool wake = false;         // guarded by mu
   bool stopping = false;     // guarded by mu
   std::atomic<bool> running{false};
@@ -54,6 +62,9 @@ struct Node::Impl : public CoreEnv {
   // accepted and every wait was answered.
   std::atomic<bool> failed{false};
   static constexpr size_t kMaxEvents = 100000;
+  // Received frames waiting for the loop; beyond either bound a frame is
+  // dropped (Raft and the node retransmit what matters).
+  static constexpr size_t kMaxEventBytes = 256 << 20;
 
   // CoreEnv.
   int64_t NowMillis() override {
@@ -62,7 +73,14 @@ struct Node::Impl : public CoreEnv {
         .count();
   }
   bool Send(uint64_t to, std::string frame) override {
-    return transport && transport->Send(to, std::move(frame));
+    if (!transport) return false;
+    size_t size = frame.size();
+    bool ok = transport->Send(to, std::move(frame));
+    if (!ok && size > MaxPeerFrameBytes(opt.genesis.params.block)) {
+      core->Log("dropped a frame of " + std::to_string(size) + " bytes to peer " +
+                std::to_string(to) + ": over the peer frame limit");
+    }
+    return ok;
   }
   bool Connected(uint64_t peer) const override {
     if (!transport) return false;
@@ -76,7 +94,29 @@ struct Node::Impl : public CoreEnv {
   Status StartTransport() {
     const Genesis& g = opt.genesis;
     uint64_t self = core->raft_id();
+    if (g.validators.size() == 1) {
+      core->Log("single validator: no peers, the peer port is not opened");
+      return Status::OK();
+    }
+    const ValidatorInfo& me = g.validators[self - 1];
+    if (opt.tls_key_pem.empty() || opt.tls_cert_pem.empty()) {
+      return Status::Error("TLS_KEY_MISSING",
+                           "validator " + me.id +
+                               " needs its TLS key and certificate for the "
+                               "peer port (node configuration tls_key, tls_cert)");
+    }
+    auto pin = CertificatePin(opt.tls_cert_pem);
+    if (!pin.ok()) return pin.status();
+    if (std::find(me.tls_spki_sha256.begin(), me.tls_spki_sha256.end(), *pin) ==
+        me.tls_spki_sha256.end()) {
+      return Status::Error("TLS_PIN_MISMATCH", "the TLS certificate's pin " + ToHex(*pin) +
+                                                   " is not one genesis lists for validator " +
+                                                   me.id);
+    }
     TransportOptions t;
+    t.tls_key_pem = opt.tls_key_pem;
+    t.tls_cert_pem = opt.tls_cert_pem;
+    t.max_frame_bytes = MaxPeerFrameBytes(g.params.block);
     t.self_id = self;
     uint32_t tag = 0;
     for (int i = 0; i < 4; ++i) tag = (tag << 8) | static_cast<unsigned char>(g.hash[i]);
@@ -89,6 +129,7 @@ struct Node::Impl : public CoreEnv {
       if (i + 1 == self) continue;
       PeerAddress p;
       p.id = i + 1;
+      p.tls_pins = g.validators[i].tls_spki_sha256;
       if (!SplitHostPort(g.validators[i].p2p, &p.host, &p.port)) {
         return Status::InvalidArgument("genesis p2p address of " + g.validators[i].id +
                                        " is not host:port");
@@ -99,7 +140,10 @@ struct Node::Impl : public CoreEnv {
         t,
         [this](uint64_t from, std::string frame) {
           std::lock_guard<std::mutex> l(mu);
-          if (events.size() < kMaxEvents) events.push_back({from, std::move(frame)});
+          if (events.size() < kMaxEvents && event_bytes + frame.size() <= kMaxEventBytes) {
+            event_bytes += frame.size();
+            events.push_back({from, std::move(frame)});
+          }
           cv.notify_one();
         },
         [this](const std::string& s) { core->Log(s); });
@@ -119,6 +163,7 @@ struct Node::Impl : public CoreEnv {
         cv.wait_until(l, next_tick, [&] { return stopping || wake || !events.empty(); });
         if (stopping) break;
         batch.swap(events);
+        event_bytes = 0;
         wake = false;
       }
       for (auto& ev : batch) core->OnFrame(ev.from, ev.frame);

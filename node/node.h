@@ -46,7 +46,13 @@ struct NodeOptions {
   std::string node_id;       // one of genesis.validators[].id
   KeyPair key;               // must match that validator's public key
   std::string data_dir;
-  std::string p2p_listen;   // host:port; default: the validator's p2p address
+  std::string p2p_listen;  // host:port; default: the validator's p2p address
+  // This validator's TLS identity for the peer port (PEM; node/tls_identity.h).
+  // Required when genesis lists peers (two or more validators); the
+  // certificate's pin must be one genesis lists for node_id. A one-validator
+  // chain opens no peer port.
+  std::string tls_key_pem;
+  std::string tls_cert_pem;
   int tick_ms = 100;        // one Raft tick
   int election_ticks = 10;  // election timeout in ticks (randomised up to 2x)
   size_t max_inflight_blocks = 4;
@@ -188,6 +194,16 @@ class Node {
   // clock and the TCP transport.
   std::unique_ptr<Impl> impl_;
 };
+
+// A block batch (catching up, docs/node.md) holds at most this many bytes of
+// blocks, or a single larger block.
+inline constexpr size_t kMaxBlockBatchBytes = 16 << 20;
+
+// The largest frame a node sends or accepts on the peer port: a block batch,
+// or one block or block proposal with its per-transaction overhead (at most
+// twice the genesis block.max_bytes), plus 1 MiB of framing. 17 MiB with the
+// default 4 MiB blocks.
+size_t MaxPeerFrameBytes(const BlockLimits& block);
 
 // The bytes a validator signs to attest block (height, block_hash):
 // H("traceledger-attestation" || u64be(height) || block_hash).

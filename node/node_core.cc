@@ -441,7 +441,8 @@ struct NodeCore::Impl {
   }
 
   static constexpr uint32_t kMaxBlocksPerBatch = 256;
-  static constexpr size_t kMaxBatchBytes = 16 << 20;
+  static constexpr size_t kMaxBatchBytes = kMaxBlockBatchBytes;
+  static constexpr size_t kMaxForwardFrameBytes = 4 << 20;
 
   void ServeBlocks(uint64_t to, const pb::BlockRequest& req) {
     pb::PeerFrame f;
@@ -652,14 +653,23 @@ struct NodeCore::Impl {
       auto txs = mempool.Take(SIZE_MAX, SIZE_MAX);
       uint64_t lead = raft->lead();
       if (!txs.empty() && lead != raft::kNone && lead != self_id) {
+        // In frames of at most kMaxForwardFrameBytes: the mempool may hold far
+        // more than one peer frame may carry (MaxPeerFrameBytes).
         pb::PeerFrame f;
-        for (auto& tx : txs) {
+        size_t bytes = 0;
+        for (size_t i = 0; i < txs.size(); ++i) {
+          const PendingTx& tx = txs[i];
           auto* out = f.mutable_forward()->add_transactions();
           out->set_payload(tx.payload);
           out->set_signer(tx.signer);
           out->set_signature(tx.signature);
+          bytes += tx.payload.size() + tx.signer.size() + tx.signature.size() + 16;
+          if (bytes >= kMaxForwardFrameBytes || i + 1 == txs.size()) {
+            env->Send(lead, f.SerializeAsString());
+            f.Clear();
+            bytes = 0;
+          }
         }
-        env->Send(lead, f.SerializeAsString());
       } else if (!txs.empty()) {
         Log("lost leadership with " + std::to_string(txs.size()) +
             " transactions waiting and no new leader; clients must resubmit");

@@ -12,6 +12,7 @@ DIR=${1:-$(mktemp -d /tmp/trace-demo.XXXXXX)}
 PORT=${2:-0}  # 0: the system picks a free port; the node logs the one it got
 BIN=${TRACE_BIN:-build/bin}
 mkdir -p "$DIR"
+: >"$DIR/node.log"  # exists before the node starts: the wait below reads it at once
 $BIN/tracenode --dev --data "$DIR" --http 127.0.0.1:$PORT >"$DIR/node.log" 2>&1 &
 NODE=$!
 cleanup() {

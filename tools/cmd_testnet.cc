@@ -5,6 +5,8 @@
 //   DIR/regulator.json      the regulator's key (tracectl keygen format)
 //   DIR/nK/config.json      node_id, genesis, key, data_dir, p2p, http
 //   DIR/nK/key.json         the validator's key
+//   DIR/nK/tls-key.pem      its TLS key (Ed25519) and self-signed certificate, whose
+//   DIR/nK/tls-cert.pem     pin genesis lists as the validator's tls_spki_sha256
 //   DIR/nK/data/            the node's data directory (created empty)
 #include <dirent.h>
 #include <sys/stat.h>
@@ -21,6 +23,7 @@
 #include "ledger/key_file.h"
 #include "ledger/time_util.h"
 #include "node/config.h"
+#include "node/tls_identity.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 
@@ -102,13 +105,18 @@ int CmdTestnet(int argc, char** argv) {
   auto ports = FreePorts(2 * static_cast<size_t>(n));
   if (!ports.ok()) return Fail(ports.status());
   std::vector<KeyPair> keys;
+  std::vector<node::TlsIdentity> tls;
   for (int k = 1; k <= n; ++k) {
     auto kp = GenerateKeyPair();
     if (!kp.ok()) return Fail(kp.status());
     keys.push_back(*kp);
+    std::string id = "n" + std::to_string(k);
+    auto t = node::GenerateTlsIdentity(id);
+    if (!t.ok()) return Fail(t.status());
+    tls.push_back(*t);
     std::string p2p = "127.0.0.1:" + std::to_string((*ports)[2 * (k - 1)]);
     std::string http = "127.0.0.1:" + std::to_string((*ports)[2 * (k - 1) + 1]);
-    spec.validators.push_back({"n" + std::to_string(k), kp->public_key, p2p, http});
+    spec.validators.push_back({id, kp->public_key, p2p, http, {t->spki_sha256}});
   }
   auto reg = GenerateKeyPair();
   if (!reg.ok()) return Fail(reg.status());
@@ -124,9 +132,15 @@ int CmdTestnet(int argc, char** argv) {
       break;
     }
     s = WriteKeyFile(dir + "/key.json", keys[k - 1]);
-    nlohmann::ordered_json cfg = {{"node_id", v.id},   {"genesis", "../genesis.json"},
-                                  {"key", "key.json"}, {"data_dir", "data"},
-                                  {"p2p", v.p2p},      {"http", v.http}};
+    if (s.ok()) s = node::WriteTlsIdentity(tls[k - 1], dir + "/tls-key.pem", dir + "/tls-cert.pem");
+    nlohmann::ordered_json cfg = {{"node_id", v.id},
+                                  {"genesis", "../genesis.json"},
+                                  {"key", "key.json"},
+                                  {"tls_key", "tls-key.pem"},
+                                  {"tls_cert", "tls-cert.pem"},
+                                  {"data_dir", "data"},
+                                  {"p2p", v.p2p},
+                                  {"http", v.http}};
     if (s.ok()) s = WriteText(dir + "/config.json", cfg.dump(2) + "\n");
   }
   if (!s.ok()) return Fail(s);

@@ -17,6 +17,8 @@ int CmdDemoLoad(int argc, char** argv);
 int CmdStatus(int argc, char** argv);
 int CmdGet(int argc, char** argv);
 int CmdVerifyTrace(int argc, char** argv);
+int CmdTlsKeygen(int argc, char** argv);
+int CmdTlsPin(int argc, char** argv);
 
 }  // namespace traceledger::cli
 

@@ -31,6 +31,11 @@ const Command kCommands[] = {
     {"testnet", traceledger::cli::CmdTestnet,
      "testnet --nodes N --out DIR [--hash sha256|sm3] [--chain-id ID]   a local network on "
      "loopback"},
+    {"tls-keygen", traceledger::cli::CmdTlsKeygen,
+     "tls-keygen --out DIR [--name ID]        a validator's TLS key and certificate "
+     "(DIR/tls-key.pem, DIR/tls-cert.pem); prints the pin for genesis"},
+    {"tls-pin", traceledger::cli::CmdTlsPin,
+     "tls-pin --cert FILE|-                   print a certificate's pin (tls_spki_sha256)"},
     {"submit", traceledger::cli::CmdSubmit,
      "submit --node URL [--wait] [--hash H] FILE|- ...   post envelopes; exit 1 if any is "
      "not ok"},

@@ -158,9 +158,11 @@ TEST(GenesisWriter, WrittenGenesisLoadsBack) {
   spec.genesis_time = "2026-11-30T00:00:00Z";
   for (int i = 1; i <= 3; ++i) {
     KeyPair kp = *GenerateKeyPair();
+    std::vector<std::string> pins = {Hash(HashAlg::kSha256, "tls " + std::to_string(i))};
+    if (i == 2) pins.push_back(Hash(HashAlg::kSha256, "backup"));  // written as an array
     spec.validators.push_back({"n" + std::to_string(i), kp.public_key,
                                "127.0.0.1:700" + std::to_string(i),
-                               "127.0.0.1:800" + std::to_string(i)});
+                               "127.0.0.1:800" + std::to_string(i), pins});
   }
   spec.regulators.push_back({"浙江省市场监督管理局", GenerateKeyPair()->public_key});
   std::string text = BuildGenesisJson(spec);
@@ -170,10 +172,61 @@ TEST(GenesisWriter, WrittenGenesisLoadsBack) {
   EXPECT_EQ(g->hash_alg, HashAlg::kSm3);
   ASSERT_EQ(g->validators.size(), 3u);
   EXPECT_EQ(g->validators[2].public_key, spec.validators[2].public_key);
+  EXPECT_EQ(g->validators[0].tls_spki_sha256, spec.validators[0].tls_spki_sha256);
+  EXPECT_EQ(g->validators[1].tls_spki_sha256.size(), 2u);
+  EXPECT_EQ(g->validators[1].tls_spki_sha256, spec.validators[1].tls_spki_sha256);
   EXPECT_EQ(g->regulators[0].name, "浙江省市场监督管理局");
   EXPECT_EQ(g->params.block.max_interval_ms, 200u);
   EXPECT_EQ(g->params.import_documents.size(), 4u);
   EXPECT_EQ(g->hash, Hash(HashAlg::kSm3, text));
+}
+
+// tls_spki_sha256 (docs/genesis.md): required for every validator of a chain
+// with peers, one pin or an array of 1..4, 64 lowercase hex, never shared.
+TEST(GenesisTlsPins, RequiredWithPeersAndWellFormed) {
+  const std::string a(64, 'a'), b(64, 'b'), c(64, 'c');
+  auto doc = [](const std::string& pins1, const std::string& pins2) {
+    auto v = [](int i, const std::string& pins) {
+      std::string k = i == 1 ? "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"
+                             : "02c6047f9441ed7d6d3045406e95c07cd85c778e4b8cef3ca7abac09b95c709ee5";
+      return R"({"id": "v)" + std::to_string(i) + R"(", "public_key": ")" + k +
+             R"(", "p2p": "127.0.0.1:700)" + std::to_string(i) + R"(", "http": "127.0.0.1:800)" +
+             std::to_string(i) + "\"" + (pins.empty() ? "" : ", \"tls_spki_sha256\": " + pins) +
+             "}";
+    };
+    return R"({"chain_id": "t", "validators": [)" + v(1, pins1) + ", " + v(2, pins2) +
+           R"(], "regulators": [{"name": "r", "public_key": "02e493dbf1c10d80f3581e4904930b1404cc6c13900ee0758474fa94abe8c4cd13"}]})";
+  };
+  auto g = ParseGenesis(doc("\"" + a + "\"", "[\"" + b + "\", \"" + c + "\"]"));
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  ASSERT_EQ(g->validators[0].tls_spki_sha256.size(), 1u);
+  EXPECT_EQ(g->validators[0].tls_spki_sha256[0], std::string(32, '\xaa'));
+  EXPECT_EQ(g->validators[1].tls_spki_sha256.size(), 2u);
+
+  struct Case {
+    std::string pins1, pins2, path;
+  } cases[] = {
+      {"", "\"" + b + "\"", "$.validators[0].tls_spki_sha256"},               // missing
+      {"\"" + a + "\"", "\"" + a + "\"", "$.validators[1].tls_spki_sha256"},  // shared
+      {"\"" + std::string(64, 'A') + "\"", "\"" + b + "\"", "$.validators[0].tls_spki_sha256"},
+      {"\"" + std::string(62, 'a') + "\"", "\"" + b + "\"", "$.validators[0].tls_spki_sha256"},
+      {"[]", "\"" + b + "\"", "$.validators[0].tls_spki_sha256"},
+      {"[\"" + a + "\", \"" + a + "\"]", "\"" + b + "\"", "$.validators[0].tls_spki_sha256[1]"},
+      {"[\"" + a + "\", 7]", "\"" + b + "\"", "$.validators[0].tls_spki_sha256[1]"},
+      {"[\"" + a + "\",\"" + b + "\",\"" + c + "\",\"" + std::string(64, 'd') + "\",\"" +
+           std::string(64, 'e') + "\"]",
+       "\"" + std::string(64, 'f') + "\"", "$.validators[0].tls_spki_sha256"},  // over 4
+      {"{}", "\"" + b + "\"", "$.validators[0].tls_spki_sha256"},
+  };
+  for (const auto& cs : cases) {
+    std::vector<GenesisError> errors;
+    auto bad = ParseGenesis(doc(cs.pins1, cs.pins2), &errors);
+    EXPECT_FALSE(bad.ok()) << cs.pins1 << " / " << cs.pins2;
+    ASSERT_EQ(errors.size(), 1u) << bad.status().ToString();
+    EXPECT_EQ(errors[0].path, cs.path) << errors[0].message;
+  }
+  // A chain of one validator has no peer links: the pin is optional there.
+  EXPECT_TRUE(ParseGenesis(kGood).ok());
 }
 
 }  // namespace

@@ -125,6 +125,7 @@ Cluster::~Cluster() {
 Status Cluster::Create() {
   if (nodes_ == 0) {
     urls_.push_back("http://127.0.0.1:" + std::to_string(node::FreeLoopbackPort()));
+    p2p_ports_.push_back(0);  // a single validator opens no peer port
     pids_.push_back(0);
     return Status::OK();
   }
@@ -135,17 +136,47 @@ Status Cluster::Create() {
     return Status::Error("TESTNET", "tracectl testnet exited " + std::to_string(rc) + ": " +
                                         ReadAll(dir_ + "/testnet.log"));
   }
-  json g = json::parse(ReadAll(dir_ + "/net/genesis.json"), nullptr, false);
+  std::string genesis = ReadAll(dir_ + "/net/genesis.json");
+  json g = json::parse(genesis, nullptr, false);
   if (!g.is_object()) return Status::Error("TESTNET", "cannot read the testnet genesis");
   chain_id_ = g["chain_id"];
+  std::string h = Hash(alg_, genesis);
+  for (int k = 0; k < 4; ++k) chain_tag_ = (chain_tag_ << 8) | static_cast<unsigned char>(h[k]);
   for (const auto& v : g["validators"]) {
     urls_.push_back("http://" + v["http"].get<std::string>());
+    std::string p2p = v["p2p"];
+    p2p_ports_.push_back(static_cast<uint16_t>(std::atoi(p2p.substr(p2p.rfind(':') + 1).c_str())));
     pids_.push_back(0);
   }
   auto reg = ReadKeyFile(dir_ + "/net/regulator.json");
   if (!reg.ok()) return reg.status();
   regulator_ = *reg;
   return Status::OK();
+}
+
+std::string Cluster::node_dir(int i) const {
+  if (nodes_ == 0) return dir_ + "/dev";
+  return dir_ + "/net/n" + std::to_string(i + 1);
+}
+
+uint64_t Cluster::RssKb(int i) const {
+  if (pids_[i] <= 0) return 0;
+  std::ifstream in("/proc/" + std::to_string(pids_[i]) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10);
+  }
+  return 0;
+}
+
+bool Cluster::Alive(int i) {
+  if (pids_[i] <= 0) return false;
+  int st = 0;
+  if (::waitpid(pids_[i], &st, WNOHANG) == pids_[i]) {
+    pids_[i] = 0;
+    return false;
+  }
+  return true;
 }
 
 std::string Cluster::data_dir(int i) const {

@@ -86,6 +86,18 @@ class Cluster {
   // Returns the tx id (hex).
   Result<std::string> SubmitOk(int node, const std::string& envelope);
 
+  // The peer port of node i (from genesis), the directory of its files
+  // (config, keys, TLS key and certificate, data), its process id (0 when not
+  // running), its resident memory in kB (/proc VmRSS; 0 if unknown), and the
+  // chain tag peers send in their hello (the genesis hash's first 4 bytes).
+  uint16_t p2p_port(int i) const { return p2p_ports_[i]; }
+  std::string node_dir(int i) const;
+  pid_t pid(int i) const { return pids_[i]; }
+  uint64_t RssKb(int i) const;
+  // True if node i's process is still running (reaps it when it has exited).
+  bool Alive(int i);
+  uint32_t chain_tag() const { return chain_tag_; }
+
   const std::string& chain_id() const { return chain_id_; }
   HashAlg alg() const { return alg_; }
   const std::string& dir() const { return dir_; }
@@ -98,6 +110,8 @@ class Cluster {
   HashAlg alg_;
   std::vector<std::string> urls_;
   std::vector<pid_t> pids_;
+  std::vector<uint16_t> p2p_ports_;
+  uint32_t chain_tag_ = 0;
   std::string chain_id_;
   KeyPair regulator_;
   int nonce_ = 0;

@@ -23,6 +23,7 @@ for code in DOCUMENTS_MISSING QUARANTINED INSPECTION_REQUIRED RECALLED RECALL_CL
 done
 check "three node logs" '[ -s "$T/testnet/n1/node.log" ] && [ -s "$T/testnet/n2/node.log" ] && [ -s "$T/testnet/n3/node.log" ]'
 check "every node stopped" '! pgrep -f "$T/testnet/n" >/dev/null'
+check "the nodes talk over TLS with pinned identities" 'grep -q "connected to peer .* (TLS 1.3, identity pinned)" "$T/testnet/n1/node.log"'
 for k in 1 2 3; do
   check "verify-chain n$k" '"$BIN/tracectl" verify-chain --quiet --data "$T/testnet/n$k/data/blocks" >/dev/null'
 done
@@ -32,5 +33,11 @@ DEMO_DIR="$T/testnet" DEMO_EXIT=1 DEMO_NO_BUILD=1 TRACELEDGER_BIN="$BIN" \
 rc=$?
 check "a second run reuses the network" '[ $rc -eq 0 ] && grep -q "already loaded" "$T/out2.txt"'
 check "every node stopped again" '! pgrep -f "$T/testnet/n" >/dev/null'
+# A network made before TLS between nodes (no pins in genesis) is named as such.
+mkdir -p "$T/old" && echo '{"chain_id": "old"}' >"$T/old/genesis.json"
+DEMO_DIR="$T/old" DEMO_EXIT=1 DEMO_NO_BUILD=1 TRACELEDGER_BIN="$BIN" \
+  timeout -s TERM 20 bash "$SRC/scripts/demo" </dev/null >"$T/out3.txt" 2>&1
+rc=$?
+check "a pre-TLS network is refused with a hint" '[ $rc -eq 1 ] && grep -q "predates TLS" "$T/out3.txt" && grep -q -- "--fresh" "$T/out3.txt"'
 echo "demo script: $fails failed"
 [ $fails -eq 0 ]

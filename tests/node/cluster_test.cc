@@ -17,6 +17,7 @@
 #include "ledger/time_util.h"
 #include "node/config.h"
 #include "node/node.h"
+#include "node/tls_identity.h"
 
 namespace traceledger::node {
 namespace {
@@ -46,9 +47,12 @@ class ClusterTest : public ::testing::Test {
     spec.block_max_interval_ms = 20;
     for (int i = 0; i < kNodes; ++i) {
       keys_.push_back(*GenerateKeyPair());
-      spec.validators.push_back({"n" + std::to_string(i + 1), keys_[i].public_key,
+      tls_.push_back(*GenerateTlsIdentity("n" + std::to_string(i + 1)));
+      spec.validators.push_back({"n" + std::to_string(i + 1),
+                                 keys_[i].public_key,
                                  "127.0.0.1:" + std::to_string(FreeLoopbackPort()),
-                                 "127.0.0.1:" + std::to_string(10 + i)});
+                                 "127.0.0.1:" + std::to_string(10 + i),
+                                 {tls_[i].spki_sha256}});
     }
     regulator_ = *GenerateKeyPair();
     spec.regulators.push_back({"浙江省市场监督管理局", regulator_.public_key});
@@ -72,6 +76,8 @@ class ClusterTest : public ::testing::Test {
     o.genesis = genesis_;
     o.node_id = "n" + std::to_string(i + 1);
     o.key = keys_[i];
+    o.tls_key_pem = tls_[i].key_pem;
+    o.tls_cert_pem = tls_[i].cert_pem;
     o.data_dir = (dir_ / o.node_id).string();
     std::filesystem::create_directories(o.data_dir);
     o.tick_ms = 20;
@@ -162,6 +168,7 @@ class ClusterTest : public ::testing::Test {
   std::filesystem::path dir_;
   Genesis genesis_;
   std::vector<KeyPair> keys_;
+  std::vector<TlsIdentity> tls_;
   KeyPair regulator_;
   std::vector<std::unique_ptr<Node>> nodes_;
 };

@@ -136,9 +136,12 @@ class World {
     spec.block_max_txs = 8;
     for (int i = 0; i < n_; ++i) {
       keys_.push_back(derive("validator" + std::to_string(i)));
-      spec.validators.push_back({"n" + std::to_string(i + 1), keys_[i].public_key,
+      // The simulation has no peer port; the pin only has to be well-formed.
+      spec.validators.push_back({"n" + std::to_string(i + 1),
+                                 keys_[i].public_key,
                                  "127.0.0.1:" + std::to_string(7000 + i),
-                                 "127.0.0.1:" + std::to_string(8000 + i)});
+                                 "127.0.0.1:" + std::to_string(8000 + i),
+                                 {Hash(HashAlg::kSha256, "sim tls " + std::to_string(i))}});
     }
     regulator_ = derive("regulator");
     spec.regulators.push_back({"sim regulator", regulator_.public_key});

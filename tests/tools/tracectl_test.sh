@@ -18,6 +18,17 @@ check "key file holds the public key" 'grep -q "\"public_key\": \"$pub\"" "$T/k.
 "$TRACECTL" keygen --out "$T/k.json" 2>/dev/null; rc=$?
 check "keygen refuses to overwrite" '[ $rc -eq 1 ]'
 
+# tls-keygen: a 0600 key and a certificate whose pin it prints; tls-pin agrees; no overwrite.
+pin=$("$TRACECTL" tls-keygen --out "$T/tls" --name n9 2>/dev/null)
+check "tls-keygen prints a 64-hex pin" '[[ "$pin" =~ ^[0-9a-f]{64}$ ]]'
+check "tls key file mode is 0600" '[ "$(stat -c %a "$T/tls/tls-key.pem")" = "600" ] && grep -q "BEGIN PRIVATE KEY" "$T/tls/tls-key.pem"'
+check "tls-pin of the certificate is the printed pin" '[ "$("$TRACECTL" tls-pin --cert "$T/tls/tls-cert.pem")" = "$pin" ]'
+check "the pin is SHA-256 of the SubjectPublicKeyInfo (openssl agrees)" '! command -v openssl >/dev/null || [ "$(openssl x509 -in "$T/tls/tls-cert.pem" -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum | cut -d" " -f1)" = "$pin" ]'
+"$TRACECTL" tls-keygen --out "$T/tls" 2>/dev/null; rc=$?
+check "tls-keygen refuses to overwrite" '[ $rc -eq 1 ]'
+"$TRACECTL" tls-pin --cert "$T/tls/tls-key.pem" 2>/dev/null; rc=$?
+check "tls-pin of a non-certificate exits 1" '[ $rc -eq 1 ]'
+
 # sign then verify round trip; tx id = sha256(signer || payload).
 printf '%s' '{"chain_id":"zj-test","type":"trace.ship","nonce":"1","time":"2026-11-30T08:00:00Z","body":{}}' >"$T/p.json"
 "$TRACECTL" sign --key "$T/k.json" --payload "$T/p.json" >"$T/env.json"; rc=$?
@@ -62,6 +73,7 @@ check "testnet genesis is sm3 with 3 validators" 'grep -q "\"hash\": \"sm3\"" "$
 check "testnet genesis lists http addresses" '[ "$(grep -c "\"http\": \"127.0.0.1:" "$T/net/genesis.json")" = 3 ]'
 check "testnet regulator key is 0600 and in genesis" '[ "$(stat -c %a "$T/net/regulator.json")" = "600" ] && grep -q "$(sed -n "s/.*\"public_key\": \"\([0-9a-f]*\)\".*/\1/p" "$T/net/regulator.json")" "$T/net/genesis.json"'
 check "testnet node files" '[ -f "$T/net/n3/config.json" ] && [ -f "$T/net/n3/key.json" ] && [ -d "$T/net/n3/data" ]'
+check "testnet TLS files and pins" '[ "$(stat -c %a "$T/net/n3/tls-key.pem")" = "600" ] && grep -q "\"tls_spki_sha256\": \"$("$TRACECTL" tls-pin --cert "$T/net/n3/tls-cert.pem")\"" "$T/net/genesis.json" && grep -q "\"tls_key\": \"tls-key.pem\"" "$T/net/n3/config.json"'
 check "testnet config names the node" 'grep -q "\"node_id\": \"n2\"" "$T/net/n2/config.json"'
 "$TRACECTL" testnet --nodes 3 --out "$T/net" 2>"$T/err.txt"; rc=$?
 check "testnet refuses a non-empty dir" '[ $rc -eq 1 ] && grep -q "not empty" "$T/err.txt"'
