@@ -7,9 +7,12 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <nlohmann/json.hpp>
+#include <mutex>
 #include <optional>
 #include <thread>
+
+#include "api/json_writer.h"
+#include "ledger/utf8.h"
 
 namespace traceledger::api {
 
@@ -21,7 +24,16 @@ using tcp = net::ip::tcp;
 HttpResponse JsonError(int status, const std::string& code, const std::string& message) {
   HttpResponse r;
   r.status = status;
-  r.body = nlohmann::json{{"error", {{"code", code}, {"message", message}}}}.dump();
+  // JsonWriter never throws: a message holding bytes that are not UTF-8 (which
+  // no caller should build) is written with U+FFFD in their place.
+  JsonWriter w(&r.body);
+  w.BeginObject();
+  w.Key("error");
+  w.BeginObject();
+  w.Field("code", code);
+  w.Field("message", message);
+  w.EndObject();
+  w.EndObject();
   return r;
 }
 
@@ -72,14 +84,34 @@ bool PercentDecode(const std::string& in, std::string* out) {
   return true;
 }
 
-bool ParseTarget(const std::string& target, HttpRequest* req) {
-  if (target.empty() || target[0] != '/') return false;
+Status CheckUtf8(std::string_view text, const std::string& where, const char* hint) {
+  size_t bad = FirstInvalidUtf8(text);
+  if (bad == std::string_view::npos) return Status::OK();
+  // The offset, never the bytes.
+  return Status::Error("INVALID_UTF8",
+                       where + " is not valid UTF-8 at byte " + std::to_string(bad) + hint);
+}
+
+namespace {
+constexpr char kInUrl[] = "; percent-encode text in a URL as UTF-8";
+constexpr char kDecoded[] = " (after percent-decoding); percent-encode text in a URL as UTF-8";
+}  // namespace
+
+Status ParseTarget(const std::string& target, HttpRequest* req) {
+  auto bad_target = [](const std::string& why) {
+    return Status::Error("BAD_TARGET", "the request target is not a valid path: " + why);
+  };
+  if (target.empty() || target[0] != '/') return bad_target("it must start with '/'");
+  TL_RETURN_IF_ERROR(CheckUtf8(target, "the request target", kInUrl));
   auto q = target.find('?');
-  if (!PercentDecode(target.substr(0, q), &req->path)) return false;
-  if (q == std::string::npos) return true;
+  if (!PercentDecode(target.substr(0, q), &req->path)) {
+    return bad_target("a '%' in the path is not followed by two hex digits");
+  }
+  TL_RETURN_IF_ERROR(CheckUtf8(req->path, "the request path", kDecoded));
+  if (q == std::string::npos) return Status::OK();
   std::string query = target.substr(q + 1);
   size_t start = 0;
-  while (start <= query.size()) {
+  for (int n = 1; start <= query.size(); ++n) {
     size_t amp = query.find('&', start);
     std::string part =
         query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
@@ -89,18 +121,33 @@ bool ParseTarget(const std::string& target, HttpRequest* req) {
       }
       auto eq = part.find('=');
       std::string k, v;
-      if (!PercentDecode(part.substr(0, eq), &k)) return false;
-      if (eq != std::string::npos && !PercentDecode(part.substr(eq + 1), &v)) return false;
+      std::string which = "query parameter " + std::to_string(n);
+      if (!PercentDecode(part.substr(0, eq), &k) ||
+          (eq != std::string::npos && !PercentDecode(part.substr(eq + 1), &v))) {
+        return bad_target("a '%' in " + which + " is not followed by two hex digits");
+      }
+      TL_RETURN_IF_ERROR(CheckUtf8(k, "the name of " + which, kDecoded));
+      TL_RETURN_IF_ERROR(CheckUtf8(
+          v, "the value of " + which + " (\"" + std::string(Utf8Prefix(k, 64)) + "\")", kDecoded));
       req->query[k] = v;
     }
     if (amp == std::string::npos) break;
     start = amp + 1;
   }
-  return true;
+  return Status::OK();
 }
+
+// Whether answers may still be posted to the I/O threads: closed by Stop, so
+// an answer given later (a commit wait cancelled at shutdown) is dropped
+// instead of being posted to an io_context that may be gone.
+struct PostGate {
+  std::mutex mu;
+  bool open = true;  // guarded by mu
+};
 
 struct HttpServer::Impl {
   HttpServerOptions options;
+  std::shared_ptr<PostGate> gate = std::make_shared<PostGate>();
   Handler handler;
   net::io_context ioc;
   tcp::acceptor acceptor{ioc};
@@ -121,6 +168,8 @@ class Session : public std::enable_shared_from_this<Session> {
       : stream_(std::move(socket)),
         options_(server->options),
         handler_(server->handler),
+        log_(server->options.log),
+        gate_(server->gate),
         connections_(server->connections) {
     ++*connections_;
   }
@@ -182,9 +231,17 @@ class Session : public std::enable_shared_from_this<Session> {
     req.method = head_ ? "GET" : std::string(msg.method_string());
     req.head = head_;
     req.target = std::string(msg.target());
+    // Header text must be UTF-8 like the rest (a handler may echo a value).
+    Status text;
     for (const auto& f : msg) {
       std::string name(f.name_string());
       for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (text.ok()) text = CheckUtf8(name, "a header name", "");
+      if (text.ok()) {
+        text = CheckUtf8(std::string_view(f.value().data(), f.value().size()),
+                         "the value of the header \"" + name + "\"",
+                         "; header values must be UTF-8 text");
+      }
       req.headers[name] = std::string(f.value());
     }
     req.body = std::move(msg.body());
@@ -194,24 +251,70 @@ class Session : public std::enable_shared_from_this<Session> {
       if (!rec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
     }
     req.remote = remote_;
-    if (!ParseTarget(req.target, &req)) {
-      Write(JsonError(400, "BAD_TARGET", "the request target is not a valid path"), keep_alive_,
-            version_);
+    // For log lines: the method and the start of the target, as text.
+    what_ = std::string(msg.method_string()) + " " + SanitizeUtf8(Utf8Prefix(req.target, 200));
+    if (text.ok()) text = ParseTarget(req.target, &req);
+    if (!text.ok()) {
+      Write(JsonError(400, text.code(), text.message()), keep_alive_, version_);
       return;
     }
     // No idle timeout while the handler works; the write re-arms it.
     stream_.expires_never();
     auto self = shared_from_this();
     req.post = [self](std::function<void()> task) {
-      net::post(self->stream_.get_executor(), std::move(task));
+      std::lock_guard<std::mutex> l(self->gate_->mu);
+      if (self->gate_->open) net::post(self->stream_.get_executor(), std::move(task));
     };
-    auto once = std::make_shared<std::atomic<bool>>(false);
-    handler_(req, [self, once](HttpResponse r) {
-      if (once->exchange(true)) return;  // respond exactly once
-      net::post(self->stream_.get_executor(), [self, r = std::move(r)]() mutable {
-        self->Write(std::move(r), self->keep_alive_, self->version_);
+    auto reply = std::make_shared<Reply>(self);
+    Responder respond = [reply](HttpResponse r) { reply->Answer(std::move(r)); };
+    // No exception leaves a handler: one becomes a 500 and a log line, and
+    // the connection goes on (a handler that stores `respond` and throws later
+    // on another thread is answered by ~Reply).
+    try {
+      handler_(req, respond);
+    } catch (const std::exception& e) {
+      Internal(*reply, e.what());
+    } catch (...) {
+      Internal(*reply, "an exception that is not a std::exception");
+    }
+  }
+
+  // Shared by every copy of one request's Responder: answers once, and if the
+  // last copy goes away unanswered (a handler dropped it, or a task holding
+  // it ended in an exception), answers 500 so the client is not left waiting.
+  struct Reply {
+    explicit Reply(std::shared_ptr<Session> s) : session(std::move(s)) {}
+    ~Reply() {
+      if (answered.load()) return;
+      session->Log("INTERNAL: a request handler ended without answering " + session->what_);
+      Answer(InternalError());
+    }
+    void Answer(HttpResponse r) {
+      if (answered.exchange(true)) return;  // respond exactly once
+      std::lock_guard<std::mutex> l(session->gate_->mu);
+      if (!session->gate_->open) return;  // the server stopped
+      net::post(session->stream_.get_executor(), [s = session, r = std::move(r)]() mutable {
+        s->Write(std::move(r), s->keep_alive_, s->version_);
       });
-    });
+    }
+    std::shared_ptr<Session> session;
+    std::atomic<bool> answered{false};
+  };
+
+  static HttpResponse InternalError() {
+    return JsonError(500, "INTERNAL",
+                     "the node failed while answering (logged); retry, and tell the node's "
+                     "operator if it persists");
+  }
+
+  void Internal(Reply& reply, const char* what) {
+    Log("INTERNAL: a request handler threw while answering " + what_ + ": " +
+        SanitizeUtf8(Utf8Prefix(what, 300)));
+    reply.Answer(InternalError());
+  }
+
+  void Log(const std::string& line) const {
+    if (log_) log_(line);
   }
 
   void Write(HttpResponse r, bool keep_alive, unsigned version) {
@@ -268,7 +371,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   const HttpServerOptions& options_;
   Handler handler_;
+  std::function<void(const std::string&)> log_;
+  std::shared_ptr<PostGate> gate_;
   std::shared_ptr<std::atomic<size_t>> connections_;
+  std::string what_;  // "METHOD target" of the request being answered, for logs
   unsigned version_ = 11;
   bool keep_alive_ = false;
   std::string remote_;  // "address:port" of the client, looked up on the first request
@@ -313,7 +419,24 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
   impl->port = impl->acceptor.local_endpoint().port();
   impl->Accept();
   for (int i = 0; i < std::max(1, options.threads); ++i) {
-    impl->threads.emplace_back([ioc = &impl->ioc] { ioc->run(); });
+    impl->threads.emplace_back([impl = impl.get()] {
+      // A task posted to the I/O threads (req.post) that throws ends up here:
+      // log it and go on serving (its request, if unanswered, is answered
+      // 500 when the task's Responder is destroyed).
+      for (;;) {
+        try {
+          impl->ioc.run();
+          return;
+        } catch (const std::exception& e) {
+          if (impl->options.log) {
+            impl->options.log("INTERNAL: an HTTP I/O task threw: " +
+                              SanitizeUtf8(Utf8Prefix(e.what(), 300)));
+          }
+        } catch (...) {
+          if (impl->options.log) impl->options.log("INTERNAL: an HTTP I/O task threw");
+        }
+      }
+    });
   }
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
@@ -321,6 +444,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
 void HttpServer::Stop() {
   if (!impl_ || impl_->stopped) return;
   impl_->stopped = true;
+  {
+    std::lock_guard<std::mutex> l(impl_->gate->mu);
+    impl_->gate->open = false;
+  }
   net::post(impl_->ioc, [impl = impl_.get()] {
     beast::error_code ec;
     impl->acceptor.close(ec);

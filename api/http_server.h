@@ -6,7 +6,13 @@
 //
 // Limits: request header bytes, body bytes, idle time per connection, number
 // of open connections; a request over a limit is answered with a JSON error
-// (413 / 431 / 503) and the connection is closed. Malformed HTTP gets 400.
+// (413 / 431 / 503) and the connection is closed. Malformed HTTP gets 400, and
+// so does text that is not UTF-8 (INVALID_UTF8: the target, the decoded path,
+// query names and values, header names and values), never echoed.
+//
+// No exception leaves the server: a handler that throws, or whose Responder
+// is destroyed without being called, is answered 500 INTERNAL (and logged);
+// the server serves on.
 //
 // Thread-safety: Start/Stop from one thread. The handler is called on the
 // server's I/O threads, possibly concurrently; `respond` may be called from any
@@ -19,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -67,6 +74,9 @@ struct HttpServerOptions {
   size_t max_body_bytes = 4 * 1024 * 1024;
   int idle_timeout_seconds = 30;
   size_t max_connections = 1024;
+  // Where the server reports what the operator should know (a handler that
+  // threw, ...); may be empty. Called from the I/O threads.
+  std::function<void(const std::string&)> log;
 };
 
 class HttpServer {
@@ -94,8 +104,15 @@ class HttpServer {
 bool PercentDecode(const std::string& in, std::string* out);
 
 // Fills req->path (percent-decoded) and req->query (decoded, '+' is a space)
-// from a request target such as "/v1/trace/X?lang=en". False if malformed.
-bool ParseTarget(const std::string& target, HttpRequest* req);
+// from a request target such as "/v1/trace/X?lang=en". Errors: BAD_TARGET (not
+// a path, a bad escape); INVALID_UTF8 when the target, the decoded path or a
+// decoded query name or value is not UTF-8 — the message says which and at
+// which byte, and never contains the bytes.
+Status ParseTarget(const std::string& target, HttpRequest* req);
+
+// INVALID_UTF8 "<where> is not valid UTF-8 at byte N<hint>" when `text` is
+// not valid UTF-8 (the bytes themselves are never quoted); OK otherwise.
+Status CheckUtf8(std::string_view text, const std::string& where, const char* hint);
 
 }  // namespace traceledger::api
 

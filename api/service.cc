@@ -15,6 +15,7 @@
 #include "ledger.pb.h"
 #include "ledger/block.h"
 #include "ledger/hex.h"
+#include "ledger/json_parse.h"
 #include "ledger/merkle.h"
 #include "ledger/time_util.h"
 
@@ -27,7 +28,7 @@ namespace {
 HttpResponse Json(int status, const json& body) {
   HttpResponse r;
   r.status = status;
-  r.body = body.dump();
+  r.body = DumpJson(body);  // never throws (a dump() would, on text that is not UTF-8)
   return r;
 }
 
@@ -256,17 +257,23 @@ void ApiService::PostTransactions(const HttpRequest& req, Responder respond) {
   if (wait == req.query.end() || wait->second != "commit" || accepted.empty()) return finish();
   int timeout = kDefaultWaitMs;
   (void)ParseTimeoutMs(req, &timeout);  // checked before anything was submitted
-  // Answer once every accepted envelope has a receipt or timed out.
+  // Answer once every accepted envelope has a receipt or timed out. The last
+  // receipt usually arrives on the node's loop thread: the answer is written
+  // on an I/O thread (req.post), so the Raft loop never renders one and an
+  // exception while rendering cannot reach it.
   auto remaining = std::make_shared<std::atomic<size_t>>(accepted.size());
   auto mu = std::make_shared<std::mutex>();
+  auto post = req.post;
   for (size_t i : accepted) {
     node_->WaitForReceipt((*items)[i].tx_id, timeout,
-                          [items, i, remaining, mu, finish](Result<node::TxReceipt> r) {
+                          [items, i, remaining, mu, finish, post](Result<node::TxReceipt> r) {
                             {
                               std::lock_guard<std::mutex> l(*mu);
                               (*items)[i].receipt = std::move(r);
                             }
-                            if (remaining->fetch_sub(1) == 1) finish();
+                            if (remaining->fetch_sub(1) != 1) return;
+                            if (post) return post(finish);
+                            finish();
                           });
   }
 }

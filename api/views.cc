@@ -25,7 +25,9 @@ OJson ZhOrNull(const AlertRec& a) {
 
 HttpResponse Answer(const OJson& j) {
   HttpResponse r;
-  r.body = j.dump();
+  // As DumpJson (ledger/json_parse.h) for ordered_json: text that is not UTF-8
+  // is written with U+FFFD instead of throwing.
+  r.body = j.dump(-1, ' ', false, OJson::error_handler_t::replace);
   return r;
 }
 
