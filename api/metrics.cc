@@ -193,9 +193,12 @@ std::string HttpMetrics::Render(const node::NodeStatus& st, const LedgerRates& r
         static_cast<double>(st.applied_index));
   Header(&out, "traceledger_raft_role", "gauge",
          "1 for the Raft role this node has now, 0 for the others.");
-  for (const char* role : {"leader", "follower", "candidate", "pre-candidate"}) {
+  for (const char* role : {"leader", "follower", "candidate", "pre-candidate", "stopped"}) {
     Line(&out, "traceledger_raft_role{role=\"%s\"} %d", role, st.role == role ? 1 : 0);
   }
+  gauge("traceledger_node_stopped",
+        "1 once this node stopped applying after a fatal error (GET /v1/status says why).",
+        st.role == "stopped" ? 1 : 0);
   gauge("traceledger_raft_has_leader", "1 if this node knows a leader.", st.leader.empty() ? 0 : 1);
   gauge("traceledger_raft_snapshot_index",
         "Raft index of the latest snapshot (log starts after it).",

@@ -373,6 +373,7 @@ HttpResponse ApiService::GetStatus() {
             {"chain_id", node_->genesis().chain_id},
             {"hash", HashAlgName(node_->genesis().hash_alg)},
             {"role", st.role},
+            {"stopped_reason", st.stopped_reason.empty() ? json(nullptr) : json(st.stopped_reason)},
             {"term", st.term},
             {"leader", st.leader.empty() ? json(nullptr) : json(st.leader)},
             {"commit_index", st.commit_index},

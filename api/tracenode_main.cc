@@ -98,6 +98,10 @@ int main(int argc, char** argv) {
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // A file-size limit (RLIMIT_FSIZE) reached is an I/O error (EFBIG) the
+  // node stops on cleanly (FATAL, /v1/status "stopped"), not a signal that
+  // kills it.
+  signal(SIGXFSZ, SIG_IGN);
   RaiseOpenFileLimit();  // before any database is opened
 
   auto cfg = dev ? traceledger::node::PrepareDevNode(data, http)

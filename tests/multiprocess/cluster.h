@@ -58,6 +58,9 @@ class Cluster {
   std::string data_dir(int i) const;
   std::string log_path(int i) const;
   bool running(int i) const { return pids_[i] > 0; }
+  pid_t pid(int i) const { return pids_[i]; }  // 0 when not running
+  // Arguments added to every tracenode started from now on (e.g. --http-limit).
+  void set_node_args(std::vector<std::string> args) { node_args_ = std::move(args); }
 
   Status Start(int i);
   // Sends `sig` and reaps the process (waits up to timeout_ms, then SIGKILL).
@@ -98,6 +101,7 @@ class Cluster {
   HashAlg alg_;
   std::vector<std::string> urls_;
   std::vector<pid_t> pids_;
+  std::vector<std::string> node_args_;
   std::string chain_id_;
   KeyPair regulator_;
   int nonce_ = 0;
