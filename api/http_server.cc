@@ -97,6 +97,23 @@ constexpr char kInUrl[] = "; percent-encode text in a URL as UTF-8";
 constexpr char kDecoded[] = " (after percent-decoding); percent-encode text in a URL as UTF-8";
 }  // namespace
 
+Status CheckQueryNames(const std::map<std::string, std::string>& query,
+                       std::initializer_list<std::string_view> known, std::string_view route) {
+  for (const auto& [name, value] : query) {
+    if (name == "consistent" || name == "timeout_ms") continue;
+    bool ok = false;
+    for (std::string_view k : known) ok = ok || name == k;
+    if (ok) continue;
+    std::string takes;
+    for (std::string_view k : known) takes += (takes.empty() ? "" : ", ") + std::string(k);
+    return Status::Error("BAD_QUERY", "unknown parameter \"" + std::string(Utf8Prefix(name, 64)) +
+                                          "\" on " + std::string(route) + "; " +
+                                          (takes.empty() ? "it takes none" : "it takes " + takes) +
+                                          " (and consistent, timeout_ms; docs/api.md)");
+  }
+  return Status::OK();
+}
+
 Status ParseTarget(const std::string& target, HttpRequest* req) {
   auto bad_target = [](const std::string& why) {
     return Status::Error("BAD_TARGET", "the request target is not a valid path: " + why);

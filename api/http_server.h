@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <string>
@@ -109,6 +110,12 @@ bool PercentDecode(const std::string& in, std::string* out);
 // decoded query name or value is not UTF-8 — the message says which and at
 // which byte, and never contains the bytes.
 Status ParseTarget(const std::string& target, HttpRequest* req);
+
+// BAD_QUERY when `query` has a parameter not in `known` (nor
+// "consistent" / "timeout_ms", which the API takes on every read and checks
+// itself); the message names it, `route`, and what the route takes.
+Status CheckQueryNames(const std::map<std::string, std::string>& query,
+                       std::initializer_list<std::string_view> known, std::string_view route);
 
 // INVALID_UTF8 "<where> is not valid UTF-8 at byte N<hint>" when `text` is
 // not valid UTF-8 (the bytes themselves are never quoted); OK otherwise.

@@ -137,13 +137,14 @@ void ApiService::Route(const HttpRequest& req, Responder respond) {
     return PostTransactions(req, std::move(respond));
   }
   // Reads of ledger data (not pages or metrics) may ask to be linearizable.
-  if (auto c = req.query.find("consistent");
-      c != req.query.end() && req.method == "GET" && (p.rfind("/v1/", 0) == 0 || IsTracePath(p))) {
+  const bool read = req.method == "GET" && (p.rfind("/v1/", 0) == 0 || IsTracePath(p));
+  if (auto c = req.query.find("consistent"); c != req.query.end() && read) {
     if (c->second == "true") return ConsistentRead(req, std::move(respond));
     if (c->second != "false") {
       return respond(JsonError(400, "BAD_QUERY", "consistent is \"true\" or \"false\""));
     }
   }
+  if (int unused; read && !ParseTimeoutMs(req, &unused)) return respond(BadTimeout());
   if (IsTracePath(p)) {
     if (p.rfind("/v1/", 0) != 0) {  // a Digital Link: its answer depends on Accept
       respond = [respond = std::move(respond)](HttpResponse r) {
@@ -180,10 +181,28 @@ void ApiService::Route(const HttpRequest& req, Responder respond) {
   if (req.method != "GET") {
     if (p.rfind("/v1/", 0) == 0 || p == "/metrics") return method_not_allowed("GET, HEAD");
   }
-  if (p.rfind("/v1/transactions/", 0) == 0) return respond(GetTransaction(p.substr(17)));
-  if (p.rfind("/v1/blocks/", 0) == 0) return respond(GetBlock(p.substr(11)));
-  if (p == "/v1/status") return respond(GetStatus());
-  if (p == "/v1/cockpit") return respond(GetCockpit());
+  // These routes take no parameters (but consistent and timeout_ms).
+  auto takes_none = [&](const char* route) {
+    Status q = CheckQueryNames(req.query, {}, route);
+    if (!q.ok()) respond(JsonError(400, q.code(), q.message()));
+    return q.ok();
+  };
+  if (p.rfind("/v1/transactions/", 0) == 0) {
+    if (takes_none("/v1/transactions/{tx_id}")) respond(GetTransaction(p.substr(17)));
+    return;
+  }
+  if (p.rfind("/v1/blocks/", 0) == 0) {
+    if (takes_none("/v1/blocks/{height}")) respond(GetBlock(p.substr(11)));
+    return;
+  }
+  if (p == "/v1/status") {
+    if (takes_none("/v1/status")) respond(GetStatus());
+    return;
+  }
+  if (p == "/v1/cockpit") {
+    if (takes_none("/v1/cockpit")) respond(GetCockpit());
+    return;
+  }
   if (p == "/metrics") return respond(GetMetrics());
   if (auto page = ServePage(req)) return respond(std::move(*page));
   respond(JsonError(404, "NOT_FOUND", "no such endpoint: " + p + " (see docs/api.md)"));
@@ -206,6 +225,12 @@ void ApiService::ConsistentRead(const HttpRequest& req, Responder respond) {
 }
 
 void ApiService::PostTransactions(const HttpRequest& req, Responder respond) {
+  if (Status q = CheckQueryNames(req.query, {"wait"}, "POST /v1/transactions"); !q.ok()) {
+    return respond(JsonError(400, q.code(), q.message()));
+  }
+  if (auto w = req.query.find("wait"); w != req.query.end() && w->second != "commit") {
+    return respond(JsonError(400, "BAD_QUERY", "wait is \"commit\" (or leave it out)"));
+  }
   if (int unused; !ParseTimeoutMs(req, &unused)) return respond(BadTimeout());
   // A batch has a member named "transactions"; that quoted name cannot occur
   // inside a JSON string (its quotes would be escaped), so a single envelope
