@@ -4,12 +4,15 @@
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 
 #include "api/json_writer.h"
 #include "ledger/utf8.h"
@@ -154,92 +157,241 @@ Status ParseTarget(const std::string& target, HttpRequest* req) {
   return Status::OK();
 }
 
-// Whether answers may still be posted to the I/O threads: closed by Stop, so
-// an answer given later (a commit wait cancelled at shutdown) is dropped
-// instead of being posted to an io_context that may be gone.
-struct PostGate {
+// What the server and its sessions share; sessions may outlive the server
+// object briefly (a Responder held elsewhere keeps its session alive).
+struct Shared {
+  Shared(HttpServerOptions o, Handler h) : options(std::move(o)), handler(std::move(h)) {}
+  const HttpServerOptions options;
+  const Handler handler;
+
+  // Whether answers may still be posted to the I/O threads: closed by Stop,
+  // so an answer given later (a commit wait cancelled at shutdown) is dropped
+  // instead of being posted to an io_context that may be gone.
+  std::mutex post_mu;
+  bool open = true;  // guarded by post_mu
+
+  // Admission and memory (docs/operations.md, "Memory"), guarded by mu.
+  struct AddressUse {
+    size_t connections = 0;
+    size_t body_bytes = 0;
+  };
   std::mutex mu;
-  bool open = true;  // guarded by mu
+  size_t connections = 0;
+  size_t body_bytes = 0;  // reserved by requests whose bodies are being read
+  std::unordered_map<std::string, AddressUse> by_address;
+
+  std::atomic<size_t> answer_bytes{0};  // answers being written
+  std::atomic<uint64_t> refused_connections{0}, refused_busy{0}, timeouts{0}, internal{0};
+
+  void Log(const std::string& line) const {
+    if (options.log) options.log(line);
+  }
 };
 
 struct HttpServer::Impl {
-  HttpServerOptions options;
-  std::shared_ptr<PostGate> gate = std::make_shared<PostGate>();
-  Handler handler;
+  std::shared_ptr<Shared> shared;
   net::io_context ioc;
   tcp::acceptor acceptor{ioc};
+  net::steady_timer retry{ioc};  // accept again after an error (e.g. no descriptors left)
   std::vector<std::thread> threads;
-  // Shared with sessions, which may outlive the server object briefly.
-  std::shared_ptr<std::atomic<size_t>> connections = std::make_shared<std::atomic<size_t>>(0);
   uint16_t port = 0;
   bool stopped = false;
 
   void Accept();
+  void Admit(tcp::socket socket);
 };
 
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
+HttpResponse Busy(const std::string& message) {
+  HttpResponse r = JsonError(503, "BUSY", message);
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+std::string Bytes(size_t n) { return std::to_string(n) + " bytes"; }
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, HttpServer::Impl* server)
+  // `address` is the client's IP address, already counted in shared->by_address
+  // unless `refusal` is set (then the session only writes it and closes).
+  Session(tcp::socket socket, std::shared_ptr<Shared> shared, std::string address, bool counted)
       : stream_(std::move(socket)),
-        options_(server->options),
-        handler_(server->handler),
-        log_(server->options.log),
-        gate_(server->gate),
-        connections_(server->connections) {
-    ++*connections_;
-  }
-  ~Session() { --*connections_; }
+        buffer_(shared->options.max_header_bytes + kReadChunk),
+        shared_(std::move(shared)),
+        options_(shared_->options),
+        address_(std::move(address)),
+        counted_(counted) {}
 
-  void Start(bool over_capacity) {
-    if (over_capacity) {
-      auto self = shared_from_this();
-      net::dispatch(stream_.get_executor(), [self] {
-        self->Write(JsonError(503, "TOO_MANY_CONNECTIONS",
-                              "the node has too many open connections; retry shortly"),
-                    false, 11);
-      });
+  ~Session() {
+    ReleaseBody();
+    ReleaseAnswer();
+    if (!counted_) return;
+    std::lock_guard<std::mutex> l(shared_->mu);
+    --shared_->connections;
+    auto it = shared_->by_address.find(address_);
+    if (it != shared_->by_address.end() && --it->second.connections == 0) {
+      shared_->by_address.erase(it);
+    }
+  }
+
+  void Start(std::optional<HttpResponse> refusal) {
+    auto self = shared_from_this();
+    if (refusal) {
+      net::dispatch(stream_.get_executor(),
+                    [self, r = std::move(*refusal)]() mutable { self->Refuse(std::move(r)); });
       return;
     }
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
+    net::dispatch(stream_.get_executor(), [self] { self->ReadRequest(); });
   }
 
  private:
-  void Read() {
+  static constexpr size_t kReadChunk = 16 * 1024;
+
+  // Waits (at most the idle timeout) for the first byte of the next request,
+  // unless it is already here (pipelined behind the last one).
+  void ReadRequest() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(options_.max_header_bytes));
-    parser_->body_limit(options_.max_body_bytes);
-    stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
+    // Beast checks a Content-Length against the body limit as soon as it
+    // reads it: the largest one until the method is known (OnHeader).
+    body_limit_ = std::max(options_.max_body_bytes, options_.max_other_body_bytes);
+    parser_->body_limit(body_limit_);
+    head_ = false;
+    version_ = 11;
+    keep_alive_ = false;
+    if (buffer_.size() > 0) return ReadHeader();
+    stream_.expires_after(std::chrono::milliseconds(options_.idle_timeout_ms));
+    stream_.async_read_some(buffer_.prepare(kReadChunk), [self = shared_from_this()](
+                                                             beast::error_code ec, std::size_t n) {
+      if (ec) return self->Close();  // closed, reset, or idle too long: nothing to answer
+      self->buffer_.commit(n);
+      self->ReadHeader();
+    });
   }
 
-  void OnRead(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-        ec == net::error::operation_aborted || ec == net::error::connection_reset ||
-        ec == net::error::eof) {
-      Close();
-      return;
+  // From a request's first byte: its headers within header_timeout_ms, all
+  // of it within request_timeout_ms (a client trickling bytes is cut off).
+  void ReadHeader() {
+    start_ = Clock::now();
+    Deadline(start_ + std::chrono::milliseconds(options_.header_timeout_ms));
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
+  }
+
+  // Cuts the read in progress off at `at` (tcp_stream's own timeout would
+  // close the socket, leaving no way to answer 408).
+  void Deadline(Clock::time_point at) {
+    stream_.expires_never();
+    timed_out_ = false;
+    deadline_.expires_at(at);
+    deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec) return;  // cancelled: the read finished first
+      self->timed_out_ = true;
+      beast::error_code ignored;
+      self->stream_.socket().cancel(ignored);
+    });
+  }
+
+  // Errors while reading a request; true if there was one (it is answered or
+  // the connection closed).
+  bool ReadFailed(beast::error_code ec, const char* part, int timeout_ms) {
+    deadline_.cancel();
+    if (!ec) return false;
+    if (timed_out_ && ec == net::error::operation_aborted) {
+      ++shared_->timeouts;
+      Refuse(JsonError(408, "REQUEST_TIMEOUT",
+                       std::string("the request's ") + part + " did not arrive within " +
+                           std::to_string(timeout_ms) + " ms of its first byte"));
+    } else if (ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
+               ec == net::error::connection_reset || ec == net::error::eof ||
+               ec == http::error::partial_message) {
+      Close();  // the client went away: nobody to answer
+    } else if (ec == http::error::body_limit) {
+      Refuse(JsonError(413, "TOO_LARGE", "the request body exceeds " + Bytes(body_limit_)));
+    } else if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+      Refuse(JsonError(431, "HEADERS_TOO_LARGE",
+                       "the request headers exceed " + Bytes(options_.max_header_bytes)));
+    } else {
+      Refuse(JsonError(400, "BAD_HTTP", "malformed HTTP request: " + ec.message()));
     }
-    if (ec == http::error::body_limit) {
-      Write(JsonError(413, "TOO_LARGE",
-                      "request body exceeds " + std::to_string(options_.max_body_bytes) + " bytes"),
-            false, 11);
-      return;
+    return true;
+  }
+
+  void OnHeader(beast::error_code ec) {
+    if (ReadFailed(ec, "headers", options_.header_timeout_ms)) return;
+    auto& msg = parser_->get();
+    // Only a POST carries a real body (POST /v1/transactions); any other
+    // request may carry a small one, read and ignored.
+    body_limit_ =
+        msg.method() == http::verb::post ? options_.max_body_bytes : options_.max_other_body_bytes;
+    auto length = parser_->content_length();
+    if (length && *length > body_limit_) {
+      return Refuse(JsonError(
+          413, "TOO_LARGE",
+          "the request body (Content-Length " + std::to_string(*length) + ") exceeds " +
+              Bytes(body_limit_) +
+              (msg.method() == http::verb::post ? "" : " (only a POST takes a larger body)")));
     }
-    if (ec == http::error::header_limit) {
-      Write(JsonError(
-                431, "HEADERS_TOO_LARGE",
-                "request headers exceed " + std::to_string(options_.max_header_bytes) + " bytes"),
-            false, 11);
-      return;
+    // Reserve the memory the body will take before reading it: the declared
+    // length, or the whole limit for a chunked body.
+    size_t need = length ? static_cast<size_t>(*length) : parser_->chunked() ? body_limit_ : 0;
+    if (need > 0) {
+      if (std::string why = ReserveBody(need); !why.empty()) {
+        ++shared_->refused_busy;
+        return Refuse(Busy(why));
+      }
     }
-    if (ec) {
-      Write(JsonError(400, "BAD_HTTP", "malformed HTTP request: " + ec.message()), false, 11);
-      return;
+    parser_->body_limit(body_limit_);
+    if (parser_->is_done()) return OnRequest();
+    Deadline(start_ + std::chrono::milliseconds(options_.request_timeout_ms));
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnBody(ec); });
+  }
+
+  void OnBody(beast::error_code ec) {
+    if (ReadFailed(ec, "body", options_.request_timeout_ms)) return;
+    OnRequest();
+  }
+
+  // "" and the bytes reserved, or why not (the node or this address holds its
+  // budget of request bodies being read).
+  std::string ReserveBody(size_t need) {
+    std::lock_guard<std::mutex> l(shared_->mu);
+    if (shared_->body_bytes + need > options_.body_budget_bytes) {
+      return "the node is reading as many request bodies as it holds at once (" +
+             Bytes(options_.body_budget_bytes) + "); retry shortly";
     }
+    auto& use = shared_->by_address[address_];
+    if (use.body_bytes + need > options_.body_budget_per_address_bytes) {
+      return "your address has as many request bodies in flight as one address may (" +
+             Bytes(options_.body_budget_per_address_bytes) + "); retry shortly";
+    }
+    use.body_bytes += need;
+    shared_->body_bytes += need;
+    body_reserved_ = need;
+    return "";
+  }
+
+  void ReleaseBody() {
+    if (body_reserved_ == 0) return;
+    std::lock_guard<std::mutex> l(shared_->mu);
+    shared_->body_bytes -= body_reserved_;
+    auto it = shared_->by_address.find(address_);
+    if (it != shared_->by_address.end()) it->second.body_bytes -= body_reserved_;
+    body_reserved_ = 0;
+  }
+
+  void ReleaseAnswer() {
+    shared_->answer_bytes -= answer_reserved_;
+    answer_reserved_ = 0;
+  }
+
+  void OnRequest() {
     auto& msg = parser_->get();
     version_ = msg.version();
     keep_alive_ = msg.keep_alive();
@@ -272,15 +424,17 @@ class Session : public std::enable_shared_from_this<Session> {
     what_ = std::string(msg.method_string()) + " " + SanitizeUtf8(Utf8Prefix(req.target, 200));
     if (text.ok()) text = ParseTarget(req.target, &req);
     if (!text.ok()) {
+      ReleaseBody();
       Write(JsonError(400, text.code(), text.message()), keep_alive_, version_);
       return;
     }
-    // No idle timeout while the handler works; the write re-arms it.
+    // No deadline while the handler works (a commit wait may take 30 s); the
+    // write sets one.
     stream_.expires_never();
     auto self = shared_from_this();
     req.post = [self](std::function<void()> task) {
-      std::lock_guard<std::mutex> l(self->gate_->mu);
-      if (self->gate_->open) net::post(self->stream_.get_executor(), std::move(task));
+      std::lock_guard<std::mutex> l(self->shared_->post_mu);
+      if (self->shared_->open) net::post(self->stream_.get_executor(), std::move(task));
     };
     auto reply = std::make_shared<Reply>(self);
     Responder respond = [reply](HttpResponse r) { reply->Answer(std::move(r)); };
@@ -288,12 +442,15 @@ class Session : public std::enable_shared_from_this<Session> {
     // the connection goes on (a handler that stores `respond` and throws later
     // on another thread is answered by ~Reply).
     try {
-      handler_(req, respond);
+      shared_->handler(req, respond);
     } catch (const std::exception& e) {
       Internal(*reply, e.what());
     } catch (...) {
       Internal(*reply, "an exception that is not a std::exception");
     }
+    // The handler has what it needs of the body (POST /v1/transactions keeps
+    // the envelopes it accepted, which the mempool bounds): `req` goes now.
+    ReleaseBody();
   }
 
   // Shared by every copy of one request's Responder: answers once, and if the
@@ -303,13 +460,15 @@ class Session : public std::enable_shared_from_this<Session> {
     explicit Reply(std::shared_ptr<Session> s) : session(std::move(s)) {}
     ~Reply() {
       if (answered.load()) return;
-      session->Log("INTERNAL: a request handler ended without answering " + session->what_);
+      ++session->shared_->internal;
+      session->shared_->Log("INTERNAL: a request handler ended without answering " +
+                            session->what_);
       Answer(InternalError());
     }
     void Answer(HttpResponse r) {
       if (answered.exchange(true)) return;  // respond exactly once
-      std::lock_guard<std::mutex> l(session->gate_->mu);
-      if (!session->gate_->open) return;  // the server stopped
+      std::lock_guard<std::mutex> l(session->shared_->post_mu);
+      if (!session->shared_->open) return;  // the server stopped
       net::post(session->stream_.get_executor(), [s = session, r = std::move(r)]() mutable {
         s->Write(std::move(r), s->keep_alive_, s->version_);
       });
@@ -325,16 +484,33 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Internal(Reply& reply, const char* what) {
-    Log("INTERNAL: a request handler threw while answering " + what_ + ": " +
-        SanitizeUtf8(Utf8Prefix(what, 300)));
+    ++shared_->internal;
+    shared_->Log("INTERNAL: a request handler threw while answering " + what_ + ": " +
+                 SanitizeUtf8(Utf8Prefix(what, 300)));
     reply.Answer(InternalError());
   }
 
-  void Log(const std::string& line) const {
-    if (log_) log_(line);
+  // An answer that ends the connection (a limit, a deadline, malformed HTTP):
+  // what is left of the request is not read.
+  void Refuse(HttpResponse r) {
+    ReleaseBody();
+    head_ = false;
+    Write(std::move(r), false, 11);
   }
 
   void Write(HttpResponse r, bool keep_alive, unsigned version) {
+    // Answers being written are held until the client reads them: past the
+    // budget, a large one is replaced by a short 503.
+    size_t size = r.body.size();
+    if (size > kSmallAnswer &&
+        shared_->answer_bytes.fetch_add(size) + size > options_.answer_budget_bytes) {
+      shared_->answer_bytes -= size;
+      ++shared_->refused_busy;
+      r = Busy("the node is writing as many answers as it holds at once (" +
+               Bytes(options_.answer_budget_bytes) + "); retry shortly");
+    } else if (size > kSmallAnswer) {
+      answer_reserved_ = size;
+    }
     if (head_) return WriteHead(std::move(r), keep_alive, version);
     auto res = std::make_shared<http::response<http::string_body>>(
         static_cast<http::status>(r.status), version);
@@ -343,6 +519,7 @@ class Session : public std::enable_shared_from_this<Session> {
     res->prepare_payload();
     Send(std::move(res));
   }
+  static constexpr size_t kSmallAnswer = 64 * 1024;  // always written (errors, most answers)
 
   // The answer to a HEAD: the GET answer's status and headers, its body's
   // length as Content-Length, and no body.
@@ -352,6 +529,7 @@ class Session : public std::enable_shared_from_this<Session> {
         static_cast<http::status>(r.status), version);
     SetHeaders(r, keep_alive, res.get());
     res->content_length(r.body.size());
+    ReleaseAnswer();  // nothing of the body is kept
     Send(std::move(res));
   }
 
@@ -363,17 +541,16 @@ class Session : public std::enable_shared_from_this<Session> {
     res->keep_alive(keep_alive);
   }
 
-  // Writes the response, then reads the next request (or closes).
+  // Writes the response (within the idle timeout: a client that does not
+  // read is cut off), then reads the next request or closes.
   template <class Body>
   void Send(std::shared_ptr<http::response<Body>> res) {
-    stream_.expires_after(std::chrono::seconds(options_.idle_timeout_seconds));
+    stream_.expires_after(std::chrono::milliseconds(options_.idle_timeout_ms));
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
-                        if (ec || !res->keep_alive()) {
-                          self->Close();
-                          return;
-                        }
-                        self->Read();
+                        self->ReleaseAnswer();
+                        if (ec || !res->keep_alive()) return self->Close();
+                        self->ReadRequest();
                       });
   }
 
@@ -384,14 +561,19 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
+  net::steady_timer deadline_{stream_.get_executor()};  // of the request being read
+  bool timed_out_ = false;                              // deadline_ fired
+  beast::flat_buffer buffer_;                           // bounded: headers and one read beyond them
   std::optional<http::request_parser<http::string_body>> parser_;
-  const HttpServerOptions& options_;
-  Handler handler_;
-  std::function<void(const std::string&)> log_;
-  std::shared_ptr<PostGate> gate_;
-  std::shared_ptr<std::atomic<size_t>> connections_;
-  std::string what_;  // "METHOD target" of the request being answered, for logs
+  std::shared_ptr<Shared> shared_;
+  const HttpServerOptions& options_;  // shared_'s
+  const std::string address_;         // the client's IP address
+  const bool counted_;                // in shared_->connections and by_address
+  Clock::time_point start_;           // the current request's first byte
+  size_t body_limit_ = 0;             // of the current request
+  size_t body_reserved_ = 0;          // of the body budget, by the current request
+  size_t answer_reserved_ = 0;        // of the answer budget, by the answer being written
+  std::string what_;                  // "METHOD target" of the request being answered, for logs
   unsigned version_ = 11;
   bool keep_alive_ = false;
   std::string remote_;  // "address:port" of the client, looked up on the first request
@@ -402,14 +584,53 @@ class Session : public std::enable_shared_from_this<Session> {
 
 void HttpServer::Impl::Accept() {
   acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
-    if (ec) {
-      if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
-    } else {
-      bool over = connections->load() >= options.max_connections;
-      std::make_shared<Session>(std::move(socket), this)->Start(over);
+    if (!ec) {
+      Admit(std::move(socket));
+      return Accept();
     }
-    Accept();
+    if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+    // E.g. no file descriptors left: try again shortly instead of spinning.
+    shared->Log("cannot accept an HTTP connection: " + ec.message() + "; retrying in 100 ms");
+    retry.expires_after(std::chrono::milliseconds(100));
+    retry.async_wait([this](beast::error_code wec) {
+      if (!wec) Accept();
+    });
   });
+}
+
+// Connection caps, total and per client address: a connection beyond either
+// is answered 503 TOO_MANY_CONNECTIONS and closed.
+void HttpServer::Impl::Admit(tcp::socket socket) {
+  beast::error_code ec;
+  auto ep = socket.remote_endpoint(ec);
+  std::string address = ec ? "" : ep.address().to_string();
+  const HttpServerOptions& o = shared->options;
+  std::optional<HttpResponse> refusal;
+  {
+    std::lock_guard<std::mutex> l(shared->mu);
+    auto it = shared->by_address.find(address);
+    size_t from_address = it == shared->by_address.end() ? 0 : it->second.connections;
+    if (shared->connections >= o.max_connections) {
+      refusal = JsonError(503, "TOO_MANY_CONNECTIONS",
+                          "the node has " + std::to_string(o.max_connections) +
+                              " open connections, its limit; retry shortly");
+    } else if (from_address >= o.max_connections_per_address) {
+      refusal = JsonError(503, "TOO_MANY_CONNECTIONS",
+                          "your address has " + std::to_string(from_address) +
+                              " open connections, the limit for one address; close some "
+                              "(keep-alive connections are reused) or retry shortly");
+    } else {
+      ++shared->connections;
+      ++shared->by_address[address].connections;
+    }
+  }
+  if (refusal) {
+    ++shared->refused_connections;
+    refusal->headers.emplace_back("Retry-After", "1");
+  }
+  bool counted = !refusal;
+  std::make_shared<Session>(std::move(socket), shared, std::move(address), counted)
+      ->Start(std::move(refusal));
 }
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -421,8 +642,7 @@ uint16_t HttpServer::port() const { return impl_->port; }
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
                                                       Handler handler) {
   auto impl = std::make_unique<Impl>();
-  impl->options = options;
-  impl->handler = std::move(handler);
+  impl->shared = std::make_shared<Shared>(options, std::move(handler));
   beast::error_code ec;
   auto address = net::ip::make_address(options.host, ec);
   if (ec) return Status::Error("BIND_FAILED", "not an IP address: " + options.host);
@@ -445,12 +665,12 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
           impl->ioc.run();
           return;
         } catch (const std::exception& e) {
-          if (impl->options.log) {
-            impl->options.log("INTERNAL: an HTTP I/O task threw: " +
-                              SanitizeUtf8(Utf8Prefix(e.what(), 300)));
-          }
+          ++impl->shared->internal;
+          impl->shared->Log("INTERNAL: an HTTP I/O task threw: " +
+                            SanitizeUtf8(Utf8Prefix(e.what(), 300)));
         } catch (...) {
-          if (impl->options.log) impl->options.log("INTERNAL: an HTTP I/O task threw");
+          ++impl->shared->internal;
+          impl->shared->Log("INTERNAL: an HTTP I/O task threw");
         }
       }
     });
@@ -458,16 +678,34 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
+HttpServerStats HttpServer::stats() const {
+  HttpServerStats st;
+  const Shared& sh = *impl_->shared;
+  {
+    std::lock_guard<std::mutex> l(impl_->shared->mu);
+    st.connections = sh.connections;
+    st.addresses = sh.by_address.size();
+    st.body_bytes = sh.body_bytes;
+  }
+  st.answer_bytes = sh.answer_bytes.load();
+  st.refused_connections = sh.refused_connections.load();
+  st.refused_busy = sh.refused_busy.load();
+  st.timeouts = sh.timeouts.load();
+  st.internal_errors = sh.internal.load();
+  return st;
+}
+
 void HttpServer::Stop() {
   if (!impl_ || impl_->stopped) return;
   impl_->stopped = true;
   {
-    std::lock_guard<std::mutex> l(impl_->gate->mu);
-    impl_->gate->open = false;
+    std::lock_guard<std::mutex> l(impl_->shared->post_mu);
+    impl_->shared->open = false;
   }
   net::post(impl_->ioc, [impl = impl_.get()] {
     beast::error_code ec;
     impl->acceptor.close(ec);
+    impl->retry.cancel();
   });
   impl_->ioc.stop();
   for (auto& t : impl_->threads) t.join();

@@ -422,6 +422,8 @@ HttpResponse ApiService::GetMetrics() {
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = metrics_.Render(node_->GetStatus(), cockpit_->Rates(NowMs()));
   r.body += TraceCacheMetrics(*trace_caches_);
+  if (const HttpServer* server = http_server_.load())
+    r.body += RenderHttpServerStats(server->stats());
   r.headers.emplace_back("Cache-Control", "no-store");
   return r;
 }
