@@ -277,9 +277,10 @@ class Session : public std::enable_shared_from_this<Session> {
   void ReadHeader() {
     start_ = Clock::now();
     Deadline(start_ + std::chrono::milliseconds(options_.header_timeout_ms));
-    http::async_read_header(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->OnHeader(ec, n);
+                            });
   }
 
   // Cuts the read in progress off at `at` (tcp_stream's own timeout would
@@ -321,9 +322,22 @@ class Session : public std::enable_shared_from_this<Session> {
     return true;
   }
 
-  void OnHeader(beast::error_code ec) {
+  // `size`: the bytes of the request line and headers.
+  void OnHeader(beast::error_code ec, size_t size) {
     if (ReadFailed(ec, "headers", options_.header_timeout_ms)) return;
+    // Beast's own limit misses many small fields arriving together.
+    if (size > options_.max_header_bytes) {
+      return Refuse(JsonError(431, "HEADERS_TOO_LARGE",
+                              "the request headers exceed " + Bytes(options_.max_header_bytes)));
+    }
     auto& msg = parser_->get();
+    // A body whose length cannot be known (RFC 9112 §6.3: a transfer coding
+    // other than a final chunked): refused, as the rest of the connection
+    // cannot be framed.
+    if (msg.find(http::field::transfer_encoding) != msg.end() && !parser_->chunked()) {
+      return Refuse(JsonError(400, "BAD_HTTP",
+                              "malformed HTTP request: a Transfer-Encoding other than chunked"));
+    }
     // Only a POST carries a real body (POST /v1/transactions); any other
     // request may carry a small one, read and ignored.
     body_limit_ =
