@@ -90,6 +90,7 @@ class Cluster {
   Result<std::string> SubmitOk(int node, const std::string& envelope);
 
   const std::string& chain_id() const { return chain_id_; }
+  const KeyPair& regulator() const { return regulator_; }
   HashAlg alg() const { return alg_; }
   const std::string& dir() const { return dir_; }
   // The last lines of node i's log, for failure messages.
