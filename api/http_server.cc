@@ -505,11 +505,36 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // An answer that ends the connection (a limit, a deadline, malformed HTTP):
-  // what is left of the request is not read.
+  // what is left of the request is not read, only drained for a moment so
+  // the answer is not lost to a reset (Linger).
   void Refuse(HttpResponse r) {
     ReleaseBody();
     head_ = false;
+    linger_ = true;
     Write(std::move(r), false, 11);
+  }
+
+  // After refusing a request whose bytes may still be coming: stop sending,
+  // read and drop what comes — at most kLingerBytes for at most kLingerMs,
+  // into the bounded buffer, nothing kept — then close. Closing with unread
+  // bytes would make the kernel reset the connection, and the client could
+  // lose the answer (RFC 9112 §9.6).
+  static constexpr int kLingerMs = 1000;
+  static constexpr size_t kLingerBytes = 256 * 1024;
+  void Linger() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(std::chrono::milliseconds(kLingerMs));
+    Drain(kLingerBytes);
+  }
+  void Drain(size_t left) {
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(kReadChunk),
+                            [self = shared_from_this(), left](beast::error_code ec, std::size_t n) {
+                              // The client closed, time is up, or it sent enough.
+                              if (ec || n >= left) return self->Close();
+                              self->Drain(left - n);
+                            });
   }
 
   void Write(HttpResponse r, bool keep_alive, unsigned version) {
@@ -563,7 +588,9 @@ class Session : public std::enable_shared_from_this<Session> {
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
                         self->ReleaseAnswer();
-                        if (ec || !res->keep_alive()) return self->Close();
+                        if (ec) return self->Close();
+                        if (!res->keep_alive())
+                          return self->linger_ ? self->Linger() : self->Close();
                         self->ReadRequest();
                       });
   }
@@ -590,8 +617,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string what_;                  // "METHOD target" of the request being answered, for logs
   unsigned version_ = 11;
   bool keep_alive_ = false;
-  std::string remote_;  // "address:port" of the client, looked up on the first request
-  bool head_ = false;   // the request being answered is a HEAD
+  std::string remote_;   // "address:port" of the client, looked up on the first request
+  bool head_ = false;    // the request being answered is a HEAD
+  bool linger_ = false;  // refused: drain before closing
 };
 
 }  // namespace

@@ -441,5 +441,28 @@ TEST_F(HttpLimitsTest, HeadersAreBoundedAsAWholeAndBodiesMustBeFramable) {
   }
 }
 
+// A client refused while it is still sending (its declared body too large,
+// or no room in the budget) gets the answer, even when it reads late: the
+// server drains what comes for a moment instead of closing on unread bytes
+// (which resets the connection; over a real network the reset can destroy
+// the answer — on loopback Linux keeps it, so this passes either way).
+TEST_F(HttpLimitsTest, ARefusedClientStillGetsItsAnswer) {
+  HttpServerOptions opt;
+  opt.max_body_bytes = 100000;
+  StartServer(opt);
+  for (int i = 0; i < 10; ++i) {
+    Conn c(port());
+    std::string req = "POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 3000000\r\n\r\n";
+    std::thread sender([&] { c.Send(req + std::string(3000000, 'z')); });
+    // Reads only after the server has answered and (without draining)
+    // closed on unread bytes: the reset would reach the client first.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    auto a = c.Answers(1, 3000);
+    sender.join();
+    ASSERT_EQ(a.size(), 1u) << "round " << i;
+    EXPECT_EQ(a[0].status, 413);
+  }
+}
+
 }  // namespace
 }  // namespace traceledger::api
