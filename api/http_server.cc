@@ -510,7 +510,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void Refuse(HttpResponse r) {
     ReleaseBody();
     head_ = false;
-    linger_ = true;
+    // Not for a connection refused at admission: it is not counted against
+    // the caps, so it must go at once.
+    linger_ = counted_;
     Write(std::move(r), false, 11);
   }
 
@@ -584,7 +586,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // read is cut off), then reads the next request or closes.
   template <class Body>
   void Send(std::shared_ptr<http::response<Body>> res) {
-    stream_.expires_after(std::chrono::milliseconds(options_.idle_timeout_ms));
+    // A connection refused at admission gets 1 s to take its 503.
+    stream_.expires_after(std::chrono::milliseconds(counted_ ? options_.idle_timeout_ms : 1000));
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
                         self->ReleaseAnswer();

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -462,6 +463,45 @@ TEST_F(HttpLimitsTest, ARefusedClientStillGetsItsAnswer) {
     ASSERT_EQ(a.size(), 1u) << "round " << i;
     EXPECT_EQ(a[0].status, 413);
   }
+}
+
+// Connections refused at admission are not counted against the caps, so they
+// must go at once: no drain, 1 s at most to take the 503 (a flood of them
+// must not pile up descriptors or memory).
+TEST_F(HttpLimitsTest, ConnectionsRefusedAtTheCapGoAtOnce) {
+  HttpServerOptions opt;
+  opt.max_connections = 4;
+  StartServer(opt);
+  auto open_fds = [] {
+    size_t n = 0;
+    for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd"))
+      n += e.exists() ? 1 : 0;
+    return n;
+  };
+  std::vector<std::unique_ptr<Conn>> held;
+  for (int i = 0; i < 4; ++i) {
+    held.push_back(std::make_unique<Conn>(port()));
+    ASSERT_TRUE(held.back()->Send("GET /x HTTP/1.1\r\nHost: t\r\n\r\n"));
+    ASSERT_EQ(held.back()->Answers(1, 2000).size(), 1u);
+  }
+  const size_t before = open_fds();
+  std::vector<std::unique_ptr<Conn>> flood;
+  for (int i = 0; i < 300; ++i) {
+    flood.push_back(std::make_unique<Conn>(port()));
+    flood.back()->Send("POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 9000\r\n\r\n" +
+                       std::string(9000, 'f'));
+  }
+  // The clients' 300 descriptors stay open; the server's side must close.
+  auto deadline = Clock::now() + std::chrono::milliseconds(800);
+  size_t now = open_fds();
+  while ((now > before + 300 + 10 || server_->stats().refused_connections < 300) &&
+         Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    now = open_fds();
+  }
+  EXPECT_LE(now, before + 300 + 10) << "refused connections linger on the server";
+  EXPECT_EQ(server_->stats().refused_connections, 300u);
+  EXPECT_EQ(server_->stats().connections, 4u);
 }
 
 }  // namespace
