@@ -10,6 +10,7 @@
 #include "api/work_queue.h"
 #include "contracts/cockpit_query.h"
 #include "ledger.pb.h"
+#include "ledger/json_parse.h"
 #include "ledger/time_util.h"
 
 namespace traceledger::api {
@@ -581,13 +582,12 @@ std::shared_ptr<const Cockpit::Answer> Cockpit::BuildLocked(int64_t now_ms, uint
                                  Get(counters, "enterprises_suspended")};
   if (ek != ent_key_ || ent_json_.empty()) {
     EnterpriseTally et = EnterprisesByRegion(st, kMaxEnterprisesScanned);
-    ent_json_ = json{{"total", ek.first},
-                     {"suspended", ek.second},
-                     {"active_by_role", MapJson(et.active_by_role)},
-                     {"enrolled_by_role", PrefixMap(counters, "role|")},
-                     {"by_region", MapJson(et.by_region.by)},
-                     {"truncated", et.by_region.truncated}}
-                    .dump();
+    ent_json_ = DumpJson(json{{"total", ek.first},
+                              {"suspended", ek.second},
+                              {"active_by_role", MapJson(et.active_by_role)},
+                              {"enrolled_by_role", PrefixMap(counters, "role|")},
+                              {"by_region", MapJson(et.by_region.by)},
+                              {"truncated", et.by_region.truncated}});
     ent_key_ = ek;
   }
 
@@ -670,7 +670,7 @@ std::shared_ptr<const Cockpit::Answer> Cockpit::BuildLocked(int64_t now_ms, uint
               {"validators", node_->genesis().validators.size()},
               {"nodes", nodes}}}};
   auto built = std::make_shared<Answer>();
-  built->body = j.dump();
+  built->body = DumpJson(j);  // never throws
   built->generation = generation;
   built->window = window_version;
   built->at_ms = now_ms;

@@ -48,6 +48,38 @@ std::string Esc(std::string_view v) {
 
 }  // namespace
 
+std::string RenderHttpServerStats(const HttpServerStats& st) {
+  std::string out;
+  auto one = [&](const char* name, const char* type, const char* help, double v) {
+    Header(&out, name, type, help);
+    Line(&out, "%s %.17g", name, v);
+  };
+  one("traceledger_http_connections", "gauge", "Open HTTP connections (admitted).",
+      static_cast<double>(st.connections));
+  one("traceledger_http_client_addresses", "gauge",
+      "Distinct client addresses among the open HTTP connections.",
+      static_cast<double>(st.addresses));
+  one("traceledger_http_body_bytes", "gauge",
+      "Bytes reserved by request bodies being read (bounded by the body budget).",
+      static_cast<double>(st.body_bytes));
+  one("traceledger_http_answer_bytes", "gauge",
+      "Bytes of large answers being written (bounded by the answer budget).",
+      static_cast<double>(st.answer_bytes));
+  Header(&out, "traceledger_http_refused_total", "counter",
+         "Requests and connections refused at a limit: reason=connections (503 "
+         "TOO_MANY_CONNECTIONS), busy (503 BUSY: the body or answer budget), timeout (408).");
+  Line(&out, "traceledger_http_refused_total{reason=\"connections\"} %llu",
+       static_cast<unsigned long long>(st.refused_connections));
+  Line(&out, "traceledger_http_refused_total{reason=\"busy\"} %llu",
+       static_cast<unsigned long long>(st.refused_busy));
+  Line(&out, "traceledger_http_refused_total{reason=\"timeout\"} %llu",
+       static_cast<unsigned long long>(st.timeouts));
+  one("traceledger_http_internal_errors_total", "counter",
+      "Requests answered 500 INTERNAL because a handler threw or did not answer (logged).",
+      static_cast<double>(st.internal_errors));
+  return out;
+}
+
 ProcessMemory ParseProcStatus(std::string_view status) {
   ProcessMemory m;
   auto field = [&](std::string_view name) -> uint64_t {
@@ -193,9 +225,12 @@ std::string HttpMetrics::Render(const node::NodeStatus& st, const LedgerRates& r
         static_cast<double>(st.applied_index));
   Header(&out, "traceledger_raft_role", "gauge",
          "1 for the Raft role this node has now, 0 for the others.");
-  for (const char* role : {"leader", "follower", "candidate", "pre-candidate"}) {
+  for (const char* role : {"leader", "follower", "candidate", "pre-candidate", "stopped"}) {
     Line(&out, "traceledger_raft_role{role=\"%s\"} %d", role, st.role == role ? 1 : 0);
   }
+  gauge("traceledger_node_stopped",
+        "1 once this node stopped applying after a fatal error (GET /v1/status says why).",
+        st.role == "stopped" ? 1 : 0);
   gauge("traceledger_raft_has_leader", "1 if this node knows a leader.", st.leader.empty() ? 0 : 1);
   gauge("traceledger_raft_snapshot_index",
         "Raft index of the latest snapshot (log starts after it).",

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <tuple>
 
+#include "api/http_server.h"
 #include "node/node.h"
 
 namespace traceledger::api {
@@ -49,6 +50,10 @@ struct ProcessMemory {
 ProcessMemory ReadProcessMemory();
 // Parses the text of /proc/PID/status (the fields above from it; the rest 0).
 ProcessMemory ParseProcStatus(std::string_view status);
+
+// The HTTP server's gauges and counters (what it holds, what it refused),
+// in the same format.
+std::string RenderHttpServerStats(const HttpServerStats& st);
 
 class HttpMetrics {
  public:

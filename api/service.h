@@ -7,6 +7,7 @@
 #ifndef TRACELEDGER_API_SERVICE_H_
 #define TRACELEDGER_API_SERVICE_H_
 
+#include <atomic>
 #include <memory>
 
 #include "api/http_server.h"
@@ -44,6 +45,9 @@ class ApiService {
   void Handle(const HttpRequest& req, Responder respond);
   // The cockpit behind GET /v1/cockpit (its follower thread is running).
   Cockpit* cockpit() { return cockpit_.get(); }
+  // The server in front of this service, whose numbers GET /metrics shows;
+  // may be null. Set it once the server started, clear it before it stops.
+  void SetHttpServer(const HttpServer* server) { http_server_.store(server); }
 
  private:
   void Route(const HttpRequest& req, Responder respond);
@@ -60,6 +64,7 @@ class ApiService {
   std::unique_ptr<Cockpit> cockpit_;
   std::unique_ptr<TraceCaches> trace_caches_;  // rendered trace answers and proof blocks
   HttpMetrics metrics_;
+  std::atomic<const HttpServer*> http_server_{nullptr};
   // Builds uncached trace answers. Declared last, so destroyed first: the jobs
   // still queued run while the cache and metrics_ (their responders record
   // into it) are alive.

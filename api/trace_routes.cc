@@ -1217,6 +1217,30 @@ HttpResponse TraceLot(TraceContext& c, const TraceTarget& t, const HttpRequest& 
   return TextAnswer(200, std::move(out));
 }
 
+// BAD_QUERY for a parameter a trace answer does not take. A Digital Link may
+// carry GS1 data attributes in its query (…/21/D0001?17=270630) and a
+// linkType: those are ignored, not refused, since a scanned QR code may hold them.
+Status CheckTraceQuery(const HttpRequest& req, const TraceTarget& t) {
+  const std::map<std::string, std::string>* query = &req.query;
+  std::map<std::string, std::string> kept;
+  if (req.path.rfind("/v1/", 0) != 0 && !req.query.empty()) {
+    for (const auto& [name, value] : req.query) {
+      bool ai = !name.empty() && name.size() <= 4 &&
+                name.find_first_not_of("0123456789") == std::string::npos;
+      if (!ai && name != "linkType") kept.emplace(name, value);
+    }
+    query = &kept;
+  }
+  if (t.kind == TraceTarget::kLot) {
+    return CheckQueryNames(*query,
+                           {"codes_from", "codes_limit", "lot_events_from", "lot_events_limit"},
+                           "a lot's trace");
+  }
+  return CheckQueryNames(*query,
+                         {"events_from", "events_limit", "lot_events_from", "lot_events_limit"},
+                         "a code's trace");
+}
+
 }  // namespace
 
 bool IsTracePath(const std::string& p) {
@@ -1264,6 +1288,10 @@ bool HandleTraceRoute(node::Node* node, TraceCaches* caches, const HttpRequest& 
   }
   if (!target.ok()) {
     *out = JsonError(400, target.status().code(), target.status().message());
+    return true;
+  }
+  if (Status q = CheckTraceQuery(req, *target); !q.ok()) {
+    *out = JsonError(400, q.code(), q.message());
     return true;
   }
   std::string key;

@@ -1,7 +1,7 @@
 // tracenode: the program each supervision bureau runs (docs/operations.md).
 //
-//   tracenode --config FILE
-//   tracenode --dev [--data DIR] [--http HOST:PORT]
+//   tracenode --config FILE [--http-limit NAME=VALUE]...
+//   tracenode --dev [--data DIR] [--http HOST:PORT] [--http-limit NAME=VALUE]...
 #include <dlfcn.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -19,12 +19,73 @@
 
 namespace {
 
+// The HTTP server's limits that --http-limit may change, by name.
+struct Limit {
+  const char* name;
+  size_t traceledger::api::HttpServerOptions::*size;
+  int traceledger::api::HttpServerOptions::*ms;
+};
+constexpr Limit kLimits[] = {
+    {"max_header_bytes", &traceledger::api::HttpServerOptions::max_header_bytes, nullptr},
+    {"max_body_bytes", &traceledger::api::HttpServerOptions::max_body_bytes, nullptr},
+    {"max_other_body_bytes", &traceledger::api::HttpServerOptions::max_other_body_bytes, nullptr},
+    {"idle_timeout_ms", nullptr, &traceledger::api::HttpServerOptions::idle_timeout_ms},
+    {"header_timeout_ms", nullptr, &traceledger::api::HttpServerOptions::header_timeout_ms},
+    {"request_timeout_ms", nullptr, &traceledger::api::HttpServerOptions::request_timeout_ms},
+    {"max_connections", &traceledger::api::HttpServerOptions::max_connections, nullptr},
+    {"max_connections_per_address",
+     &traceledger::api::HttpServerOptions::max_connections_per_address, nullptr},
+    {"body_budget_bytes", &traceledger::api::HttpServerOptions::body_budget_bytes, nullptr},
+    {"body_budget_per_address_bytes",
+     &traceledger::api::HttpServerOptions::body_budget_per_address_bytes, nullptr},
+    {"answer_budget_bytes", &traceledger::api::HttpServerOptions::answer_budget_bytes, nullptr},
+};
+
+std::string LimitNames() {
+  std::string s;
+  for (const Limit& l : kLimits) s += (s.empty() ? "" : ", ") + std::string(l.name);
+  return s;
+}
+
+// Applies "NAME=VALUE" (VALUE a whole number, 1 .. 2^40) to *o; false and a
+// message on stderr otherwise.
+bool ApplyLimit(const std::string& arg, traceledger::api::HttpServerOptions* o) {
+  auto eq = arg.find('=');
+  std::string name = arg.substr(0, eq), value = eq == std::string::npos ? "" : arg.substr(eq + 1);
+  if (value.empty() || value.size() > 13 ||
+      value.find_first_not_of("0123456789") != std::string::npos || std::stoull(value) == 0 ||
+      std::stoull(value) > (1ull << 40)) {
+    std::fprintf(stderr, "tracenode: --http-limit %s: VALUE must be a whole number from 1\n",
+                 arg.c_str());
+    return false;
+  }
+  for (const Limit& l : kLimits) {
+    if (name != l.name) continue;
+    if (l.size) o->*l.size = static_cast<size_t>(std::stoull(value));
+    if (l.ms) {
+      if (std::stoull(value) > 3600000) {
+        std::fprintf(stderr, "tracenode: --http-limit %s: at most 3600000 ms\n", arg.c_str());
+        return false;
+      }
+      o->*l.ms = static_cast<int>(std::stoull(value));
+    }
+    return true;
+  }
+  std::fprintf(stderr, "tracenode: --http-limit: unknown limit \"%s\"; the limits are %s\n",
+               name.c_str(), LimitNames().c_str());
+  return false;
+}
+
 void Usage() {
-  std::fprintf(stderr,
-               "usage: tracenode --config FILE\n"
-               "       tracenode --dev [--data DIR] [--http HOST:PORT]\n"
-               "  --dev runs one node on a fresh development genesis in DIR (default\n"
-               "  ./tracenode-dev), writing DIR/genesis.json and DIR/regulator.json.\n");
+  std::fprintf(
+      stderr,
+      "usage: tracenode --config FILE [--http-limit NAME=VALUE]...\n"
+      "       tracenode --dev [--data DIR] [--http HOST:PORT] [--http-limit NAME=VALUE]...\n"
+      "  --dev runs one node on a fresh development genesis in DIR (default\n"
+      "  ./tracenode-dev), writing DIR/genesis.json and DIR/regulator.json.\n"
+      "  --http-limit changes one of the HTTP server's limits (docs/operations.md,\n"
+      "  \"HTTP limits\"): %s.\n",
+      LimitNames().c_str());
 }
 
 // Each open table file of the node's databases holds a descriptor (tables are
@@ -61,6 +122,7 @@ void LogLine(const std::string& s) {
 int main(int argc, char** argv) {
   std::string config, data = "tracenode-dev", http = "127.0.0.1:8080";
   bool dev = false;
+  traceledger::api::HttpServerOptions ho;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](std::string* out) {
@@ -78,7 +140,11 @@ int main(int argc, char** argv) {
       value(&data);
     else if (a == "--http")
       value(&http);
-    else if (a == "--help" || a == "-h") {
+    else if (a == "--http-limit") {
+      std::string limit;
+      value(&limit);
+      if (!ApplyLimit(limit, &ho)) return 2;
+    } else if (a == "--help" || a == "-h") {
       Usage();
       return 0;
     } else {
@@ -98,6 +164,10 @@ int main(int argc, char** argv) {
   sigaddset(&stop, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  // A file-size limit (RLIMIT_FSIZE) reached is an I/O error (EFBIG) the
+  // node stops on cleanly (FATAL, /v1/status "stopped"), not a signal that
+  // kills it.
+  signal(SIGXFSZ, SIG_IGN);
   RaiseOpenFileLimit();  // before any database is opened
 
   auto cfg = dev ? traceledger::node::PrepareDevNode(data, http)
@@ -118,7 +188,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   traceledger::api::ApiService service(node->get());
-  traceledger::api::HttpServerOptions ho;
   auto colon = cfg->http_listen.rfind(':');
   if (colon == std::string::npos) {
     std::fprintf(stderr, "tracenode: http address \"%s\" is not host:port\n",
@@ -127,6 +196,7 @@ int main(int argc, char** argv) {
   }
   ho.host = cfg->http_listen.substr(0, colon);
   ho.port = static_cast<uint16_t>(std::atoi(cfg->http_listen.substr(colon + 1).c_str()));
+  ho.log = LogLine;
   auto server = traceledger::api::HttpServer::Start(
       ho, [&service](const traceledger::api::HttpRequest& req,
                      traceledger::api::Responder respond) { service.Handle(req, respond); });
@@ -134,6 +204,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "tracenode: %s\n", server.status().ToString().c_str());
     return 1;
   }
+  service.SetHttpServer(server->get());  // its numbers in /metrics
   LogLine("tracenode " + cfg->options.node_id + " serving http://" + ho.host + ":" +
           std::to_string((*server)->port()) + "/ (chain " + cfg->options.genesis.chain_id +
           ", memory allocator " + AllocatorName() + ")");
@@ -144,6 +215,7 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&stop, &sig);
   LogLine(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
+  service.SetHttpServer(nullptr);
   (*server)->Stop();
   (*node)->Stop();
   return 0;

@@ -25,7 +25,9 @@ OJson ZhOrNull(const AlertRec& a) {
 
 HttpResponse Answer(const OJson& j) {
   HttpResponse r;
-  r.body = j.dump();
+  // As DumpJson (ledger/json_parse.h) for ordered_json: text that is not UTF-8
+  // is written with U+FFFD instead of throwing.
+  r.body = j.dump(-1, ' ', false, OJson::error_handler_t::replace);
   return r;
 }
 
@@ -111,6 +113,10 @@ HttpResponse Enterprise(const StateReader& s, const std::string& uscc, const Htt
                          "\" is not a unified social credit code (18 characters of "
                          "0-9 and A-Y without I, O, S, V, Z, with a valid check character)");
   }
+  if (Status q =
+          CheckQueryNames(req.query, {"holdings_from", "holdings_limit"}, "/v1/enterprises/{uscc}");
+      !q.ok())
+    return Bad(q);
   EnterpriseRec e;
   if (!LoadRec(s, keys::Enterprise(uscc), &e))
     return JsonError(404, "NOT_FOUND", "enterprise " + uscc + " is not enrolled on this ledger");
@@ -149,6 +155,9 @@ HttpResponse Product(const StateReader& s, const std::string& code, const HttpRe
   if (code.empty() || (!IsValidGtin14(code) && !IsValidId(code)))
     return JsonError(400, "BAD_PRODUCT_CODE",
                      "a product code is a GTIN-14 or 1..64 of [A-Za-z0-9-._:/+]");
+  if (Status q = CheckQueryNames(req.query, {"lots_from", "lots_limit"}, "/v1/products/{code}");
+      !q.ok())
+    return Bad(q);
   ProductRec p;
   if (!LoadRec(s, keys::Product(code), &p))
     return JsonError(404, "NOT_FOUND", "product " + code + " is not registered on this ledger");
@@ -201,6 +210,9 @@ OJson RecallProgress(const RecallRec& r) {
 HttpResponse Recall(const StateReader& s, const std::string& id, const HttpRequest& req) {
   if (!IsValidId(id))
     return JsonError(400, "BAD_RECALL_ID", "a recall id is 1..64 of [A-Za-z0-9-._:/+]");
+  if (Status q = CheckQueryNames(req.query, {"owed_from", "owed_limit"}, "/v1/recalls/{id}");
+      !q.ok())
+    return Bad(q);
   RecallRec r;
   if (!LoadRec(s, keys::Recall(id), &r))
     return JsonError(404, "NOT_FOUND", "recall " + id + " does not exist on this ledger");
@@ -246,12 +258,8 @@ constexpr size_t kMaxRecallsListed = 500;
 // GET /v1/recalls: every recall, open ones first, then the most recently
 // issued, each with its progress; ?status=open|closed|all, ?product_code=.
 HttpResponse RecallList(const StateReader& s, const HttpRequest& req) {
-  for (const auto& [k, v] : req.query) {
-    if (k != "status" && k != "product_code") {
-      return JsonError(400, "BAD_QUERY",
-                       "unknown parameter \"" + k + "\"; filters are status and product_code");
-    }
-  }
+  if (Status q = CheckQueryNames(req.query, {"status", "product_code"}, "/v1/recalls"); !q.ok())
+    return Bad(q);
   auto q = [&](const char* k) {
     auto it = req.query.find(k);
     return it == req.query.end() ? std::string() : it->second;
@@ -346,20 +354,22 @@ HttpResponse Alerts(const StateReader& s, const HttpRequest& req) {
     auto it = req.query.find(k);
     return it == req.query.end() ? std::string() : it->second;
   };
-  for (const auto& [k, v] : req.query) {
-    static const char* kKnown[] = {"type",  "status", "category", "region",
-                                   "since", "until",  "limit",    "before"};
-    bool known = false;
-    for (const char* n : kKnown) known = known || k == n;
-    if (!known)
-      return JsonError(400, "BAD_QUERY",
-                       "unknown parameter \"" + k +
-                           "\"; filters are type, "
-                           "status, category, region, since, until; paging is "
-                           "limit and before");
-  }
+  if (Status bad = CheckQueryNames(
+          req.query, {"type", "status", "category", "region", "since", "until", "limit", "before"},
+          "/v1/alerts");
+      !bad.ok())
+    return Bad(bad);
   std::string type = q("type"), status = q("status"), category = q("category"),
               region = q("region");
+  // Every filter value is checked: an unknown one would match nothing and
+  // answer an empty list that looks like "no alerts".
+  if (!type.empty() && type != "temperature_excursion" && type != "inspection_failed" &&
+      type != "overdue_shipment" && type != "recall")
+    return JsonError(400, "BAD_QUERY",
+                     "type is temperature_excursion, inspection_failed, overdue_shipment or "
+                     "recall");
+  if (region.size() > 64)
+    return JsonError(400, "BAD_QUERY", "region is a prefix of a region code, at most 64 bytes");
   if (!status.empty() && status != "open" && status != "closed" && status != "all")
     return JsonError(400, "BAD_QUERY", "status is open, closed or all");
   Category cat;

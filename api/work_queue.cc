@@ -72,7 +72,13 @@ void WorkQueue::Run() {
       job = std::move(jobs_.front());
       jobs_.pop_front();
     }
-    job();
+    // A job that throws must not end the thread (nor the process): its
+    // captured Responder, destroyed unanswered with it, answers 500 and the
+    // HTTP server logs it (api/http_server.h).
+    try {
+      job();
+    } catch (...) {
+    }
   }
 }
 

@@ -70,7 +70,7 @@ std::optional<int64_t> ParseRfc3339Millis(std::string_view t) {
       ++pos;
     }
     size_t n = pos - start;
-    if (n == 0 || n > 9) return std::nullopt;
+    if (n == 0 || n > kMaxFractionDigits) return std::nullopt;
     for (size_t i = n; i < 3; ++i) millis *= 10;
   }
   if (pos + 1 != t.size() || t[pos] != 'Z') return std::nullopt;

@@ -153,7 +153,31 @@ struct Node::Impl : public CoreEnv {
     return Status::OK();
   }
 
+  // The loop thread. An exception must not end the process (it would take
+  // the API with it, and the operator would see only an abort): it stops the
+  // node as a fatal storage error does — logged as FATAL, nothing more is
+  // applied or accepted, every wait is answered, /v1/status says "stopped".
   void Run() {
+    try {
+      Loop();
+    } catch (const std::exception& e) {
+      Fail(std::string("an unexpected error on the node's loop thread: ") + e.what());
+    } catch (...) {
+      Fail("an unexpected error on the node's loop thread");
+    }
+  }
+
+  void Fail(const std::string& why) {
+    failed = true;
+    try {
+      core->Log("FATAL: " + why + "; stopping (this node applies nothing more: restart it)");
+      core->CancelWaits();
+    } catch (...) {
+      // Nothing more can be done on this thread; the API still serves status.
+    }
+  }
+
+  void Loop() {
     auto tick = std::chrono::milliseconds(opt.tick_ms);
     auto next_tick = std::chrono::steady_clock::now() + tick;
     while (true) {
@@ -247,7 +271,15 @@ void Node::ReadIndex(int timeout_ms, std::function<void(Status)> done) {
 Result<TxReceipt> Node::GetReceipt(const std::string& tx_id) const {
   return impl_->core->GetReceipt(tx_id);
 }
-NodeStatus Node::GetStatus() const { return impl_->core->GetStatus(); }
+NodeStatus Node::GetStatus() const {
+  NodeStatus st = impl_->core->GetStatus();
+  if (impl_->failed && st.role != "stopped") {  // every fatal path logs; in case one did not
+    st.role = "stopped";
+    st.leader.clear();
+    st.stopped_reason = "the node's loop stopped after a fatal error; see its log";
+  }
+  return st;
+}
 const Genesis& Node::genesis() const { return impl_->core->genesis(); }
 const BlockStore& Node::blocks() const { return impl_->core->blocks(); }
 const StateReader& Node::state() const { return impl_->core->state(); }

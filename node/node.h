@@ -95,9 +95,13 @@ struct PeerStatus {
 
 struct NodeStatus {
   std::string node_id;
-  std::string role;  // "leader", "follower", "candidate", "pre-candidate"
+  // "leader", "follower", "candidate", "pre-candidate", or "stopped" once the
+  // node stopped applying after a fatal error (then `leader` is "" and
+  // `stopped_reason` says why; the other members are as they were then).
+  std::string role;
   uint64_t term = 0;
-  std::string leader;  // validator id, "" when unknown
+  std::string leader;          // validator id, "" when unknown
+  std::string stopped_reason;  // "" unless role is "stopped"
   uint64_t commit_index = 0;
   uint64_t applied_index = 0;
   uint64_t height = 0;  // latest block height

@@ -133,6 +133,9 @@ struct NodeCore::Impl {
   // Shared with other threads.
   std::atomic<uint64_t> leader_id{0};
   mutable std::mutex status_mu;
+  // The first FATAL line logged (without "FATAL: "): why the node stopped
+  // applying. Guarded by status_mu.
+  mutable std::string fatal;
   NodeStatus status;  // guarded by status_mu
 
   // Envelopes verified at this node's door (node/verified_cache.h); kept
@@ -143,6 +146,11 @@ struct NodeCore::Impl {
   std::multimap<std::string, Waiter> waiters;  // guarded by wait_mu
 
   void Log(const std::string& s) const {
+    if (s.rfind("FATAL", 0) == 0) {  // the node stops applying: GetStatus says so
+      std::lock_guard<std::mutex> l(status_mu);
+      size_t from = s.find_first_not_of(": ", 5);
+      if (fatal.empty()) fatal = from == std::string::npos ? "a fatal error" : s.substr(from);
+    }
     if (opt.log) opt.log(FormatRfc3339Millis(WallMillis()) + " " + opt.node_id + ": " + s);
   }
 
@@ -939,6 +947,11 @@ NodeStatus NodeCore::GetStatus() const {
   {
     std::lock_guard<std::mutex> l(impl_->status_mu);
     st = impl_->status;
+    if (!impl_->fatal.empty()) {  // it leads nothing and knows no leader any more
+      st.role = "stopped";
+      st.leader.clear();
+      st.stopped_reason = impl_->fatal;
+    }
   }
   // LevelDB's properties are thread-safe; the stores live as long as the core.
   st.block_store_memory = impl_->blocks->ApproximateMemoryUsage();

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -51,9 +52,7 @@ inline HttpResponse CallService(ApiService& service, const std::string& method,
   HttpRequest req;
   req.method = method;
   req.target = target;
-  if (!ParseTarget(target, &req)) {
-    return JsonError(400, "BAD_TARGET", "the request target is not a valid path");
-  }
+  if (Status s = ParseTarget(target, &req); !s.ok()) return JsonError(400, s.code(), s.message());
   req.headers = std::move(headers);
   req.body = body;
   std::promise<HttpResponse> p;
@@ -72,9 +71,11 @@ struct Ent {
 
 class TestNode {
  public:
-  // Opens a fresh dev node in a temporary directory named after `tag`.
-  // ok() is false (and error() says why) if it could not.
-  explicit TestNode(const std::string& tag) {
+  // Opens a fresh dev node in a temporary directory named after `tag`;
+  // `tweak`, if given, may change its options first. ok() is false (and
+  // error() says why) if it could not.
+  explicit TestNode(const std::string& tag,
+                    const std::function<void(node::NodeOptions*)>& tweak = nullptr) {
     dir_ =
         std::filesystem::temp_directory_path() / ("tl-" + tag + "-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir_);
@@ -84,6 +85,7 @@ class TestNode {
       return;
     }
     cfg->options.tick_ms = 20;
+    if (tweak) tweak(&cfg->options);
     auto n = node::Node::Open(cfg->options);
     if (!n.ok()) {
       error_ = n.status().ToString();

@@ -259,14 +259,14 @@ TEST(TraceAnswerCacheTest, BoundedInBytesLeastRecentlyUsedFirst) {
 
 TEST(TraceAnswerCacheTest, KeyHoldsPathAndEveryQueryParameter) {
   HttpRequest a, b, c;
-  ASSERT_TRUE(ParseTarget("/v1/trace/X?events_from=1&events_limit=2", &a));
-  ASSERT_TRUE(ParseTarget("/v1/trace/X?events_limit=2&events_from=1", &b));
-  ASSERT_TRUE(ParseTarget("/v1/trace/X?events_from=12", &c));
+  ASSERT_TRUE(ParseTarget("/v1/trace/X?events_from=1&events_limit=2", &a).ok());
+  ASSERT_TRUE(ParseTarget("/v1/trace/X?events_limit=2&events_from=1", &b).ok());
+  ASSERT_TRUE(ParseTarget("/v1/trace/X?events_from=12", &c).ok());
   EXPECT_EQ(TraceAnswerCache::KeyOf(a), TraceAnswerCache::KeyOf(b));
   EXPECT_NE(TraceAnswerCache::KeyOf(a), TraceAnswerCache::KeyOf(c));
   HttpRequest d, e;
-  ASSERT_TRUE(ParseTarget("/v1/trace/X%0Aa=1", &d));  // decoded bytes cannot forge a split
-  ASSERT_TRUE(ParseTarget("/v1/trace/X?a=1", &e));
+  ASSERT_TRUE(ParseTarget("/v1/trace/X%0Aa=1", &d).ok());  // decoded bytes cannot forge a split
+  ASSERT_TRUE(ParseTarget("/v1/trace/X?a=1", &e).ok());
   EXPECT_NE(TraceAnswerCache::KeyOf(d), TraceAnswerCache::KeyOf(e));
 }
 

@@ -191,12 +191,17 @@ std::string Cluster::log_path(int i) const {
 
 Status Cluster::Start(int i) {
   if (pids_[i] > 0) return Status::InvalidArgument("node already running");
+  // TL_TRACENODE_BIN runs the tests against another build (e.g. to see a
+  // regression test fail on the code before its fix).
+  const char* other = std::getenv("TL_TRACENODE_BIN");
+  const std::string bin = other && *other ? other : TRACENODE_BIN;
   std::vector<std::string> argv;
   if (nodes_ == 0) {
-    argv = {TRACENODE_BIN, "--dev", "--data", dir_ + "/dev", "--http", urls_[0].substr(7)};
+    argv = {bin, "--dev", "--data", dir_ + "/dev", "--http", urls_[0].substr(7)};
   } else {
-    argv = {TRACENODE_BIN, "--config", dir_ + "/net/n" + std::to_string(i + 1) + "/config.json"};
+    argv = {bin, "--config", dir_ + "/net/n" + std::to_string(i + 1) + "/config.json"};
   }
+  argv.insert(argv.end(), node_args_.begin(), node_args_.end());
   pid_t pid = Spawn(argv, log_path(i));
   if (pid < 0) return Status::IOError("cannot fork");
   pids_[i] = pid;

@@ -58,6 +58,9 @@ class Cluster {
   std::string data_dir(int i) const;
   std::string log_path(int i) const;
   bool running(int i) const { return pids_[i] > 0; }
+  pid_t pid(int i) const { return pids_[i]; }  // 0 when not running
+  // Arguments added to every tracenode started from now on (e.g. --http-limit).
+  void set_node_args(std::vector<std::string> args) { node_args_ = std::move(args); }
 
   Status Start(int i);
   // Sends `sig` and reaps the process (waits up to timeout_ms, then SIGKILL).
@@ -92,13 +95,13 @@ class Cluster {
   // chain tag peers send in their hello (the genesis hash's first 4 bytes).
   uint16_t p2p_port(int i) const { return p2p_ports_[i]; }
   std::string node_dir(int i) const;
-  pid_t pid(int i) const { return pids_[i]; }
   uint64_t RssKb(int i) const;
   // True if node i's process is still running (reaps it when it has exited).
   bool Alive(int i);
   uint32_t chain_tag() const { return chain_tag_; }
 
   const std::string& chain_id() const { return chain_id_; }
+  const KeyPair& regulator() const { return regulator_; }
   HashAlg alg() const { return alg_; }
   const std::string& dir() const { return dir_; }
   // The last lines of node i's log, for failure messages.
@@ -112,6 +115,7 @@ class Cluster {
   std::vector<pid_t> pids_;
   std::vector<uint16_t> p2p_ports_;
   uint32_t chain_tag_ = 0;
+  std::vector<std::string> node_args_;
   std::string chain_id_;
   KeyPair regulator_;
   int nonce_ = 0;
