@@ -62,13 +62,19 @@ void MemState::Apply(std::vector<WriteOp>&& writes) {
   writes.clear();
 }
 
-StateStore::~StateStore() { delete db_; }
+StateStore::~StateStore() {
+  // LevelDB's destructor waits for scheduled compactions; an Env that queues
+  // them (a deterministic test's) runs them now.
+  if (db_ != nullptr) storage::RunQueuedWork(env_);
+  delete db_;
+}
 
-Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
+Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path, leveldb::Env* env) {
   std::unique_ptr<StateStore> store(new StateStore());
   store->settings_ = std::make_unique<storage::DbSettings>(storage::StateStoreLimits());
+  store->env_ = storage::EnvOrDefault(env);
   leveldb::Options options;
-  store->settings_->Apply(&options);
+  store->settings_->Apply(&options, store->env_);
   options.create_if_missing = true;
   leveldb::Status s = leveldb::DB::Open(options, path, &store->db_);
   if (!s.ok()) return Status::IOError("open state store " + path + ": " + s.ToString());

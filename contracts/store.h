@@ -26,6 +26,7 @@
 
 namespace leveldb {
 class DB;
+class Env;
 class Status;
 }  // namespace leveldb
 
@@ -91,8 +92,10 @@ class StateStore : public StateReader {
   // of storage::StateStoreLimits() (ledger/db_options.h): a Bloom filter (10
   // bits per key) so that reads of absent keys (new codes, unused nonces: most
   // of the engine's point reads) rarely touch a table block, and a bounded
-  // block cache.
-  static Result<std::unique_ptr<StateStore>> Open(const std::string& path);
+  // block cache. Files go through `env` (ledger/db_options.h, "the storage
+  // seam"; null: storage::TableReadEnv()), which must outlive the store.
+  static Result<std::unique_ptr<StateStore>> Open(const std::string& path,
+                                                  leveldb::Env* env = nullptr);
   std::optional<std::string> Get(std::string_view key) const override;
   bool Read(std::string_view key, std::string* scratch, std::string_view* value) const override;
   void Scan(std::string_view prefix, const ScanFn& fn) const override;
@@ -122,6 +125,7 @@ class StateStore : public StateReader {
   StateStore() = default;
   // Declared before db_ so that it outlives the database.
   std::unique_ptr<storage::DbSettings> settings_;
+  leveldb::Env* env_ = nullptr;  // what db_ was opened with
   leveldb::DB* db_ = nullptr;
   std::atomic<uint64_t> generation_{0};
   // The keys of one Apply, packed: key i is keys[ends[i-1], ends[i]).

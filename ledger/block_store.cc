@@ -2,8 +2,8 @@
 
 #include <cryptopp/crc.h>
 #include <leveldb/db.h>
+#include <leveldb/env.h>
 #include <leveldb/write_batch.h>
-#include <unistd.h>
 
 #include <set>
 
@@ -174,19 +174,25 @@ Status ParseCanonicalBlock(std::string_view payload, uint64_t height, pb::Block*
 
 }  // namespace
 
-BlockStore::~BlockStore() = default;
+BlockStore::~BlockStore() {
+  // LevelDB's destructor waits for scheduled compactions; an Env that queues
+  // them (a deterministic test's) runs them now.
+  if (db_) storage::RunQueuedWork(env_);
+}
 
 Result<std::unique_ptr<BlockStore>> BlockStore::Open(const std::string& dir,
                                                      const BlockStoreOptions& options) {
   // LevelDB would create the directory (and its LOCK file) even when asked not
   // to create a database; a reader such as verify-chain must leave no trace.
-  if (!options.create_if_missing && ::access((dir + "/CURRENT").c_str(), F_OK) != 0) {
+  leveldb::Env* env = storage::EnvOrDefault(options.env);
+  if (!options.create_if_missing && !env->FileExists(dir + "/CURRENT")) {
     return Status::NotFound("no block store in " + dir + " (no LevelDB CURRENT file)");
   }
   std::unique_ptr<BlockStore> store(new BlockStore());
   store->settings_ = std::make_unique<storage::DbSettings>(storage::BlockStoreLimits());
+  store->env_ = env;
   leveldb::Options lo;
-  store->settings_->Apply(&lo);
+  store->settings_->Apply(&lo, env);
   lo.create_if_missing = options.create_if_missing;
   lo.paranoid_checks = true;
   leveldb::DB* db = nullptr;

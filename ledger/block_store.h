@@ -47,6 +47,7 @@
 
 namespace leveldb {
 class DB;
+class Env;
 }  // namespace leveldb
 
 namespace traceledger {
@@ -74,6 +75,10 @@ struct BlockStoreOptions {
   bool check_latest_on_open = true;
   // fsync every write. Tests of logic may turn it off; nodes never do.
   bool sync = true;
+  // Where the files are read and written (ledger/db_options.h, "the storage
+  // seam"). Null: storage::TableReadEnv(), the production Env. Must outlive
+  // the store.
+  leveldb::Env* env = nullptr;
 };
 
 // Where a transaction sits in the chain.
@@ -206,6 +211,7 @@ class BlockStore {
 
   // Declared before db_ so that it outlives the database.
   std::unique_ptr<storage::DbSettings> settings_;
+  leveldb::Env* env_ = nullptr;  // what db_ was opened with
   std::unique_ptr<leveldb::DB> db_;
   HashAlg alg_ = HashAlg::kSha256;
   std::string genesis_hash_;

@@ -168,13 +168,14 @@ struct NodeCore::Impl {
     bo.alg = alg;
     bo.genesis_hash = g.hash;
     bo.sync = opt.sync;
+    bo.env = opt.env;
     auto b = BlockStore::Open(opt.data_dir + "/blocks", bo);
     if (!b.ok()) return b.status();
     blocks = std::move(b).value();
-    auto s = StateStore::Open(opt.data_dir + "/state");
+    auto s = StateStore::Open(opt.data_dir + "/state", opt.env);
     if (!s.ok()) return s.status();
     state = std::move(s).value();
-    auto r = RaftStorage::Open(opt.data_dir + "/raft", opt.sync);
+    auto r = RaftStorage::Open(opt.data_dir + "/raft", opt.sync, opt.env);
     if (!r.ok()) return r.status();
     raft_store = std::move(r).value();
     if (blocks->block_count() == 0) TL_RETURN_IF_ERROR(WriteGenesisBlock());

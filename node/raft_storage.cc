@@ -32,17 +32,23 @@ Status FromLevelDb(const leveldb::Status& s, const std::string& what) {
 
 }  // namespace
 
-RaftStorage::~RaftStorage() = default;
+RaftStorage::~RaftStorage() {
+  // LevelDB's destructor waits for scheduled compactions; an Env that queues
+  // them (a deterministic test's) runs them now.
+  if (db_) storage::RunQueuedWork(env_);
+}
 
 uint64_t RaftStorage::ApproximateMemoryUsage() const {
   return storage::ApproximateMemoryUsage(db_.get());
 }
 
-Result<std::unique_ptr<RaftStorage>> RaftStorage::Open(const std::string& dir, bool sync) {
+Result<std::unique_ptr<RaftStorage>> RaftStorage::Open(const std::string& dir, bool sync,
+                                                       leveldb::Env* env) {
   std::unique_ptr<RaftStorage> s(new RaftStorage());
   s->settings_ = std::make_unique<storage::DbSettings>(storage::RaftLogLimits());
+  s->env_ = storage::EnvOrDefault(env);
   leveldb::Options o;
-  s->settings_->Apply(&o);
+  s->settings_->Apply(&o, s->env_);
   o.create_if_missing = true;
   o.paranoid_checks = true;
   leveldb::DB* db = nullptr;

@@ -21,7 +21,8 @@
 
 namespace leveldb {
 class DB;
-}
+class Env;
+}  // namespace leveldb
 namespace traceledger::storage {
 class DbSettings;
 }
@@ -30,7 +31,10 @@ namespace traceledger::node {
 
 class RaftStorage {
  public:
-  static Result<std::unique_ptr<RaftStorage>> Open(const std::string& dir, bool sync = true);
+  // Files go through `env` (ledger/db_options.h, "the storage seam"; null:
+  // storage::TableReadEnv()), which must outlive the storage.
+  static Result<std::unique_ptr<RaftStorage>> Open(const std::string& dir, bool sync = true,
+                                                   leveldb::Env* env = nullptr);
   ~RaftStorage();
 
   // Everything needed to restart the Raft instance.
@@ -51,6 +55,7 @@ class RaftStorage {
   RaftStorage() = default;
   // Declared before db_ so that it outlives the database.
   std::unique_ptr<storage::DbSettings> settings_;
+  leveldb::Env* env_ = nullptr;  // what db_ was opened with
   std::unique_ptr<leveldb::DB> db_;
   uint64_t first_index_ = 1;  // first stored entry index
   uint64_t last_index_ = 0;   // last stored entry index (0: none)
