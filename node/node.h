@@ -57,9 +57,9 @@ struct NodeOptions {
   // Threads verifying signatures: -1 one per core (at most 8), 0 none (the
   // caller's thread does it: the deterministic simulation).
   int verify_threads = -1;
-  // fsync every durable write. Only the deterministic simulation turns this
-  // off: its crashes destroy the node object, not the machine, so written data
-  // survives either way and the model stays faithful.
+  // fsync every durable write. Nodes never turn this off; it exists so that
+  // the deterministic simulation can show what goes wrong without it
+  // (`tracesim --node --unsafe-no-sync`: its crashes drop unsynced data).
   bool sync = true;
   // Where the block store, state store and Raft log read and write their
   // files (ledger/db_options.h, "the storage seam"). Null: the production Env,
