@@ -170,6 +170,9 @@ void DbSettings::Apply(leveldb::Options* o, leveldb::Env* env) const {
   o->write_buffer_size = limits_.write_buffer_bytes;
   o->block_size = limits_.block_bytes;
   o->env = EnvOrDefault(env);
+  if (auto* q = dynamic_cast<QueuedWorkEnv*>(o->env); q != nullptr && q->MemtableBytes() > 0) {
+    o->write_buffer_size = q->MemtableBytes();
+  }
 }
 
 size_t DbSettings::block_cache_usage() const { return cache_->TotalCharge(); }

@@ -114,6 +114,10 @@ class QueuedWorkEnv {
   // Runs every queued background job (and the jobs they queue) to completion,
   // on the calling thread. Must not be called from inside LevelDB.
   virtual void RunQueuedWork() = 0;
+  // Memtable size for databases on this Env (0: the DbLimits' own). A
+  // simulation writes far less than a node under load; smaller memtables make
+  // its databases write, compact and read back table files as a node's do.
+  virtual size_t MemtableBytes() const { return 0; }
 };
 
 // `env`, or TableReadEnv() when it is null.

@@ -180,7 +180,10 @@ class World {
     slots_.resize(n_);
     for (int i = 0; i < n_; ++i) {
       envs_.push_back(std::make_unique<SimEnv>(this, i));
-      slots_[i].disk = std::make_unique<FaultEnv>(seed_ * 7919 + static_cast<uint64_t>(i));
+      // 64 KiB memtables (LevelDB's least): a seed's few hundred kilobytes
+      // then go through table files, compactions and MANIFEST updates.
+      slots_[i].disk =
+          std::make_unique<FaultEnv>(seed_ * 7919 + static_cast<uint64_t>(i), 64 << 10);
       if (!Open(i)) return false;
     }
     for (int t = 0; t < opt_.transactions; ++t) txs_.push_back(MakeClientTx(t));
@@ -207,9 +210,11 @@ class World {
       if (opt_.verbose) Trace(Name(i) + " " + line);
     };
     s.fatal.clear();
+    testing::FaultEnvCounters before = s.disk->counters();
     auto c = NodeCore::Open(o, envs_[i].get());
     s.disk->RunQueuedWork();
-    s.log_failures = s.disk->counters().failed_log_writes;
+    testing::FaultEnvCounters after = s.disk->counters();
+    s.log_failures = after.failed_log_writes;
     if (!c.ok()) {
       const Status& st = c.status();
       ++result_.refused_starts;
@@ -218,7 +223,10 @@ class World {
         Retire(i, "refused to start on damaged data");
         return true;
       }
-      if (opt_.disk_faults && s.disk->transient_faults_active()) {
+      bool hit_fault = after.failed_syncs != before.failed_syncs ||
+                       after.read_errors != before.read_errors ||
+                       after.full_disk_writes != before.full_disk_writes;
+      if (opt_.disk_faults && (hit_fault || s.disk->transient_faults_active())) {
         s.life = Life::kStopped;  // the operator tries again once the disk is repaired
         s.down_until = std::max(tick_, s.faults_until) + 10;
         return true;

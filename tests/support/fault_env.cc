@@ -121,7 +121,8 @@ class WriteFile final : public leveldb::WritableFile {
 
 }  // namespace
 
-FaultEnv::FaultEnv(uint64_t seed) : rng_(seed ^ 0x6a09e667f3bcc908ull) {}
+FaultEnv::FaultEnv(uint64_t seed, size_t memtable_bytes)
+    : memtable_bytes_(memtable_bytes), rng_(seed ^ 0x6a09e667f3bcc908ull) {}
 
 FaultEnv::~FaultEnv() { FAULT_ENV_ASSERT(open_writers_ == 0, "a file is still open for writing"); }
 
@@ -212,7 +213,7 @@ std::vector<std::string> FaultEnv::flips() const {
   return flips_;
 }
 
-std::string FaultEnv::FlipRandomBit(const std::string& under) {
+std::string FaultEnv::FlipRandomBit(const std::string& under, const std::string& suffix) {
   std::lock_guard<std::mutex> l(mu_);
   // Candidates: every byte of every database file, except the length and type
   // of records in a log-format file's last block (see the header).
@@ -226,7 +227,9 @@ std::string FaultEnv::FlipRandomBit(const std::string& under) {
   std::set<const Inode*> seen;
   uint64_t total = 0;
   for (const auto& [name, f] : live_) {
-    if (f->data.empty() || !IsDatabaseFile(name) || name.rfind(under, 0) != 0) continue;
+    if (f->data.empty() || !IsDatabaseFile(name) || name.rfind(under, 0) != 0 ||
+        !EndsWith(name, suffix))
+      continue;
     if (!seen.insert(f.get()).second) continue;
     Candidate c{name, f.get(), {}, 0};
     const std::string& d = f->data;
@@ -314,6 +317,9 @@ void FaultEnv::Crash() {
 
 leveldb::Status FaultEnv::Append(const std::string& name, const InodePtr& f,
                                  const leveldb::Slice& data) {
+  // LevelDB appends to its write-ahead log with no lock held: compactions
+  // queued so far run now, as they might on LevelDB's own thread.
+  if (IsWriteAheadLog(name)) RunQueuedWork();
   std::lock_guard<std::mutex> l(mu_);
   uint64_t stored = StoredLocked();
   if (capacity_ != kUnlimited && stored + data.size() > capacity_) {

@@ -32,11 +32,13 @@
 //     database file can be.
 //
 // Background work: LevelDB schedules compactions through Env::Schedule; this
-// Env queues them and runs them only in RunQueuedWork() (the driver calls it
-// between the calls it makes into the node) and when LevelDB sleeps, so that
-// one thread runs everything in a fixed order. LevelDB blocks a writer whose
-// memtable fills up while the previous one is still queued: the simulation's
-// writes between two driver calls stay far below a memtable (4 MiB or more).
+// Env queues them and runs them on the calling thread, in a fixed order, at
+// points where LevelDB holds none of its locks: in RunQueuedWork() (the driver
+// calls it between its calls into the node; a store calls it before closing
+// its database), before each append to a write-ahead log (LevelDB writes its
+// log with its mutex released, as a background compaction may run meanwhile)
+// and when LevelDB sleeps. So a memtable is always compacted before the next
+// one fills up, and a writer never waits for work that only it could run.
 //
 // Thread-safety: any thread may call any method (an internal mutex guards the
 // files), but determinism needs one thread. Files and handles must not outlive
@@ -79,7 +81,9 @@ struct FaultEnvCounters {
 
 class FaultEnv final : public leveldb::Env, public storage::QueuedWorkEnv {
  public:
-  explicit FaultEnv(uint64_t seed);
+  // `memtable_bytes`: see storage::QueuedWorkEnv::MemtableBytes (0: the
+  // databases' own; LevelDB's least is 64 KiB).
+  explicit FaultEnv(uint64_t seed, size_t memtable_bytes = 0);
   ~FaultEnv() override;
   FaultEnv(const FaultEnv&) = delete;
   FaultEnv& operator=(const FaultEnv&) = delete;
@@ -90,9 +94,9 @@ class FaultEnv final : public leveldb::Env, public storage::QueuedWorkEnv {
   void SetSpaceLeft(uint64_t bytes);  // kUnlimited: no limit
   void SetReadErrorRate(uint32_t per_million);
   // Flips one bit of one stored file, chosen by the RNG among the database
-  // files under `under` (a directory prefix; "" for all). Returns
-  // "file@offset" of the flip, or "" if no byte could be chosen.
-  std::string FlipRandomBit(const std::string& under = "");
+  // files whose names start with `under` and end with `suffix` ("" for any).
+  // Returns "file@offset" of the flip, or "" if no byte could be chosen.
+  std::string FlipRandomBit(const std::string& under = "", const std::string& suffix = "");
   // Repairs what an operator can: the disk gets room again, reads and syncs
   // stop failing. Flipped bits stay.
   void ClearTransientFaults();
@@ -107,6 +111,7 @@ class FaultEnv final : public leveldb::Env, public storage::QueuedWorkEnv {
 
   // storage::QueuedWorkEnv.
   void RunQueuedWork() override;
+  size_t MemtableBytes() const override { return memtable_bytes_; }
 
   // ---- leveldb::Env ----
   leveldb::Status NewSequentialFile(const std::string& f, leveldb::SequentialFile** r) override;
@@ -157,6 +162,7 @@ class FaultEnv final : public leveldb::Env, public storage::QueuedWorkEnv {
   void RemoveName(const std::string& name);               // mu_ held
   void CommitNames();                                     // mu_ held
 
+  const size_t memtable_bytes_;
   mutable std::mutex mu_;
   uint64_t rng_;
   std::map<std::string, InodePtr> live_;     // names as the process sees them
