@@ -379,8 +379,21 @@ std::pair<uint64_t, std::string> BlockStore::tip() const {
   return {count_, latest_hash_};
 }
 
+Status BlockStore::WriteBatchLocked(leveldb::WriteBatch* batch, bool sync) {
+  if (!write_failed_.ok()) return write_failed_;
+  leveldb::WriteOptions wo;
+  wo.sync = sync;
+  Status s = FromLevelDb(db_->Write(wo, batch));
+  if (!s.ok()) {
+    write_failed_ = Status::Error(
+        s.code(), "an earlier write to the block store failed; reopen it: " + s.message());
+  }
+  return s;
+}
+
 Status BlockStore::Append(const pb::Block& block) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (!write_failed_.ok()) return write_failed_;
   const pb::BlockHeader& header = block.header();
   if (header.height() != count_) {
     return Status::Error("OUT_OF_ORDER", "expected height " + std::to_string(count_) + ", got " +
@@ -443,9 +456,7 @@ Status BlockStore::Append(const pb::Block& block) {
   }
   const std::string latest_key = storage::LatestKey();
   batch.Put(latest_key, storage::EncodeRecord(latest_key, EncodeLatest(height, hash)));
-  leveldb::WriteOptions wo;
-  wo.sync = sync_;
-  TL_RETURN_IF_ERROR(FromLevelDb(db_->Write(wo, &batch)));
+  TL_RETURN_IF_ERROR(WriteBatchLocked(&batch, sync_));
   format_ = 2;
   count_ = height + 1;
   latest_hash_ = hash;
@@ -638,6 +649,7 @@ Status BlockStore::ForEach(
 
 Status BlockStore::PutAttestation(const pb::Attestation& attestation) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (!write_failed_.ok()) return write_failed_;
   if (attestation.node_id().empty()) {
     return Status::InvalidArgument("attestation has no node_id");
   }
@@ -664,8 +676,9 @@ Status BlockStore::PutAttestation(const pb::Attestation& attestation) {
   // Not synced here (attestations arrive one by one, three fsyncs per block
   // would stall the apply loop): the next synced Append or Flush persists it,
   // LevelDB's log being one file. A process crash loses none.
-  Status s =
-      FromLevelDb(db_->Put(leveldb::WriteOptions(), key, storage::EncodeRecord(key, encoded)));
+  leveldb::WriteBatch batch;
+  batch.Put(key, storage::EncodeRecord(key, encoded));
+  Status s = WriteBatchLocked(&batch, /*sync=*/false);
   if (!s.ok()) return s;
   if (sync_) unsynced_ = true;
   LogWrite(attestation.height());
@@ -675,11 +688,10 @@ Status BlockStore::PutAttestation(const pb::Attestation& attestation) {
 
 Status BlockStore::Flush() {
   std::lock_guard<std::mutex> lock(mu_);
+  if (!write_failed_.ok()) return write_failed_;
   if (!unsynced_) return Status::OK();
-  leveldb::WriteOptions wo;
-  wo.sync = true;
   leveldb::WriteBatch empty;  // a synced write of nothing syncs the log
-  Status s = FromLevelDb(db_->Write(wo, &empty));
+  Status s = WriteBatchLocked(&empty, /*sync=*/true);
   if (s.ok()) unsynced_ = false;
   return s;
 }

@@ -23,6 +23,13 @@
 // (paranoid_checks, verify_checksums) and the record's own checksum, and
 // return CORRUPTION on any mismatch.
 //
+// Fail-stop: once a write fails (a full disk, a failed fsync), every later
+// write fails with the same error until the store is reopened. A failed write
+// can leave part of its record in LevelDB's log, and LevelDB would append the
+// next one after it, so that the log no longer reads back at the next open;
+// after a failed fsync the kernel may have dropped what it could not write,
+// and a retried fsync would report success for data that is gone.
+//
 // Thread-safety: a BlockStore may be shared by many threads. Writes (Append,
 // PutAttestation) are serialized internally; reads run concurrently with each
 // other and with a write and see the chain either before or after it.
@@ -48,6 +55,7 @@
 namespace leveldb {
 class DB;
 class Env;
+class WriteBatch;
 }  // namespace leveldb
 
 namespace traceledger {
@@ -118,7 +126,8 @@ class BlockStore {
   // RECEIPT_COUNT_MISMATCH, RECEIPT_MISMATCH, TX_ROOT_MISMATCH,
   // RECEIPTS_ROOT_MISMATCH, BAD_HASH_LENGTH), IO_ERROR. Signatures are not
   // re-verified here: the node admits only verified envelopes, and
-  // VerifyChain re-checks them. On error nothing is written.
+  // VerifyChain re-checks them. On error nothing is written. After a failed
+  // write (IO_ERROR), this and every other write fail the same way.
   // If a tx id already occurs earlier in the chain, the index keeps the first
   // occurrence.
   Status Append(const pb::Block& block);
@@ -208,6 +217,8 @@ class BlockStore {
   Status Init(const BlockStoreOptions& options);
   Status CheckLatest();
   Status ReadRecord(const std::string& key, std::string* payload) const;
+  // Writes `batch`; the first failure is kept in write_failed_ (mu_ held).
+  Status WriteBatchLocked(leveldb::WriteBatch* batch, bool sync);
 
   // Declared before db_ so that it outlives the database.
   std::unique_ptr<storage::DbSettings> settings_;
@@ -225,6 +236,7 @@ class BlockStore {
   std::string chain_id_;
   int64_t latest_time_ = 0;
   bool unsynced_ = false;  // an attestation was written after the latest synced write
+  Status write_failed_;    // the first failed write (fail-stop: see above)
   // latest_time_ for readers that must not wait for mu_ (held across a
   // synced write).
   std::atomic<int64_t> latest_time_seen_{0};

@@ -99,8 +99,23 @@ Result<raft::RestartState> RaftStorage::Load() {
   return st;
 }
 
+Status RaftStorage::Write(leveldb::WriteBatch* batch, const char* what) {
+  if (!write_failed_.ok()) return write_failed_;
+  leveldb::WriteOptions wo;
+  wo.sync = sync_;
+  Status s = FromLevelDb(db_->Write(wo, batch), what);
+  if (!s.ok()) {
+    write_failed_ = Status::Error(
+        s.code(), "an earlier write to the raft log failed; reopen it: " + s.message());
+    return s;
+  }
+  ++syncs_;
+  return Status::OK();
+}
+
 Status RaftStorage::Save(const raft::Ready& rd) {
   if (!rd.MustSync()) return Status::OK();
+  if (!write_failed_.ok()) return write_failed_;
   leveldb::WriteBatch batch;
   uint64_t new_first = first_index_, new_last = last_index_;
   if (rd.snapshot) {
@@ -119,24 +134,19 @@ Status RaftStorage::Save(const raft::Ready& rd) {
     new_last = rd.entries.back().index;
   }
   if (rd.hard_state) batch.Put(kHardStateKey, raft::EncodeHardState(*rd.hard_state));
-  leveldb::WriteOptions wo;
-  wo.sync = sync_;
-  TL_RETURN_IF_ERROR(FromLevelDb(db_->Write(wo, &batch), "write"));
-  ++syncs_;
+  TL_RETURN_IF_ERROR(Write(&batch, "write"));
   first_index_ = new_first;
   last_index_ = new_last;
   return Status::OK();
 }
 
 Status RaftStorage::SaveSnapshot(const raft::Snapshot& snap) {
+  if (!write_failed_.ok()) return write_failed_;
   leveldb::WriteBatch batch;
   batch.Put(kSnapshotKey, raft::EncodeSnapshot(snap));
   uint64_t through = std::min(snap.meta.index, last_index_);
   for (uint64_t i = first_index_; i <= through; ++i) batch.Delete(EntryKey(i));
-  leveldb::WriteOptions wo;
-  wo.sync = sync_;
-  TL_RETURN_IF_ERROR(FromLevelDb(db_->Write(wo, &batch), "save snapshot"));
-  ++syncs_;
+  TL_RETURN_IF_ERROR(Write(&batch, "save snapshot"));
   first_index_ = std::max(first_index_, snap.meta.index + 1);
   if (last_index_ < snap.meta.index) last_index_ = snap.meta.index;
   return Status::OK();
