@@ -66,7 +66,7 @@ int RunNodeMode(uint64_t first, uint64_t last, int nodes, int steps, bool verbos
   uint64_t acked = 0, crashes = 0, partitions = 0, snapshots = 0, blocks = 0, reads = 0;
   uint64_t read_backs = 0, read_back_behind = 0, read_back_errors = 0, failed_syncs = 0,
            full_disk = 0, read_errors = 0, flips = 0, torn = 0, fail_stops = 0, refused = 0,
-           retired = 0;
+           rebuilds = 0, retired = 0;
   for (uint64_t seed = first; seed <= last; ++seed) {
     g_current_seed = seed;
     auto r = RunNodeSeed(seed, opt);
@@ -91,6 +91,7 @@ int RunNodeMode(uint64_t first, uint64_t last, int nodes, int steps, bool verbos
     torn += r.torn_files;
     fail_stops += r.fail_stops;
     refused += r.refused_starts;
+    rebuilds += r.state_rebuilds;
     retired += r.retired;
     acked += r.acked;
     reads += r.reads;
@@ -115,14 +116,15 @@ int RunNodeMode(uint64_t first, uint64_t last, int nodes, int steps, bool verbos
         "a node not there yet, %llu answered with an error its disk's faults explain, none with "
         "other bytes), %llu files torn by crashes; %llu failed fsyncs, %llu writes on full "
         "disks, %llu failed reads, %llu flipped bits; %llu nodes stopped on a storage error, %llu "
-        "restarts refused, %llu nodes retired on damaged data\n",
+        "restarts refused, %llu damaged state stores rebuilt from the blocks, %llu nodes retired "
+        "on damaged data\n",
         static_cast<unsigned long long>(read_backs),
         static_cast<unsigned long long>(read_back_behind),
         static_cast<unsigned long long>(read_back_errors), static_cast<unsigned long long>(torn),
         static_cast<unsigned long long>(failed_syncs), static_cast<unsigned long long>(full_disk),
         static_cast<unsigned long long>(read_errors), static_cast<unsigned long long>(flips),
         static_cast<unsigned long long>(fail_stops), static_cast<unsigned long long>(refused),
-        static_cast<unsigned long long>(retired));
+        static_cast<unsigned long long>(rebuilds), static_cast<unsigned long long>(retired));
   }
   return 0;
 }

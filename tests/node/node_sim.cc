@@ -77,12 +77,13 @@ struct Slot {
   std::unique_ptr<NodeCore> core;
   std::unique_ptr<FaultEnv> disk;
   Life life = Life::kRunning;
-  int64_t down_until = 0;     // kCrashed / kStopped: when to try to start it
-  int64_t faults_until = 0;   // transient disk faults are armed until then
-  bool damaged = false;       // bits were flipped on its disk
-  bool faulted = false;       // a disk fault was armed since it last opened
-  uint64_t log_failures = 0;  // the disk's failed_log_writes when last checked
-  std::string fatal;          // the node's last FATAL log line
+  int64_t down_until = 0;          // kCrashed / kStopped: when to try to start it
+  int64_t faults_until = 0;        // transient disk faults are armed until then
+  bool damaged = false;            // bits were flipped on its disk
+  std::vector<std::string> flips;  // where ("file@offset"), since the last repair
+  bool faulted = false;            // a disk fault was armed since it last opened
+  uint64_t log_failures = 0;       // the disk's failed_log_writes when last checked
+  std::string fatal;               // the node's last FATAL log line
 };
 
 class World {
@@ -206,7 +207,8 @@ class World {
     o.max_inflight_blocks = 4;
     o.sync = !opt_.unsafe_no_sync;
     o.log = [this, i](const std::string& line) {
-      if (line.find("FATAL") != std::string::npos) slots_[i].fatal = line;
+      // From "FATAL" on: the line's wall-clock prefix differs between replays.
+      if (auto at = line.find("FATAL"); at != std::string::npos) slots_[i].fatal = line.substr(at);
       if (opt_.verbose) Trace(Name(i) + " " + line);
     };
     s.fatal.clear();
@@ -220,7 +222,7 @@ class World {
       ++result_.refused_starts;
       Trace(Name(i) + " refuses to start: " + st.ToString());
       if (opt_.disk_faults && s.damaged && st.Is("CORRUPTION")) {
-        Retire(i, "refused to start on damaged data");
+        Damaged(i, "refused to start on damaged data");
         return true;
       }
       bool hit_fault = after.failed_syncs != before.failed_syncs ||
@@ -239,6 +241,33 @@ class World {
     s.life = Life::kRunning;
     s.faulted = s.damaged || s.disk->transient_faults_active();
     return true;
+  }
+
+  // Node i reported damage (CORRUPTION) on a disk with flipped bits. The
+  // state store is derived from the blocks: if only it is damaged, the
+  // operator removes it and the node rebuilds it by executing every block
+  // again (each must give its recorded state hash). Anything else damaged
+  // retires the node.
+  void Damaged(int i, const std::string& why) {
+    Slot& s = slots_[i];
+    const std::string state_dir = "/sim/" + Name(i) + "/state/";
+    bool only_state = std::all_of(s.flips.begin(), s.flips.end(),
+                                  [&](const std::string& f) { return f.rfind(state_dir, 0) == 0; });
+    if (!only_state) {
+      Retire(i, why);
+      return;
+    }
+    s.core.reset();
+    std::vector<std::string> files;
+    (void)s.disk->GetChildren(state_dir.substr(0, state_dir.size() - 1), &files);
+    for (const auto& f : files) (void)s.disk->RemoveFile(state_dir + f);
+    s.disk->SyncAll();
+    s.flips.clear();
+    s.damaged = false;
+    s.life = Life::kStopped;
+    s.down_until = tick_ + 1;
+    ++result_.state_rebuilds;
+    Trace(Name(i) + " " + why + ": its operator removes the state store (rebuilt from the blocks)");
   }
 
   void Retire(int i, const std::string& why) {
@@ -294,6 +323,16 @@ class World {
         s.disk->ClearTransientFaults();
         s.faults_until = 0;
         if (disk_rng_.Uniform(2) == 0) s.disk->Crash();
+      } else if (opt_.disk_faults && disk_rng_.Uniform(4) == 0) {
+        // A machine that went down may come back with a flaky disk: its
+        // recovery reads meet read errors.
+        uint32_t ppm = 20000 + static_cast<uint32_t>(disk_rng_.Uniform(180000));
+        s.disk->SetReadErrorRate(ppm);
+        s.faulted = true;
+        s.faults_until =
+            std::max(s.faults_until, tick_ + 5 + static_cast<int64_t>(disk_rng_.Uniform(50)));
+        Trace(Name(i) + " disk: reads fail at " + std::to_string(ppm / 10000.0) +
+              " % as it starts");
       }
       ++envs_[i]->restarts;
       Trace("restart " + Name(i));
@@ -351,9 +390,13 @@ class World {
     Slot& s = slots_[i];
     uint64_t kind = disk_rng_.Uniform(4);
     if (s.life == Life::kRetired) return;
-    // Transient faults go only to a running node, and only while a majority
-    // would stay up if it stopped. Bits rot in running and stopped nodes alike.
-    if (kind < 3 && (!Up(i) || Down() + 1 > (n_ - 1) / 2)) return;
+    // Failing syncs and a full disk go only to a running node, and only while
+    // a majority would stay up if it stopped; reads may also start failing
+    // while a node is down (it then meets them as it starts). Bits rot in
+    // running and stopped nodes alike.
+    bool crashed = s.life == Life::kCrashed;
+    if (kind < 2 && (!Up(i) || Down() + 1 > (n_ - 1) / 2)) return;
+    if (kind == 2 && !crashed && (!Up(i) || Down() + 1 > (n_ - 1) / 2)) return;
     int64_t until = tick_ + 20 + static_cast<int64_t>(disk_rng_.Uniform(150));
     switch (kind) {
       case 0:
@@ -381,6 +424,7 @@ class World {
         std::string where = s.disk->FlipRandomBit();
         if (where.empty()) return;
         s.damaged = true;
+        s.flips.push_back(where);
         s.faulted = true;
         Trace(Name(i) + " disk: bit flipped in " + where);
         return;
@@ -456,7 +500,7 @@ class World {
     }
     s.core.reset();
     if (s.damaged && s.fatal.find("CORRUPTION") != std::string::npos) {
-      Retire(i, "stopped on damaged data");
+      Damaged(i, "stopped on damaged data");
       return;
     }
     s.life = Life::kStopped;

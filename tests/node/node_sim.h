@@ -22,13 +22,15 @@
 // faults heal, every node that is not retired (below) converges and a new
 // transaction commits within a bounded number of ticks.
 //
-// Restarts: a crashed node restarts after a while. A node that stopped on a
-// fatal storage error is restarted by its "operator" once the transient
-// faults of its disk (full, failing syncs or reads) are repaired, sometimes
-// after a power cut as well. A node whose disk had bits flipped may refuse to
-// start, but then only with CORRUPTION; it is then retired (replacing a
-// validator's disk needs membership changes, which are not built), and at
-// most a minority of the nodes ever get flipped bits.
+// Restarts: a crashed node restarts after a while (sometimes meeting read
+// errors as it starts). A node that stopped on a fatal storage error is
+// restarted by its "operator" once the transient faults of its disk (full,
+// failing syncs or reads) are repaired, sometimes after a power cut as well.
+// A node whose disk had bits flipped may refuse to start, but then only with
+// CORRUPTION. If only its state store was damaged, the operator removes it
+// and the node rebuilds it from its blocks; otherwise it is retired
+// (replacing a validator's disk needs membership changes, which are not
+// built). At most a minority of the nodes ever get flipped bits.
 #ifndef TRACELEDGER_TESTS_NODE_NODE_SIM_H_
 #define TRACELEDGER_TESTS_NODE_NODE_SIM_H_
 
@@ -72,6 +74,7 @@ struct NodeSimResult {
   uint64_t torn_files = 0;      // files a crash cut inside their unsynced tail
   uint64_t fail_stops = 0;      // nodes that stopped on a fatal storage error
   uint64_t refused_starts = 0;  // restarts refused (CORRUPTION on flipped bits, or a fault at open)
+  uint64_t state_rebuilds = 0;  // damaged state stores removed and rebuilt from the blocks
   uint64_t retired = 0;         // nodes retired after refusing to start on flipped bits
   std::vector<std::string> trace;  // the last events (verbose or on failure)
 };

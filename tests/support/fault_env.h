@@ -102,6 +102,9 @@ class FaultEnv final : public leveldb::Env, public storage::QueuedWorkEnv {
   void ClearTransientFaults();
   // A power cut (see the model above). Locks are released (the process died).
   void Crash();
+  // sync(1): every file's data and every name change become durable (what an
+  // operator runs after repairing a data directory by hand).
+  void SyncAll();
 
   bool transient_faults_active() const;
   uint64_t bytes_stored() const;  // live files' bytes (what SetSpaceLeft counts against)
