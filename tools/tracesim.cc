@@ -22,14 +22,16 @@
 namespace {
 
 volatile uint64_t g_current_seed = 0;
+// The mode flags to replay with (" --node --disk-faults", ...), set before the run.
+char g_replay_flags[128] = "";
 
 void OnAbort(int) {
   // A RAFT_ASSERT fired inside the state machine: say which seed to replay.
-  char buf[128];
+  char buf[320];
   int n = std::snprintf(buf, sizeof(buf),
-                        "tracesim: assertion while running seed %llu; replay with --seed %llu "
+                        "tracesim: assertion while running seed %llu; replay with%s --seed %llu "
                         "--verbose\n",
-                        static_cast<unsigned long long>(g_current_seed),
+                        static_cast<unsigned long long>(g_current_seed), g_replay_flags,
                         static_cast<unsigned long long>(g_current_seed));
   if (n > 0) (void)!write(2, buf, static_cast<size_t>(n));
 }
@@ -62,6 +64,8 @@ int RunNodeMode(uint64_t first, uint64_t last, int nodes, int steps, bool verbos
   std::string flags = std::string(disk_faults ? " --disk-faults" : "") +
                       (unsafe_no_sync ? " --unsafe-no-sync" : "") +
                       (steps ? " --steps " + std::to_string(steps) : "");
+  std::snprintf(g_replay_flags, sizeof(g_replay_flags), " --node%s --nodes %d", flags.c_str(),
+                opt.nodes);
   auto start = std::chrono::steady_clock::now();
   uint64_t acked = 0, crashes = 0, partitions = 0, snapshots = 0, blocks = 0, reads = 0;
   uint64_t read_backs = 0, read_back_behind = 0, read_back_errors = 0, failed_syncs = 0,
