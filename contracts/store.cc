@@ -62,16 +62,30 @@ void MemState::Apply(std::vector<WriteOp>&& writes) {
   writes.clear();
 }
 
-StateStore::~StateStore() { delete db_; }
+StateStore::~StateStore() {
+  // LevelDB's destructor waits for scheduled compactions; an Env that queues
+  // them (a deterministic test's) runs them now.
+  if (db_ != nullptr) storage::RunQueuedWork(env_);
+  delete db_;
+}
 
-Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path) {
+Result<std::unique_ptr<StateStore>> StateStore::Open(const std::string& path, leveldb::Env* env) {
   std::unique_ptr<StateStore> store(new StateStore());
   store->settings_ = std::make_unique<storage::DbSettings>(storage::StateStoreLimits());
+  store->env_ = storage::EnvOrDefault(env);
   leveldb::Options options;
-  store->settings_->Apply(&options);
+  store->settings_->Apply(&options, store->env_);
   options.create_if_missing = true;
+  // Damage is reported, never skipped: without this, LevelDB drops a damaged
+  // record of its log when it opens (silently losing a synced write), and
+  // its compactions do not verify the blocks they copy into new tables.
+  options.paranoid_checks = true;
   leveldb::Status s = leveldb::DB::Open(options, path, &store->db_);
-  if (!s.ok()) return Status::IOError("open state store " + path + ": " + s.ToString());
+  if (!s.ok()) {
+    // Damage is CORRUPTION (the node then refuses to start on it), not an I/O error.
+    std::string what = "open state store " + path + ": " + s.ToString();
+    return s.IsCorruption() ? Status::Corruption(what) : Status::IOError(what);
+  }
   return store;
 }
 
@@ -145,6 +159,10 @@ void StateStore::Scan(std::string_view prefix, const ScanFn& fn) const {
 }
 
 Status StateStore::Apply(const std::vector<WriteOp>& writes, bool sync) {
+  {
+    std::lock_guard<std::mutex> l(err_mu_);
+    if (!write_failed_.ok()) return write_failed_;
+  }
   leveldb::WriteBatch batch;
   auto applied = std::make_shared<AppliedKeys>();
   applied->ends.reserve(writes.size());
@@ -159,7 +177,13 @@ Status StateStore::Apply(const std::vector<WriteOp>& writes, bool sync) {
   leveldb::WriteOptions options;
   options.sync = sync;
   leveldb::Status s = db_->Write(options, &batch);
-  if (!s.ok()) return Status::IOError("apply state writes: " + s.ToString());
+  if (!s.ok()) {
+    Status failed = Status::IOError("apply state writes: " + s.ToString());
+    std::lock_guard<std::mutex> l(err_mu_);
+    write_failed_ = Status::IOError("an earlier write to the state store failed; reopen it: " +
+                                    failed.message());
+    return failed;
+  }
   {
     // Logged before the generation moves: a reader that sees generation g
     // finds every Apply up to g in the log (or learns it was dropped).

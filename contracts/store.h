@@ -26,6 +26,7 @@
 
 namespace leveldb {
 class DB;
+class Env;
 class Status;
 }  // namespace leveldb
 
@@ -87,16 +88,24 @@ class MemState : public StateReader {
 class StateStore : public StateReader {
  public:
   ~StateStore() override;
-  // Opens (creating if missing) the LevelDB database at `path` with the limits
-  // of storage::StateStoreLimits() (ledger/db_options.h): a Bloom filter (10
+  // Opens (creating if missing) the LevelDB database at `path`, with
+  // paranoid_checks (a damaged log record or table block is CORRUPTION, at
+  // open or when read, never skipped) and the limits of
+  // storage::StateStoreLimits() (ledger/db_options.h): a Bloom filter (10
   // bits per key) so that reads of absent keys (new codes, unused nonces: most
   // of the engine's point reads) rarely touch a table block, and a bounded
-  // block cache.
-  static Result<std::unique_ptr<StateStore>> Open(const std::string& path);
+  // block cache. Files go through `env` (ledger/db_options.h, "the storage
+  // seam"; null: storage::TableReadEnv()), which must outlive the store.
+  static Result<std::unique_ptr<StateStore>> Open(const std::string& path,
+                                                  leveldb::Env* env = nullptr);
   std::optional<std::string> Get(std::string_view key) const override;
   bool Read(std::string_view key, std::string* scratch, std::string_view* value) const override;
   void Scan(std::string_view prefix, const ScanFn& fn) const override;
-  // Applies every write in one WriteBatch: all or nothing.
+  // Applies every write in one WriteBatch: all or nothing. Fail-stop: after
+  // one Apply fails (IO_ERROR: a full disk, a failed fsync), every later one
+  // fails too until the store is reopened (a failed write may leave part of
+  // its record in LevelDB's log, and one written after it would make the log
+  // unreadable at the next open; ledger/block_store.h says the same).
   Status Apply(const std::vector<WriteOp>& writes, bool sync);
   // Bumped after every successful Apply, once its writes are visible: equal
   // generations before and after a read mean no Apply happened in between.
@@ -122,6 +131,7 @@ class StateStore : public StateReader {
   StateStore() = default;
   // Declared before db_ so that it outlives the database.
   std::unique_ptr<storage::DbSettings> settings_;
+  leveldb::Env* env_ = nullptr;  // what db_ was opened with
   leveldb::DB* db_ = nullptr;
   std::atomic<uint64_t> generation_{0};
   // The keys of one Apply, packed: key i is keys[ends[i-1], ends[i]).
@@ -137,6 +147,7 @@ class StateStore : public StateReader {
   void NoteReadError(const leveldb::Status& s) const;
   mutable std::mutex err_mu_;
   mutable Status read_status_;  // guarded by err_mu_
+  Status write_failed_;         // guarded by err_mu_: the first failed Apply
 };
 
 }  // namespace traceledger

@@ -2,8 +2,8 @@
 
 #include <cryptopp/crc.h>
 #include <leveldb/db.h>
+#include <leveldb/env.h>
 #include <leveldb/write_batch.h>
-#include <unistd.h>
 
 #include <set>
 
@@ -174,19 +174,25 @@ Status ParseCanonicalBlock(std::string_view payload, uint64_t height, pb::Block*
 
 }  // namespace
 
-BlockStore::~BlockStore() = default;
+BlockStore::~BlockStore() {
+  // LevelDB's destructor waits for scheduled compactions; an Env that queues
+  // them (a deterministic test's) runs them now.
+  if (db_) storage::RunQueuedWork(env_);
+}
 
 Result<std::unique_ptr<BlockStore>> BlockStore::Open(const std::string& dir,
                                                      const BlockStoreOptions& options) {
   // LevelDB would create the directory (and its LOCK file) even when asked not
   // to create a database; a reader such as verify-chain must leave no trace.
-  if (!options.create_if_missing && ::access((dir + "/CURRENT").c_str(), F_OK) != 0) {
+  leveldb::Env* env = storage::EnvOrDefault(options.env);
+  if (!options.create_if_missing && !env->FileExists(dir + "/CURRENT")) {
     return Status::NotFound("no block store in " + dir + " (no LevelDB CURRENT file)");
   }
   std::unique_ptr<BlockStore> store(new BlockStore());
   store->settings_ = std::make_unique<storage::DbSettings>(storage::BlockStoreLimits());
+  store->env_ = env;
   leveldb::Options lo;
-  store->settings_->Apply(&lo);
+  store->settings_->Apply(&lo, env);
   lo.create_if_missing = options.create_if_missing;
   lo.paranoid_checks = true;
   leveldb::DB* db = nullptr;
@@ -373,8 +379,21 @@ std::pair<uint64_t, std::string> BlockStore::tip() const {
   return {count_, latest_hash_};
 }
 
+Status BlockStore::WriteBatchLocked(leveldb::WriteBatch* batch, bool sync) {
+  if (!write_failed_.ok()) return write_failed_;
+  leveldb::WriteOptions wo;
+  wo.sync = sync;
+  Status s = FromLevelDb(db_->Write(wo, batch));
+  if (!s.ok()) {
+    write_failed_ = Status::Error(
+        s.code(), "an earlier write to the block store failed; reopen it: " + s.message());
+  }
+  return s;
+}
+
 Status BlockStore::Append(const pb::Block& block) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (!write_failed_.ok()) return write_failed_;
   const pb::BlockHeader& header = block.header();
   if (header.height() != count_) {
     return Status::Error("OUT_OF_ORDER", "expected height " + std::to_string(count_) + ", got " +
@@ -437,9 +456,7 @@ Status BlockStore::Append(const pb::Block& block) {
   }
   const std::string latest_key = storage::LatestKey();
   batch.Put(latest_key, storage::EncodeRecord(latest_key, EncodeLatest(height, hash)));
-  leveldb::WriteOptions wo;
-  wo.sync = sync_;
-  TL_RETURN_IF_ERROR(FromLevelDb(db_->Write(wo, &batch)));
+  TL_RETURN_IF_ERROR(WriteBatchLocked(&batch, sync_));
   format_ = 2;
   count_ = height + 1;
   latest_hash_ = hash;
@@ -632,6 +649,7 @@ Status BlockStore::ForEach(
 
 Status BlockStore::PutAttestation(const pb::Attestation& attestation) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (!write_failed_.ok()) return write_failed_;
   if (attestation.node_id().empty()) {
     return Status::InvalidArgument("attestation has no node_id");
   }
@@ -658,8 +676,9 @@ Status BlockStore::PutAttestation(const pb::Attestation& attestation) {
   // Not synced here (attestations arrive one by one, three fsyncs per block
   // would stall the apply loop): the next synced Append or Flush persists it,
   // LevelDB's log being one file. A process crash loses none.
-  Status s =
-      FromLevelDb(db_->Put(leveldb::WriteOptions(), key, storage::EncodeRecord(key, encoded)));
+  leveldb::WriteBatch batch;
+  batch.Put(key, storage::EncodeRecord(key, encoded));
+  Status s = WriteBatchLocked(&batch, /*sync=*/false);
   if (!s.ok()) return s;
   if (sync_) unsynced_ = true;
   LogWrite(attestation.height());
@@ -669,11 +688,10 @@ Status BlockStore::PutAttestation(const pb::Attestation& attestation) {
 
 Status BlockStore::Flush() {
   std::lock_guard<std::mutex> lock(mu_);
+  if (!write_failed_.ok()) return write_failed_;
   if (!unsynced_) return Status::OK();
-  leveldb::WriteOptions wo;
-  wo.sync = true;
   leveldb::WriteBatch empty;  // a synced write of nothing syncs the log
-  Status s = FromLevelDb(db_->Write(wo, &empty));
+  Status s = WriteBatchLocked(&empty, /*sync=*/true);
   if (s.ok()) unsynced_ = false;
   return s;
 }

@@ -23,6 +23,13 @@
 // (paranoid_checks, verify_checksums) and the record's own checksum, and
 // return CORRUPTION on any mismatch.
 //
+// Fail-stop: once a write fails (a full disk, a failed fsync), every later
+// write fails with the same error until the store is reopened. A failed write
+// can leave part of its record in LevelDB's log, and LevelDB would append the
+// next one after it, so that the log no longer reads back at the next open;
+// after a failed fsync the kernel may have dropped what it could not write,
+// and a retried fsync would report success for data that is gone.
+//
 // Thread-safety: a BlockStore may be shared by many threads. Writes (Append,
 // PutAttestation) are serialized internally; reads run concurrently with each
 // other and with a write and see the chain either before or after it.
@@ -47,6 +54,8 @@
 
 namespace leveldb {
 class DB;
+class Env;
+class WriteBatch;
 }  // namespace leveldb
 
 namespace traceledger {
@@ -74,6 +83,10 @@ struct BlockStoreOptions {
   bool check_latest_on_open = true;
   // fsync every write. Tests of logic may turn it off; nodes never do.
   bool sync = true;
+  // Where the files are read and written (ledger/db_options.h, "the storage
+  // seam"). Null: storage::TableReadEnv(), the production Env. Must outlive
+  // the store.
+  leveldb::Env* env = nullptr;
 };
 
 // Where a transaction sits in the chain.
@@ -113,7 +126,8 @@ class BlockStore {
   // RECEIPT_COUNT_MISMATCH, RECEIPT_MISMATCH, TX_ROOT_MISMATCH,
   // RECEIPTS_ROOT_MISMATCH, BAD_HASH_LENGTH), IO_ERROR. Signatures are not
   // re-verified here: the node admits only verified envelopes, and
-  // VerifyChain re-checks them. On error nothing is written.
+  // VerifyChain re-checks them. On error nothing is written. After a failed
+  // write (IO_ERROR), this and every other write fail the same way.
   // If a tx id already occurs earlier in the chain, the index keeps the first
   // occurrence.
   Status Append(const pb::Block& block);
@@ -203,9 +217,12 @@ class BlockStore {
   Status Init(const BlockStoreOptions& options);
   Status CheckLatest();
   Status ReadRecord(const std::string& key, std::string* payload) const;
+  // Writes `batch`; the first failure is kept in write_failed_ (mu_ held).
+  Status WriteBatchLocked(leveldb::WriteBatch* batch, bool sync);
 
   // Declared before db_ so that it outlives the database.
   std::unique_ptr<storage::DbSettings> settings_;
+  leveldb::Env* env_ = nullptr;  // what db_ was opened with
   std::unique_ptr<leveldb::DB> db_;
   HashAlg alg_ = HashAlg::kSha256;
   std::string genesis_hash_;
@@ -219,6 +236,7 @@ class BlockStore {
   std::string chain_id_;
   int64_t latest_time_ = 0;
   bool unsynced_ = false;  // an attestation was written after the latest synced write
+  Status write_failed_;    // the first failed write (fail-stop: see above)
   // latest_time_ for readers that must not wait for mu_ (held across a
   // synced write).
   std::atomic<int64_t> latest_time_seen_{0};

@@ -163,13 +163,16 @@ DbSettings::DbSettings(const DbLimits& limits)
 
 DbSettings::~DbSettings() = default;
 
-void DbSettings::Apply(leveldb::Options* o) const {
+void DbSettings::Apply(leveldb::Options* o, leveldb::Env* env) const {
   o->block_cache = cache_.get();
   o->filter_policy = filter_.get();
   o->max_open_files = limits_.max_open_files;
   o->write_buffer_size = limits_.write_buffer_bytes;
   o->block_size = limits_.block_bytes;
-  o->env = TableReadEnv();
+  o->env = EnvOrDefault(env);
+  if (auto* q = dynamic_cast<QueuedWorkEnv*>(o->env); q != nullptr && q->MemtableBytes() > 0) {
+    o->write_buffer_size = q->MemtableBytes();
+  }
 }
 
 size_t DbSettings::block_cache_usage() const { return cache_->TotalCharge(); }
@@ -186,5 +189,11 @@ leveldb::Env* TableReadEnv() {
 }
 
 int TableReadEnvOpenFiles() { return Fds().held(); }
+
+leveldb::Env* EnvOrDefault(leveldb::Env* env) { return env != nullptr ? env : TableReadEnv(); }
+
+void RunQueuedWork(leveldb::Env* env) {
+  if (auto* q = dynamic_cast<QueuedWorkEnv*>(env)) q->RunQueuedWork();
+}
 
 }  // namespace traceledger::storage

@@ -67,9 +67,10 @@ class DbSettings {
   DbSettings(const DbSettings&) = delete;
   DbSettings& operator=(const DbSettings&) = delete;
 
-  // Sets the cache, filter, sizes, open-file limit and Env on `o`; leaves the
-  // other fields (create_if_missing, paranoid_checks, ...) to the caller.
-  void Apply(leveldb::Options* o) const;
+  // Sets the cache, filter, sizes, open-file limit and Env on `o` (`env`, or
+  // TableReadEnv() when null); leaves the other fields (create_if_missing,
+  // paranoid_checks, ...) to the caller.
+  void Apply(leveldb::Options* o, leveldb::Env* env = nullptr) const;
   const DbLimits& limits() const { return limits_; }
   // Bytes the block cache holds now.
   size_t block_cache_usage() const;
@@ -96,6 +97,34 @@ uint64_t ApproximateMemoryUsage(leveldb::DB* db);
 leveldb::Env* TableReadEnv();
 // Table files currently held open by TableReadEnv (for tests and metrics).
 int TableReadEnvOpenFiles();
+
+// The storage seam (DESIGN.md §1). Every database of the node reads and writes
+// its files through a leveldb::Env given in the store's options (null: the
+// production TableReadEnv()). A deterministic test passes an in-memory Env
+// that injects faults (tests/node/fault_env.h).
+//
+// LevelDB runs compactions through Env::Schedule, on a thread of its own in
+// the default Env. An Env meant for a single-threaded simulation instead
+// queues that work and runs it when its driver says so; it implements
+// QueuedWorkEnv. Because LevelDB's DB destructor waits until scheduled work
+// has run, a store closing its database first calls RunQueuedWork(env) below.
+class QueuedWorkEnv {
+ public:
+  virtual ~QueuedWorkEnv() = default;
+  // Runs every queued background job (and the jobs they queue) to completion,
+  // on the calling thread. Must not be called from inside LevelDB.
+  virtual void RunQueuedWork() = 0;
+  // Memtable size for databases on this Env (0: the DbLimits' own). A
+  // simulation writes far less than a node under load; smaller memtables make
+  // its databases write, compact and read back table files as a node's do.
+  virtual size_t MemtableBytes() const { return 0; }
+};
+
+// `env`, or TableReadEnv() when it is null.
+leveldb::Env* EnvOrDefault(leveldb::Env* env);
+// Calls RunQueuedWork() if `env` is a QueuedWorkEnv; does nothing otherwise
+// (the default Env runs its work on its own thread).
+void RunQueuedWork(leveldb::Env* env);
 
 }  // namespace traceledger::storage
 

@@ -32,6 +32,9 @@
 #include "ledger/keys.h"
 #include "ledger/status.h"
 
+namespace leveldb {
+class Env;
+}
 namespace traceledger {
 class StateReader;
 }
@@ -60,10 +63,15 @@ struct NodeOptions {
   // Threads verifying signatures: -1 one per core (at most 8), 0 none (the
   // caller's thread does it: the deterministic simulation).
   int verify_threads = -1;
-  // fsync every durable write. Only the deterministic simulation turns this
-  // off: its crashes destroy the node object, not the machine, so written data
-  // survives either way and the model stays faithful.
+  // fsync every durable write. Nodes never turn this off; it exists so that
+  // the deterministic simulation can show what goes wrong without it
+  // (`tracesim --node --unsafe-no-sync`: its crashes drop unsynced data).
   bool sync = true;
+  // Where the block store, state store and Raft log read and write their
+  // files (ledger/db_options.h, "the storage seam"). Null: the production Env,
+  // storage::TableReadEnv(). The simulation passes an in-memory Env that
+  // injects disk faults (tests/node/fault_env.h). Must outlive the node.
+  leveldb::Env* env = nullptr;
   // Compact the Raft log (take a snapshot) every this many applied entries, or
   // sooner, once the entries applied since the last snapshot hold this many
   // bytes: every entry is a whole block proposal (up to the block's max_bytes)

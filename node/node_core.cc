@@ -56,6 +56,10 @@ uint64_t ParseU64Be(const std::string& s) {
   return v;
 }
 
+// An error of this node's own disk (it cannot write, or read back, what it
+// stored), as opposed to a peer's bad data.
+bool IsStorageError(const Status& s) { return s.Is("IO_ERROR") || s.Is("CORRUPTION"); }
+
 const char* RoleName(raft::StateType s) {
   switch (s) {
     case raft::StateType::kLeader:
@@ -116,7 +120,13 @@ struct NodeCore::Impl {
   // Bytes of entry data applied (or restored at start) since snapshot_index:
   // what the in-memory Raft log holds that the next snapshot lets it drop.
   uint64_t log_bytes_since_snapshot = 0;
-  bool storage_failed = false;  // a sync failed: Process() stops the node
+  // Fail-stop: the first fatal error (a write or fsync that failed, data that
+  // cannot be read back or is damaged). From then on the node neither writes
+  // nor applies: Process() returns false and the driver stops it; its
+  // operator restarts it once the disk is repaired. A failed fsync is never
+  // retried (the kernel may have dropped the data it could not write; the
+  // stores refuse every write after a failed one, too).
+  Status fatal;
   uint64_t apply_verified = 0;
   uint64_t apply_reused = 0;
   uint64_t forwarded_verified = 0;
@@ -135,7 +145,7 @@ struct NodeCore::Impl {
   mutable std::mutex status_mu;
   // The first FATAL line logged (without "FATAL: "): why the node stopped
   // applying. Guarded by status_mu.
-  mutable std::string fatal;
+  mutable std::string stopped_reason;
   NodeStatus status;  // guarded by status_mu
 
   // Envelopes verified at this node's door (node/verified_cache.h); kept
@@ -149,9 +159,26 @@ struct NodeCore::Impl {
     if (s.rfind("FATAL", 0) == 0) {  // the node stops applying: GetStatus says so
       std::lock_guard<std::mutex> l(status_mu);
       size_t from = s.find_first_not_of(": ", 5);
-      if (fatal.empty()) fatal = from == std::string::npos ? "a fatal error" : s.substr(from);
+      if (stopped_reason.empty()) {
+        stopped_reason = from == std::string::npos ? "a fatal error" : s.substr(from);
+      }
     }
     if (opt.log) opt.log(FormatRfc3339Millis(WallMillis()) + " " + opt.node_id + ": " + s);
+  }
+
+  // Stops the node (see `fatal`); logged once.
+  void Fail(const std::string& what, const Status& s) {
+    if (!fatal.ok()) return;
+    fatal = s;
+    Log("FATAL: " + what + ": " + s.ToString() + "; stopping");
+  }
+
+  // Why a read of the state store on this thread failed (it answered
+  // "absent"): the store's damage, else the I/O error.
+  Status StateReadError() const {
+    Status damaged = state->read_status();
+    if (!damaged.ok()) return damaged;
+    return Status::IOError(LastStateReadFailureOnThisThread());
   }
 
   // ---------------- opening and recovery ----------------
@@ -176,13 +203,14 @@ struct NodeCore::Impl {
     bo.alg = alg;
     bo.genesis_hash = g.hash;
     bo.sync = opt.sync;
+    bo.env = opt.env;
     auto b = BlockStore::Open(opt.data_dir + "/blocks", bo);
     if (!b.ok()) return b.status();
     blocks = std::move(b).value();
-    auto s = StateStore::Open(opt.data_dir + "/state");
+    auto s = StateStore::Open(opt.data_dir + "/state", opt.env);
     if (!s.ok()) return s.status();
     state = std::move(s).value();
-    auto r = RaftStorage::Open(opt.data_dir + "/raft", opt.sync);
+    auto r = RaftStorage::Open(opt.data_dir + "/raft", opt.sync, opt.env);
     if (!r.ok()) return r.status();
     raft_store = std::move(r).value();
     if (blocks->block_count() == 0) TL_RETURN_IF_ERROR(WriteGenesisBlock());
@@ -216,8 +244,10 @@ struct NodeCore::Impl {
   // Re-executes a block that is already final (from this node's block store
   // after a crash, or from a peer while catching up): verifies its envelopes,
   // runs the contracts on the current state, requires the block's state_hash,
-  // then (when `append`) appends it, and applies its state writes.
-  Status ExecuteFinalBlock(const pb::Block& b, bool append) {
+  // then (when `append`) appends it, and applies its state writes. Sets
+  // *local when the failure is this node's own storage (not the block's).
+  Status ExecuteFinalBlock(const pb::Block& b, bool append, bool* local) {
+    *local = false;
     uint64_t h = b.header().height();
     std::vector<RawTx> raw;
     for (const auto& tx : b.transactions()) {
@@ -233,15 +263,28 @@ struct NodeCore::Impl {
     }
     BlockContext ctx{h, b.header().time(), b.header().proposer(), last_state_hash};
     BlockResult r = engine.ExecuteBlock(*state, ctx, envs);
-    if (!r.status.ok()) return r.status;  // a damaged state store: stop, never guess
+    if (!r.status.ok()) {  // a damaged or unreadable state store: stop, never guess
+      *local = true;
+      return r.status;
+    }
     LogTextViolations(r);
     if (r.state_hash != b.header().state_hash()) {
       return Status::Corruption("executing block " + std::to_string(h) +
                                 " gives another state hash than the block records");
     }
-    if (append) TL_RETURN_IF_ERROR(blocks->Append(b));
+    if (append) {
+      Status s = blocks->Append(b);
+      if (!s.ok()) {
+        *local = IsStorageError(s);
+        return s;
+      }
+    }
     r.writes.push_back({kAppliedHeightKey, U64Be(h)});
-    TL_RETURN_IF_ERROR(state->Apply(r.writes, opt.sync));
+    Status s = state->Apply(r.writes, opt.sync);
+    if (!s.ok()) {
+      *local = true;
+      return s;
+    }
     last_state_hash = r.state_hash;
     last_block_time_ms = b.header().time();
     return Status::OK();
@@ -258,14 +301,17 @@ struct NodeCore::Impl {
       if (a.node_id() == opt.node_id) return Status::OK();
     }
     Log("attesting block " + std::to_string(latest) + " again (its attestation was not on disk)");
-    Attest(latest, blocks->latest_hash());
-    return Status::OK();
+    return Attest(latest, blocks->latest_hash());
   }
 
   // Re-executes blocks whose state writes did not reach the state store
   // (a crash between the two synced writes).
   Status RecoverState() {
+    uint64_t failures = StateReadFailuresOnThisThread();
     auto v = state->Get(kAppliedHeightKey);
+    // A failed read is not "nothing applied yet": that would re-execute every
+    // block on the current state.
+    if (StateReadFailuresOnThisThread() != failures) return StateReadError();
     uint64_t latest = *blocks->latest_height();
     uint64_t next = v ? ParseU64Be(*v) + 1 : 1;
     pb::Block b;
@@ -274,7 +320,8 @@ struct NodeCore::Impl {
     last_block_time_ms = b.header().time();
     for (uint64_t h = next; h <= latest; ++h) {
       TL_RETURN_IF_ERROR(blocks->GetBlock(h, &b));
-      TL_RETURN_IF_ERROR(ExecuteFinalBlock(b, /*append=*/false));
+      bool local = false;
+      TL_RETURN_IF_ERROR(ExecuteFinalBlock(b, /*append=*/false, &local));
       Log("recovered the state of block " + std::to_string(h));
     }
     return Status::OK();
@@ -311,21 +358,19 @@ struct NodeCore::Impl {
 
   // One Raft tick, and what hangs off the clock.
   void Tick() {
+    if (!fatal.ok()) return;
     raft->Tick();
     // Attestations are stored unsynced; make them durable at most a tick later.
     if (blocks->has_unsynced_writes()) {
       Status s = blocks->Flush();
-      if (!s.ok()) {
-        Log("FATAL: cannot sync the block store: " + s.ToString() + "; stopping");
-        storage_failed = true;
-      }
+      if (!s.ok()) Fail("cannot sync the block store", s);
     }
     ExpireWaiters(env->NowMillis());
     if (catching_up && ++catchup_idle_ticks >= 2 * opt.election_ticks) RequestBlocks(true);
   }
 
   bool Process() {
-    if (storage_failed) return false;
+    if (!fatal.ok()) return false;
     MaybeProposeBlock();
     // Consistent reads: ask Raft (again after an election timeout unanswered).
     reads.SendDue(env->NowMillis(), int64_t{opt.election_ticks} * opt.tick_ms,
@@ -333,7 +378,7 @@ struct NodeCore::Impl {
     while (raft->HasReady()) {
       if (!HandleReady()) return false;
     }
-    if (!MaybeCompact()) return false;
+    if (!MaybeCompact() || !fatal.ok()) return false;
     UpdateStatus();
     // While catching up, committed entries wait in `deferred`: nothing is served.
     reads.Complete(catching_up ? 0 : raft->log().applied(), env->NowMillis());
@@ -341,6 +386,7 @@ struct NodeCore::Impl {
   }
 
   void HandleFrame(uint64_t from, const std::string& bytes) {
+    if (!fatal.ok()) return;  // stopped: nothing more is written or sent
     pb::PeerFrame f;
     if (!f.ParseFromString(bytes)) {
       Log("dropped an undecodable frame from peer " + std::to_string(from));
@@ -389,7 +435,7 @@ struct NodeCore::Impl {
     snap.data = app.SerializeAsString();
     Status s = raft_store->SaveSnapshot(snap);
     if (!s.ok()) {
-      Log("FATAL: cannot save a snapshot: " + s.ToString() + "; stopping");
+      Fail("cannot save a snapshot", s);
       return false;
     }
     s = raft->Compact(applied, snap.data);
@@ -462,7 +508,12 @@ struct NodeCore::Impl {
     for (uint64_t h = req.from_height(); h < count && batch->blocks_size() < static_cast<int>(max);
          ++h) {
       pb::Block b;
-      if (!blocks->GetBlock(h, &b).ok()) break;
+      Status s = blocks->GetBlock(h, &b);
+      if (!s.ok()) {
+        Log("cannot serve block " + std::to_string(h) + " to " + validator_ids[to - 1] + ": " +
+            s.ToString());
+        break;
+      }
       bytes += b.ByteSizeLong();
       if (batch->blocks_size() > 0 && bytes > kMaxBatchBytes) break;
       *batch->add_blocks() = std::move(b);
@@ -483,14 +534,24 @@ struct NodeCore::Impl {
         RequestBlocks(true);
         return;
       }
-      Status s = ExecuteFinalBlock(b, /*append=*/true);
+      bool local = false;
+      Status s = ExecuteFinalBlock(b, /*append=*/true, &local);
+      if (!s.ok() && local) {
+        Fail("cannot apply block " + std::to_string(h) + " fetched from " + validator_ids[from - 1],
+             s);
+        return;
+      }
       if (!s.ok()) {
         Log("block " + std::to_string(h) + " from " + validator_ids[from - 1] +
             " refused: " + s.ToString() + "; asking another peer");
         RequestBlocks(true);
         return;
       }
-      Attest(h, BlockHash(alg, b.header()));
+      s = Attest(h, BlockHash(alg, b.header()));
+      if (!s.ok()) {
+        Fail("cannot store this node's attestation of block " + std::to_string(h), s);
+        return;
+      }
     }
     uint64_t have = blocks->block_count();
     if (have <= catchup_height) {
@@ -498,11 +559,15 @@ struct NodeCore::Impl {
       return;
     }
     pb::Block target;
-    if (!blocks->GetBlock(catchup_height, &target).ok() ||
-        BlockHash(alg, target.header()) != catchup_hash) {
-      Log("FATAL: the fetched chain does not end in the snapshot's block; stop this node and "
-          "check its peers");
-      std::abort();
+    Status ts = blocks->GetBlock(catchup_height, &target);
+    if (!ts.ok()) {
+      Fail("cannot read block " + std::to_string(catchup_height) + " back", ts);
+      return;
+    }
+    if (BlockHash(alg, target.header()) != catchup_hash) {
+      Fail("catching up", Status::Corruption("the fetched chain does not end in the snapshot's "
+                                             "block; check this node's peers"));
+      return;
     }
     catching_up = false;
     Log("caught up to height " + std::to_string(catchup_height) + "; applying " +
@@ -513,8 +578,8 @@ struct NodeCore::Impl {
       log_bytes_since_snapshot += e.data.size();
       Status s = Apply(e);
       if (!s.ok()) {
-        Log("FATAL: cannot apply raft entry " + std::to_string(e.index) + ": " + s.ToString());
-        std::abort();
+        Fail("cannot apply raft entry " + std::to_string(e.index), s);
+        return;
       }
     }
   }
@@ -560,7 +625,11 @@ struct NodeCore::Impl {
     }
     if (a.height() < blocks->block_count()) {
       Status ps = blocks->PutAttestation(a);
-      if (!ps.ok()) Log("attestation of " + a.node_id() + " refused: " + ps.ToString());
+      if (IsStorageError(ps)) {
+        Fail("cannot store the attestation of " + a.node_id(), ps);
+      } else if (!ps.ok()) {
+        Log("attestation of " + a.node_id() + " refused: " + ps.ToString());
+      }
     } else if (pending_attestations.size() < 10000) {
       pending_attestations[{a.height(), a.node_id()}] = a;
     }
@@ -613,7 +682,7 @@ struct NodeCore::Impl {
     raft::Ready rd = raft->GetReady();
     Status s = raft_store->Save(rd);
     if (!s.ok()) {
-      Log("FATAL: cannot persist the raft log: " + s.ToString() + "; stopping");
+      Fail("cannot persist the raft log", s);
       return false;
     }
     for (const auto& m : rd.messages) {
@@ -628,7 +697,7 @@ struct NodeCore::Impl {
       deferred.clear();  // the snapshot covers whatever was waiting
       s = StartCatchUp(*rd.snapshot);
       if (!s.ok()) {
-        Log("FATAL: " + s.ToString() + "; stopping");
+        Fail("cannot install the raft snapshot", s);
         return false;
       }
       if (catching_up) RequestBlocks(false);
@@ -641,8 +710,7 @@ struct NodeCore::Impl {
       log_bytes_since_snapshot += e.data.size();
       s = Apply(e);
       if (!s.ok()) {
-        Log("FATAL: cannot apply raft entry " + std::to_string(e.index) + ": " + s.ToString() +
-            "; stopping");
+        Fail("cannot apply raft entry " + std::to_string(e.index), s);
         return false;
       }
     }
@@ -721,8 +789,11 @@ struct NodeCore::Impl {
             " holds an invalid envelope (" + parsed.status().code() + "); dropped");
         continue;
       }
-      if (!seen.insert(parsed->tx_id).second || blocks->FindTransaction(parsed->tx_id).ok())
-        continue;
+      if (!seen.insert(parsed->tx_id).second) continue;
+      Result<TxLocation> earlier = blocks->FindTransaction(parsed->tx_id);
+      if (earlier.ok()) continue;  // already in the ledger
+      // Unreadable is not "absent": guessing could put it in the ledger twice.
+      if (!earlier.status().Is("NOT_FOUND")) return earlier.status();
       envs.push_back(std::move(parsed).value());
     }
     if (envs.empty()) return Status::OK();
@@ -730,7 +801,7 @@ struct NodeCore::Impl {
     int64_t time = std::max(p.time(), last_block_time_ms);
     BlockContext ctx{height, time, p.proposer(), last_state_hash};
     BlockResult r = engine.ExecuteBlock(*state, ctx, envs);
-    if (!r.status.ok()) return r.status;  // a damaged state store: stop, never guess
+    if (!r.status.ok()) return r.status;  // a damaged or unreadable state store: stop, never guess
     LogTextViolations(r);
     pb::Block b;
     auto* h = b.mutable_header();
@@ -762,7 +833,7 @@ struct NodeCore::Impl {
     TL_RETURN_IF_ERROR(state->Apply(r.writes, opt.sync));
     last_state_hash = r.state_hash;
     last_block_time_ms = time;
-    Attest(height, block_hash);
+    TL_RETURN_IF_ERROR(Attest(height, block_hash));
     {
       // A client told "committed" must not then read an older height in /v1/status.
       std::lock_guard<std::mutex> l(status_mu);
@@ -773,16 +844,22 @@ struct NodeCore::Impl {
     return Status::OK();
   }
 
-  void Attest(uint64_t height, const std::string& block_hash) {
+  // Signs, stores and sends this node's attestation of a block it applied,
+  // and stores the peers' attestations of it that arrived first. An error
+  // is this node's storage failing (the caller stops).
+  Status Attest(uint64_t height, const std::string& block_hash) {
     pb::Attestation a;
     a.set_node_id(opt.node_id);
     a.set_height(height);
     a.set_block_hash(block_hash);
     auto sig = SignDigest(opt.key.private_key, AttestationDigest(alg, height, block_hash));
-    if (!sig.ok()) return;
+    if (!sig.ok()) {
+      Log("cannot sign the attestation of block " + std::to_string(height) + ": " +
+          sig.status().ToString());
+      return Status::OK();
+    }
     a.set_signature(*sig);
-    Status s = blocks->PutAttestation(a);
-    if (!s.ok()) Log("cannot store own attestation: " + s.ToString());
+    TL_RETURN_IF_ERROR(blocks->PutAttestation(a));
     pb::PeerFrame f;
     *f.mutable_attestation() = a;
     std::string frame = f.SerializeAsString();
@@ -793,9 +870,10 @@ struct NodeCore::Impl {
     for (auto it = pending_attestations.begin(); it != pending_attestations.end();) {
       if (it->first.first > height) break;
       Status ps = blocks->PutAttestation(it->second);
-      (void)ps;
+      if (IsStorageError(ps)) return ps;  // else the peer named another block: dropped
       it = pending_attestations.erase(it);
     }
+    return Status::OK();
   }
 
   static TxReceipt FromPb(const pb::Receipt& r) {
@@ -947,10 +1025,10 @@ NodeStatus NodeCore::GetStatus() const {
   {
     std::lock_guard<std::mutex> l(impl_->status_mu);
     st = impl_->status;
-    if (!impl_->fatal.empty()) {  // it leads nothing and knows no leader any more
+    if (!impl_->stopped_reason.empty()) {  // it leads nothing and knows no leader any more
       st.role = "stopped";
       st.leader.clear();
-      st.stopped_reason = impl_->fatal;
+      st.stopped_reason = impl_->stopped_reason;
     }
   }
   // LevelDB's properties are thread-safe; the stores live as long as the core.

@@ -32,17 +32,23 @@ Status FromLevelDb(const leveldb::Status& s, const std::string& what) {
 
 }  // namespace
 
-RaftStorage::~RaftStorage() = default;
+RaftStorage::~RaftStorage() {
+  // LevelDB's destructor waits for scheduled compactions; an Env that queues
+  // them (a deterministic test's) runs them now.
+  if (db_) storage::RunQueuedWork(env_);
+}
 
 uint64_t RaftStorage::ApproximateMemoryUsage() const {
   return storage::ApproximateMemoryUsage(db_.get());
 }
 
-Result<std::unique_ptr<RaftStorage>> RaftStorage::Open(const std::string& dir, bool sync) {
+Result<std::unique_ptr<RaftStorage>> RaftStorage::Open(const std::string& dir, bool sync,
+                                                       leveldb::Env* env) {
   std::unique_ptr<RaftStorage> s(new RaftStorage());
   s->settings_ = std::make_unique<storage::DbSettings>(storage::RaftLogLimits());
+  s->env_ = storage::EnvOrDefault(env);
   leveldb::Options o;
-  s->settings_->Apply(&o);
+  s->settings_->Apply(&o, s->env_);
   o.create_if_missing = true;
   o.paranoid_checks = true;
   leveldb::DB* db = nullptr;
@@ -93,8 +99,23 @@ Result<raft::RestartState> RaftStorage::Load() {
   return st;
 }
 
+Status RaftStorage::Write(leveldb::WriteBatch* batch, const char* what) {
+  if (!write_failed_.ok()) return write_failed_;
+  leveldb::WriteOptions wo;
+  wo.sync = sync_;
+  Status s = FromLevelDb(db_->Write(wo, batch), what);
+  if (!s.ok()) {
+    write_failed_ = Status::Error(
+        s.code(), "an earlier write to the raft log failed; reopen it: " + s.message());
+    return s;
+  }
+  ++syncs_;
+  return Status::OK();
+}
+
 Status RaftStorage::Save(const raft::Ready& rd) {
   if (!rd.MustSync()) return Status::OK();
+  if (!write_failed_.ok()) return write_failed_;
   leveldb::WriteBatch batch;
   uint64_t new_first = first_index_, new_last = last_index_;
   if (rd.snapshot) {
@@ -113,24 +134,19 @@ Status RaftStorage::Save(const raft::Ready& rd) {
     new_last = rd.entries.back().index;
   }
   if (rd.hard_state) batch.Put(kHardStateKey, raft::EncodeHardState(*rd.hard_state));
-  leveldb::WriteOptions wo;
-  wo.sync = sync_;
-  TL_RETURN_IF_ERROR(FromLevelDb(db_->Write(wo, &batch), "write"));
-  ++syncs_;
+  TL_RETURN_IF_ERROR(Write(&batch, "write"));
   first_index_ = new_first;
   last_index_ = new_last;
   return Status::OK();
 }
 
 Status RaftStorage::SaveSnapshot(const raft::Snapshot& snap) {
+  if (!write_failed_.ok()) return write_failed_;
   leveldb::WriteBatch batch;
   batch.Put(kSnapshotKey, raft::EncodeSnapshot(snap));
   uint64_t through = std::min(snap.meta.index, last_index_);
   for (uint64_t i = first_index_; i <= through; ++i) batch.Delete(EntryKey(i));
-  leveldb::WriteOptions wo;
-  wo.sync = sync_;
-  TL_RETURN_IF_ERROR(FromLevelDb(db_->Write(wo, &batch), "save snapshot"));
-  ++syncs_;
+  TL_RETURN_IF_ERROR(Write(&batch, "save snapshot"));
   first_index_ = std::max(first_index_, snap.meta.index + 1);
   if (last_index_ < snap.meta.index) last_index_ = snap.meta.index;
   return Status::OK();

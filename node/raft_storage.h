@@ -9,6 +9,10 @@
 // LevelDB is opened with paranoid_checks and reads verify checksums, so damage
 // is reported (CORRUPTION) instead of silently skipped.
 //
+// Fail-stop: after a write fails, every later Save and SaveSnapshot fails the
+// same way until the log is reopened (never retry a failed fsync and go on;
+// ledger/block_store.h says why).
+//
 // Thread-safety: one thread (the node's Raft loop) uses a RaftStorage.
 #ifndef TRACELEDGER_NODE_RAFT_STORAGE_H_
 #define TRACELEDGER_NODE_RAFT_STORAGE_H_
@@ -21,7 +25,9 @@
 
 namespace leveldb {
 class DB;
-}
+class Env;
+class WriteBatch;
+}  // namespace leveldb
 namespace traceledger::storage {
 class DbSettings;
 }
@@ -30,7 +36,10 @@ namespace traceledger::node {
 
 class RaftStorage {
  public:
-  static Result<std::unique_ptr<RaftStorage>> Open(const std::string& dir, bool sync = true);
+  // Files go through `env` (ledger/db_options.h, "the storage seam"; null:
+  // storage::TableReadEnv()), which must outlive the storage.
+  static Result<std::unique_ptr<RaftStorage>> Open(const std::string& dir, bool sync = true,
+                                                   leveldb::Env* env = nullptr);
   ~RaftStorage();
 
   // Everything needed to restart the Raft instance.
@@ -49,13 +58,17 @@ class RaftStorage {
 
  private:
   RaftStorage() = default;
+  // Writes `batch` (synced unless !sync_); the first failure is kept.
+  Status Write(leveldb::WriteBatch* batch, const char* what);
   // Declared before db_ so that it outlives the database.
   std::unique_ptr<storage::DbSettings> settings_;
+  leveldb::Env* env_ = nullptr;  // what db_ was opened with
   std::unique_ptr<leveldb::DB> db_;
   uint64_t first_index_ = 1;  // first stored entry index
   uint64_t last_index_ = 0;   // last stored entry index (0: none)
   uint64_t syncs_ = 0;
   bool sync_ = true;
+  Status write_failed_;  // the first failed write (fail-stop)
 };
 
 }  // namespace traceledger::node
