@@ -362,6 +362,24 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(body_limit_);
     if (parser_->is_done()) return OnRequest();
     Deadline(start_ + std::chrono::milliseconds(options_.request_timeout_ms));
+    // A client that asked to be told its body is welcome (curl does for
+    // large bodies) is told so now, once the limits and the budget took it,
+    // instead of waiting a second for an answer that never comes.
+    if (auto expect = msg.find(http::field::expect);
+        expect != msg.end() && msg.version() >= 11 &&
+        beast::iequals(expect->value(), "100-continue")) {
+      static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+      net::async_write(stream_, net::buffer(kContinue, sizeof(kContinue) - 1),
+                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                         if (ec) return self->OnBody(ec);
+                         self->ReadBody();
+                       });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnBody(ec); });

@@ -189,6 +189,40 @@ TEST_F(HttpLimitsTest, TricklingHeadersOrBodyIsCutOffAtTheDeadline) {
   EXPECT_EQ(server_->stats().timeouts, 4u);
 }
 
+// A client that sends `Expect: 100-continue` (curl does for large bodies) is
+// told "100 Continue" at once when the body is welcome, and gets the final
+// answer after the body; one whose body is too large gets 413 instead, without
+// sending it.
+TEST_F(HttpLimitsTest, ExpectContinueIsAnsweredBeforeTheBody) {
+  HttpServerOptions opt;
+  opt.max_body_bytes = 1000;
+  StartServer(opt);
+  Conn conn(port());
+  ASSERT_TRUE(conn.ok());
+  auto start = Clock::now();
+  ASSERT_TRUE(conn.Send(
+      "POST /x?id=c HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"));
+  std::string got;
+  while (got.find("\r\n\r\n") == std::string::npos &&
+         Clock::now() - start < std::chrono::seconds(3)) {
+    got += conn.Read(20);
+  }
+  EXPECT_EQ(got, "HTTP/1.1 100 Continue\r\n\r\n");
+  EXPECT_LT(Clock::now() - start, std::chrono::milliseconds(500));
+  ASSERT_TRUE(conn.Send("hello"));
+  auto answers = conn.Answers(1, 3000);
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].status, 200);
+  EXPECT_EQ(answers[0].body, "c:5");
+
+  Conn big(port());
+  ASSERT_TRUE(big.Send(
+      "POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n"));
+  auto refused = big.Answers(1, 3000);
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].status, 413);
+}
+
 // Requests pipelined on one connection are answered in order, also when the
 // first is answered later from another thread.
 TEST_F(HttpLimitsTest, PipelinedRequestsAreAnsweredInOrder) {
