@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <unordered_map>
@@ -12,6 +13,7 @@
 #include "ledger.pb.h"
 #include "ledger/json_parse.h"
 #include "ledger/time_util.h"
+#include "ledger/utf8.h"
 
 namespace traceledger::api {
 
@@ -299,8 +301,18 @@ void Cockpit::Start(int nice_increment, int backfill_nice_increment) {
 
 void Cockpit::FollowLoop() {
   for (;;) {
-    bool more = FollowStep(WallNowMs());
-    if (!more) Refresh(WallNowMs());
+    bool more = false;
+    // Nothing a client sends reaches here but through committed blocks; still,
+    // a fault while reading one must not end the process (issue 13): it is
+    // reported and the step tried again after the usual pause.
+    try {
+      more = FollowStep(WallNowMs());
+      if (!more) Refresh(WallNowMs());
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "cockpit: INTERNAL: following the chain threw: %s; retrying\n",
+                   SanitizeUtf8(e.what()).c_str());
+      more = false;
+    }
     std::unique_lock<std::mutex> l(stop_mu_);
     if (!more) {
       stop_cv_.wait_for(l, std::chrono::milliseconds(kFollowIntervalMs),
@@ -318,7 +330,13 @@ void Cockpit::BackfillLoop() {
                     [this] { return back_stopping_ || back_queue_.size() < kMaxBackfillQueued; });
       if (back_stopping_) return;
     }
-    if (!BackfillStep(WallNowMs())) return;  // the walk back has ended
+    try {
+      if (!BackfillStep(WallNowMs())) return;  // the walk back has ended
+    } catch (const std::exception& e) {        // as in FollowLoop; the walk back is optional
+      std::fprintf(stderr, "cockpit: INTERNAL: the walk back threw: %s; it stops here\n",
+                   SanitizeUtf8(e.what()).c_str());
+      return;
+    }
   }
 }
 

@@ -266,6 +266,30 @@ std::string HttpMetrics::Render(const node::NodeStatus& st, const LedgerRates& r
         static_cast<double>(st.peers.size()));
   gauge("traceledger_peers_connected", "Peers with a live connection.",
         static_cast<double>(connected));
+  // The peer port's listener (docs/node.md, "Peer transport").
+  const node::InboundCounters& pp = st.peer_port;
+  Line(&out,
+       "# HELP traceledger_peer_port_connections_total Connections to the peer port by "
+       "outcome: accepted (TCP), authenticated (TLS and hello passed), refused (a cap), "
+       "rejected (closed before authenticating).");
+  Line(&out, "# TYPE traceledger_peer_port_connections_total counter");
+  for (auto [outcome, n] : {std::pair<const char*, uint64_t>{"accepted", pp.accepted},
+                            {"authenticated", pp.authenticated},
+                            {"refused", pp.refused},
+                            {"rejected", pp.rejected}}) {
+    Line(&out, "traceledger_peer_port_connections_total{outcome=\"%s\"} %llu", outcome,
+         static_cast<unsigned long long>(n));
+  }
+  counter("traceledger_peer_port_refusals_not_logged_total",
+          "Peer-port refusals left out of the log by its rate limit.",
+          static_cast<double>(pp.log_suppressed));
+  Line(&out, "# HELP traceledger_peer_port_open Open inbound peer connections by state.");
+  Line(&out, "# TYPE traceledger_peer_port_open gauge");
+  Line(&out, "traceledger_peer_port_open{state=\"pending\"} %zu", pp.open_pending);
+  Line(&out, "traceledger_peer_port_open{state=\"authenticated\"} %zu", pp.open_authenticated);
+  gauge("traceledger_peer_port_buffer_bytes",
+        "Frame buffers the peer port's inbound connections hold now.",
+        static_cast<double>(pp.buffer_bytes));
 
   // Memory (docs/operations.md, "Memory").
   ProcessMemory pm = ReadProcessMemory();

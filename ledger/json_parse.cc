@@ -179,7 +179,8 @@ Status ParseJson(std::string_view text, const JsonLimits& limits, std::string_vi
     case StrictBuilder::Failure::kTooDeep:
       return Status::Error(Code(code_prefix, "TOO_DEEP"),
                            w + " nests deeper than " + std::to_string(limits.max_depth) +
-                               " levels (at " + builder.OpenPath() + ")");
+                               (limits.max_depth == 1 ? " level" : " levels") + " (at " +
+                               builder.OpenPath() + ")");
     case StrictBuilder::Failure::kDuplicate:
       return Status::Error(Code(code_prefix, "DUPLICATE_KEY"),
                            w + " has the member \"" +

@@ -278,6 +278,7 @@ NodeStatus Node::GetStatus() const {
     st.leader.clear();
     st.stopped_reason = "the node's loop stopped after a fatal error; see its log";
   }
+  if (impl_->transport) st.peer_port = impl_->transport->Counters();
   return st;
 }
 const Genesis& Node::genesis() const { return impl_->core->genesis(); }

@@ -31,6 +31,7 @@
 #include "ledger/envelope.h"
 #include "ledger/keys.h"
 #include "ledger/status.h"
+#include "node/transport.h"
 
 namespace leveldb {
 class Env;
@@ -128,6 +129,9 @@ struct NodeStatus {
   uint64_t state_store_memory = 0;
   uint64_t raft_log_memory = 0;
   std::vector<PeerStatus> peers;
+  // The peer port's listener: connections accepted, authenticated, refused
+  // and rejected, and what it holds now (Node only; zero in the simulation).
+  InboundCounters peer_port;
 };
 
 // Where the node's stores stood when read: the block store's and the state

@@ -98,7 +98,10 @@ int RunWrites(int argc, char** argv) {
   if (!reg.ok()) return Fail(reg.status().ToString());
   auto st = traceledger::cli::HttpCall("GET", targets[0].url + "/v1/status", "");
   if (!st.ok() || st->status != 200) return Fail("cannot read " + targets[0].url + "/v1/status");
-  json status = json::parse(st->body);
+  json status = json::parse(st->body, nullptr, /*allow_exceptions=*/false);
+  if (!status.is_object() || !status.contains("chain_id") || !status["chain_id"].is_string()) {
+    return Fail("the node's /v1/status is not the JSON status it should be");
+  }
   std::string chain = status["chain_id"];
   HashAlg alg = *traceledger::ParseHashAlg(status.value("hash", "sha256"));
 

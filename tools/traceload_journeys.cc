@@ -95,7 +95,10 @@ int RunJourneys(int argc, char** argv) {
   if (!reg.ok()) return Fail(reg.status().ToString());
   auto st = cli::HttpCall("GET", (*targets)[0].url + "/v1/status", "");
   if (!st.ok() || st->status != 200) return Fail("cannot read " + (*targets)[0].url + "/v1/status");
-  json status = json::parse(st->body);
+  json status = json::parse(st->body, nullptr, /*allow_exceptions=*/false);
+  if (!status.is_object() || !status.contains("chain_id") || !status["chain_id"].is_string()) {
+    return Fail("the node's /v1/status is not the JSON status it should be");
+  }
 
   Journeys j;
   j.chain = status["chain_id"];

@@ -22,6 +22,7 @@
 #include "node/node.h"
 #include "node/tls_identity.h"
 #include "peer_client.h"
+#include "tools/http_client.h"
 
 namespace traceledger::mp {
 namespace {
@@ -391,6 +392,20 @@ class PeerHostile : public ::testing::Test {
       CheckNodes("the deadline cases");
       Commit("the deadline cases");
     }
+    // Each node's /metrics counts what its peer port turned away.
+    uint64_t turned_away = 0;
+    for (int i = 0; i < 3; ++i) {
+      auto m = cli::HttpCall("GET", cluster_->url(i) + "/metrics", "");
+      ASSERT_TRUE(m.ok()) << m.status().ToString();
+      for (const char* outcome : {"rejected", "refused"}) {
+        std::string key =
+            std::string("traceledger_peer_port_connections_total{outcome=\"") + outcome + "\"} ";
+        auto at = m->body.find(key);
+        ASSERT_NE(at, std::string::npos) << m->body;
+        turned_away += std::strtoull(m->body.c_str() + at + key.size(), nullptr, 10);
+      }
+    }
+    EXPECT_GE(turned_away, cases.size() / 2) << "the peer ports' metrics missed the refusals";
     std::printf(
         "peer hostile: %zu cases (%zu waiting for deadlines), largest memory growth of a "
         "node %lld kB\n",
