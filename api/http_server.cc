@@ -13,6 +13,7 @@
 #include <optional>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "api/json_writer.h"
 #include "ledger/utf8.h"
@@ -157,6 +158,10 @@ Status ParseTarget(const std::string& target, HttpRequest* req) {
   return Status::OK();
 }
 
+namespace {
+class Session;
+}  // namespace
+
 // What the server and its sessions share; sessions may outlive the server
 // object briefly (a Responder held elsewhere keeps its session alive).
 struct Shared {
@@ -186,6 +191,13 @@ struct Shared {
   void Log(const std::string& line) const {
     if (options.log) options.log(line);
   }
+
+  // Every live session, so that Stop can let go of their sockets and timers
+  // while the io_context they belong to still exists: a session kept alive
+  // past the server by a Responder held elsewhere (the trace work queue, a
+  // commit wait) must not touch it in its destructor. Guarded by sessions_mu.
+  std::mutex sessions_mu;
+  std::unordered_set<Session*> sessions;
 };
 
 struct HttpServer::Impl {
@@ -218,14 +230,24 @@ class Session : public std::enable_shared_from_this<Session> {
   // `address` is the client's IP address, already counted in shared->by_address
   // unless `refusal` is set (then the session only writes it and closes).
   Session(tcp::socket socket, std::shared_ptr<Shared> shared, std::string address, bool counted)
-      : stream_(std::move(socket)),
+      : io_(std::in_place, std::move(socket)),
+        stream_(io_->stream),
+        deadline_(io_->deadline),
         buffer_(shared->options.max_header_bytes + kReadChunk),
         shared_(std::move(shared)),
         options_(shared_->options),
         address_(std::move(address)),
-        counted_(counted) {}
+        counted_(counted) {
+    std::lock_guard<std::mutex> l(shared_->sessions_mu);
+    shared_->sessions.insert(this);
+  }
 
   ~Session() {
+    {
+      std::lock_guard<std::mutex> l(shared_->sessions_mu);
+      shared_->sessions.erase(this);
+      io_.reset();
+    }
     ReleaseBody();
     ReleaseAnswer();
     if (!counted_) return;
@@ -616,16 +638,28 @@ class Session : public std::enable_shared_from_this<Session> {
                       });
   }
 
+  // Called by HttpServer::Stop under Shared::sessions_mu, with no I/O thread
+  // running: the session's socket and timer go while their io_context exists.
+  friend void ReleaseIo(Session* s) { s->io_.reset(); }
+
   void Close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
     stream_.socket().close(ec);
   }
 
-  beast::tcp_stream stream_;
-  net::steady_timer deadline_{stream_.get_executor()};  // of the request being read
-  bool timed_out_ = false;                              // deadline_ fired
-  beast::flat_buffer buffer_;                           // bounded: headers and one read beyond them
+  // The socket and the deadline timer belong to the server's io_context;
+  // ReleaseIo drops them when the server stops (see Shared::sessions).
+  struct Io {
+    explicit Io(tcp::socket s) : stream(std::move(s)), deadline(stream.get_executor()) {}
+    beast::tcp_stream stream;
+    net::steady_timer deadline;  // of the request being read
+  };
+  std::optional<Io> io_;
+  beast::tcp_stream& stream_;    // io_->stream
+  net::steady_timer& deadline_;  // io_->deadline
+  bool timed_out_ = false;       // deadline_ fired
+  beast::flat_buffer buffer_;    // bounded: headers and one read beyond them
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<Shared> shared_;
   const HttpServerOptions& options_;  // shared_'s
@@ -773,6 +807,11 @@ void HttpServer::Stop() {
   impl_->ioc.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
+  // No I/O thread runs any more. Sessions still alive (their Responder held
+  // elsewhere) let go of their sockets and timers now, while the io_context
+  // exists; the rest goes when the last holder lets go of them.
+  std::lock_guard<std::mutex> l(impl_->shared->sessions_mu);
+  for (Session* s : impl_->shared->sessions) ReleaseIo(s);
 }
 
 }  // namespace traceledger::api
