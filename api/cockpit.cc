@@ -11,6 +11,7 @@
 #include "api/work_queue.h"
 #include "contracts/cockpit_query.h"
 #include "ledger.pb.h"
+#include "ledger/envelope.h"
 #include "ledger/json_parse.h"
 #include "ledger/time_util.h"
 #include "ledger/utf8.h"
@@ -119,8 +120,13 @@ namespace {
 // names something the state does not know (yet).
 std::optional<int> Classify(const StateReader& st, const std::string& payload,
                             Cockpit::Memo* memo) {
-  json doc = json::parse(payload, nullptr, /*allow_exceptions=*/false);
-  if (!doc.is_object()) return kOtherProg;
+  // A committed payload: parsed as the door parsed it (ledger/json_parse.h).
+  json doc;
+  if (!ParseJson(payload, JsonLimits{kMaxPayloadBytes, kMaxJsonDepth}, "payload", "PAYLOAD", &doc)
+           .ok() ||
+      !doc.is_object()) {
+    return kOtherProg;
+  }
   const std::string* type = Str(doc, "type");
   auto bit = doc.find("body");
   if (!type || bit == doc.end() || !bit->is_object()) return kOtherProg;
@@ -672,7 +678,7 @@ std::shared_ptr<const Cockpit::Answer> Cockpit::BuildLocked(int64_t now_ms, uint
               {"responses", Get(counters, "recall_responses")},
               {"list", recalls},
               {"truncated", recalls_truncated}}},
-            {"enterprises", json::parse(ent_json_)},
+            {"enterprises", json::parse(ent_json_, nullptr, /*allow_exceptions=*/false)},
             {"ledger",
              {{"height", ns.height},
               {"latest_hash", ns.latest_hash},

@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "api/json_writer.h"
+#include "ledger/envelope.h"
+#include "ledger/json_parse.h"
 
 namespace traceledger::api {
 namespace {
@@ -167,16 +169,25 @@ PayloadView ReadPayload(std::string_view payload) {
   return v;
 }
 
+namespace {
+// A committed payload's body, parsed as the door parsed it (ledger/json_parse.h).
+bool ParseBody(std::string_view body_json, json* body) {
+  return ParseJson(body_json, JsonLimits{kMaxPayloadBytes, kMaxJsonDepth}, "body", "BODY", body)
+             .ok() &&
+         body->is_object();
+}
+}  // namespace
+
 std::string BodyString(std::string_view body_json, std::string_view name) {
-  json body = json::parse(body_json, nullptr, /*allow_exceptions=*/false);
-  if (!body.is_object()) return "";
+  json body;
+  if (!ParseBody(body_json, &body)) return "";
   auto it = body.find(name);
   return it != body.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
 std::string BodyFirstOf(std::string_view body_json, std::string_view name) {
-  json body = json::parse(body_json, nullptr, /*allow_exceptions=*/false);
-  if (!body.is_object()) return "";
+  json body;
+  if (!ParseBody(body_json, &body)) return "";
   auto it = body.find(name);
   if (it == body.end() || !it->is_array() || it->empty() || !(*it)[0].is_string()) return "";
   return (*it)[0].get<std::string>();
