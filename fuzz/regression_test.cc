@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "consensus/codec.h"
 #include "ledger/json_parse.h"
 
 namespace traceledger {
@@ -29,6 +30,39 @@ TEST(FuzzRegression, JsonTextWithANulByteIsRefused) {
   // Escaped, a NUL is text like any other.
   EXPECT_TRUE(ParseJson("\"a\\u0000b\"", JsonLimits{}, "the input", "X", &doc).ok());
   EXPECT_EQ(doc.get<std::string>(), "a\0b"s);
+}
+
+// fuzz/peer_frame_fuzz.cc (fuzz/regression/peer_frame/append-not-contiguous):
+// an append whose entries were not index+1, index+2, ... reached the log,
+// whose RAFT_ASSERT stopped the node. Such a message is now refused by the
+// decoder, as are entries whose terms go down or exceed the leader's.
+TEST(FuzzRegression, RaftAppendsOfAnImpossibleShapeAreRefused) {
+  auto append = [](uint64_t index, uint64_t log_term, uint64_t term,
+                   std::vector<std::pair<uint64_t, uint64_t>> entries) {  // (index, term)
+    raft::Message m;
+    m.type = raft::MessageType::kApp;
+    m.from = 2;
+    m.to = 1;
+    m.term = term;
+    m.log_term = log_term;
+    m.index = index;
+    for (auto [i, t] : entries) {
+      raft::Entry e;
+      e.index = i;
+      e.term = t;
+      m.entries.push_back(e);
+    }
+    return raft::DecodeMessage(raft::EncodeMessage(m));
+  };
+  EXPECT_TRUE(append(4, 2, 3, {{5, 2}, {6, 3}}).ok());
+  EXPECT_TRUE(append(4, 2, 3, {}).ok());
+  EXPECT_FALSE(append(4, 2, 3, {{5, 2}, {7, 3}}).ok()) << "a gap";
+  EXPECT_FALSE(append(4, 2, 3, {{4, 2}}).ok()) << "starts at the matched index";
+  EXPECT_FALSE(append(4, 2, 3, {{5, 3}, {6, 2}}).ok()) << "terms go down";
+  EXPECT_FALSE(append(4, 2, 3, {{5, 1}}).ok()) << "a term before log_term";
+  EXPECT_FALSE(append(4, 2, 3, {{5, 4}}).ok()) << "a term after the leader's";
+  EXPECT_FALSE(append(4, 5, 3, {}).ok()) << "log_term after the leader's term";
+  EXPECT_FALSE(append(UINT64_MAX, 2, 3, {{0, 3}}).ok()) << "beyond the last index";
 }
 
 }  // namespace
