@@ -8,7 +8,9 @@
 #include <string>
 
 #include "consensus/codec.h"
+#include "genesis/genesis.h"
 #include "ledger/json_parse.h"
+#include "tools/trace_verify.h"
 
 namespace traceledger {
 namespace {
@@ -63,6 +65,23 @@ TEST(FuzzRegression, RaftAppendsOfAnImpossibleShapeAreRefused) {
   EXPECT_FALSE(append(4, 2, 3, {{5, 4}}).ok()) << "a term after the leader's";
   EXPECT_FALSE(append(4, 5, 3, {}).ok()) << "log_term after the leader's term";
   EXPECT_FALSE(append(UINT64_MAX, 2, 3, {{0, 3}}).ok()) << "beyond the last index";
+}
+
+// tools/trace_verify.cc parsed the answer with nlohmann's parser, without a
+// depth limit and keeping one of two equal member names. Found while writing
+// fuzz/trace_verify_fuzz.cc: {"error": [[[...]]]} 100,000 deep (200 KB)
+// overflowed the stack of the recursive dump() in the ANSWER_IS_ERROR message
+// (tracectl verify-trace died of SIGSEGV on a hostile file); and an answer
+// naming "code" twice verified as either. Both are ANSWER_MALFORMED now
+// (fuzz/regression/trace_verify/code-twice is the second).
+TEST(FuzzRegression, TraceVerifyRefusesDeepAndAmbiguousAnswers) {
+  Genesis g;  // the checks fail before anything of the genesis is used
+  std::string deep = "{\"error\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  EXPECT_EQ(cli::VerifyTraceAnswer(g, deep).status.code(), "ANSWER_MALFORMED");
+  auto twice = cli::VerifyTraceAnswer(g, R"({"code":"A","code":"B","events":[]})");
+  EXPECT_EQ(twice.status.code(), "ANSWER_MALFORMED");
+  EXPECT_NE(twice.status.message().find("more than once"), std::string::npos)
+      << twice.status.message();
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "ledger/block.h"
 #include "ledger/envelope.h"
 #include "ledger/hex.h"
+#include "ledger/json_parse.h"
 #include "ledger/keys.h"
 #include "ledger/merkle.h"
 #include "ledger/time_util.h"
@@ -509,9 +510,14 @@ std::string TraceAttestationDigest(HashAlg alg, uint64_t height, const std::stri
 
 TraceVerifyReport VerifyTraceAnswer(const Genesis& genesis, std::string_view answer_json) {
   TraceVerifyReport rep;
-  json a = json::parse(answer_json, nullptr, /*allow_exceptions=*/false);
-  if (a.is_discarded()) {
-    rep.status = Fail("ANSWER_MALFORMED", "the answer is not JSON");
+  // Strict and bounded (ledger/json_parse.h): an answer with a member twice
+  // has two meanings, and a deeply nested one must not exhaust the stack of
+  // the recursive walks below.
+  json a;
+  Status parsed = ParseJson(answer_json, JsonLimits{kMaxAnswerBytes, kMaxAnswerDepth}, "the answer",
+                            "ANSWER", &a);
+  if (!parsed.ok()) {
+    rep.status = Fail("ANSWER_MALFORMED", parsed.message());
     return rep;
   }
   try {
