@@ -6,14 +6,18 @@
 //
 // Input: the first byte picks the mode.
 //   mode < 0x80: a mutation program applied to answer (mode % answers): up to
-//     16 operations, each an operation byte, a node of the answer's JSON tree
-//     (two bytes, modulo the number of nodes) and operands — edit a string
+//     16 operations, each an operation byte (bit 6: pick among the nodes of
+//     the proven parts only), a node of the answer's JSON tree (two bytes,
+//     modulo the number of nodes) and two operand bytes — edit a string
 //     (change, drop or add a character, cut it), change a number, delete a
 //     member or element, duplicate or swap elements, replace the node with a
 //     copy of another node, change a value's type. The result is dumped to
 //     text and verified.
 //   mode >= 0x80: the rest of the input is an answer's text (the corpus holds
 //     the real answers, so byte-level mutations start from them).
+//   mode 0x7f alone: every single edit of every field an event shows, of every
+//     event of every real answer (fuzz/corpus/trace_verify/sweep: ctest's
+//     replay runs the whole sweep).
 //
 // Oracle: VerifyTraceAnswer never crashes, and never accepts an answer whose
 // proven content differs from a real answer's. The proven content
@@ -191,10 +195,19 @@ const Data& Fixed() {
 
 // ---- mutations ----
 
-void Collect(json& v, std::vector<json*>* out) {
-  out->push_back(&v);
-  if (v.is_object() || v.is_array())
-    for (auto& e : v) Collect(e, out);
+// Every node of the tree, and those inside the proven parts (events,
+// lot_events, proof), where a mutation that verifies would be a finding.
+void Collect(json& v, bool proven, std::vector<json*>* all, std::vector<json*>* in_proof) {
+  all->push_back(&v);
+  if (proven) in_proof->push_back(&v);
+  if (v.is_object()) {
+    for (auto it = v.begin(); it != v.end(); ++it)
+      Collect(*it,
+              proven || it.key() == "events" || it.key() == "lot_events" || it.key() == "proof",
+              all, in_proof);
+  } else if (v.is_array()) {
+    for (auto& e : v) Collect(e, proven, all, in_proof);
+  }
 }
 
 // Finds the parent of `target` (nullptr for the root).
@@ -207,60 +220,108 @@ json* ParentOf(json& v, const json* target) {
   return nullptr;
 }
 
+// Changes a string: a character (hex digits stay hex digits), drops one, adds
+// one, cuts it, or repeats a prefix.
+void EditString(json* n, uint8_t a, uint8_t b) {
+  std::string s = n->get<std::string>();
+  size_t pos = s.empty() ? 0 : a % (s.size() + 1);
+  switch (b % 5) {
+    case 0:
+      if (pos < s.size()) {
+        char c = s[pos];
+        s[pos] = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')
+                     ? "0123456789abcdef"[(std::string_view("0123456789abcdef").find(c) + 1 +
+                                           b / 5 % 15) %
+                                          16]
+                     : static_cast<char>(c ^ (1 << (b / 5 % 7)));
+      }
+      break;
+    case 1:
+      if (pos < s.size()) s.erase(pos, 1);
+      break;
+    case 2:
+      s.insert(pos, 1, static_cast<char>(0x20 + b % 95));
+      break;
+    case 3:
+      s.resize(pos);
+      break;
+    default:
+      s += s.substr(0, pos);
+  }
+  *n = s;
+}
+
+void EditNumber(json* n, uint8_t a) {
+  if (n->is_number_unsigned()) {
+    uint64_t v = n->get<uint64_t>();
+    uint64_t table[] = {v + 1, v - 1, v * 2, 0, v + 1000, UINT64_MAX, v >> 1, 1};
+    *n = table[a % 8];
+  } else if (n->is_number_integer()) {
+    int64_t v = n->get<int64_t>();
+    *n = a % 2 ? v + 1 : -v;
+  } else if (n->is_number_float()) {
+    double v = n->get<double>();
+    *n = a % 2 ? v + 0.5 : -v;
+  } else if (n->is_boolean()) {
+    *n = !n->get<bool>();
+  }
+}
+
+// A leaf of one of the fields an event shows that the proof covers.
+json* ShownField(json& root, uint8_t a, uint8_t b) {
+  const char* chain = a & 1 ? "lot_events" : "events";
+  if (!root.contains(chain) || !root[chain].is_array() || root[chain].empty()) return nullptr;
+  json& ev = root[chain][(a >> 1) % root[chain].size()];
+  static const std::vector<std::vector<const char*>> kFields = {{"type"},
+                                                                {"time"},
+                                                                {"recorded_at"},
+                                                                {"location"},
+                                                                {"tx_id"},
+                                                                {"seq"},
+                                                                {"height"},
+                                                                {"index"},
+                                                                {"actor", "public_key"},
+                                                                {"body"},
+                                                                {"readings", "count"},
+                                                                {"readings", "min_c"},
+                                                                {"readings", "max_c"},
+                                                                {"proof", "receipt", "message"},
+                                                                {"proof", "envelope", "payload"},
+                                                                {"proof", "inclusion", "path"}};
+  json* n = &ev;
+  for (const char* k : kFields[b % kFields.size()]) {
+    if (!n->is_object() || !n->contains(k)) return nullptr;
+    n = &(*n)[k];
+  }
+  // Into a container: its first leaf (a body's first member, a path's first hash).
+  while ((n->is_object() || n->is_array()) && !n->empty()) n = &*n->begin();
+  return n;
+}
+
 void Mutate(json& root, Input* in) {
-  std::vector<json*> nodes;
-  Collect(root, &nodes);
+  std::vector<json*> nodes, proven;
+  Collect(root, false, &nodes, &proven);
   uint8_t op = in->Byte();
-  json* n = nodes[in->U16() % nodes.size()];
+  // Half the operations land in the proven parts.
+  const std::vector<json*>& pick = op & 0x40 && !proven.empty() ? proven : nodes;
+  json* n = pick[in->U16() % pick.size()];
   uint8_t a = in->Byte(), b = in->Byte();
   switch (op % 8) {
-    case 0:
-    case 1: {  // edit a string
-      if (!n->is_string()) return;
-      std::string s = n->get<std::string>();
-      size_t pos = s.empty() ? 0 : a % (s.size() + 1);
-      switch (b % 5) {
-        case 0:  // change a character (hex digits stay hex digits)
-          if (pos < s.size()) {
-            char c = s[pos];
-            s[pos] = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')
-                         ? "0123456789abcdef"[(std::string_view("0123456789abcdef").find(c) + 1 +
-                                               b / 5 % 15) %
-                                              16]
-                         : static_cast<char>(c ^ (1 << (b / 5 % 7)));
-          }
-          break;
-        case 1:
-          if (pos < s.size()) s.erase(pos, 1);
-          break;
-        case 2:
-          s.insert(pos, 1, static_cast<char>(0x20 + b % 95));
-          break;
-        case 3:
-          s.resize(pos);
-          break;
-        default:
-          s += s.substr(0, pos);
-      }
-      *n = s;
+    case 0:  // edit a string
+      if (n->is_string()) EditString(n, a, b);
+      return;
+    case 1: {  // edit a field an event shows (n is not used)
+      json* f = ShownField(root, a, b);
+      if (!f) return;
+      if (f->is_string())
+        EditString(f, static_cast<uint8_t>(a * 7 + b), static_cast<uint8_t>(b / 16 + a));
+      else
+        EditNumber(f, b);
       return;
     }
-    case 2: {  // change a number
-      if (n->is_number_unsigned()) {
-        uint64_t v = n->get<uint64_t>();
-        uint64_t table[] = {v + 1, v - 1, v * 2, 0, v + 1000, UINT64_MAX, v >> 1, 1};
-        *n = table[a % 8];
-      } else if (n->is_number_integer()) {
-        int64_t v = n->get<int64_t>();
-        *n = a % 2 ? v + 1 : -v;
-      } else if (n->is_number_float()) {
-        double v = n->get<double>();
-        *n = a % 2 ? v + 0.5 : -v;
-      } else if (n->is_boolean()) {
-        *n = !n->get<bool>();
-      }
+    case 2:  // change a number
+      EditNumber(n, a);
       return;
-    }
     case 3: {  // delete a member or an element
       json* p = ParentOf(root, n);
       if (!p) return;
@@ -316,6 +377,50 @@ void Mutate(json& root, Input* in) {
   }
 }
 
+// Verifies `text`; an accepted answer must prove nothing a real answer does
+// not.
+void Check(const Data& d, const std::string& text) {
+  auto rep = cli::VerifyTraceAnswer(d.genesis, text);
+  if (!rep.ok()) {
+    FUZZ_CHECK(!rep.status.code().empty(), "a failure without a code");
+    return;
+  }
+  json accepted;
+  Status s = ParseJson(text, JsonLimits{64 << 20, 64}, "answer", "ANSWER", &accepted);
+  FUZZ_CHECK(s.ok(), "accepted an answer that is not strict JSON: " + s.ToString());
+  std::string why = Differs(d.real, accepted);
+  FUZZ_CHECK(why.empty(), "accepted an answer whose proven content was changed: " + why);
+}
+
+// Every single edit of a shown field of every event of every real answer
+// (op 1 of Mutate for every operand that picks a distinct field).
+void Sweep(const Data& d) {
+  for (const json& real : d.answers) {
+    for (int chain = 0; chain < 2; ++chain) {
+      const char* name = chain ? "lot_events" : "events";
+      size_t n = real.contains(name) && real[name].is_array() ? real[name].size() : 0;
+      for (size_t e = 0; e < n && e < 128; ++e) {
+        for (uint8_t field = 0; field < 16; ++field) {
+          for (uint8_t kind = 0; kind < 5; ++kind) {
+            json a = real;
+            uint8_t pick = static_cast<uint8_t>(chain | (e << 1));
+            json* f = ShownField(a, pick, field);
+            if (!f) continue;
+            if (f->is_string())
+              EditString(f, 0, kind);
+            else if (kind == 0)
+              EditNumber(f, 0);
+            else
+              continue;
+            if (a == real) continue;
+            Check(d, DumpJson(a));
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace traceledger::fuzz
 
@@ -325,24 +430,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const Data& d = Fixed();
   Input in(data, size);
   uint8_t mode = in.Byte();
-  std::string text;
+  if (mode == 0x7f) {
+    if (in.empty()) Sweep(d);  // the corpus's "sweep" input
+    return 0;
+  }
   if (mode < 0x80) {
     json a = d.answers[mode % d.answers.size()];
     for (int i = 0; i < 16 && !in.empty(); ++i) Mutate(a, &in);
-    text = DumpJson(a);
+    Check(d, DumpJson(a));
   } else {
-    text = std::string(in.Rest());
+    Check(d, std::string(in.Rest()));
   }
-  auto rep = cli::VerifyTraceAnswer(d.genesis, text);
-  if (!rep.ok()) {
-    FUZZ_CHECK(!rep.status.code().empty(), "a failure without a code");
-    return 0;
-  }
-  // Accepted: it must prove nothing a real answer does not.
-  json accepted;
-  Status s = ParseJson(text, JsonLimits{64 << 20, 64}, "answer", "ANSWER", &accepted);
-  FUZZ_CHECK(s.ok(), "accepted an answer that is not strict JSON: " + s.ToString());
-  std::string why = Differs(d.real, accepted);
-  FUZZ_CHECK(why.empty(), "accepted an answer whose proven content was changed: " + why);
   return 0;
 }
