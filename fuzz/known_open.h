@@ -27,6 +27,12 @@ enum class Open {
   // but not for being a point on secp256k1. fuzz/open/genesis/. The genesis
   // target checks the form only.
   kGenesisKeyOffCurve,
+  // contracts/ (body.cc and the rules' messages): a rejection message cut to
+  // a length in bytes, in the middle of a UTF-8 character (a trace.ship code
+  // of 50 CJK characters), is written into the receipt; protobuf then refuses
+  // the block. fuzz/open/contract_body/. The contract targets skip the
+  // receipt message's checks (its text and its protobuf round trip).
+  kContractMessageCutMidCharacter,
 };
 
 // True while `what` is tolerated (see above).
