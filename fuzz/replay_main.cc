@@ -63,6 +63,10 @@ int main(int argc, char** argv) {
       std::printf("replay: %s does not exist (nothing to replay there)\n", argv[i]);
     }
   }
-  std::printf("replay: %zu inputs, all passed\n", n - failures);
-  return failures ? 1 : 0;
+  if (failures) {
+    std::printf("replay: %d of %zu inputs could not be read\n", failures, n);
+    return 1;
+  }
+  std::printf("replay: %zu inputs, all passed\n", n);
+  return 0;
 }
