@@ -4,6 +4,8 @@
 // the function it broke and states the behaviour it must have.
 #include <gtest/gtest.h>
 
+#include <deque>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -12,6 +14,9 @@
 #include "consensus/codec.h"
 #include "genesis/genesis.h"
 #include "ledger/json_parse.h"
+#include "node.pb.h"
+#include "node/node_core.h"
+#include "peer_world.h"
 #include "tools/trace_verify.h"
 
 namespace traceledger {
@@ -119,6 +124,126 @@ TEST(FuzzRegression, TraceVerifyCannotProveTheCodeOrCompleteness) {
   cut["chain"]["head"] = cut["events"].back()["chain_head"];
   auto r2 = cli::VerifyTraceAnswer(*g, cut.dump());
   EXPECT_TRUE(r2.ok() && r2.complete) << r2.status.ToString();
+}
+
+// What a peer's frames could make validator n1 do once it leads (found while
+// writing fuzz/peer_frame_fuzz.cc): n1 is elected with the votes of n2, then
+// n2 sends Raft messages that only the node itself may issue — a proposal
+// (kProp) carrying a block of its own choosing, dated 2500, and a transfer of
+// leadership. The node proposes only through its own Raft instance and never
+// transfers leadership, so from a peer both are dropped; before, the leader
+// appended the proposal, and once the peers acknowledged it every node applied
+// a block of the peer's making whose time (max(proposal, previous)) held the
+// chain's clock in 2500: every later block, every expiry check.
+class FakePeers : public node::CoreEnv {
+ public:
+  int64_t now = 0;
+  std::deque<raft::Message> sent;  // n1's Raft messages, decoded
+  int64_t NowMillis() override { return now; }
+  bool Send(uint64_t to, std::string frame) override {
+    pb::PeerFrame f;
+    if (f.ParseFromString(frame) && f.has_raft())
+      if (auto m = raft::DecodeMessage(f.raft()); m.ok()) sent.push_back(*m);
+    return true;
+  }
+  uint64_t Seed() override { return 7; }
+};
+
+std::string RaftFrame(const raft::Message& m) {
+  pb::PeerFrame f;
+  f.set_raft(raft::EncodeMessage(m));
+  return f.SerializeAsString();
+}
+
+TEST(FuzzRegression, APeerCannotProposeOrTransferThroughTheLeader) {
+  const fuzz::PeerWorld& w = fuzz::PeerWorld::Get();
+  std::string dir =
+      (std::filesystem::temp_directory_path() / ("tl-prop-" + std::to_string(::getpid()))).string();
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  FakePeers env;
+  env.now = w.genesis.genesis_time_ms + 60000;
+  auto core = node::NodeCore::Open(w.Options(0, dir), &env);
+  ASSERT_TRUE(core.ok()) << core.status().ToString();
+  node::NodeCore& n1 = **core;
+  // Elect n1: n2 grants its pre-vote and its vote; n2 then acknowledges
+  // every append.
+  auto answer = [&](const raft::Message& m) {
+    raft::Message r;
+    r.from = 2;
+    r.to = 1;
+    r.term = m.term;
+    if (m.type == raft::MessageType::kPreVote)
+      r.type = raft::MessageType::kPreVoteResp;
+    else if (m.type == raft::MessageType::kVote)
+      r.type = raft::MessageType::kVoteResp;
+    else if (m.type == raft::MessageType::kApp) {
+      r.type = raft::MessageType::kAppResp;
+      r.index = m.index + m.entries.size();
+    } else if (m.type == raft::MessageType::kHeartbeat) {
+      r.type = raft::MessageType::kHeartbeatResp;
+      r.context = m.context;
+    } else {
+      return;
+    }
+    n1.OnFrame(2, RaftFrame(r));
+  };
+  auto run = [&](int ticks) {
+    for (int t = 0; t < ticks; ++t) {
+      env.now += 100;
+      n1.Tick();
+      n1.Process();
+      while (!env.sent.empty()) {
+        raft::Message m = env.sent.front();
+        env.sent.pop_front();
+        if (m.to == 2) answer(m);
+        n1.Process();
+      }
+    }
+  };
+  run(40);
+  ASSERT_EQ(n1.GetStatus().role, "leader");
+  uint64_t term = n1.GetStatus().term;
+  uint64_t height = n1.blocks().block_count();
+
+  pb::BlockProposal forged;
+  forged.set_time(16725225600000);  // 2500-01-01
+  forged.set_proposer("n2");
+  {  // one transaction, signed by a key nobody enrolled: a block is made of it
+    KeyPair stranger = fuzz::DerivedKey("stranger");
+    std::string payload = R"({"chain_id":")" + w.genesis.chain_id +
+                          R"(","type":"trace.ship","nonce":"1","time":"2026-11-30T00:00:00Z",)"
+                          R"("body":{}})";
+    auto env = ParseEnvelope(*SignEnvelope(stranger.private_key, payload, w.genesis.hash_alg),
+                             w.genesis.hash_alg);
+    ASSERT_TRUE(env.ok()) << env.status().ToString();
+    auto* tx = forged.add_transactions();
+    tx->set_payload(env->payload);
+    tx->set_signer(env->signer);
+    tx->set_signature(env->signature);
+  }
+  raft::Message prop;
+  prop.type = raft::MessageType::kProp;
+  prop.from = 2;
+  prop.to = 1;
+  raft::Entry e;
+  e.data = forged.SerializeAsString();
+  prop.entries.push_back(e);
+  n1.OnFrame(2, RaftFrame(prop));
+  raft::Message transfer;
+  transfer.type = raft::MessageType::kTransferLeader;
+  transfer.from = 2;
+  transfer.to = 1;
+  transfer.index = 3;  // to n3
+  n1.OnFrame(2, RaftFrame(transfer));
+  run(20);
+
+  EXPECT_EQ(n1.GetStatus().role, "leader") << "a peer moved the leadership";
+  EXPECT_EQ(n1.GetStatus().term, term);
+  EXPECT_EQ(n1.blocks().block_count(), height) << "a peer's proposal became a block";
+  EXPECT_LT(n1.latest_block_time(), env.now + 3600 * 1000);
+  core->reset();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
