@@ -38,6 +38,32 @@ Snapshot FromProto(const raftpb::Snapshot& p) {
   return s;
 }
 
+// What every message a correct peer sends looks like, whatever the state of
+// the receiver: a message that breaks it is dropped here, never stepped (the
+// log would take it for a broken invariant and stop the node; found by
+// fuzz/peer_frame_fuzz.cc).
+Status CheckShape(const Message& m) {
+  if (m.type != MessageType::kApp) return Status::OK();
+  // An append carries entries index+1, index+2, ... of terms that do not go
+  // down, from log_term (the term at index) up to the leader's term.
+  if (m.entries.size() > UINT64_MAX - m.index)
+    return Status::Corruption("raft: append entries beyond the last index");
+  if (m.log_term > m.term)
+    return Status::Corruption("raft: append after an entry of a later term than the leader's");
+  uint64_t prev_term = m.log_term;
+  for (size_t k = 0; k < m.entries.size(); ++k) {
+    const Entry& e = m.entries[k];
+    if (e.index != m.index + 1 + k)
+      return Status::Corruption("raft: append entries are not contiguous from index " +
+                                std::to_string(m.index + 1));
+    if (e.term < prev_term || e.term > m.term)
+      return Status::Corruption("raft: append entry " + std::to_string(e.index) + " has term " +
+                                std::to_string(e.term) + " out of order");
+    prev_term = e.term;
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 std::string EncodeMessage(const Message& m) {
@@ -76,6 +102,7 @@ Result<Message> DecodeMessage(const std::string& bytes) {
   m.reject = p.reject();
   m.reject_hint = p.reject_hint();
   m.context = p.context();
+  TL_RETURN_IF_ERROR(CheckShape(m));
   return m;
 }
 

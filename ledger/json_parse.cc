@@ -162,6 +162,14 @@ Status ParseJson(std::string_view text, const JsonLimits& limits, std::string_vi
                                                              " bytes; the limit is " +
                                                              std::to_string(limits.max_bytes));
   }
+  // nlohmann's lexer takes a NUL byte outside a string for the end of the
+  // input, so "{}\0<anything>" would pass with the rest unread (found by
+  // fuzz/json_fuzz.cc). A raw NUL is never part of JSON text.
+  if (size_t nul = text.find('\0'); nul != std::string_view::npos) {
+    return Status::Error(
+        Code(code_prefix, "MALFORMED_JSON"),
+        w + " is not valid JSON (a NUL byte at offset " + std::to_string(nul) + ")");
+  }
   json doc;
   StrictBuilder builder(&doc, limits.max_depth);
   bool ok = false;

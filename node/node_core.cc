@@ -398,6 +398,15 @@ struct NodeCore::Impl {
         Log("dropped a bad raft message from peer " + std::to_string(from));
         return;
       }
+      // Proposals and leadership transfers are this node's own requests to its
+      // Raft: a node proposes only as the leader and never transfers, so from
+      // a peer they would let it append a block of its own making (any time,
+      // any proposer) or move the leadership (found while writing
+      // fuzz/peer_frame_fuzz.cc).
+      if (m->type == raft::MessageType::kProp || m->type == raft::MessageType::kTransferLeader) {
+        Log("dropped a raft proposal or leadership transfer from peer " + std::to_string(from));
+        return;
+      }
       Status s = raft->Step(*m);
       (void)s;  // dropped proposals and stale messages are normal
     } else if (f.has_forward()) {

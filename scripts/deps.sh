@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages traceledger needs, only those that are missing.
+# (g++ brings the ASan, UBSan and TSan runtimes for scripts/sanitize; clang and
+# libclang-rt-14-dev are libFuzzer and its sanitizers for scripts/fuzz.)
 # apt-get update runs only when something is missing. Safe to run repeatedly.
 set -euo pipefail
 TRACELEDGER_PACKAGES=(
@@ -9,6 +11,7 @@ TRACELEDGER_PACKAGES=(
   libprotobuf-dev protobuf-compiler
   nlohmann-json3-dev libgtest-dev libgmock-dev libssl-dev
   chromium fonts-wqy-microhei
+  clang libclang-rt-14-dev
 )
 missing=()
 for p in "${TRACELEDGER_PACKAGES[@]}"; do

@@ -66,6 +66,11 @@ int CmdVerifyTrace(int argc, char** argv) {
         "  status \"%s\" and the other summary fields are the node's reading of these "
         "events (not checked offline)\n",
         rep.item_status.c_str());
+    // The per-code chain is committed to by nothing the validators sign, so
+    // whoever holds the answer can restate it (docs/api.md, "What is proved").
+    std::printf(
+        "  also the node's word: that these events are this code's and, when complete, all "
+        "of them (the code, the event count and the chain heads are not signed)\n");
   }
   return kExitOk;
 }

@@ -3,7 +3,9 @@
 // the chain id, the hash function and the genesis hash.
 //
 // Checks, in this order, stopping at the first failure (each has its own code):
-//   ANSWER_MALFORMED        a member is missing or has the wrong type (JSON path named)
+//   ANSWER_MALFORMED        not strict JSON (a member twice, nested deeper than 32
+//                           levels), or a member is missing or has the wrong type
+//                           (JSON path named)
 //   ANSWER_IS_ERROR         the answer is an {"error": ...} document
 //   WRONG_CHAIN             proof.chain_id / hash_alg / genesis_hash differ from genesis
 //   HEADER_CHAIN_ID         a header names another chain

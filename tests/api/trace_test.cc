@@ -152,7 +152,9 @@ class TraceWorld {
     for (const auto& e : envs) b["transactions"].push_back(json::parse(e));
     HttpResponse r = Call("POST", "/v1/transactions?wait=commit", b.dump());
     ASSERT_EQ(r.status, 200) << r.body;
-    for (const auto& it : json::parse(r.body)["results"]) ASSERT_EQ(it["status"], "ok") << r.body;
+    // Named: a range over a member of a temporary would dangle (ASan found it).
+    json answer = json::parse(r.body);
+    for (const auto& it : answer["results"]) ASSERT_EQ(it["status"], "ok") << r.body;
   }
 
   void WaitForLeader() {
