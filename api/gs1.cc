@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "contracts/ids.h"
+#include "ledger/utf8.h"
 
 namespace traceledger::api {
 namespace {
@@ -15,7 +16,12 @@ bool AllDigits(std::string_view s) {
   return true;
 }
 
-Status Bad(const char* code, std::string msg) { return Status::Error(code, std::move(msg)); }
+// Messages quote what was scanned, which need not be UTF-8 (these functions
+// are called on text that did not come through the HTTP door too): the quote
+// is made safe to put in a JSON answer.
+Status Bad(const char* code, std::string_view msg) {
+  return Status::Error(code, SanitizeUtf8(msg));
+}
 
 // Application identifiers we understand, with their value rules.
 struct AiRule {

@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "fuzz.h"
-#include "known_open.h"
 
 namespace traceledger::fuzz {
 
@@ -56,14 +55,6 @@ std::string TempDir(const std::string& tag) {
   }
   dirs->push_back(dir.string());
   return dir.string();
-}
-
-bool Tolerated(Open) {
-  static const bool strict = [] {
-    const char* v = std::getenv("TRACELEDGER_FUZZ_STRICT");
-    return v && std::string(v) == "1";
-  }();
-  return !strict;
 }
 
 }  // namespace traceledger::fuzz

@@ -14,7 +14,6 @@
 
 #include "fuzz.h"
 #include "genesis/genesis.h"
-#include "known_open.h"
 #include "ledger/hex.h"
 #include "ledger/keys.h"
 #include "ledger/utf8.h"
@@ -33,14 +32,8 @@ bool ValidId(const std::string& s) {
   return true;
 }
 
-// A compressed point on secp256k1 (its form only while the genesis parser
-// does not check the curve: fuzz/known_open.h).
-bool KeyOk(const std::string& k) {
-  using namespace traceledger;
-  if (fuzz::Tolerated(fuzz::Open::kGenesisKeyOffCurve))
-    return k.size() == 33 && (k[0] == 2 || k[0] == 3);
-  return CheckPublicKey(k).ok();
-}
+// A compressed point on secp256k1.
+bool KeyOk(const std::string& k) { return traceledger::CheckPublicKey(k).ok(); }
 
 }  // namespace
 

@@ -14,7 +14,6 @@
 #include "api/gs1.h"
 #include "contracts/ids.h"
 #include "fuzz.h"
-#include "known_open.h"
 #include "ledger/utf8.h"
 
 namespace traceledger::fuzz {
@@ -64,7 +63,6 @@ void CheckError(const Status& s) {
   static const std::set<std::string> kCodes = {"BAD_ELEMENT_STRING", "BAD_GTIN", "BAD_SSCC",
                                                "BAD_DIGITAL_LINK", "BAD_CODE"};
   FUZZ_CHECK(kCodes.count(s.code()), "undocumented code " + s.code());
-  if (Tolerated(Open::kGs1MessageEchoesBytes)) return;
   FUZZ_CHECK(IsValidUtf8(s.message()),
              s.code() + " message is not valid UTF-8 (it goes into a JSON answer): " +
                  SanitizeUtf8(s.message()));

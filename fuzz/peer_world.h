@@ -40,7 +40,10 @@ struct PeerWorld {
         p->keys.push_back(DerivedKey("validator" + std::to_string(i)));
         spec.validators.push_back({"n" + std::to_string(i + 1), p->keys[i].public_key,
                                    "127.0.0.1:" + std::to_string(17000 + i),
-                                   "127.0.0.1:" + std::to_string(18000 + i)});
+                                   "127.0.0.1:" + std::to_string(18000 + i),
+                                   // Pins of no real TLS identity: this network
+                                   // has no peer links, only frames.
+                                   {Hash(HashAlg::kSha256, "tls" + std::to_string(i))}});
       }
       p->regulator = DerivedKey("regulator");
       spec.regulators.push_back({"fuzz regulator", p->regulator.public_key});

@@ -246,5 +246,23 @@ TEST(FuzzRegression, APeerCannotProposeOrTransferThroughTheLeader) {
   std::filesystem::remove_all(dir);
 }
 
+// fuzz/genesis_fuzz.cc (fuzz/regression/genesis/key-off-curve): a validator
+// or regulator key was checked for its form (66 hex, 02/03) but not for being
+// a point on secp256k1, so a genesis with a key nobody can sign for loaded.
+TEST(FuzzRegression, AGenesisKeyOffTheCurveIsRefused) {
+  std::ifstream in(std::string(TRACELEDGER_FUZZ_DATA) + "/../regression/genesis/key-off-curve",
+                   std::ios::binary);
+  ASSERT_TRUE(in.good());
+  std::stringstream text;
+  text << in.rdbuf();
+  std::vector<GenesisError> errors;
+  auto g = ParseGenesis(text.str(), &errors);
+  ASSERT_FALSE(g.ok());
+  ASSERT_EQ(errors.size(), 1u) << g.status().ToString();
+  EXPECT_EQ(errors[0].path, "$.validators[0].public_key");
+  EXPECT_NE(errors[0].message.find("not a point on secp256k1"), std::string::npos)
+      << errors[0].message;
+}
+
 }  // namespace
 }  // namespace traceledger

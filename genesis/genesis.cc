@@ -7,6 +7,7 @@
 #include "ledger/hex.h"
 #include "ledger/json_file.h"
 #include "ledger/json_parse.h"
+#include "ledger/keys.h"
 #include "ledger/time_util.h"
 
 namespace traceledger {
@@ -127,8 +128,9 @@ bool ValidHostPort(const std::string& s) {
   return true;
 }
 
-// 66 lowercase hex, compressed prefix 02/03. (The curve check belongs to
-// ledger/keys; the contracts only compare keys byte-wise.)
+// 66 lowercase hex of a compressed point on secp256k1 (ledger/keys.h): a
+// key nobody can sign for would make a validator or regulator that can never
+// act.
 std::optional<std::string> PublicKey(Checker& c, const json& obj, const std::string& path) {
   auto s = c.String(obj, path, "public_key", 0, 1000);
   if (!s) return std::nullopt;
@@ -136,6 +138,10 @@ std::optional<std::string> PublicKey(Checker& c, const json& obj, const std::str
   if (s->size() != 66 || !raw || ((*raw)[0] != 2 && (*raw)[0] != 3)) {
     c.Error(path + ".public_key",
             "must be 66 lowercase hex characters of a compressed key (02.. or 03..)");
+    return std::nullopt;
+  }
+  if (!CheckPublicKey(*raw).ok()) {
+    c.Error(path + ".public_key", "is not a point on secp256k1 (no one can sign for it)");
     return std::nullopt;
   }
   return raw;

@@ -20,6 +20,7 @@
 #include "contracts/workload.h"
 #include "genesis/genesis.h"
 #include "ledger/hash.h"
+#include "ledger/keys.h"
 #include "ledger/hex.h"
 #include "tools/cli.h"
 
@@ -50,7 +51,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (block == 0) block = 1;
-  std::string regulator = std::string(1, '\x02') + Hash(HashAlg::kSha256, "bench-regulator");
+  // A real key (genesis keys must be points on the curve); nothing is signed.
+  auto regulator_pair = KeyPairFromPrivate(Hash(HashAlg::kSha256, "bench-regulator"));
+  if (!regulator_pair.ok()) return 1;
+  std::string regulator = regulator_pair->public_key;
   std::string genesis_json = R"({"chain_id": "bench", "genesis_time": "2026-11-30T00:00:00Z",
     "validators": [{"id": "v1", "public_key": "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798", "p2p": "127.0.0.1:7001", "http": "127.0.0.1:8001"}],
     "regulators": [{"name": "bench regulator", "public_key": ")" +

@@ -16,6 +16,7 @@
 #include "genesis/genesis.h"
 #include "ledger/hash.h"
 #include "ledger/hex.h"
+#include "ledger/keys.h"
 #include "ledger/time_util.h"
 
 namespace traceledger::testing {
@@ -24,7 +25,12 @@ using nlohmann::json;
 
 // A 33-byte stand-in for a public key (the engine never checks curve points).
 inline std::string FakeKey(const std::string& name) {
-  return std::string(1, '\x02') + Hash(HashAlg::kSha256, name);
+  // A real public key (the genesis parser checks that keys are points on the
+  // curve), derived from a private key that is the name's hash; the contracts
+  // never see a signature, so the private key is not kept.
+  auto pair = KeyPairFromPrivate(Hash(HashAlg::kSha256, name));
+  if (!pair.ok()) std::abort();  // a hash is a valid key but with negligible odds
+  return pair->public_key;
 }
 
 // A valid USCC built from a number.
