@@ -37,6 +37,7 @@ json ReceiptJson(const node::TxReceipt& r) {
   json j = {{"tx_id", ToHex(r.tx_id)}, {"status", r.ok ? "ok" : "rejected"},
             {"code", r.code},          {"message", r.message},
             {"height", r.height},      {"index", r.index}};
+  if (!r.heads_root.empty()) j["heads_root"] = ToHex(r.heads_root);
   return j;
 }
 
@@ -333,8 +334,9 @@ HttpResponse ApiService::GetTransaction(const std::string& hex_id) {
              {{"payload", tx.payload()},
               {"signer", ToHex(tx.signer())},
               {"signature", ToHex(tx.signature())}}},
-            {"receipt", ReceiptJson(node::TxReceipt{rc.tx_id(), rc.ok(), rc.ok() ? "OK" : rc.code(),
-                                                    rc.message(), rc.height(), rc.index()})},
+            {"receipt",
+             ReceiptJson(node::TxReceipt{rc.tx_id(), rc.ok(), rc.ok() ? "OK" : rc.code(),
+                                         rc.message(), rc.height(), rc.index(), rc.heads_root()})},
             {"proof", {{"leaf_index", loc->index}, {"tree_size", rec.tree_size()}, {"path", path}}},
             {"header", HeaderJson<json>(hdr.header(), block_hash)}};
   return Json(200, j);

@@ -282,6 +282,7 @@ void ReceiptOf(JsonWriter& w, const pb::Receipt& rc) {
   w.Field("message", rc.message());
   w.Field("height", rc.height());
   w.Field("index", rc.index());
+  if (!rc.heads_root().empty()) w.HexField("heads_root", rc.heads_root());
   w.EndObject();
 }
 
@@ -344,9 +345,48 @@ void ReadingsOf(JsonWriter& w, const PayloadView& p, const Range* range) {
   w.EndObject();
 }
 
-// One event with its proof. `head` is the per-code chain head after it.
-Status EventOf(JsonWriter& w, TraceContext& c, const EventRec& ev, uint32_t seq,
-               const std::string& head, const Range* range) {
+// The inclusion of the event's chain link (`link`: which chain, the event's
+// seq and the head after it) under its receipt's heads_root
+// (ledger/chain_link.h).
+Status HeadsInclusionOf(JsonWriter& w, TraceContext& c, const EventRec& ev, const ChainLink& link) {
+  auto read = [&](uint32_t chunk, ChainLinksRec* rec) -> Status {
+    auto v = c.state().Get(keys::ChainLinks(ev.height, ev.index, chunk));
+    if (!v || !Decode(*v, rec))
+      return Status::Corruption("the chain links of the transaction at height " +
+                                std::to_string(ev.height) + ", index " + std::to_string(ev.index) +
+                                (v ? " do not decode" : " are missing"));
+    return Status::OK();
+  };
+  const uint32_t chunk_index = ev.link / kLinksPerChunk;
+  ChainLinksRec chunk, first;
+  TL_RETURN_IF_ERROR(read(chunk_index, &chunk));
+  const std::vector<std::string>* roots = &chunk.chunk_roots;
+  if (chunk_index != 0 && chunk.total > kLinksPerChunk) {
+    TL_RETURN_IF_ERROR(read(0, &first));
+    roots = &first.chunk_roots;
+  }
+  const size_t at = ev.link % kLinksPerChunk;
+  if (at >= chunk.links.size() || !(chunk.links[at] == link))
+    return Status::Corruption("chain link " + std::to_string(ev.link) +
+                              " of the transaction at height " + std::to_string(ev.height) +
+                              ", index " + std::to_string(ev.index) + " is not this event's");
+  auto path = ChunkedHeadsProof(c.alg(), ev.link, chunk.total, chunk.links, *roots);
+  if (!path.ok()) return Status::Corruption(path.status().message());
+  w.BeginObject();
+  w.Field("leaf_index", ev.link);
+  w.Field("tree_size", chunk.total);
+  w.Key("path");
+  ProofPath(w, *path);
+  w.EndObject();
+  return Status::OK();
+}
+
+// One event with its proof. `link` names its chain, its seq and the chain
+// head after it.
+Status EventOf(JsonWriter& w, TraceContext& c, const EventRec& ev, const ChainLink& link,
+               const Range* range) {
+  const uint32_t seq = static_cast<uint32_t>(link.seq);
+  const std::string& head = link.head;
   auto rec = c.Tx(ev.height, ev.index);
   if (!rec.ok()) return rec.status();
   auto recorded = c.BlockTime(ev.height);
@@ -396,6 +436,8 @@ Status EventOf(JsonWriter& w, TraceContext& c, const EventRec& ev, uint32_t seq,
   InclusionOf(w, ev.index, (*rec)->tree_size(), (*rec)->tx_path());
   w.Key("receipt_inclusion");
   InclusionOf(w, ev.index, (*rec)->tree_size(), (*rec)->receipt_path());
+  w.Key("heads_inclusion");
+  TL_RETURN_IF_ERROR(HeadsInclusionOf(w, c, ev, link));
   w.EndObject();
   w.EndObject();
   return Status::OK();
@@ -583,9 +625,10 @@ Status ReadEvents(const StateReader& s, const std::string& prefix, uint64_t end,
 }
 
 // Writes the array of events from `from` on, each with its proof and the
-// chain head after it; *start_head is the head before event `from`.
+// chain head after it; *start_head is the head before event `from`. `chain`
+// names the chain (its kind, code and lot).
 Status ChainEvents(JsonWriter& w, TraceContext& c, const std::vector<EventRec>& evs, uint64_t from,
-                   const Range* range, std::string* start_head) {
+                   ChainLink chain, const Range* range, std::string* start_head) {
   std::string head = ZeroHead();
   start_head->clear();
   w.BeginArray();
@@ -593,7 +636,9 @@ Status ChainEvents(JsonWriter& w, TraceContext& c, const std::vector<EventRec>& 
     if (i == from) *start_head = head;
     head = NextHead(c.alg(), head, evs[i].tx_id);
     if (i < from) continue;
-    Status s = EventOf(w, c, evs[i], static_cast<uint32_t>(i), head, range);
+    chain.seq = i;
+    chain.head = head;
+    Status s = EventOf(w, c, evs[i], chain, range);
     if (!s.ok()) return s;
   }
   w.EndArray();
@@ -642,9 +687,10 @@ struct ChainPage {
   const std::string* head;  // empty before the first event
   uint64_t event_count;
   Page page;
-  const Range* range;   // the product's temperatures, for readings (null: none)
-  std::string address;  // the answer's own address, for the next page's
-  const LotRec* lot;    // a lot chain's lot, else null
+  const Range* range;                 // the product's temperatures, for readings (null: none)
+  std::string address;                // the answer's own address, for the next page's
+  const LotRec* lot;                  // a lot chain's lot, else null
+  const std::string* code = nullptr;  // a code's chain: the code
 };
 
 // Writes the page's events, each with its proof, and the chain member; *evs
@@ -657,7 +703,16 @@ Status WriteChainPage(JsonWriter& w, TraceContext& c, const ChainPage& k,
       ReadEvents(c.state(), k.prefix, std::min<uint64_t>(k.event_count, p.from + p.limit), evs));
   std::string start_head;
   w.Key(k.events_member);
-  TL_RETURN_IF_ERROR(ChainEvents(w, c, *evs, p.from, k.range, &start_head));
+  ChainLink chain;
+  if (k.lot) {
+    chain.kind = ChainKind::kLot;
+    chain.code = k.lot->product_code;
+    chain.lot = k.lot->lot;
+  } else {
+    chain.kind = ChainKind::kItem;
+    chain.code = *k.code;
+  }
+  TL_RETURN_IF_ERROR(ChainEvents(w, c, *evs, p.from, std::move(chain), k.range, &start_head));
   const uint64_t returned = evs->size() > p.from ? evs->size() - p.from : 0;
   const bool complete = p.from == 0 && returned == k.event_count;
   w.Key(k.chain_member);
@@ -1086,10 +1141,11 @@ HttpResponse TraceCode(TraceContext& c, const TraceTarget& t, const HttpRequest&
   // Events, with the chain head after each.
   const std::string address = "/v1/trace/" + item.code;
   std::vector<EventRec> evs;
-  Status st = WriteChainPage(w, c,
-                             {"events", "chain", kCodeChainRule, keys::EventPrefix(item.code),
-                              &item.head, item.event_count, *page, &range, address, nullptr},
-                             &evs);
+  Status st =
+      WriteChainPage(w, c,
+                     {"events", "chain", kCodeChainRule, keys::EventPrefix(item.code), &item.head,
+                      item.event_count, *page, &range, address, nullptr, &item.code},
+                     &evs);
   if (!st.ok()) return StatusError(st);
 
   // The lot's own events (lot documents, lot inspections, recalls naming the

@@ -1,10 +1,12 @@
 #include "contracts/engine.h"
 
+#include <algorithm>
 #include <string_view>
 
 #include "contracts/codec.h"
 #include "contracts/exec.h"
 #include "ledger/hex.h"
+#include "ledger/merkle.h"
 #include "ledger/utf8.h"
 
 namespace traceledger {
@@ -139,6 +141,23 @@ const char* BadReceiptText(const Status& s) {
   return "";
 }
 
+// Writes the transaction's chain links (in chunks, ledger/chain_link.h) and
+// returns the root its receipt commits to.
+std::string PutChainLinks(Exec& x, uint64_t height, uint32_t index) {
+  const std::vector<ChainLink>& links = x.links();
+  std::vector<std::string> roots = HeadsChunkRoots(x.alg, links);
+  const std::string root = roots.size() == 1 ? roots[0] : MerkleRootFromLeafHashes(x.alg, roots);
+  for (size_t c = 0; c < roots.size(); ++c) {
+    ChainLinksRec rec;
+    rec.total = links.size();
+    size_t end = std::min(links.size(), (c + 1) * kLinksPerChunk);
+    rec.links.assign(links.begin() + c * kLinksPerChunk, links.begin() + end);
+    if (c == 0 && roots.size() > 1) rec.chunk_roots = roots;
+    x.Put(keys::ChainLinks(height, index, static_cast<uint32_t>(c)), Encode(rec));
+  }
+  return root;
+}
+
 }  // namespace
 
 Engine::Engine(Genesis genesis) : genesis_(std::move(genesis)) {
@@ -159,6 +178,7 @@ std::string EncodeReceipt(const Receipt& r) {
   PutStr(&s, r.message);
   PutU64(&s, r.height);
   PutU32(&s, r.index);
+  PutStr(&s, r.heads_root);
   return s;
 }
 
@@ -256,6 +276,7 @@ BlockResult Engine::ExecuteBlock(const StateReader& state, const BlockContext& c
                                     std::to_string(i) + " (" + ToHex(env.tx_id) +
                                     "): rejected INTERNAL_TEXT_INVALID: " + bad_text);
     }
+    if (s.ok() && !x.links().empty()) r.heads_root = PutChainLinks(x, ctx.height, i);
     if (s.ok()) {
       x.Count("tx|ok", 1);
       x.Count(type->counter, 1);

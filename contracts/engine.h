@@ -64,11 +64,14 @@ struct Receipt {
   std::string message;  // names the offending code or field
   uint64_t height = 0;
   uint32_t index = 0;
+  std::string heads_root;  // ledger/chain_link.h; empty when no chain was extended
   bool operator==(const Receipt&) const = default;
 };
 
-// Canonical receipt bytes (for receipts_root): u32be-length-prefixed tx_id,
-// status ("ok"/"rejected"), code, message, then u64be height, u32be index.
+// The receipt's bytes for comparing runs (the determinism tests): u32-length-
+// prefixed tx_id, status ("ok"/"rejected"), code, message, then u64 height,
+// u32 index, the length-prefixed heads_root. (receipts_root hashes the
+// protobuf encoding, ledger/block.h.)
 std::string EncodeReceipt(const Receipt& r);
 
 struct BlockResult {

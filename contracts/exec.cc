@@ -41,6 +41,7 @@ void Exec::Begin(const Envelope* e, uint32_t i) {
   touched_.clear();
   touched_many_.clear();
   lots_touched_.clear();
+  links_.clear();
   alert_seq_tx_ = alert_seq_block_;
   bad_text_.clear();
   text_fields_seen_ = InvalidTextFieldsOnThisThread();
@@ -166,7 +167,9 @@ void Exec::SaveItem(ItemRec& item) {
   if (env && FirstTouch(item.code)) {
     item.head = NextHead(alg, item.head.empty() ? ZeroHead() : item.head, env->tx_id);
     Put(keys::Event(item.code, item.event_count),
-        EncodeEvent(env->tx_id, ctx.height, index, env->type));
+        EncodeEvent(env->tx_id, ctx.height, index, env->type,
+                    static_cast<uint32_t>(links_.size())));
+    links_.push_back(ChainLink{ChainKind::kItem, item.code, "", item.event_count, item.head});
     ++item.event_count;
   }
   if (item.terminal != Terminal::kNone && item.loaded_terminal == Terminal::kNone) {
@@ -191,7 +194,9 @@ void Exec::ExtendLot(LotRec& lot) {
   lots_touched_.push_back(std::move(key));
   lot.head = NextHead(alg, lot.head.empty() ? ZeroHead() : lot.head, env->tx_id);
   Put(keys::LotEvent(lot.product_code, lot.lot, lot.event_count),
-      EncodeEvent(env->tx_id, ctx.height, index, env->type));
+      EncodeEvent(env->tx_id, ctx.height, index, env->type, static_cast<uint32_t>(links_.size())));
+  links_.push_back(
+      ChainLink{ChainKind::kLot, lot.product_code, lot.lot, lot.event_count, lot.head});
   ++lot.event_count;
 }
 

@@ -45,6 +45,9 @@ class Exec {
   void Commit();
   void Abort();
 
+  // The chains the current transaction extended so far, in order.
+  const std::vector<ChainLink>& links() const { return links_; }
+
   // ---- raw view
   std::optional<std::string> Get(std::string_view key) const;
   bool Exists(std::string_view key) const {
@@ -177,6 +180,9 @@ class Exec {
   std::vector<std::string> touched_;       // codes whose chain this transaction extended
   std::set<std::string> touched_many_;     // the same, once there are many
   std::vector<std::string> lots_touched_;  // lot keys whose chain this transaction extended
+  // The chains this transaction extended, in order (ledger/chain_link.h);
+  // an event record names its link by position.
+  std::vector<ChainLink> links_;
   uint64_t alert_seq_block_ = 0, alert_seq_tx_ = 0;
   bool corrupt_ = false;
   // The text check: the first violation since Begin, and the invalid text

@@ -108,7 +108,7 @@ void Fields(V& v, TransformRec& r) {
 }
 template <typename V>
 void Fields(V& v, EventRec& r) {
-  v(Raw(r.tx_id)), v(r.height), v(r.index), v(r.type);
+  v(Raw(r.tx_id)), v(r.height), v(r.index), v(r.type), v(r.link);
 }
 
 // Usual encoded sizes (a GS1 item with a hash chain head is ~230 bytes).
@@ -276,7 +276,7 @@ std::string Encode(const DocumentRec& r) { return EncodeRec(r); }
 std::string Encode(const TransformRec& r) { return EncodeRec(r); }
 std::string Encode(const EventRec& r) { return EncodeRec(r); }
 std::string EncodeEvent(std::string_view tx_id, uint64_t height, uint32_t index,
-                        std::string_view type) {
+                        std::string_view type, uint32_t link) {
   // The field order of Fields(EventRec): the same bytes as Encode(EventRec).
   Writer w(kReserve<EventRec>);
   w.U8(1);
@@ -284,7 +284,40 @@ std::string EncodeEvent(std::string_view tx_id, uint64_t height, uint32_t index,
   w.U64(height);
   w.U32(index);
   w.Text(type);
+  w.U32(link);
   return w.Take();
+}
+std::string Encode(const ChainLinksRec& r) {
+  Writer w(16 + r.links.size() * 96 + r.chunk_roots.size() * 36);
+  w.U8(1);
+  w.U64(r.total);
+  w.U32(static_cast<uint32_t>(r.links.size()));
+  for (const ChainLink& l : r.links) {
+    w.U8(static_cast<uint8_t>(l.kind));
+    w.Text(l.code);
+    w.Text(l.lot);
+    w.U64(l.seq);
+    w.Bytes(l.head);
+  }
+  w.U32(static_cast<uint32_t>(r.chunk_roots.size()));
+  for (const std::string& root : r.chunk_roots) w.Bytes(root);
+  return w.Take();
+}
+bool Decode(std::string_view in, ChainLinksRec* r) {
+  Reader d(in);
+  uint8_t version = 0;
+  uint32_t n = 0;
+  if (!d.U8(&version) || version != 1 || !d.U64(&r->total) || !d.U32(&n) || n > in.size() / 21)
+    return false;
+  r->links.resize(n);
+  for (ChainLink& l : r->links) {
+    uint8_t kind = 0;
+    if (!d.U8(&kind) || (kind != 1 && kind != 2) || !d.Str(&l.code) || !d.Str(&l.lot) ||
+        !d.U64(&l.seq) || !d.Str(&l.head))
+      return false;
+    l.kind = static_cast<ChainKind>(kind);
+  }
+  return d.Strs(&r->chunk_roots) && d.Done();
 }
 bool Decode(std::string_view in, EnterpriseRec* r) { return DecodeRec(in, r); }
 bool Decode(std::string_view in, ProductRec* r) { return DecodeRec(in, r); }
@@ -323,7 +356,7 @@ ValueKind ValueKindOf(std::string_view key) {
   }
   if (key.size() >= 3 && key[2] == '|') {
     std::string_view p = key.substr(0, 2);
-    if (p == "le" || p == "ce" || p == "tf" || p == "dc") return ValueKind::kRecord;
+    if (p == "le" || p == "ce" || p == "tf" || p == "dc" || p == "hl") return ValueKind::kRecord;
   }
   return ValueKind::kText;
 }
@@ -389,6 +422,9 @@ std::string Activity(std::string_view u, uint64_t h, uint32_t i) {
 }
 std::string ActivityPrefix(std::string_view u) { return Join("ea|", u, "|", ""); }
 std::string Counter(std::string_view name) { return Join("x|", name); }
+std::string ChainLinks(uint64_t h, uint32_t i, uint32_t chunk) {
+  return Join("hl|", Pad(h, 12), "|", Pad(i, 6), "|", Pad(chunk, 6));
+}
 }  // namespace keys
 
 }  // namespace traceledger

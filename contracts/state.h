@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "ledger/chain_link.h"
+
 namespace traceledger {
 
 // ---- Roles and enums ----------------------------------------------------------
@@ -181,6 +183,16 @@ struct EventRec {
   uint64_t height = 0;
   uint32_t index = 0;
   std::string type;
+  uint32_t link = 0;  // which of the transaction's chain links is this event's
+};
+
+// One chunk of the chain links of a committed transaction (ledger/chain_link.h):
+// links [chunk * kLinksPerChunk, ...) of its `total`. Chunk 0 also holds
+// every chunk's root when there is more than one chunk.
+struct ChainLinksRec {
+  uint64_t total = 0;
+  std::vector<ChainLink> links;
+  std::vector<std::string> chunk_roots;  // raw hashes; chunk 0 only, when total > kLinksPerChunk
 };
 
 std::string Encode(const EnterpriseRec& r);
@@ -195,7 +207,8 @@ std::string Encode(const TransformRec& r);
 std::string Encode(const EventRec& r);
 // Encode(EventRec{tx_id, height, index, type}) without building the record.
 std::string EncodeEvent(std::string_view tx_id, uint64_t height, uint32_t index,
-                        std::string_view type);
+                        std::string_view type, uint32_t link);
+std::string Encode(const ChainLinksRec& r);
 bool Decode(std::string_view in, EnterpriseRec* r);
 bool Decode(std::string_view in, ProductRec* r);
 bool Decode(std::string_view in, LotRec* r);
@@ -206,6 +219,7 @@ bool Decode(std::string_view in, AlertRec* r);
 bool Decode(std::string_view in, DocumentRec* r);
 bool Decode(std::string_view in, TransformRec* r);
 bool Decode(std::string_view in, EventRec* r);
+bool Decode(std::string_view in, ChainLinksRec* r);
 
 // What the value under a state key holds, for the engine's text check
 // (docs/contracts.md, "Text"): an encoded record (its text fields are checked
@@ -259,6 +273,9 @@ std::string Nonce(std::string_view signer_raw, std::string_view nonce);  // n|HE
 std::string Activity(std::string_view uscc, uint64_t height, uint32_t index);  // ea|USCC|H12|I6
 std::string ActivityPrefix(std::string_view uscc);
 std::string Counter(std::string_view name);  // x|NAME -> decimal
+// hl|H12|I6|C6 -> ChainLinksRec: chunk C of the chain links of the transaction
+// at (height H, index I).
+std::string ChainLinks(uint64_t height, uint32_t index, uint32_t chunk);
 inline constexpr std::string_view kCounterPrefix = "x|";
 inline constexpr std::string_view kAlertSeq = "m|alert_seq";
 }  // namespace keys

@@ -13,6 +13,8 @@
 
 #include "consensus/codec.h"
 #include "genesis/genesis.h"
+#include "ledger/hash.h"
+#include "ledger/hex.h"
 #include "ledger/json_parse.h"
 #include "node.pb.h"
 #include "node/node_core.h"
@@ -98,32 +100,49 @@ std::string Data(const std::string& name) {
   return ss.str();
 }
 
-// What verify-trace cannot prove (docs/api.md, "What is proved"; found while
-// writing fuzz/trace_verify_fuzz.cc, whose oracle therefore leaves the code,
-// the counts and the chain heads out of the proven content): the per-code
-// chain is committed to by nothing the validators sign, so a real answer with
-// its last event (here the recall) left out and its chain restated, or with
-// another code named, still verifies. When signed data commits to the chain
-// heads this test fails: then make verify-trace check them, and update
-// docs/api.md and the oracle.
-TEST(FuzzRegression, TraceVerifyCannotProveTheCodeOrCompleteness) {
+// fuzz/trace_verify_fuzz.cc (its oracle, while it was written): the per-code
+// and lot chains were committed to by nothing the validators signed, so a real
+// answer with another code named, or with an event left out and its chain
+// restated, verified. Each receipt now commits to the chains its transaction
+// extended (heads_root, ledger/chain_link.h) and each event carries the proof
+// of its link. What stays the node's word is that no event follows the last
+// one shown: an answer cut after an event verifies, and says so.
+TEST(FuzzRegression, TraceVerifyProvesTheCodeAndEachEventsPlaceInItsChain) {
   auto g = ParseGenesis(Data("trace_verify/genesis.json"));
   ASSERT_TRUE(g.ok()) << g.status().ToString();
   json real = json::parse(Data("trace_verify/item.json"));
   ASSERT_TRUE(cli::VerifyTraceAnswer(*g, real.dump()).ok());
   ASSERT_EQ(real["events"].back()["type"], "recall.issue");
+  ASSERT_GE(real["events"].size(), 3u);
 
   json renamed = real;
   renamed["code"] = "(01)06901234560121(21)S3";  // S1's history under S3
-  auto r1 = cli::VerifyTraceAnswer(*g, renamed.dump());
-  EXPECT_TRUE(r1.ok() && r1.code == "(01)06901234560121(21)S3") << r1.status.ToString();
+  EXPECT_EQ(cli::VerifyTraceAnswer(*g, renamed.dump()).status.code(), "HEADS_INCLUSION_INVALID");
 
+  // An event in the middle left out, the chain restated over the rest.
+  json middle = real;
+  middle["events"].erase(1);
+  std::string head(32, '\0');
+  for (size_t i = 0; i < middle["events"].size(); ++i) {
+    json& e = middle["events"][i];
+    e["seq"] = i;
+    head = Hash2(g->hash_alg, head, *FromHex(e["tx_id"].get<std::string>()));
+    e["chain_head"] = ToHex(head);
+  }
+  middle["chain"]["event_count"] = middle["events"].size();
+  middle["chain"]["events_returned"] = middle["events"].size();
+  middle["chain"]["head"] = ToHex(head);
+  EXPECT_EQ(cli::VerifyTraceAnswer(*g, middle.dump()).status.code(), "HEADS_INCLUSION_INVALID");
+
+  // The last event (the recall) left out: every event shown is proven; that
+  // none follows is the node's word (docs/api.md, "What is proved").
   json cut = real;
-  cut["events"].erase(cut["events"].size() - 1);  // the recall
+  cut["events"].erase(cut["events"].size() - 1);
   cut["chain"]["event_count"] = cut["events"].size();
+  cut["chain"]["events_returned"] = cut["events"].size();
   cut["chain"]["head"] = cut["events"].back()["chain_head"];
-  auto r2 = cli::VerifyTraceAnswer(*g, cut.dump());
-  EXPECT_TRUE(r2.ok() && r2.complete) << r2.status.ToString();
+  auto r = cli::VerifyTraceAnswer(*g, cut.dump());
+  EXPECT_TRUE(r.ok() && r.complete) << r.status.ToString();
 }
 
 // What a peer's frames could make validator n1 do once it leads (found while

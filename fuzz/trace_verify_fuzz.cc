@@ -23,15 +23,17 @@
 // proven content differs from a real answer's. The proven content
 // (docs/api.md, "What is proved") is, for every event shown — the item's and
 // the lot's — its seq, tx_id, height, index, type, time, body, location,
-// recorded_at, actor.public_key and readings summary as shown, its envelope
-// and its receipt; and for every block shown its header fields, block_hash
-// and attestations. An accepted answer must show only events equal in all of
-// that to the real answer's event with the same seq in the same chain, and
-// only blocks equal to the real answer's block of that height with
-// attestations the real answer carries. What the node merely states is not
-// part of it: the code and lot named, statuses, names, counts, chain heads and
-// completeness (anyone can recompute the unkeyed chain hashes; see
-// docs/testing.md for what this target found about them).
+// recorded_at, actor.public_key and readings summary as shown, its chain
+// head, its envelope, its receipt (with the heads root) and its proofs; the
+// code an answer with events names, and the product and lot of a lot chain
+// with events (each receipt commits to its event's chain, seq and head); and
+// for every block shown its header fields, block_hash and attestations. An
+// accepted answer must show only events equal in all of that to the real
+// answer's event with the same seq in the same chain, and only blocks equal to
+// the real answer's block of that height with attestations the real answer
+// carries. What the node merely states is not part of it: statuses, names,
+// counts and completeness (that no event follows the last one shown is the
+// node's word: docs/api.md, "What is proved").
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -49,8 +51,8 @@ using nlohmann::json;
 
 json EventFacts(const json& ev) {
   json f = json::object();
-  for (const char* k :
-       {"seq", "tx_id", "height", "index", "type", "time", "body", "location", "recorded_at"})
+  for (const char* k : {"seq", "tx_id", "height", "index", "type", "time", "body", "location",
+                        "recorded_at", "chain_head"})
     if (ev.contains(k)) f[k] = ev[k];
   if (ev.contains("actor") && ev["actor"].is_object() && ev["actor"].contains("public_key"))
     f["actor.public_key"] = ev["actor"]["public_key"];
@@ -61,9 +63,10 @@ json EventFacts(const json& ev) {
   if (ev.contains("proof") && ev["proof"].is_object()) {
     static const std::pair<const char*, std::vector<const char*>> kParts[] = {
         {"envelope", {"payload", "signer", "signature"}},
-        {"receipt", {"tx_id", "status", "code", "message", "height", "index"}},
+        {"receipt", {"tx_id", "status", "code", "message", "height", "index", "heads_root"}},
         {"inclusion", {"leaf_index", "tree_size", "path"}},
-        {"receipt_inclusion", {"leaf_index", "tree_size", "path"}}};
+        {"receipt_inclusion", {"leaf_index", "tree_size", "path"}},
+        {"heads_inclusion", {"leaf_index", "tree_size", "path"}}};
     const json& p = ev["proof"];
     for (const auto& [part, members] : kParts) {
       if (!p.contains(part) || !p[part].is_object()) continue;
@@ -117,9 +120,29 @@ std::map<uint64_t, BlockFacts> Blocks(const json& a) {
 struct Facts {
   std::map<std::string, std::map<uint64_t, json>> events;  // chain -> seq -> facts
   std::map<uint64_t, BlockFacts> blocks;
+  json code;       // the item's code
+  json lot_chain;  // {product_code, lot} of the lot chain
 };
 
+bool HasEvents(const json& a, const char* member) {
+  return a.contains(member) && a[member].is_array() && !a[member].empty();
+}
+json LotChainId(const json& a) {
+  if (!a.contains("lot_chain") || !a["lot_chain"].is_object()) return json();
+  const json& c = a["lot_chain"];
+  return json{{"product_code", c.value("product_code", json())}, {"lot", c.value("lot", json())}};
+}
+
 void Merge(const json& a, Facts* f) {
+  if (HasEvents(a, "events")) {
+    FUZZ_CHECK(f->code.is_null() || f->code == a["code"], "the real answers name two codes");
+    f->code = a["code"];
+  }
+  if (HasEvents(a, "lot_events")) {
+    FUZZ_CHECK(f->lot_chain.is_null() || f->lot_chain == LotChainId(a),
+               "the real answers name two lots");
+    f->lot_chain = LotChainId(a);
+  }
   for (const char* chain : {"events", "lot_events"}) {
     for (auto& [seq, facts] : Events(a, chain)) {
       auto [it, fresh] = f->events[chain].emplace(seq, facts);
@@ -135,6 +158,10 @@ void Merge(const json& a, Facts* f) {
 
 // Why `accepted` shows something the real answers do not prove, or "".
 std::string Differs(const Facts& real, const json& accepted) {
+  if (HasEvents(accepted, "events") && accepted.value("code", json()) != real.code)
+    return "events shown under another code: " + accepted.value("code", json()).dump();
+  if (HasEvents(accepted, "lot_events") && LotChainId(accepted) != real.lot_chain)
+    return "lot events shown under another lot: " + LotChainId(accepted).dump();
   for (const char* chain : {"events", "lot_events"}) {
     auto r = real.events.find(chain);
     for (const auto& [seq, facts] : Events(accepted, chain)) {

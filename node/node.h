@@ -92,6 +92,7 @@ struct TxReceipt {
   std::string message;
   uint64_t height = 0;
   uint32_t index = 0;
+  std::string heads_root;  // raw; empty when no chain was extended (ledger/chain_link.h)
 };
 
 struct PeerStatus {

@@ -835,6 +835,7 @@ struct NodeCore::Impl {
       rc->set_message(er.message);
       rc->set_height(height);
       rc->set_index(static_cast<uint32_t>(i));
+      rc->set_heads_root(er.heads_root);
     }
     std::string block_hash = SealBlock(alg, &b);
     TL_RETURN_IF_ERROR(blocks->Append(b));
@@ -886,8 +887,8 @@ struct NodeCore::Impl {
   }
 
   static TxReceipt FromPb(const pb::Receipt& r) {
-    return TxReceipt{r.tx_id(),   r.ok(),     r.ok() ? "OK" : r.code(),
-                     r.message(), r.height(), r.index()};
+    return TxReceipt{r.tx_id(), r.ok(),        r.ok() ? "OK" : r.code(), r.message(), r.height(),
+                     r.index(), r.heads_root()};
   }
 
   void Notify(const pb::Block& b) {

@@ -66,12 +66,16 @@ int CmdVerifyTrace(int argc, char** argv) {
         "  status \"%s\" and the other summary fields are the node's reading of these "
         "events (not checked offline)\n",
         rep.item_status.c_str());
-    // The per-code chain is committed to by nothing the validators sign, so
-    // whoever holds the answer can restate it (docs/api.md, "What is proved").
-    std::printf(
-        "  also the node's word: that these events are this code's and, when complete, all "
-        "of them (the code, the event count and the chain heads are not signed)\n");
   }
+  // Each receipt commits to its event's chain, number and head, so the events
+  // shown are proven to be these chains' events with none left out between
+  // them; a later event can only be shown by a node (docs/api.md, "What is
+  // proved").
+  std::printf(
+      "  each event is proven to be that event of this %s's chain, none left out before the "
+      "last one shown; that no event follows it is the node's word (ask another validator's "
+      "node for the same code to compare)\n",
+      rep.lot_answer ? "lot" : "code");
   return kExitOk;
 }
 

@@ -7,6 +7,7 @@
 
 #include "ledger.pb.h"
 #include "ledger/block.h"
+#include "ledger/chain_link.h"
 #include "ledger/envelope.h"
 #include "ledger/hex.h"
 #include "ledger/json_parse.h"
@@ -218,8 +219,10 @@ Status CheckReadings(const json& ev, const json& body, const std::string& where)
 }
 
 // Checks one hash chain's events (the item's or its lot's): numbering, order,
-// each envelope, its inclusion in its block and its "ok" receipt, and the
-// chain heads. `epath`/`cpath` are the JSON paths of the events and the chain.
+// each envelope, its inclusion in its block and its "ok" receipt, the chain
+// heads, and that each receipt commits to the event being event `seq` of the
+// chain `identity` (its kind, code and lot) with that head (heads_inclusion).
+// `epath`/`cpath` are the JSON paths of the events and the chain.
 struct ChainCheck {
   uint64_t events = 0, event_count = 0;
   bool complete = false;
@@ -230,7 +233,7 @@ struct ChainCheck {
 Status CheckChain(const Genesis& g, Doc& d, const json& events, const json& chain,
                   const std::string& epath, const std::string& cpath, const std::string& what,
                   const std::string& chain_name, const std::map<uint64_t, Block>& by_height,
-                  ChainCheck* out) {
+                  const ChainLink& identity, ChainCheck* out) {
   uint64_t from = d.U64(chain, "events_from", cpath);
   out->event_count = d.U64(chain, "event_count", cpath);
   std::string start_head = d.Hex(chain, "start_head", cpath, 32);
@@ -349,6 +352,7 @@ Status CheckChain(const Genesis& g, Doc& d, const json& events, const json& chai
     r.set_height(d.U64(*rc, "height", p + ".proof.receipt"));
     uint64_t rindex = d.U64(*rc, "index", p + ".proof.receipt");
     r.set_index(static_cast<uint32_t>(rindex));
+    r.set_heads_root(d.Hex(*rc, "heads_root", p + ".proof.receipt", 32));
     TL_RETURN_IF_ERROR(d.status);
     if (r.tx_id() != e->tx_id)
       return Fail("TX_ID_MISMATCH", where + ": the receipt names another tx");
@@ -376,6 +380,26 @@ Status CheckChain(const Genesis& g, Doc& d, const json& events, const json& chai
       return Fail("CHAIN_HEAD_MISMATCH", where + ": the " + chain_name + " recomputed to here is " +
                                              Short(ToHex(head)) + ", the answer says " +
                                              Short(ToHex(stated_head)));
+    // The receipt commits to this chain, this seq and this head.
+    const json* hinc = d.Object(*pr, "heads_inclusion", p + ".proof");
+    TL_RETURN_IF_ERROR(d.status);
+    uint64_t hleaf = d.U64(*hinc, "leaf_index", p + ".proof.heads_inclusion");
+    uint64_t hsize = d.U64(*hinc, "tree_size", p + ".proof.heads_inclusion");
+    auto hpath = d.HexList(*hinc, "path", p + ".proof.heads_inclusion");
+    TL_RETURN_IF_ERROR(d.status);
+    ChainLink link = identity;
+    link.seq = seq;
+    link.head = head;
+    Status hs = VerifyMerkleInclusion(g.hash_alg, hleaf, hsize, ChainLinkLeafHash(g.hash_alg, link),
+                                      hpath, r.heads_root());
+    if (!hs.ok())
+      return Fail("HEADS_INCLUSION_INVALID",
+                  where + ": its receipt does not commit to it being " + what + " #" +
+                      std::to_string(seq) + " of " +
+                      (identity.kind == ChainKind::kItem
+                           ? "code \"" + identity.code + "\""
+                           : "lot \"" + identity.lot + "\" of product \"" + identity.code + "\"") +
+                      " with head " + Short(ToHex(head)) + " (" + hs.code() + ")");
     ++out->events;
     out->tx_ids.push_back(e->tx_id);
     if (e->type == "trace.inspect" && body.contains("report_id") && body["report_id"].is_string())
@@ -439,8 +463,9 @@ Status Verify(const Genesis& g, const json& a, TraceVerifyReport* rep) {
   }
   ChainCheck item;
   if (!rep->lot_answer) {
+    ChainLink identity{ChainKind::kItem, rep->code, "", 0, ""};
     TL_RETURN_IF_ERROR(CheckChain(g, d, *events, *chain, "$.events", "$.chain", "event",
-                                  "per-code chain", by_height, &item));
+                                  "per-code chain", by_height, identity, &item));
     rep->events = item.events;
     rep->event_count = item.event_count;
     rep->complete = item.complete;
@@ -455,12 +480,19 @@ Status Verify(const Genesis& g, const json& a, TraceVerifyReport* rep) {
     const json* lot_events = d.Array(a, "lot_events", "$");
     const json* lot_chain = d.Object(a, "lot_chain", "$");
     TL_RETURN_IF_ERROR(d.status);
+    // The lot chain is the lot's of the product the answer names.
+    std::string product = d.Str(*lot_chain, "product_code", "$.lot_chain");
+    std::string chain_lot = d.Str(*lot_chain, "lot", "$.lot_chain");
+    TL_RETURN_IF_ERROR(d.status);
+    if (chain_lot != lot.get<std::string>() || (a.contains("product") && a["product"].is_object() &&
+                                                StrOr(a["product"], "code") != product))
+      return Fail("LOT_EVENT_MISMATCH",
+                  "$.lot_chain is the chain of another lot or product than the answer names");
     ChainCheck lc;
+    ChainLink identity{ChainKind::kLot, product, chain_lot, 0, ""};
     TL_RETURN_IF_ERROR(CheckChain(g, d, *lot_events, *lot_chain, "$.lot_events", "$.lot_chain",
-                                  "lot event", "lot chain", by_height, &lc));
+                                  "lot event", "lot chain", by_height, identity, &lc));
     // Each lot event must be about this lot (its signed body names it).
-    std::string product;
-    if (a.contains("product") && a["product"].is_object()) product = StrOr(a["product"], "code");
     for (size_t i = 0; i < lot_events->size(); ++i) {
       const json& body = (*lot_events)[i]["body"];  // equal to the signed body (checked)
       bool names =

@@ -743,20 +743,25 @@ std::string RehashHeader(const json& b) {
 
 // What a lying node would do: keep only some lot events, renumber them and
 // restate the lot chain so that it is consistent again.
-void KeepLotEvents(json& j, const std::vector<size_t>& keep) {
+// Keeps events `keep` of j[member] (in that order), renumbered, with the
+// chain restated over them as a forger would.
+void KeepEvents(json& j, const char* member, const char* chain, const std::vector<size_t>& keep) {
   json kept = json::array();
   std::string head(32, '\0');
   for (size_t i : keep) {
-    json e = j["lot_events"][i];
+    json e = j[member][i];
     e["seq"] = kept.size();
     head = Hash2(HashAlg::kSha256, head, *FromHex(e["tx_id"].get<std::string>()));
     e["chain_head"] = ToHex(head);
     kept.push_back(e);
   }
-  j["lot_events"] = kept;
-  j["lot_chain"]["event_count"] = kept.size();
-  j["lot_chain"]["events_returned"] = kept.size();
-  j["lot_chain"]["head"] = ToHex(head);
+  j[member] = kept;
+  j[chain]["event_count"] = kept.size();
+  j[chain]["events_returned"] = kept.size();
+  j[chain]["head"] = ToHex(head);
+}
+void KeepLotEvents(json& j, const std::vector<size_t>& keep) {
+  KeepEvents(j, "lot_events", "lot_chain", keep);
 }
 
 // Each tamper, and the check that must catch it.
@@ -896,8 +901,12 @@ TEST_F(TraceTest, VerifyTraceCatchesEachTamper) {
          j["lot_chain"]["event_count"] = 1;
        },
        "CHAIN_HEAD_MISMATCH"},
+      // Restated chains: every receipt commits to its event's chain, seq and
+      // head (heads_inclusion), so a forger cannot renumber or rename.
       {"a lot document dropped, the lot chain rewritten", [](json& j) { KeepLotEvents(j, {1}); },
-       "DOCUMENT_UNPROVEN"},
+       "HEADS_INCLUSION_INVALID"},
+      // The last lot event left out: every event shown is proven, so only
+      // what the answer says about the lot (lot_info) gives it away.
       {"a lot inspection dropped, the lot chain rewritten", [](json& j) { KeepLotEvents(j, {0}); },
        "INSPECTION_UNPROVEN"},
       {"another lot's event passed off as this lot's",
@@ -905,7 +914,34 @@ TEST_F(TraceTest, VerifyTraceCatchesEachTamper) {
          j["lot_events"][0] = j["events"][2];  // a reading in transit: names no lot
          KeepLotEvents(j, {1, 0});
        },
+       "HEADS_INCLUSION_INVALID"},
+      {"a middle event dropped, the chain rewritten",
+       [](json& j) {
+         KeepEvents(j, "events", "chain", {0, 1, 3, 4});
+       },
+       "HEADS_INCLUSION_INVALID"},
+      {"another code's history under this code", [](json& j) { j["code"] = Dose(2); },
+       "HEADS_INCLUSION_INVALID"},
+      {"the lot chain named for another lot",
+       [](json& j) {
+         j["lot"] = "OTHER";
+         j["lot_chain"]["lot"] = "OTHER";
+       },
+       "HEADS_INCLUSION_INVALID"},
+      {"the lot chain of another lot than the answer's", [](json& j) { j["lot"] = "OTHER"; },
        "LOT_EVENT_MISMATCH"},
+      {"a heads proof's path",
+       [&](json& j) {
+         auto& inc = j["events"][1]["proof"]["heads_inclusion"];
+         inc["tree_size"] = inc["tree_size"].get<int>() + 1;
+       },
+       "HEADS_INCLUSION_INVALID"},
+      {"a receipt's heads root",
+       [&](json& j) {
+         auto& rc = j["events"][1]["proof"]["receipt"];
+         rc["heads_root"] = flip(rc["heads_root"]);
+       },
+       "RECEIPT_INCLUSION_INVALID"},
       {"a lot event's body", [](json& j) { j["lot_events"][1]["body"]["result"] = "fail"; },
        "EVENT_FIELD_MISMATCH"},
       {"the lot chain removed", [](json& j) { j.erase("lot_chain"); }, "ANSWER_MALFORMED"},
@@ -1321,6 +1357,65 @@ TEST_F(TraceTest, ItemSoldBeforeItsLotWasRecalledSaysSo) {
   EXPECT_EQ(p["status"], "dispensed");
   EXPECT_EQ(w().Call("GET", "/v1/trace/" + UrlEncode(pack)).body,
             w().CallFresh("GET", "/v1/trace/" + UrlEncode(pack)).body);
+}
+// A transaction that extends more chains than one chunk of links holds (a
+// shipment of 600 doses): the answer of a dose whose link is in the third
+// chunk carries an audit path over all 600 links, and it verifies; the proof
+// of another dose's link does not stand in for it.
+TEST(TraceHeadsProof, AShipmentOfSixHundredItemsProvesEachItemsLink) {
+  testing::TestNode n("heads");
+  ASSERT_TRUE(n.ok()) << n.error();
+  std::string why;
+  auto maker = n.Enroll("华东疫苗股份有限公司", {"manufacturer"}, "330100", &why);
+  auto site = n.Enroll("灵隐社区卫生服务中心接种门诊", {"vaccination_site"}, "330100", &why);
+  auto carrier = n.Enroll("浙冷物流有限公司", {"logistics"}, "330200", &why);
+  n.Must(
+      maker.key, "product.register",
+      {{"product_code", "06901234567892"}, {"name", "乙型肝炎疫苗 10μg"}, {"category", "vaccine"}},
+      &why);
+  std::vector<std::string> doses;
+  for (int i = 1; i <= 600; ++i) doses.push_back(testing::TestNode::Dose(i));
+  n.Must(maker.key, "trace.commission",
+         {{"product_code", "06901234567892"},
+          {"lot", "HB2026A"},
+          {"expiry", "2030-06-30"},
+          {"codes", doses},
+          {"location", "杭州市余杭区疫苗生产基地"}},
+         &why);
+  n.Must(maker.key, "trace.ship",
+         {{"shipment_id", "SH-BIG"},
+          {"codes", doses},
+          {"to", site.uscc},
+          {"carrier", carrier.uscc},
+          {"vehicle", "浙A12345"}},
+         &why);
+  ASSERT_EQ(why, "");
+  const Genesis& g = n.node()->genesis();
+  auto trace = [&](int i) {
+    HttpResponse r = n.Call("GET", "/v1/trace/" + UrlEncode(testing::TestNode::Dose(i)));
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body);
+  };
+  json a = trace(550);
+  ASSERT_EQ(a["events"].size(), 2u);
+  for (const json& ev : a["events"]) {
+    const json& inc = ev["proof"]["heads_inclusion"];
+    EXPECT_EQ(inc["tree_size"], 600);
+    EXPECT_EQ(inc["leaf_index"], 549);
+    // RFC 9162: [0,512) is one sibling, then leaf 37 of the last 88: 1 + 1 + 6.
+    EXPECT_EQ(inc["path"].size(), 8u);
+    EXPECT_EQ(ev["proof"]["receipt"]["heads_root"].get<std::string>().size(), 64u);
+  }
+  auto rep = cli::VerifyTraceAnswer(g, a.dump());
+  EXPECT_TRUE(rep.ok()) << rep.status.ToString();
+  EXPECT_TRUE(cli::VerifyTraceAnswer(g, trace(1).dump()).ok());
+  EXPECT_TRUE(cli::VerifyTraceAnswer(g, trace(257).dump()).ok());
+  // Dose 551's shipment event under dose 550's code: its proof is for its own
+  // link, so it proves nothing about dose 550.
+  json other = trace(551);
+  json forged = a;
+  forged["events"][1]["proof"]["heads_inclusion"] = other["events"][1]["proof"]["heads_inclusion"];
+  EXPECT_EQ(cli::VerifyTraceAnswer(g, forged.dump()).status.code(), "HEADS_INCLUSION_INVALID");
 }
 }  // namespace
 }  // namespace traceledger::api

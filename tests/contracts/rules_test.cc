@@ -550,15 +550,16 @@ TEST(Rules, AStateReadErrorFailsTheBlock) {
 }
 
 TEST(Rules, EventRecordsHaveOneEncoding) {
-  EventRec ev{std::string(32, '\x7f'), 123456789012ULL, 999, "trace.commission"};
+  EventRec ev{std::string(32, '\x7f'), 123456789012ULL, 999, "trace.commission", 70000};
   std::string bytes = Encode(ev);
-  EXPECT_EQ(EncodeEvent(ev.tx_id, ev.height, ev.index, ev.type), bytes);
+  EXPECT_EQ(EncodeEvent(ev.tx_id, ev.height, ev.index, ev.type, ev.link), bytes);
   EventRec back;
   ASSERT_TRUE(Decode(bytes, &back));
   EXPECT_EQ(back.tx_id, ev.tx_id);
   EXPECT_EQ(back.height, ev.height);
   EXPECT_EQ(back.index, ev.index);
   EXPECT_EQ(back.type, ev.type);
+  EXPECT_EQ(back.link, ev.link);
 }
 
 TEST(Rules, EveryDocumentedTypeIsKnown) {

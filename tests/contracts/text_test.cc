@@ -281,7 +281,7 @@ TEST(TextInvariant, RecordsRawFieldsAreBytes) {
   EventRec ev;
   ev.tx_id = raw32;
   Encode(e), Encode(l), Encode(it), Encode(al), Encode(doc), Encode(tf), Encode(ev);
-  (void)EncodeEvent(raw32, 1, 2, "trace.ship");
+  (void)EncodeEvent(raw32, 1, 2, "trace.ship", 3);
   EXPECT_EQ(InvalidTextFieldsOnThisThread(), before);
 }
 
