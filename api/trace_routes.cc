@@ -366,11 +366,11 @@ Status HeadsInclusionOf(JsonWriter& w, TraceContext& c, const EventRec& ev, cons
     roots = &first.chunk_roots;
   }
   const size_t at = ev.link % kLinksPerChunk;
-  if (at >= chunk.links.size() || !(chunk.links[at] == link))
+  if (at >= chunk.leaf_hashes.size() || chunk.leaf_hashes[at] != ChainLinkLeafHash(c.alg(), link))
     return Status::Corruption("chain link " + std::to_string(ev.link) +
                               " of the transaction at height " + std::to_string(ev.height) +
                               ", index " + std::to_string(ev.index) + " is not this event's");
-  auto path = ChunkedHeadsProof(c.alg(), ev.link, chunk.total, chunk.links, *roots);
+  auto path = ChunkedHeadsProof(c.alg(), ev.link, chunk.total, chunk.leaf_hashes, *roots);
   if (!path.ok()) return Status::Corruption(path.status().message());
   w.BeginObject();
   w.Field("leaf_index", ev.link);

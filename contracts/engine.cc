@@ -145,13 +145,16 @@ const char* BadReceiptText(const Status& s) {
 // returns the root its receipt commits to.
 std::string PutChainLinks(Exec& x, uint64_t height, uint32_t index) {
   const std::vector<ChainLink>& links = x.links();
-  std::vector<std::string> roots = HeadsChunkRoots(x.alg, links);
+  std::vector<std::string> leaves;
+  leaves.reserve(links.size());
+  for (const ChainLink& l : links) leaves.push_back(ChainLinkLeafHash(x.alg, l));
+  std::vector<std::string> roots = HeadsChunkRoots(x.alg, leaves);
   const std::string root = roots.size() == 1 ? roots[0] : MerkleRootFromLeafHashes(x.alg, roots);
   for (size_t c = 0; c < roots.size(); ++c) {
     ChainLinksRec rec;
-    rec.total = links.size();
-    size_t end = std::min(links.size(), (c + 1) * kLinksPerChunk);
-    rec.links.assign(links.begin() + c * kLinksPerChunk, links.begin() + end);
+    rec.total = leaves.size();
+    size_t end = std::min(leaves.size(), (c + 1) * kLinksPerChunk);
+    rec.leaf_hashes.assign(leaves.begin() + c * kLinksPerChunk, leaves.begin() + end);
     if (c == 0 && roots.size() > 1) rec.chunk_roots = roots;
     x.Put(keys::ChainLinks(height, index, static_cast<uint32_t>(c)), Encode(rec));
   }

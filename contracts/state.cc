@@ -288,17 +288,11 @@ std::string EncodeEvent(std::string_view tx_id, uint64_t height, uint32_t index,
   return w.Take();
 }
 std::string Encode(const ChainLinksRec& r) {
-  Writer w(16 + r.links.size() * 96 + r.chunk_roots.size() * 36);
+  Writer w(24 + (r.leaf_hashes.size() + r.chunk_roots.size()) * 36);
   w.U8(1);
   w.U64(r.total);
-  w.U32(static_cast<uint32_t>(r.links.size()));
-  for (const ChainLink& l : r.links) {
-    w.U8(static_cast<uint8_t>(l.kind));
-    w.Text(l.code);
-    w.Text(l.lot);
-    w.U64(l.seq);
-    w.Bytes(l.head);
-  }
+  w.U32(static_cast<uint32_t>(r.leaf_hashes.size()));
+  for (const std::string& h : r.leaf_hashes) w.Bytes(h);
   w.U32(static_cast<uint32_t>(r.chunk_roots.size()));
   for (const std::string& root : r.chunk_roots) w.Bytes(root);
   return w.Take();
@@ -306,18 +300,8 @@ std::string Encode(const ChainLinksRec& r) {
 bool Decode(std::string_view in, ChainLinksRec* r) {
   Reader d(in);
   uint8_t version = 0;
-  uint32_t n = 0;
-  if (!d.U8(&version) || version != 1 || !d.U64(&r->total) || !d.U32(&n) || n > in.size() / 21)
-    return false;
-  r->links.resize(n);
-  for (ChainLink& l : r->links) {
-    uint8_t kind = 0;
-    if (!d.U8(&kind) || (kind != 1 && kind != 2) || !d.Str(&l.code) || !d.Str(&l.lot) ||
-        !d.U64(&l.seq) || !d.Str(&l.head))
-      return false;
-    l.kind = static_cast<ChainKind>(kind);
-  }
-  return d.Strs(&r->chunk_roots) && d.Done();
+  return d.U8(&version) && version == 1 && d.U64(&r->total) && d.Strs(&r->leaf_hashes) &&
+         d.Strs(&r->chunk_roots) && d.Done();
 }
 bool Decode(std::string_view in, EnterpriseRec* r) { return DecodeRec(in, r); }
 bool Decode(std::string_view in, ProductRec* r) { return DecodeRec(in, r); }

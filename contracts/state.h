@@ -186,12 +186,14 @@ struct EventRec {
   uint32_t link = 0;  // which of the transaction's chain links is this event's
 };
 
-// One chunk of the chain links of a committed transaction (ledger/chain_link.h):
-// links [chunk * kLinksPerChunk, ...) of its `total`. Chunk 0 also holds
-// every chunk's root when there is more than one chunk.
+// One chunk of the chain links of a committed transaction (ledger/chain_link.h),
+// as the leaf hashes of its receipt's heads_root: leaves [chunk *
+// kLinksPerChunk, ...) of its `total`. Chunk 0 also holds every chunk's root
+// when there is more than one chunk. (The links themselves are in the event
+// records and chain heads; a trace answer recomputes an event's own leaf.)
 struct ChainLinksRec {
   uint64_t total = 0;
-  std::vector<ChainLink> links;
+  std::vector<std::string> leaf_hashes;  // raw hashes
   std::vector<std::string> chunk_roots;  // raw hashes; chunk 0 only, when total > kLinksPerChunk
 };
 

@@ -14,13 +14,6 @@ void PutU64be(std::string* out, uint64_t v) {
   for (int s = 56; s >= 0; s -= 8) out->push_back(static_cast<char>(v >> s));
 }
 
-std::vector<std::string> LeafHashes(HashAlg alg, const ChainLink* begin, const ChainLink* end) {
-  std::vector<std::string> leaves;
-  leaves.reserve(end - begin);
-  for (const ChainLink* l = begin; l != end; ++l) leaves.push_back(ChainLinkLeafHash(alg, *l));
-  return leaves;
-}
-
 }  // namespace
 
 std::string EncodeChainLink(const ChainLink& link) {
@@ -42,21 +35,28 @@ std::string ChainLinkLeafHash(HashAlg alg, const ChainLink& link) {
 
 std::string HeadsRoot(HashAlg alg, const std::vector<ChainLink>& links) {
   if (links.empty()) return "";
-  return MerkleRootFromLeafHashes(alg, LeafHashes(alg, links.data(), links.data() + links.size()));
+  std::vector<std::string> leaves;
+  leaves.reserve(links.size());
+  for (const ChainLink& l : links) leaves.push_back(ChainLinkLeafHash(alg, l));
+  return MerkleRootFromLeafHashes(alg, leaves);
 }
 
-std::vector<std::string> HeadsChunkRoots(HashAlg alg, const std::vector<ChainLink>& links) {
+std::vector<std::string> HeadsChunkRoots(HashAlg alg, const std::vector<std::string>& leaf_hashes) {
   std::vector<std::string> roots;
-  for (size_t at = 0; at < links.size(); at += kLinksPerChunk) {
-    size_t end = std::min(links.size(), at + kLinksPerChunk);
-    roots.push_back(
-        MerkleRootFromLeafHashes(alg, LeafHashes(alg, links.data() + at, links.data() + end)));
+  for (size_t at = 0; at < leaf_hashes.size(); at += kLinksPerChunk) {
+    size_t end = std::min(leaf_hashes.size(), at + kLinksPerChunk);
+    if (at == 0 && end == leaf_hashes.size()) {
+      roots.push_back(MerkleRootFromLeafHashes(alg, leaf_hashes));
+    } else {
+      roots.push_back(MerkleRootFromLeafHashes(
+          alg, std::vector<std::string>(leaf_hashes.begin() + at, leaf_hashes.begin() + end)));
+    }
   }
   return roots;
 }
 
 Result<std::vector<std::string>> ChunkedHeadsProof(HashAlg alg, uint64_t index, uint64_t total,
-                                                   const std::vector<ChainLink>& chunk,
+                                                   const std::vector<std::string>& chunk,
                                                    const std::vector<std::string>& chunk_roots) {
   if (index >= total)
     return Status::Error("MERKLE_INDEX_OUT_OF_RANGE",
@@ -70,8 +70,7 @@ Result<std::vector<std::string>> ChunkedHeadsProof(HashAlg alg, uint64_t index, 
                              std::to_string(total) + " chain links holds " +
                              std::to_string(chunk.size()) + " links and " +
                              std::to_string(chunk_roots.size()) + " chunk roots");
-  auto path = MerkleInclusionProof(alg, LeafHashes(alg, chunk.data(), chunk.data() + chunk.size()),
-                                   index % kLinksPerChunk);
+  auto path = MerkleInclusionProof(alg, chunk, index % kLinksPerChunk);
   if (!path.ok() || chunks == 1) return path;
   // Above the chunk: its path among the chunk roots (node hashes, as the
   // roots of perfect subtrees are in the tree over all links).

@@ -18,7 +18,7 @@
 // attest, so an answer can prove for each event it shows which chain it is
 // event `seq` of and the head after it.
 //
-// For storage a transaction's links are kept in chunks of kLinksPerChunk
+// For storage a transaction's leaf hashes are kept in chunks of kLinksPerChunk
 // (a recall may extend 100,000 chains): because RFC 9162 splits a tree at the
 // largest power of two below its size, every full chunk is a perfect subtree,
 // and a leaf's audit path is its path inside its chunk followed by its chunk's
@@ -55,15 +55,16 @@ std::string EncodeChainLink(const ChainLink& link);
 std::string ChainLinkLeafHash(HashAlg alg, const ChainLink& link);
 // The MTH over the links' leaves; "" when there are none.
 std::string HeadsRoot(HashAlg alg, const std::vector<ChainLink>& links);
-// The root of each chunk of kLinksPerChunk links (the last may be shorter).
-std::vector<std::string> HeadsChunkRoots(HashAlg alg, const std::vector<ChainLink>& links);
+// The root of each chunk of kLinksPerChunk leaf hashes (the last may be
+// shorter); the MTH of all the leaves is the MTH over these roots.
+std::vector<std::string> HeadsChunkRoots(HashAlg alg, const std::vector<std::string>& leaf_hashes);
 
-// The audit path of link `index` of `total`, from the links of its chunk
+// The audit path of leaf `index` of `total`, from the leaf hashes of its chunk
 // (chunk index / kLinksPerChunk) and, when there is more than one chunk, the
 // roots of all chunks. MERKLE_INDEX_OUT_OF_RANGE or HEADS_CHUNK_MISMATCH when
 // the pieces do not fit together.
 Result<std::vector<std::string>> ChunkedHeadsProof(HashAlg alg, uint64_t index, uint64_t total,
-                                                   const std::vector<ChainLink>& chunk,
+                                                   const std::vector<std::string>& chunk,
                                                    const std::vector<std::string>& chunk_roots);
 
 }  // namespace traceledger

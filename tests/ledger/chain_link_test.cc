@@ -51,13 +51,15 @@ TEST(ChainLink, ChunkedProofsAreInclusionProofsOverAllLinks) {
   for (size_t n : {1, 2, 3, 255, 256, 257, 511, 512, 513, 700, 1024, 1025, 3000}) {
     std::vector<ChainLink> links = Links(n);
     const std::string root = HeadsRoot(alg, links);
-    std::vector<std::string> roots = HeadsChunkRoots(alg, links);
+    std::vector<std::string> leaves;
+    for (const auto& l : links) leaves.push_back(ChainLinkLeafHash(alg, l));
+    std::vector<std::string> roots = HeadsChunkRoots(alg, leaves);
     ASSERT_EQ(roots.size(), (n + kLinksPerChunk - 1) / kLinksPerChunk);
     EXPECT_EQ(roots.size() == 1 ? roots[0] : MerkleRootFromLeafHashes(alg, roots), root) << n;
     for (size_t i = 0; i < n; i += (n > 600 ? 37 : 1)) {
       size_t c = i / kLinksPerChunk;
-      std::vector<ChainLink> chunk(links.begin() + c * kLinksPerChunk,
-                                   links.begin() + std::min(n, (c + 1) * kLinksPerChunk));
+      std::vector<std::string> chunk(leaves.begin() + c * kLinksPerChunk,
+                                     leaves.begin() + std::min(n, (c + 1) * kLinksPerChunk));
       auto path = ChunkedHeadsProof(alg, i, n, chunk, roots);
       ASSERT_TRUE(path.ok()) << n << " " << i << ": " << path.status().ToString();
       EXPECT_TRUE(
@@ -74,9 +76,10 @@ TEST(ChainLink, ChunkedProofsAreInclusionProofsOverAllLinks) {
 
 TEST(ChainLink, PiecesThatDoNotFitAreRefused) {
   const HashAlg alg = HashAlg::kSha256;
-  std::vector<ChainLink> links = Links(300);
-  std::vector<std::string> roots = HeadsChunkRoots(alg, links);
-  std::vector<ChainLink> first(links.begin(), links.begin() + 256);
+  std::vector<std::string> leaves;
+  for (const auto& l : Links(300)) leaves.push_back(ChainLinkLeafHash(alg, l));
+  std::vector<std::string> roots = HeadsChunkRoots(alg, leaves);
+  std::vector<std::string> first(leaves.begin(), leaves.begin() + 256);
   EXPECT_EQ(ChunkedHeadsProof(alg, 300, 300, first, roots).status().code(),
             "MERKLE_INDEX_OUT_OF_RANGE");
   EXPECT_EQ(ChunkedHeadsProof(alg, 10, 300, first, {}).status().code(), "HEADS_CHUNK_MISMATCH");
