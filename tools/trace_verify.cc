@@ -218,6 +218,22 @@ Status CheckReadings(const json& ev, const json& body, const std::string& where)
   return Status::OK();
 }
 
+// An inclusion proof as an answer shows it: {leaf_index, tree_size, path}.
+struct InclusionJson {
+  uint64_t leaf = 0, size = 0;
+  std::vector<std::string> path;
+};
+Status ReadInclusion(Doc& d, const json& proof, const char* name, const std::string& p,
+                     InclusionJson* out) {
+  const json* inc = d.Object(proof, name, p + ".proof");
+  TL_RETURN_IF_ERROR(d.status);
+  const std::string where = p + ".proof." + name;
+  out->leaf = d.U64(*inc, "leaf_index", where);
+  out->size = d.U64(*inc, "tree_size", where);
+  out->path = d.HexList(*inc, "path", where);
+  return d.status;
+}
+
 // Checks one hash chain's events (the item's or its lot's): numbering, order,
 // each envelope, its inclusion in its block and its "ok" receipt, the chain
 // heads, and that each receipt commits to the event being event `seq` of the
@@ -323,21 +339,19 @@ Status CheckChain(const Genesis& g, Doc& d, const json& events, const json& chai
     if (d.Str(ev, "recorded_at", p) != FormatRfc3339Millis(h.time()))
       return Fail("EVENT_FIELD_MISMATCH",
                   where + ": \"recorded_at\" is not block " + std::to_string(height) + "'s time");
-    const json* inc = d.Object(*pr, "inclusion", p + ".proof");
-    const json* rinc = d.Object(*pr, "receipt_inclusion", p + ".proof");
+    InclusionJson inc, rinc, hinc;
+    TL_RETURN_IF_ERROR(ReadInclusion(d, *pr, "inclusion", p, &inc));
+    TL_RETURN_IF_ERROR(ReadInclusion(d, *pr, "receipt_inclusion", p, &rinc));
+    TL_RETURN_IF_ERROR(ReadInclusion(d, *pr, "heads_inclusion", p, &hinc));
     const json* rc = d.Object(*pr, "receipt", p + ".proof");
     TL_RETURN_IF_ERROR(d.status);
-    uint64_t leaf = d.U64(*inc, "leaf_index", p + ".proof.inclusion");
-    uint64_t size = d.U64(*inc, "tree_size", p + ".proof.inclusion");
-    auto path = d.HexList(*inc, "path", p + ".proof.inclusion");
-    TL_RETURN_IF_ERROR(d.status);
-    if (leaf != index || size != h.tx_count())
-      return Fail("INCLUSION_INVALID", where + ": the proof is for leaf " + std::to_string(leaf) +
-                                           " of " + std::to_string(size) + ", not transaction " +
-                                           std::to_string(index) + " of the block's " +
-                                           std::to_string(h.tx_count()));
-    Status ms = VerifyMerkleInclusion(g.hash_alg, leaf, size, MerkleLeafHash(g.hash_alg, e->tx_id),
-                                      path, h.tx_root());
+    if (inc.leaf != index || inc.size != h.tx_count())
+      return Fail("INCLUSION_INVALID",
+                  where + ": the proof is for leaf " + std::to_string(inc.leaf) + " of " +
+                      std::to_string(inc.size) + ", not transaction " + std::to_string(index) +
+                      " of the block's " + std::to_string(h.tx_count()));
+    Status ms = VerifyMerkleInclusion(g.hash_alg, inc.leaf, inc.size,
+                                      MerkleLeafHash(g.hash_alg, e->tx_id), inc.path, h.tx_root());
     if (!ms.ok())
       return Fail("INCLUSION_INVALID", where + ": not in block " + std::to_string(height) +
                                            "'s tx_root (" + ms.code() + ")");
@@ -360,16 +374,12 @@ Status CheckChain(const Genesis& g, Doc& d, const json& events, const json& chai
       return Fail("RECEIPT_MISMATCH", where + ": the receipt must be \"ok\" at height " +
                                           std::to_string(height) + ", index " +
                                           std::to_string(index));
-    uint64_t rleaf = d.U64(*rinc, "leaf_index", p + ".proof.receipt_inclusion");
-    uint64_t rsize = d.U64(*rinc, "tree_size", p + ".proof.receipt_inclusion");
-    auto rpath = d.HexList(*rinc, "path", p + ".proof.receipt_inclusion");
-    TL_RETURN_IF_ERROR(d.status);
     Status rs =
-        rleaf != index || rsize != h.tx_count()
+        rinc.leaf != index || rinc.size != h.tx_count()
             ? Fail("MERKLE_INDEX_OUT_OF_RANGE", "wrong leaf")
-            : VerifyMerkleInclusion(g.hash_alg, rleaf, rsize,
+            : VerifyMerkleInclusion(g.hash_alg, rinc.leaf, rinc.size,
                                     MerkleLeafHash(g.hash_alg, Hash(g.hash_alg, EncodeReceipt(r))),
-                                    rpath, h.receipts_root());
+                                    rinc.path, h.receipts_root());
     if (!rs.ok())
       return Fail("RECEIPT_INCLUSION_INVALID", where + ": the receipt is not in block " +
                                                    std::to_string(height) + "'s receipts_root (" +
@@ -381,17 +391,12 @@ Status CheckChain(const Genesis& g, Doc& d, const json& events, const json& chai
                                              Short(ToHex(head)) + ", the answer says " +
                                              Short(ToHex(stated_head)));
     // The receipt commits to this chain, this seq and this head.
-    const json* hinc = d.Object(*pr, "heads_inclusion", p + ".proof");
-    TL_RETURN_IF_ERROR(d.status);
-    uint64_t hleaf = d.U64(*hinc, "leaf_index", p + ".proof.heads_inclusion");
-    uint64_t hsize = d.U64(*hinc, "tree_size", p + ".proof.heads_inclusion");
-    auto hpath = d.HexList(*hinc, "path", p + ".proof.heads_inclusion");
-    TL_RETURN_IF_ERROR(d.status);
     ChainLink link = identity;
     link.seq = seq;
     link.head = head;
-    Status hs = VerifyMerkleInclusion(g.hash_alg, hleaf, hsize, ChainLinkLeafHash(g.hash_alg, link),
-                                      hpath, r.heads_root());
+    Status hs =
+        VerifyMerkleInclusion(g.hash_alg, hinc.leaf, hinc.size, ChainLinkLeafHash(g.hash_alg, link),
+                              hinc.path, r.heads_root());
     if (!hs.ok())
       return Fail("HEADS_INCLUSION_INVALID",
                   where + ": its receipt does not commit to it being " + what + " #" +
