@@ -16,6 +16,7 @@
 #include "contracts/store.h"
 #include "ledger.pb.h"
 #include "ledger/hex.h"
+#include "ledger/merkle.h"
 #include "ledger/time_util.h"
 
 namespace traceledger::api {
@@ -348,7 +349,23 @@ void ReadingsOf(JsonWriter& w, const PayloadView& p, const Range* range) {
 // The inclusion of the event's chain link (`link`: which chain, the event's
 // seq and the head after it) under its receipt's heads_root
 // (ledger/chain_link.h).
-Status HeadsInclusionOf(JsonWriter& w, TraceContext& c, const EventRec& ev, const ChainLink& link) {
+Status HeadsInclusionOf(JsonWriter& w, TraceContext& c, const EventRec& ev, const ChainLink& link,
+                        const std::string& heads_root) {
+  if (ev.links > 0) {  // the path is in the event record (few links)
+    auto root = MerkleRootFromInclusionProof(c.alg(), ev.link, ev.links,
+                                             ChainLinkLeafHash(c.alg(), link), ev.path);
+    if (!root.ok() || *root != heads_root)
+      return Status::Corruption("the chain link proof of the event at height " +
+                                std::to_string(ev.height) + ", index " + std::to_string(ev.index) +
+                                " does not give its receipt's root");
+    w.BeginObject();
+    w.Field("leaf_index", ev.link);
+    w.Field("tree_size", ev.links);
+    w.Key("path");
+    ProofPath(w, ev.path);
+    w.EndObject();
+    return Status::OK();
+  }
   auto read = [&](uint32_t chunk, ChainLinksRec* rec) -> Status {
     auto v = c.state().Get(keys::ChainLinks(ev.height, ev.index, chunk));
     if (!v || !Decode(*v, rec))
@@ -437,7 +454,7 @@ Status EventOf(JsonWriter& w, TraceContext& c, const EventRec& ev, const ChainLi
   w.Key("receipt_inclusion");
   InclusionOf(w, ev.index, (*rec)->tree_size(), (*rec)->receipt_path());
   w.Key("heads_inclusion");
-  TL_RETURN_IF_ERROR(HeadsInclusionOf(w, c, ev, link));
+  TL_RETURN_IF_ERROR(HeadsInclusionOf(w, c, ev, link, rc.heads_root()));
   w.EndObject();
   w.EndObject();
   return Status::OK();

@@ -1,6 +1,7 @@
 #include "contracts/engine.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <string_view>
 
 #include "contracts/codec.h"
@@ -141,13 +142,28 @@ const char* BadReceiptText(const Status& s) {
   return "";
 }
 
-// Writes the transaction's chain links (in chunks, ledger/chain_link.h) and
-// returns the root its receipt commits to.
+// Writes what proves the transaction's chain links (ledger/chain_link.h) and
+// returns the root its receipt commits to: with few links, each event record
+// rewritten with its audit path; else the leaves in hl| chunks.
 std::string PutChainLinks(Exec& x, uint64_t height, uint32_t index) {
   const std::vector<ChainLink>& links = x.links();
   std::vector<std::string> leaves;
   leaves.reserve(links.size());
   for (const ChainLink& l : links) leaves.push_back(ChainLinkLeafHash(x.alg, l));
+  if (links.size() <= kInlineLinkPaths) {
+    MerkleTree tree(x.alg, leaves);
+    const uint32_t n = static_cast<uint32_t>(links.size());
+    for (uint32_t i = 0; i < n; ++i) {
+      const ChainLink& l = links[i];
+      const uint32_t seq = static_cast<uint32_t>(l.seq);
+      auto path = tree.InclusionProof(i);
+      if (!path.ok()) std::abort();  // i < n: the tree has the leaf
+      x.Put(l.kind == ChainKind::kItem ? keys::Event(l.code, seq)
+                                       : keys::LotEvent(l.code, l.lot, seq),
+            EncodeEvent(x.env->tx_id, height, index, x.env->type, i, n, *path));
+    }
+    return tree.Root();
+  }
   std::vector<std::string> roots = HeadsChunkRoots(x.alg, leaves);
   const std::string root = roots.size() == 1 ? roots[0] : MerkleRootFromLeafHashes(x.alg, roots);
   for (size_t c = 0; c < roots.size(); ++c) {

@@ -20,6 +20,10 @@ struct RawRef {
   std::string& s;
 };
 RawRef Raw(std::string& s) { return RawRef{s}; }
+struct RawListRef {
+  std::vector<std::string>& v;
+};
+RawListRef Raw(std::vector<std::string>& v) { return RawListRef{v}; }
 
 // Visitors that walk a record's fields in one fixed order, for both directions.
 struct Enc {
@@ -28,6 +32,10 @@ struct Enc {
   void operator()(const std::string& s) { w.Text(s); }
   void operator()(const std::vector<std::string>& v) { w.Texts(v); }
   void operator()(RawRef b) { w.Bytes(b.s); }
+  void operator()(RawListRef l) {
+    w.U32(static_cast<uint32_t>(l.v.size()));
+    for (const auto& s : l.v) w.Bytes(s);
+  }
   void operator()(bool v) { w.Bool(v); }
   void operator()(uint32_t v) { w.U32(v); }
   void operator()(uint64_t v) { w.U64(v); }
@@ -44,6 +52,7 @@ struct Dec {
   void operator()(std::string& s) { ok = ok && r.Str(&s); }
   void operator()(std::vector<std::string>& v) { ok = ok && r.Strs(&v); }
   void operator()(RawRef b) { ok = ok && r.Str(&b.s); }
+  void operator()(RawListRef l) { ok = ok && r.Strs(&l.v); }
   void operator()(bool& v) { ok = ok && r.Bool(&v); }
   void operator()(uint32_t& v) { ok = ok && r.U32(&v); }
   void operator()(uint64_t& v) { ok = ok && r.U64(&v); }
@@ -108,7 +117,7 @@ void Fields(V& v, TransformRec& r) {
 }
 template <typename V>
 void Fields(V& v, EventRec& r) {
-  v(Raw(r.tx_id)), v(r.height), v(r.index), v(r.type), v(r.link);
+  v(Raw(r.tx_id)), v(r.height), v(r.index), v(r.type), v(r.link), v(r.links), v(Raw(r.path));
 }
 
 // Usual encoded sizes (a GS1 item with a hash chain head is ~230 bytes).
@@ -276,7 +285,8 @@ std::string Encode(const DocumentRec& r) { return EncodeRec(r); }
 std::string Encode(const TransformRec& r) { return EncodeRec(r); }
 std::string Encode(const EventRec& r) { return EncodeRec(r); }
 std::string EncodeEvent(std::string_view tx_id, uint64_t height, uint32_t index,
-                        std::string_view type, uint32_t link) {
+                        std::string_view type, uint32_t link, uint32_t links,
+                        const std::vector<std::string>& path) {
   // The field order of Fields(EventRec): the same bytes as Encode(EventRec).
   Writer w(kReserve<EventRec>);
   w.U8(1);
@@ -285,6 +295,9 @@ std::string EncodeEvent(std::string_view tx_id, uint64_t height, uint32_t index,
   w.U32(index);
   w.Text(type);
   w.U32(link);
+  w.U32(links);
+  w.U32(static_cast<uint32_t>(path.size()));
+  for (const auto& h : path) w.Bytes(h);
   return w.Take();
 }
 std::string Encode(const ChainLinksRec& r) {

@@ -184,7 +184,16 @@ struct EventRec {
   uint32_t index = 0;
   std::string type;
   uint32_t link = 0;  // which of the transaction's chain links is this event's
+  // When the transaction extended few chains (links <= kInlineLinkPaths): how
+  // many, and the audit path of this event's link under the receipt's
+  // heads_root (raw hashes). links == 0: the leaves are under hl| instead.
+  uint32_t links = 0;
+  std::vector<std::string> path;
 };
+
+// Transactions that extend at most this many chains keep each event's audit
+// path in its event record (at most four hashes) instead of an hl| record.
+inline constexpr uint32_t kInlineLinkPaths = 16;
 
 // One chunk of the chain links of a committed transaction (ledger/chain_link.h),
 // as the leaf hashes of its receipt's heads_root: leaves [chunk *
@@ -209,7 +218,8 @@ std::string Encode(const TransformRec& r);
 std::string Encode(const EventRec& r);
 // Encode(EventRec{tx_id, height, index, type}) without building the record.
 std::string EncodeEvent(std::string_view tx_id, uint64_t height, uint32_t index,
-                        std::string_view type, uint32_t link);
+                        std::string_view type, uint32_t link, uint32_t links = 0,
+                        const std::vector<std::string>& path = {});
 std::string Encode(const ChainLinksRec& r);
 bool Decode(std::string_view in, EnterpriseRec* r);
 bool Decode(std::string_view in, ProductRec* r);
