@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "assert_ok.h"
 #include "cluster.h"
 #include "tools/api_client.h"
 
@@ -28,12 +29,6 @@ namespace traceledger::mp {
 namespace {
 
 using nlohmann::json;
-
-#define ASSERT_OK(expr)                                     \
-  do {                                                      \
-    auto _s = (expr);                                       \
-    ASSERT_TRUE(_s.ok()) << #expr << ": " << _s.ToString(); \
-  } while (0)
 
 bool Alive(pid_t pid) {
   int st = 0;

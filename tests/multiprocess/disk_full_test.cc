@@ -25,17 +25,12 @@
 #include <mutex>
 #include <thread>
 
+#include "assert_ok.h"
 #include "cluster.h"
 #include "tools/api_client.h"
 
 namespace traceledger::mp {
 namespace {
-
-#define ASSERT_OK(expr)                                     \
-  do {                                                      \
-    auto _s = (expr);                                       \
-    ASSERT_TRUE(_s.ok()) << #expr << ": " << _s.ToString(); \
-  } while (0)
 
 constexpr uint64_t kTmpfsBytes = 16 << 20;
 constexpr uint64_t kHeadroomBytes = 256 << 10;  // left to the node once the ballast is in

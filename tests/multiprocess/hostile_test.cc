@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "../api/raw_http.h"
+#include "assert_ok.h"
 #include "cluster.h"
 #include "contracts/ids.h"
 #include "hostile_cases.h"
@@ -31,12 +32,6 @@ namespace {
 
 using nlohmann::json;
 using RawResponse = api::testing::RawResponse;
-
-#define ASSERT_OK(expr)                                     \
-  do {                                                      \
-    auto _s = (expr);                                       \
-    ASSERT_TRUE(_s.ok()) << #expr << ": " << _s.ToString(); \
-  } while (0)
 
 // The server's deadlines for this suite (short, so the cases that meet them
 // are quick): tracenode --http-limit.

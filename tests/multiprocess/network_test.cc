@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "assert_ok.h"
 #include "cluster.h"
 #include "contracts/ids.h"
 #include "ledger/hex.h"
@@ -18,12 +19,6 @@
 
 namespace traceledger::mp {
 namespace {
-
-#define ASSERT_OK(expr)                                     \
-  do {                                                      \
-    auto _s = (expr);                                       \
-    ASSERT_TRUE(_s.ok()) << #expr << ": " << _s.ToString(); \
-  } while (0)
 
 // Submits `count` enrolments through `node`; returns their tx ids.
 std::vector<std::string> SubmitMany(Cluster& c, int node, int first, int count) {

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <thread>
 
+#include "assert_ok.h"
 #include "cluster.h"
 #include "ledger/hex.h"
 #include "ledger/key_file.h"
@@ -17,12 +18,6 @@
 
 namespace traceledger::mp {
 namespace {
-
-#define ASSERT_OK(expr)                                     \
-  do {                                                      \
-    auto _s = (expr);                                       \
-    ASSERT_TRUE(_s.ok()) << #expr << ": " << _s.ToString(); \
-  } while (0)
 
 void WriteText(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

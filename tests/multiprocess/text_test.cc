@@ -9,6 +9,7 @@
 
 #include <string>
 
+#include "assert_ok.h"
 #include "cluster.h"
 #include "contracts/ids.h"
 #include "ledger/hex.h"
@@ -17,12 +18,6 @@
 
 namespace traceledger::mp {
 namespace {
-
-#define ASSERT_OK(expr)                                     \
-  do {                                                      \
-    auto _s = (expr);                                       \
-    ASSERT_TRUE(_s.ok()) << #expr << ": " << _s.ToString(); \
-  } while (0)
 
 // n copies of U+7801 码 (3 bytes each).
 std::string Cjk(size_t n) {

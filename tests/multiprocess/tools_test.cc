@@ -5,17 +5,12 @@
 
 #include <fstream>
 
+#include "assert_ok.h"
 #include "cluster.h"
 #include "tools/api_client.h"
 
 namespace traceledger::mp {
 namespace {
-
-#define ASSERT_OK(expr)                                     \
-  do {                                                      \
-    auto _s = (expr);                                       \
-    ASSERT_TRUE(_s.ok()) << #expr << ": " << _s.ToString(); \
-  } while (0)
 
 std::string WriteEnvelope(Cluster& c, int n, const std::string& name) {
   auto env = c.EnrollEnvelope(n);
