@@ -287,8 +287,9 @@ void ReceiptOf(JsonWriter& w, const pb::Receipt& rc) {
   w.EndObject();
 }
 
-void InclusionOf(JsonWriter& w, uint32_t leaf_index, uint64_t tree_size,
-                 const google::protobuf::RepeatedPtrField<std::string>& path) {
+// {leaf_index, tree_size, path}: an inclusion proof as answers show it.
+template <typename Path>
+void InclusionOf(JsonWriter& w, uint32_t leaf_index, uint64_t tree_size, const Path& path) {
   w.BeginObject();
   w.Field("leaf_index", leaf_index);
   w.Field("tree_size", tree_size);
@@ -358,12 +359,7 @@ Status HeadsInclusionOf(JsonWriter& w, TraceContext& c, const EventRec& ev, cons
       return Status::Corruption("the chain link proof of the event at height " +
                                 std::to_string(ev.height) + ", index " + std::to_string(ev.index) +
                                 " does not give its receipt's root");
-    w.BeginObject();
-    w.Field("leaf_index", ev.link);
-    w.Field("tree_size", ev.links);
-    w.Key("path");
-    ProofPath(w, ev.path);
-    w.EndObject();
+    InclusionOf(w, ev.link, ev.links, ev.path);
     return Status::OK();
   }
   auto read = [&](uint32_t chunk, ChainLinksRec* rec) -> Status {
@@ -389,12 +385,7 @@ Status HeadsInclusionOf(JsonWriter& w, TraceContext& c, const EventRec& ev, cons
                               ", index " + std::to_string(ev.index) + " is not this event's");
   auto path = ChunkedHeadsProof(c.alg(), ev.link, chunk.total, chunk.leaf_hashes, *roots);
   if (!path.ok()) return Status::Corruption(path.status().message());
-  w.BeginObject();
-  w.Field("leaf_index", ev.link);
-  w.Field("tree_size", chunk.total);
-  w.Key("path");
-  ProofPath(w, *path);
-  w.EndObject();
+  InclusionOf(w, ev.link, chunk.total, *path);
   return Status::OK();
 }
 
